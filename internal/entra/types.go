@@ -1,0 +1,74 @@
+// Package entra holds our Entra ID types (directory users, domains) and the
+// password verifier over MSAL Go's public-client ROPC flow: the only package
+// that imports github.com/AzureAD/microsoft-authentication-library-for-go.
+// The Microsoft Graph adapter (internal/graph) returns the directory types
+// defined here, so that packages which need the types do not compile
+// msgraph-sdk-go (../../../shared/reference/feasibility.md §4).
+package entra
+
+import "time"
+
+// User is an Entra ID user as read from Microsoft Graph.
+type User struct {
+	ID                string
+	UserPrincipalName string
+	Mail              string
+	AccountEnabled    bool
+	UserType          string // "Member" or "Guest"
+	// Attributes holds every selected Graph property by its Graph name
+	// (givenName, surname, businessPhones, ...), as decoded JSON values
+	// (string, bool, float64, []any, nil). ManagerUPN is added as
+	// "manager.userPrincipalName" when requested.
+	Attributes map[string]any
+}
+
+// Domain is a verified domain of the tenant (Graph /domains).
+type Domain struct {
+	ID                 string // the domain name, e.g. contoso.com
+	AuthenticationType string // "Managed" or "Federated"
+	IsVerified         bool
+}
+
+// Source selects users for a batch: exactly one of the fields is set.
+type Source struct {
+	GroupID string   // transitive members of this group
+	Filter  string   // a Graph $filter over /users
+	Logins  []string // explicit user principal names
+	All     bool     // every user
+}
+
+// UserPage is one page of users and the cursor of the next one ("" at the end).
+type UserPage struct {
+	Users []User
+	Next  string
+}
+
+// Verdict is what a password check established.
+type Verdict string
+
+const (
+	// Verified: Entra accepted the password (possibly with an interrupt that
+	// policy accepts, such as MFA required).
+	Verified Verdict = "verified"
+	// Rejected: the password is wrong, or the account must not be migrated.
+	Rejected Verdict = "rejected"
+	// Indeterminate: no statement about the password (throttled, locked, timed
+	// out, misconfigured). Never to be treated as verified.
+	Indeterminate Verdict = "indeterminate"
+)
+
+// Result is the outcome of one password check. It never holds the password or
+// a token.
+type Result struct {
+	Verdict Verdict
+	// Code is the first AADSTS code of Entra's answer (0 on success or when no
+	// answer was received).
+	Code int
+	// Reason is a short, stable, log-safe reason: "ok", "wrong_password",
+	// "mfa_required", "locked", "timeout", "throttled", ...
+	Reason string
+	// RetryAfter is set when Entra throttled us (429 Retry-After).
+	RetryAfter time.Duration
+	// Latency is the time spent talking to Entra.
+	Latency time.Duration
+}

@@ -1,0 +1,80 @@
+// Package okta is the adapter over github.com/okta/okta-sdk-golang/v2: the only
+// package that imports that SDK. It speaks our own types and returns
+// *apierr.Error for every failure (see ../../../shared/reference/okta.md §5).
+package okta
+
+import "time"
+
+// User statuses (okta.md §3.1, OAS UserStatus).
+const (
+	StatusStaged          = "STAGED"
+	StatusProvisioned     = "PROVISIONED"
+	StatusActive          = "ACTIVE"
+	StatusRecovery        = "RECOVERY"
+	StatusPasswordExpired = "PASSWORD_EXPIRED"
+	StatusLockedOut       = "LOCKED_OUT"
+	StatusSuspended       = "SUSPENDED"
+	StatusDeprovisioned   = "DEPROVISIONED"
+)
+
+// Credential provider types (okta.md §1.1, §1.6).
+const (
+	// ProviderImport marks a user whose password will be checked by the
+	// password import inline hook at its next sign-in.
+	ProviderImport = "IMPORT"
+	// ProviderOkta marks a user whose password Okta holds.
+	ProviderOkta = "OKTA"
+)
+
+// Profile is an Okta user profile: login, email, firstName, lastName and any
+// other base or custom attribute, as JSON values.
+type Profile map[string]any
+
+// User is the part of an Okta user the migration needs.
+type User struct {
+	ID              string
+	Status          string
+	Login           string
+	Profile         Profile
+	ProviderType    string // IMPORT, OKTA, ACTIVE_DIRECTORY, FEDERATION, SOCIAL, LDAP; "" if none
+	ProviderName    string
+	Created         time.Time
+	Activated       time.Time // zero when never activated
+	PasswordChanged time.Time // zero when never set
+	LastLogin       time.Time // zero when never signed in
+}
+
+// NewUser is what CreateUser sends.
+type NewUser struct {
+	Profile Profile // must hold at least login, email, firstName, lastName
+	// PasswordHook creates the user with credentials.password.hook.type=default,
+	// so that its first sign-in calls the password import inline hook.
+	PasswordHook bool
+	// Activate maps to the activate query parameter.
+	Activate bool
+}
+
+// UserUpdate is a partial update (POST /api/v1/users/{id}); nil/false fields
+// are left as they are.
+type UserUpdate struct {
+	Profile Profile // merged into the existing profile
+	// SetPasswordHook puts the user on the password import hook
+	// (credentials.password.hook.type=default, okta.md §3.3).
+	SetPasswordHook bool
+}
+
+// LogEvent is a System Log event (GET /api/v1/logs).
+type LogEvent struct {
+	UUID      string
+	EventType string // e.g. user.import.password
+	Published time.Time
+	Outcome   string // SUCCESS, FAILURE, ...
+	Reason    string
+	ActorID   string
+	TargetIDs []string // ids of the event's targets (the user for user.import.password)
+}
+
+// EventTypePasswordImport is the System Log event type Okta writes each time
+// the password import hook runs; outcome SUCCESS means the password was stored
+// (okta.md §1.6).
+const EventTypePasswordImport = "user.import.password"
