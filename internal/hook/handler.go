@@ -1,0 +1,342 @@
+// Package hook is the Okta password import inline hook
+// (../../../shared/reference/okta.md §1): it authenticates Okta's call, checks
+// the typed password against Entra ID through a Verifier, answers VERIFIED or
+// UNVERIFIED within a deadline, and afterwards signals the user's MigrateUser
+// workflow with the outcome only. A password never leaves the request: it is
+// not logged, counted, signalled, stored or put in an error.
+//
+// Handler serves the hook route; Server adds /healthz, /readyz, /metrics and
+// the http.Server around it, so that hookserver/main.go, tests and the demo
+// start the same thing.
+package hook
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
+
+	"entra2okta/internal/entra"
+	"entra2okta/workflows"
+)
+
+// PasswordImportPath is the route Okta's inline hook channel points at.
+const PasswordImportPath = "/okta/password-import"
+
+// Verifier checks a password against Entra ID; *entra.Verifier satisfies
+// it. It must honour ctx's deadline and never put the password in its Result.
+type Verifier interface {
+	VerifyPassword(ctx context.Context, username, password string) entra.Result
+}
+
+// Config configures a Handler. Only AuthSecret is required.
+type Config struct {
+	// AuthHeader is the header carrying the shared secret (default
+	// Authorization), as configured in the hook's authScheme.key.
+	AuthHeader string
+	// AuthSecret is the header's whole expected value, scheme included
+	// (e.g. "Basic YWRtaW46c3VwZXJzZWNyZXQ="), okta.md §2.1.
+	AuthSecret string
+	// OAuth, when set, also requires a valid Okta access token.
+	OAuth *OAuthConfig
+	// Budget is the deadline for answering, measured from the request's
+	// arrival (default 2.5 s). Okta gives up after 3 s and then retries once
+	// (okta.md §1.5), so the budget must leave room for the network.
+	Budget time.Duration
+	// MaxBodyBytes caps the request body (default 64 KiB; Okta's payload is
+	// under 1 KiB).
+	MaxBodyBytes int64
+	// MaxConcurrent caps checks in flight against Entra (default 1,024);
+	// beyond it requests are answered UNVERIFIED at once ("overloaded").
+	MaxConcurrent int
+	// Shield configures attempt budgets and the negative cache.
+	Shield ShieldConfig
+	// Signals configures background signal delivery.
+	Signals SignalConfig
+	// Registerer receives the hook's metrics (nil: not registered).
+	Registerer prometheus.Registerer
+}
+
+func (c *Config) setDefaults() {
+	if c.Budget <= 0 {
+		c.Budget = 2500 * time.Millisecond
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 64 << 10
+	}
+	if c.MaxConcurrent <= 0 {
+		c.MaxConcurrent = 1024
+	}
+}
+
+// Handler serves POST PasswordImportPath. Create it with NewHandler and stop
+// it with Shutdown.
+type Handler struct {
+	cfg    Config
+	v      Verifier
+	auth   *authenticator
+	shield *shield
+	flight singleflight.Group
+	sem    chan struct{}
+	disp   *dispatcher
+	m      *metrics
+	log    *slog.Logger
+	mux    *http.ServeMux
+}
+
+// NewHandler returns the hook handler. It refuses a configuration without an
+// auth secret. Verification goes through v; outcome signals go through s in
+// the background.
+func NewHandler(cfg Config, v Verifier, s Signaler, logger *slog.Logger) (*Handler, error) {
+	if v == nil || s == nil {
+		return nil, errors.New("hook: a verifier and a signaler are required")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.setDefaults()
+	auth, err := newAuthenticator(cfg.AuthHeader, cfg.AuthSecret, cfg.OAuth)
+	if err != nil {
+		return nil, err
+	}
+	sh, err := newShield(cfg.Shield)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{cfg: cfg, v: v, auth: auth, shield: sh, sem: make(chan struct{}, cfg.MaxConcurrent), log: logger}
+	h.m, err = newMetrics(cfg.Registerer, func() float64 {
+		if h.disp == nil {
+			return 0
+		}
+		return float64(h.disp.pending())
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.disp = newDispatcher(cfg.Signals, s, logger, func(result string) { h.m.signals.WithLabelValues(result).Inc() })
+	h.mux = http.NewServeMux()
+	h.mux.HandleFunc("POST "+PasswordImportPath, h.serveImport)
+	return h, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Shutdown stops accepting signals and delivers the queued ones until ctx is
+// done. Call it after the HTTP server has stopped.
+func (h *Handler) Shutdown(ctx context.Context) error { return h.disp.shutdown(ctx) }
+
+// Okta's command response (okta.md §1.3), precomputed.
+var (
+	bodyVerified   = []byte(`{"commands":[{"type":"com.okta.action.update","value":{"credential":"VERIFIED"}}]}`)
+	bodyUnverified = []byte(`{"commands":[{"type":"com.okta.action.update","value":{"credential":"UNVERIFIED"}}]}`)
+)
+
+// outcome is what the hook established for one request.
+type outcome struct {
+	res      entra.Result
+	outcome  string // workflows.Outcome*
+	shielded string // why Entra was not asked, "" if it was (or was joined)
+	joined   bool   // shared an identical in-flight check
+}
+
+func (h *Handler) serveImport(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	deadline := start.Add(h.cfg.Budget)
+
+	if why := h.auth.check(r.Context(), r); why != "" {
+		h.m.authFailures.WithLabelValues(why).Inc()
+		h.log.Warn("hook request refused", "status", http.StatusUnauthorized, "why", why, "remote", r.RemoteAddr)
+		if h.auth.oauth != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		}
+		h.fail(w, http.StatusUnauthorized, "unauthorized")
+		return
+	}
+	req, err := h.readRequest(w, r)
+	if err != nil {
+		// err is a badRequest: a fixed category that never quotes the body.
+		h.log.Warn("hook request rejected", "status", http.StatusBadRequest, "why", err.Error(), "remote", r.RemoteAddr)
+		h.fail(w, http.StatusBadRequest, "malformed password import request")
+		return
+	}
+
+	out := h.check(req, deadline)
+
+	// Answer Okta first. Indeterminate outcomes are answered 200 UNVERIFIED:
+	// Okta retries a timeout or 5xx once (okta.md §1.5), which would only
+	// send the same credential to Entra a second time (entra.md §3).
+	body := bodyUnverified
+	if out.outcome == workflows.OutcomeVerified {
+		body = bodyVerified
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+	answered := time.Now()
+	answerTime := answered.Sub(start)
+
+	h.m.requests.WithLabelValues("200").Inc()
+	h.m.answerSeconds.Observe(answerTime.Seconds())
+	h.m.outcomes.WithLabelValues(out.outcome, codeLabel(out.res.Code), out.res.Reason).Inc()
+	if out.shielded != "" {
+		h.m.shield.WithLabelValues(out.shielded).Inc()
+	}
+	if out.joined {
+		h.m.coalesced.Inc()
+	}
+	level := slog.LevelInfo
+	if out.outcome == workflows.OutcomeIndeterminate {
+		level = slog.LevelWarn // alert: no statement about the password
+	}
+	h.log.LogAttrs(r.Context(), level, "password import answered",
+		slog.String("event_id", req.EventID),
+		slog.String("user", req.Username),
+		slog.String("outcome", out.outcome),
+		slog.Int("code", out.res.Code),
+		slog.String("reason", out.res.Reason),
+		slog.Bool("coalesced", out.joined),
+		slog.Duration("entra_latency", out.res.Latency),
+		slog.Duration("answer_latency", answerTime),
+		slog.String("ip", req.IP),
+	)
+
+	// Then tell the workflow, in the background: this never delays or
+	// changes the answer above.
+	h.disp.enqueue(signalJob{
+		workflowID: workflows.UserWorkflowID(req.Username),
+		sig: workflows.PasswordVerifiedSignal{
+			Outcome: out.outcome,
+			Code:    out.res.Code,
+			Reason:  out.res.Reason,
+			Latency: out.res.Latency,
+			At:      answered.UTC(),
+			EventID: req.EventID,
+		},
+	})
+}
+
+// readRequest checks the content type, reads at most MaxBodyBytes and decodes
+// the payload. Every error it returns is a badRequest.
+func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request) (importRequest, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return importRequest{}, errContentType
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return importRequest{}, errTooLarge
+		}
+		return importRequest{}, errReadingBody
+	}
+	return parseImportRequest(body)
+}
+
+func (h *Handler) fail(w http.ResponseWriter, status int, summary string) {
+	h.m.requests.WithLabelValues(codeLabel(status)).Inc()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	// The inline hook error object (okta.md §1.4), with a fixed summary.
+	_, _ = io.WriteString(w, `{"error":{"errorSummary":"`+summary+`"}}`)
+}
+
+// check decides the outcome of one request by the deadline: from the
+// negative cache, by joining an identical in-flight check, or by asking
+// Entra when the shield admits it.
+func (h *Handler) check(req importRequest, deadline time.Time) outcome {
+	if len(req.Username) > maxUsernameBytes || len(req.Password) > maxPasswordBytes {
+		// No Entra account has such a credential; don't spend an attempt.
+		return outcome{
+			res:      entra.Result{Verdict: entra.Rejected, Reason: reasonCredentialSize},
+			outcome:  workflows.OutcomeUnverified,
+			shielded: reasonCredentialSize,
+		}
+	}
+	k := h.shield.pairKey(req.Username, req.Password)
+	if rej, ok := h.shield.cachedRejection(k, time.Now()); ok {
+		return outcome{
+			res:      entra.Result{Verdict: entra.Rejected, Code: rej.code, Reason: reasonCachedReject},
+			outcome:  workflows.OutcomeUnverified,
+			shielded: reasonCachedReject,
+		}
+	}
+	led := false
+	// Coalesce identical checks (Okta's retry of a slow call carries the same
+	// credential): keyed by the HMAC, never by the password.
+	ch := h.flight.DoChan(string(k[:]), func() (any, error) {
+		led = true
+		return h.verify(req, k, deadline), nil
+	})
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		out := r.Val.(outcome)
+		out.joined = !led
+		if out.joined {
+			out.shielded = "" // counted once, by the check that led
+		}
+		return out
+	case <-t.C:
+		return outcome{
+			res:     entra.Result{Verdict: entra.Indeterminate, Reason: "timeout", Latency: h.cfg.Budget},
+			outcome: workflows.OutcomeIndeterminate,
+		}
+	}
+}
+
+// verify runs one Entra check for all coalesced callers. Its context is
+// detached from the leading request (whose client may go away while others
+// wait) but carries the same deadline.
+func (h *Handler) verify(req importRequest, k [32]byte, deadline time.Time) outcome {
+	select {
+	case h.sem <- struct{}{}:
+		defer func() { <-h.sem }()
+	default:
+		return shielded(reasonOverloaded)
+	}
+	if why := h.shield.admit(req.Username, ipKey(req.IP), time.Now()); why != "" {
+		return shielded(why)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	h.m.upstream.Inc()
+	began := time.Now()
+	res := h.v.VerifyPassword(ctx, req.Username, req.Password)
+	if res.Latency <= 0 {
+		res.Latency = time.Since(began)
+	}
+	h.m.entraSeconds.Observe(res.Latency.Seconds())
+	h.shield.record(req.Username, k, res, time.Now())
+	return outcome{res: res, outcome: outcomeOf(res.Verdict)}
+}
+
+func shielded(why string) outcome {
+	return outcome{
+		res:      entra.Result{Verdict: entra.Indeterminate, Reason: why},
+		outcome:  workflows.OutcomeIndeterminate,
+		shielded: why,
+	}
+}
+
+// outcomeOf maps a verdict to the signal outcome; anything unexpected
+// (including an empty verdict) is indeterminate, never verified.
+func outcomeOf(v entra.Verdict) string {
+	switch v {
+	case entra.Verified:
+		return workflows.OutcomeVerified
+	case entra.Rejected:
+		return workflows.OutcomeUnverified
+	}
+	return workflows.OutcomeIndeterminate
+}

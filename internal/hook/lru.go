@@ -1,0 +1,62 @@
+package hook
+
+import "container/list"
+
+// lru is a size-bounded map that evicts its least recently used entry. It is
+// not safe for concurrent use; the shield guards it with its mutex.
+type lru[K comparable, V any] struct {
+	max   int
+	ll    *list.List // front = most recently used; elements hold *lruEntry
+	items map[K]*list.Element
+}
+
+type lruEntry[K comparable, V any] struct {
+	key K
+	val V
+}
+
+func newLRU[K comparable, V any](max int) *lru[K, V] {
+	if max < 1 {
+		max = 1
+	}
+	return &lru[K, V]{max: max, ll: list.New(), items: make(map[K]*list.Element)}
+}
+
+// get returns the value of k and marks it recently used.
+func (c *lru[K, V]) get(k K) (V, bool) {
+	if e, ok := c.items[k]; ok {
+		c.ll.MoveToFront(e)
+		return e.Value.(*lruEntry[K, V]).val, true
+	}
+	var zero V
+	return zero, false
+}
+
+// put sets k to v, evicting the least recently used entry when full. It
+// reports how many entries were evicted (0 or 1).
+func (c *lru[K, V]) put(k K, v V) int {
+	if e, ok := c.items[k]; ok {
+		c.ll.MoveToFront(e)
+		e.Value.(*lruEntry[K, V]).val = v
+		return 0
+	}
+	c.items[k] = c.ll.PushFront(&lruEntry[K, V]{key: k, val: v})
+	if c.ll.Len() <= c.max {
+		return 0
+	}
+	last := c.ll.Back()
+	c.ll.Remove(last)
+	delete(c.items, last.Value.(*lruEntry[K, V]).key)
+	return 1
+}
+
+// remove deletes k.
+func (c *lru[K, V]) remove(k K) {
+	if e, ok := c.items[k]; ok {
+		c.ll.Remove(e)
+		delete(c.items, k)
+	}
+}
+
+// len returns the number of entries.
+func (c *lru[K, V]) len() int { return c.ll.Len() }

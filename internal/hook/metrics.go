@@ -1,0 +1,84 @@
+package hook
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the hook's Prometheus collectors. Label values are fixed
+// vocabularies (verdicts, AADSTS codes, reasons, HTTP statuses); never a
+// username, an address or anything derived from a password.
+type metrics struct {
+	requests      *prometheus.CounterVec   // by HTTP status
+	outcomes      *prometheus.CounterVec   // by verdict, code, reason
+	answerSeconds prometheus.Histogram     // request start to answer written
+	entraSeconds  prometheus.Histogram     // time spent in the verifier
+	shield        *prometheus.CounterVec   // by reason
+	upstream      prometheus.Counter       // verifier calls
+	coalesced     prometheus.Counter       // checks that joined an in-flight identical one
+	signals       *prometheus.CounterVec   // by result
+	signalQueue   prometheus.GaugeFunc     // pending signals
+	authFailures  *prometheus.CounterVec   // by reason
+	all           []prometheus.Collector   // for registration
+}
+
+func newMetrics(reg prometheus.Registerer, queueLen func() float64) (*metrics, error) {
+	lat := []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 1.5, 2, 2.5, 3, 5}
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "entra2okta_hook_requests_total",
+			Help: "Password import hook requests by HTTP status answered.",
+		}, []string{"status"}),
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "entra2okta_hook_outcomes_total",
+			Help: "Password checks by verdict (verified, unverified, indeterminate), AADSTS code and reason.",
+		}, []string{"verdict", "code", "reason"}),
+		answerSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "entra2okta_hook_answer_seconds",
+			Help:    "Time from receiving a password import request to writing the answer.",
+			Buckets: lat,
+		}),
+		entraSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "entra2okta_hook_entra_seconds",
+			Help:    "Time spent verifying a password against Entra ID.",
+			Buckets: lat,
+		}),
+		shield: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "entra2okta_hook_shield_rejections_total",
+			Help: "Checks answered UNVERIFIED without asking Entra, by reason.",
+		}, []string{"reason"}),
+		upstream: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "entra2okta_hook_entra_calls_total",
+			Help: "Password checks sent to Entra ID.",
+		}),
+		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "entra2okta_hook_coalesced_total",
+			Help: "Checks that shared an identical in-flight Entra call.",
+		}),
+		signals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "entra2okta_hook_signals_total",
+			Help: "Workflow signals by result: delivered, not_found, failed (retries spent or non-retryable), dropped (queue full or shutdown).",
+		}, []string{"result"}),
+		signalQueue: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "entra2okta_hook_signal_queue_length",
+			Help: "Signals waiting to be delivered.",
+		}, queueLen),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "entra2okta_hook_auth_failures_total",
+			Help: "Requests refused with 401, by reason.",
+		}, []string{"reason"}),
+	}
+	m.all = []prometheus.Collector{m.requests, m.outcomes, m.answerSeconds, m.entraSeconds, m.shield,
+		m.upstream, m.coalesced, m.signals, m.signalQueue, m.authFailures}
+	if reg != nil {
+		for _, c := range m.all {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+func codeLabel(code int) string { return strconv.Itoa(code) }

@@ -1,0 +1,125 @@
+package hook
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// ServerConfig configures a Server.
+type ServerConfig struct {
+	// Hook configures the password import handler. Its Registerer is
+	// ignored: the server registers the metrics it exposes on /metrics.
+	Hook Config
+	// TLS, when set, makes Serve speak HTTPS (Okta only calls https URLs,
+	// okta.md §2.1). Nil serves plain HTTP.
+	TLS *tls.Config
+	// Ready reports whether the server's dependencies are reachable
+	// (Temporal); /readyz answers 503 while it fails. Nil is always ready.
+	Ready func(ctx context.Context) error
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
+	// each connection (defaults 5 s, 10 s, 10 s, 120 s).
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+}
+
+// Server is the hook HTTP server: POST PasswordImportPath, GET /healthz,
+// GET /readyz and GET /metrics. Start it with Serve on a listener (tests and
+// the demo use 127.0.0.1:0) and stop it with Shutdown.
+type Server struct {
+	hook  *Handler
+	srv   *http.Server
+	ready func(ctx context.Context) error
+	log   *slog.Logger
+}
+
+// NewServer builds the server around a new Handler (see NewHandler).
+func NewServer(cfg ServerConfig, v Verifier, s Signaler, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg.Hook.Registerer = reg
+	h, err := NewHandler(cfg.Hook, v, s, logger)
+	if err != nil {
+		return nil, err
+	}
+	def := func(d, v time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return v
+	}
+	sv := &Server{hook: h, ready: cfg.Ready, log: logger}
+	mux := http.NewServeMux()
+	mux.Handle("POST "+PasswordImportPath, h)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.HandleFunc("GET /readyz", sv.serveReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	sv.srv = &http.Server{
+		Handler:           mux,
+		TLSConfig:         cfg.TLS,
+		ReadHeaderTimeout: def(cfg.ReadHeaderTimeout, 5*time.Second),
+		ReadTimeout:       def(cfg.ReadTimeout, 10*time.Second),
+		WriteTimeout:      def(cfg.WriteTimeout, 10*time.Second),
+		IdleTimeout:       def(cfg.IdleTimeout, 120*time.Second),
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return sv, nil
+}
+
+// Handler returns the server's routes, for in-process use with httptest.
+func (s *Server) Handler() http.Handler { return s.srv.Handler }
+
+// Serve accepts connections on ln until Shutdown; it returns nil after a
+// graceful shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	var err error
+	if s.srv.TLSConfig != nil {
+		err = s.srv.ServeTLS(ln, "", "")
+	} else {
+		err = s.srv.Serve(ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting requests, waits for in-flight ones, then delivers
+// queued signals, all until ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	herr := s.srv.Shutdown(ctx)
+	if herr != nil {
+		_ = s.srv.Close()
+	}
+	serr := s.hook.Shutdown(ctx)
+	return errors.Join(herr, serr)
+}
+
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if s.ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.ready(ctx); err != nil {
+			s.log.Warn("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"unavailable","temporal":"unreachable"}`))
+			return
+		}
+	}
+	_, _ = w.Write([]byte(`{"status":"ok"}`))
+}
