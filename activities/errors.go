@@ -1,0 +1,93 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"entra2okta/internal/apierr"
+)
+
+// Temporal error types of the application errors the activities return. A
+// workflow branches on them with temporal.ApplicationError.Type(); they are the
+// apierr.Kind names, so the failure in history says what went wrong.
+const (
+	ErrTypeNotFound     = "NotFound"     // non-retryable: the object does not exist
+	ErrTypeConflict     = "Conflict"     // non-retryable: the object already exists
+	ErrTypeInvalid      = "Invalid"      // non-retryable: the request can never succeed as sent
+	ErrTypeUnauthorized = "Unauthorized" // retried UnauthorizedMaxAttempts times, then non-retryable
+	ErrTypeRateLimited  = "RateLimited"  // retried after the service's reset time
+	ErrTypeTransient    = "Transient"    // retried with the activity's backoff
+)
+
+// UnauthorizedMaxAttempts bounds the attempts of an activity whose credentials
+// are refused: a rotated secret may need a moment to propagate, but a wrong one
+// is a configuration problem that retries cannot fix (STYLE.md §4.3).
+const UnauthorizedMaxAttempts = 3
+
+// errorRule is one row of the error table.
+type errorRule struct {
+	errType      string
+	nonRetryable bool
+}
+
+// errorTable maps every apierr.Kind to the Temporal error an activity returns:
+// the only place where retryability is decided (STYLE.md §4.3). RateLimited and
+// Unauthorized get their extra treatment in temporalError.
+var errorTable = map[apierr.Kind]errorRule{
+	apierr.NotFound:     {ErrTypeNotFound, true},
+	apierr.Conflict:     {ErrTypeConflict, true},
+	apierr.Invalid:      {ErrTypeInvalid, true},
+	apierr.Unauthorized: {ErrTypeUnauthorized, false},
+	apierr.RateLimited:  {ErrTypeRateLimited, false},
+	apierr.Transient:    {ErrTypeTransient, false},
+}
+
+// fail converts an adapter error into the Temporal error an activity returns,
+// using the activity's attempt number and the wall clock (activities may read
+// it; workflows may not).
+func fail(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var attempt int32 = 1
+	if activity.IsActivity(ctx) {
+		attempt = activity.GetInfo(ctx).Attempt
+	}
+	return temporalError(err, attempt, time.Now())
+}
+
+// temporalError is the pure form of fail. It returns one ApplicationError whose
+// Cause is err (a single Unwrap chain, never errors.Join: STYLE.md §3), so the
+// failure in history carries the adapter's message, which never holds a
+// password or token (apierr.Error).
+func temporalError(err error, attempt int32, now time.Time) error {
+	if err == nil {
+		return nil
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return err // already classified
+	}
+	kind := apierr.KindOf(err)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		kind = apierr.Transient // our own timeout: the activity's retry policy decides
+	}
+	rule, ok := errorTable[kind]
+	if !ok {
+		rule = errorTable[apierr.Transient]
+	}
+	opts := temporal.ApplicationErrorOptions{NonRetryable: rule.nonRetryable, Cause: err}
+	switch kind {
+	case apierr.RateLimited:
+		// Honour Okta's X-Rate-Limit-Reset / Graph's Retry-After exactly
+		// (peers.md §4.4; okta.md §4). Unknown reset: the policy's backoff.
+		opts.NextRetryDelay = apierr.RetryAfter(err, now)
+	case apierr.Unauthorized:
+		opts.NonRetryable = attempt >= UnauthorizedMaxAttempts
+	}
+	return temporal.NewApplicationErrorWithOptions(err.Error(), rule.errType, opts)
+}
