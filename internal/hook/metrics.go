@@ -10,17 +10,17 @@ import (
 // vocabularies (verdicts, AADSTS codes, reasons, HTTP statuses); never a
 // username, an address or anything derived from a password.
 type metrics struct {
-	requests      *prometheus.CounterVec   // by HTTP status
-	outcomes      *prometheus.CounterVec   // by verdict, code, reason
-	answerSeconds prometheus.Histogram     // request start to answer written
-	entraSeconds  prometheus.Histogram     // time spent in the verifier
-	shield        *prometheus.CounterVec   // by reason
-	upstream      prometheus.Counter       // verifier calls
-	coalesced     prometheus.Counter       // checks that joined an in-flight identical one
-	signals       *prometheus.CounterVec   // by result
-	signalQueue   prometheus.GaugeFunc     // pending signals
-	authFailures  *prometheus.CounterVec   // by reason
-	all           []prometheus.Collector   // for registration
+	requests      *prometheus.CounterVec // by HTTP status
+	outcomes      *prometheus.CounterVec // by verdict, code, reason
+	answerSeconds prometheus.Histogram   // request start to answer written
+	entraSeconds  prometheus.Histogram   // time spent in the verifier
+	shield        *prometheus.CounterVec // by reason
+	upstream      prometheus.Counter     // verifier calls
+	coalesced     prometheus.Counter     // checks that joined an in-flight identical one
+	signals       *prometheus.CounterVec // by result
+	signalQueue   prometheus.GaugeFunc   // pending signals
+	authFailures  *prometheus.CounterVec // by reason
+	all           []prometheus.Collector // for registration
 }
 
 func newMetrics(reg prometheus.Registerer, queueLen func() float64) (*metrics, error) {

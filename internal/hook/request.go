@@ -41,19 +41,19 @@ type badRequest string
 func (e badRequest) Error() string { return string(e) }
 
 const (
-	errInvalidUTF8   badRequest = "invalid_utf8"
-	errSyntax        badRequest = "malformed_json"
-	errDuplicateKey  badRequest = "duplicate_key"
-	errTooDeep       badRequest = "too_deep"
-	errTrailingData  badRequest = "trailing_data"
-	errNotObject     badRequest = "not_an_object"
-	errWrongType     badRequest = "wrong_field_type"
-	errMissingField  badRequest = "missing_field"
-	errEmptyField    badRequest = "empty_credential"
-	errWrongEvent    badRequest = "wrong_event_type"
-	errTooLarge      badRequest = "body_too_large"
-	errContentType   badRequest = "wrong_content_type"
-	errReadingBody   badRequest = "read_error"
+	errInvalidUTF8  badRequest = "invalid_utf8"
+	errSyntax       badRequest = "malformed_json"
+	errDuplicateKey badRequest = "duplicate_key"
+	errTooDeep      badRequest = "too_deep"
+	errTrailingData badRequest = "trailing_data"
+	errNotObject    badRequest = "not_an_object"
+	errWrongType    badRequest = "wrong_field_type"
+	errMissingField badRequest = "missing_field"
+	errEmptyField   badRequest = "empty_credential"
+	errWrongEvent   badRequest = "wrong_event_type"
+	errTooLarge     badRequest = "body_too_large"
+	errContentType  badRequest = "wrong_content_type"
+	errReadingBody  badRequest = "read_error"
 )
 
 // parseImportRequest decodes Okta's password import payload (okta.md §1.2).
