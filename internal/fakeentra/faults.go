@@ -1,0 +1,199 @@
+package fakeentra
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fault is a failure to inject on a route. Set one behaviour: Status (429 or
+// 5xx, with the body the endpoint documents), AADSTS (a token-endpoint error
+// code answered as Entra would), Latency (answer normally after a delay),
+// Hang (hold the request until the client gives up, HangFor passes or the
+// server is released) or Drop (reset the connection without an answer).
+type Fault struct {
+	// Status is the HTTP status to answer: 429 adds Retry-After; 5xx answer
+	// with the endpoint's error body.
+	Status int
+	// RetryAfter is sent as Retry-After in whole seconds with a 429
+	// (default 1 s; a negative value sends no header, as some endpoints do).
+	RetryAfter time.Duration
+	// AADSTS makes the token endpoint answer this AADSTS code (its documented
+	// error, suberror and status), whatever the credentials.
+	AADSTS int
+	// Latency delays the normal answer (the delay ends early when the client
+	// gives up).
+	Latency time.Duration
+	// Hang holds the request without answering until the request's context
+	// ends, the server is released, or HangFor (if non-zero) has passed; the
+	// connection is then dropped.
+	Hang    bool
+	HangFor time.Duration
+	// Drop aborts the connection without any answer.
+	Drop bool
+	// Times limits the fault to that many matching requests (0: until
+	// ClearFaults).
+	Times int
+	// User restricts a token-route fault to ROPC requests for this username
+	// and a UserRealm fault to that user (case-insensitive).
+	User string
+}
+
+type faultState struct {
+	f    Fault
+	used int
+}
+
+// InjectFault adds a fault on route. Faults are tried in the order added; the
+// first one that matches and is not used up applies.
+func (s *Server) InjectFault(route Route, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[route] = append(s.faults[route], &faultState{f: f})
+}
+
+// ClearFaults removes every fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = map[Route][]*faultState{}
+}
+
+// takeFault returns the fault to apply to this request, if any.
+func (s *Server) takeFault(r *http.Request, route Route) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := s.faults[route]
+	if len(list) == 0 {
+		return Fault{}, false
+	}
+	user := ""
+	for _, fs := range list {
+		if fs.f.Times > 0 && fs.used >= fs.f.Times {
+			continue
+		}
+		if fs.f.User != "" {
+			if user == "" {
+				user = requestUser(r, route)
+			}
+			if !strings.EqualFold(user, fs.f.User) {
+				continue
+			}
+		}
+		fs.used++
+		return fs.f, true
+	}
+	return Fault{}, false
+}
+
+// requestUser extracts the username of a token or UserRealm request. For the
+// token route it parses the form (ParseForm caches it for the handler).
+func requestUser(r *http.Request, route Route) string {
+	switch route {
+	case RouteToken:
+		if err := r.ParseForm(); err != nil {
+			return ""
+		}
+		return r.PostForm.Get("username")
+	case RouteUserRealm:
+		p := strings.TrimPrefix(r.URL.Path, "/common/UserRealm/")
+		if u, err := url.PathUnescape(p); err == nil {
+			return u
+		}
+		return p
+	}
+	return ""
+}
+
+// applyFault applies a matching fault. It reports whether the normal handler
+// should still run.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route Route) bool {
+	f, ok := s.takeFault(r, route)
+	if !ok {
+		return true
+	}
+	switch {
+	case f.Drop:
+		panic(http.ErrAbortHandler) // closes the connection (HTTP/1) or resets the stream (HTTP/2)
+	case f.Hang:
+		var timer <-chan time.Time
+		if f.HangFor > 0 {
+			t := time.NewTimer(f.HangFor)
+			defer t.Stop()
+			timer = t.C
+		}
+		select {
+		case <-r.Context().Done():
+		case <-s.stop:
+		case <-timer:
+		}
+		panic(http.ErrAbortHandler)
+	case f.Latency > 0:
+		t := time.NewTimer(f.Latency)
+		defer t.Stop()
+		select {
+		case <-r.Context().Done():
+			return false
+		case <-s.stop:
+		case <-t.C:
+		}
+		return true
+	case f.AADSTS != 0 && route == RouteToken:
+		s.writeTokenFault(w, r, f.AADSTS)
+		return false
+	case f.Status == http.StatusTooManyRequests:
+		ra := f.RetryAfter
+		if ra == 0 {
+			ra = time.Second
+		}
+		if ra > 0 {
+			secs := int((ra + time.Second - 1) / time.Second)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
+		s.writeThrottled(w, r, route)
+		return false
+	case f.Status >= 400:
+		s.writeServerError(w, r, route, f.Status)
+		return false
+	}
+	return true
+}
+
+func isGraph(route Route) bool { return strings.HasPrefix(string(route), "graph-") }
+
+// writeThrottled writes a 429 body: Graph's documented error JSON with code
+// TooManyRequests; on the authority a short text body, as entra.md §7 lists
+// for the token endpoint (MSAL does not parse it).
+func (s *Server) writeThrottled(w http.ResponseWriter, r *http.Request, route Route) {
+	if isGraph(route) {
+		writeGraphError(w, r, http.StatusTooManyRequests, "TooManyRequests",
+			"Too many requests. Please retry after the time given in the Retry-After header.")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = w.Write([]byte("Too Many Requests"))
+}
+
+// writeServerError writes a 5xx in the endpoint's error format.
+func (s *Server) writeServerError(w http.ResponseWriter, r *http.Request, route Route, status int) {
+	if isGraph(route) {
+		code := "generalException"
+		switch status {
+		case http.StatusServiceUnavailable:
+			code = "serviceNotAvailable"
+		case http.StatusGatewayTimeout:
+			code = "gatewayTimeout"
+		}
+		writeGraphError(w, r, status, code, http.StatusText(status))
+		return
+	}
+	e := aadError(90033)
+	if status != http.StatusServiceUnavailable {
+		e.err = "server_error"
+	}
+	e.status = status
+	writeAADError(w, r, s.opts.Now(), e, "")
+}

@@ -1,0 +1,106 @@
+package fakeentra
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"strings"
+	"time"
+)
+
+// lockout is the smart-lockout state of one user (entra.md §4;
+// howto-password-smart-lockout.md): failures are counted, a repeat of one of
+// the last three bad passwords is not counted again, the user is locked at the
+// threshold for a duration that doubles with each further lockout, and while
+// locked every sign-in gets AADSTS50053, even with the right password. Only
+// password hashes are kept.
+type lockout struct {
+	failures    int
+	lastBad     [][32]byte // hashes of the last 3 bad passwords
+	lockedUntil time.Time
+	lockouts    int
+}
+
+// LockoutState is a user's smart-lockout state.
+type LockoutState struct {
+	// Failures counted since the last success or lockout.
+	Failures int
+	// Locked reports whether the user is locked now, until LockedUntil.
+	Locked      bool
+	LockedUntil time.Time
+	// Lockouts is how many times the user has been locked.
+	Lockouts int
+}
+
+// lockoutFor returns the user's state, creating it. Callers hold s.mu.
+func (s *Server) lockoutFor(upn string) *lockout {
+	k := strings.ToLower(upn)
+	lk := s.lockouts[k]
+	if lk == nil {
+		lk = &lockout{}
+		s.lockouts[k] = lk
+	}
+	return lk
+}
+
+func (lk *lockout) lockedAt(now time.Time) bool {
+	return !lk.lockedUntil.IsZero() && now.Before(lk.lockedUntil)
+}
+
+// fail records a bad password.
+func (lk *lockout) fail(password string, now time.Time, threshold int, base time.Duration) {
+	h := sha256.Sum256([]byte(password))
+	for _, b := range lk.lastBad {
+		if b == h {
+			return // a repeated bad password is not counted again
+		}
+	}
+	lk.lastBad = append(lk.lastBad, h)
+	if len(lk.lastBad) > 3 {
+		lk.lastBad = lk.lastBad[len(lk.lastBad)-3:]
+	}
+	lk.failures++
+	if lk.failures >= threshold {
+		d := base << min(lk.lockouts, 16)
+		lk.lockouts++
+		lk.lockedUntil = now.Add(d)
+		lk.failures = 0
+		lk.lastBad = nil
+	}
+}
+
+// Lockout returns the smart-lockout state of a user.
+func (s *Server) Lockout(upn string) LockoutState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lk := s.lockouts[strings.ToLower(upn)]
+	if lk == nil {
+		return LockoutState{}
+	}
+	now := s.opts.Now()
+	st := LockoutState{Failures: lk.failures, Lockouts: lk.lockouts, Locked: lk.lockedAt(now)}
+	if st.Locked {
+		st.LockedUntil = lk.lockedUntil
+	}
+	return st
+}
+
+// Unlock clears a user's lockout state.
+func (s *Server) Unlock(upn string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.lockouts, strings.ToLower(upn))
+}
+
+// SetIPBlocked switches the "malicious IP" block: while on, every ROPC
+// sign-in gets AADSTS50053 regardless of the password (entra.md §4).
+func (s *Server) SetIPBlocked(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ipBlocked = on
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}

@@ -1,0 +1,314 @@
+// Package fakeentra emulates the parts of Microsoft Entra ID (the authority:
+// OpenID configuration, instance discovery, UserRealm, the v2.0 token endpoint
+// with ROPC and client credentials) and of Microsoft Graph v1.0 (users, group
+// members, managers, domains) that entra2okta talks to. It imports no SDK: it
+// speaks the documented wire protocol (../../../shared/reference/entra.md §2,
+// §5 and the checklist in §7), so the real MSAL and msgraph-sdk-go clients can
+// be driven against it over TLS (Start, internal/loopbacktls).
+//
+// State is in memory and safe for concurrent use. Tests seed it (AddTenant,
+// AddDomain, AddUser, AddGroup, AddClient, or SeedDemo), inject faults per
+// route (InjectFault) and inspect what happened (Requests, TokenRequests,
+// TokenLog, GraphLog, Lockout). The emulator never stores a password in clear
+// in its logs or inspection records.
+package fakeentra
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"entra2okta/internal/loopbacktls"
+)
+
+// Route names one endpoint of the emulator, for fault injection and request
+// counting.
+type Route string
+
+// The routes the emulator serves.
+const (
+	RouteOpenIDConfig      Route = "openid-configuration" // GET /{tenant}/v2.0/.well-known/openid-configuration
+	RouteInstanceDiscovery Route = "instance-discovery"   // GET /common/discovery/instance
+	RouteUserRealm         Route = "userrealm"            // GET /common/UserRealm/{user}
+	RouteToken             Route = "token"                // POST /{tenant}/oauth2/v2.0/token
+	RouteGraphUser         Route = "graph-user"           // GET /v1.0/users/{id|upn}
+	RouteGraphUsers        Route = "graph-users"          // GET /v1.0/users
+	RouteGraphManager      Route = "graph-manager"        // GET /v1.0/users/{id}/manager
+	RouteGraphMembers      Route = "graph-members"        // GET /v1.0/groups/{id}/members[/cast]
+	RouteGraphTransitive   Route = "graph-transitive"     // GET /v1.0/groups/{id}/transitiveMembers[/cast]
+	RouteGraphDomains      Route = "graph-domains"        // GET /v1.0/domains
+	RouteOther             Route = "other"                // anything else (answered 404)
+)
+
+// Options configures a Server. The zero value is usable.
+type Options struct {
+	// LockoutThreshold is the number of counted password failures after which
+	// a user is locked out (smart lockout; entra.md §4). Default 10.
+	LockoutThreshold int
+	// LockoutDuration is the first lockout's length; each further lockout of
+	// the same user doubles it, as Entra's grows "longer" (entra.md §4).
+	// Default 60 s.
+	LockoutDuration time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger receives one debug line per request (route, status, never a
+	// credential); default discards.
+	Logger *slog.Logger
+	// LogLimit bounds the TokenLog and GraphLog records kept (oldest dropped).
+	// Default 10000.
+	LogLimit int
+}
+
+// Server is the emulator. It implements http.Handler.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	key    []byte // HMAC key for the tokens it issues
+	stop   chan struct{}
+	stopMu sync.Once
+
+	mu        sync.Mutex
+	tenants   map[string]*tenant // by lower-case tenant ID
+	domains   map[string]*tenant // by lower-case domain name
+	clients   map[string]*Client // by client ID
+	faults    map[Route][]*faultState
+	counts    map[Route]int
+	tokenByUP map[string]int // token requests per lower-case username
+	tokenLog  []TokenRequest
+	graphLog  []GraphRequest
+	lockouts  map[string]*lockout // by lower-case UPN
+	ipBlocked bool
+}
+
+// New returns an empty emulator.
+func New(opts Options) *Server {
+	if opts.LockoutThreshold <= 0 {
+		opts.LockoutThreshold = 10
+	}
+	if opts.LockoutDuration <= 0 {
+		opts.LockoutDuration = 60 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.LogLimit <= 0 {
+		opts.LogLimit = 10000
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return &Server{
+		opts:      opts,
+		log:       log,
+		key:       key,
+		stop:      make(chan struct{}),
+		tenants:   map[string]*tenant{},
+		domains:   map[string]*tenant{},
+		clients:   map[string]*Client{},
+		faults:    map[Route][]*faultState{},
+		counts:    map[Route]int{},
+		tokenByUP: map[string]int{},
+		lockouts:  map[string]*lockout{},
+	}
+}
+
+// Running is an emulator served over TLS on a loopback port.
+type Running struct {
+	*Server
+	// URL is https://127.0.0.1:PORT (no trailing slash): the authority host
+	// and the Graph base URL (Graph is under URL + "/v1.0").
+	URL string
+	// CA is the certificate authority clients must trust.
+	CA  *loopbacktls.Authority
+	srv *loopbacktls.Server
+}
+
+// Start serves a new emulator over TLS on 127.0.0.1 (addr "" picks a free
+// port; otherwise e.g. "127.0.0.1:8443").
+func Start(opts Options) (*Running, error) { return StartAt("", opts) }
+
+// StartAt is Start on a given address.
+func StartAt(addr string, opts Options) (*Running, error) {
+	ca, err := loopbacktls.New()
+	if err != nil {
+		return nil, err
+	}
+	s := New(opts)
+	srv, err := ca.Serve(addr, s)
+	if err != nil {
+		return nil, err
+	}
+	return &Running{Server: s, URL: srv.URL, CA: ca, srv: srv}, nil
+}
+
+// HTTPClient returns a client trusting the emulator's CA, with an overall
+// timeout (0 for none).
+func (r *Running) HTTPClient(timeout time.Duration) *http.Client { return r.CA.HTTPClient(timeout) }
+
+// Close releases hanging requests and stops the server.
+func (r *Running) Close() error {
+	r.Server.Release()
+	return r.srv.Close()
+}
+
+// Release ends every request currently held by a Hang fault and makes
+// further Hang faults return at once. Close calls it.
+func (s *Server) Release() { s.stopMu.Do(func() { close(s.stop) }) }
+
+// ServeHTTP routes a request to the authority or to Graph.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	route, h := s.route(r)
+	s.mu.Lock()
+	s.counts[route]++
+	s.mu.Unlock()
+	if !s.applyFault(w, r, route) {
+		s.log.Debug("fakeentra request", "method", r.Method, "route", string(route), "fault", true)
+		return
+	}
+	h(w, r)
+	s.log.Debug("fakeentra request", "method", r.Method, "route", string(route))
+}
+
+// route picks the handler. Paths are matched case-sensitively, as MSAL's
+// "UserRealm" (entra.md §7).
+func (s *Server) route(r *http.Request) (Route, http.HandlerFunc) {
+	p := r.URL.Path
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	if len(parts) >= 1 && parts[0] == "v1.0" {
+		return s.graphRoute(parts[1:])
+	}
+	switch {
+	case len(parts) == 3 && parts[0] == "common" && parts[1] == "discovery" && parts[2] == "instance":
+		return RouteInstanceDiscovery, s.handleInstanceDiscovery
+	case len(parts) == 3 && parts[0] == "common" && parts[1] == "UserRealm":
+		return RouteUserRealm, s.handleUserRealm
+	case len(parts) == 4 && parts[1] == "v2.0" && parts[2] == ".well-known" && parts[3] == "openid-configuration":
+		return RouteOpenIDConfig, s.handleOpenIDConfig
+	case len(parts) == 4 && parts[1] == "oauth2" && parts[2] == "v2.0" && parts[3] == "token":
+		return RouteToken, s.handleToken
+	}
+	return RouteOther, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "404 page not found", http.StatusNotFound)
+	}
+}
+
+// Requests returns how many requests reached route (faulted ones included).
+func (s *Server) Requests(route Route) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts[route]
+}
+
+// ResetCounts zeroes the request counters and clears the request logs.
+func (s *Server) ResetCounts() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts = map[Route]int{}
+	s.tokenByUP = map[string]int{}
+	s.tokenLog = nil
+	s.graphLog = nil
+}
+
+// TokenRequests returns how many token requests named username (ROPC),
+// case-insensitively.
+func (s *Server) TokenRequests(username string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenByUP[strings.ToLower(username)]
+}
+
+// TokenRequest records one token request without its secrets.
+type TokenRequest struct {
+	Tenant    string
+	GrantType string
+	ClientID  string
+	Username  string
+	Scope     string
+	// Fields lists the form field names sent, sorted (values of password and
+	// client_secret are never recorded).
+	Fields          []string
+	HasPassword     bool
+	HasClientSecret bool // client_secret field or HTTP Basic credentials
+	AADSTS          int  // the code answered, 0 on success
+	Status          int
+}
+
+// TokenLog returns the token requests received, oldest first.
+func (s *Server) TokenLog() []TokenRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]TokenRequest(nil), s.tokenLog...)
+}
+
+// GraphRequest records one Graph request.
+type GraphRequest struct {
+	Method string
+	// Path is the escaped path as sent (e.g. /v1.0/users/a%40contoso.com).
+	Path string
+	// Query is the decoded query (e.g. $select).
+	Query map[string][]string
+	// RawQuery is the query string as sent.
+	RawQuery string
+	Route    Route
+	// Bearer reports whether an Authorization: Bearer header was present.
+	Bearer bool
+	Status int
+}
+
+// GraphLog returns the Graph requests received, oldest first.
+func (s *Server) GraphLog() []GraphRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]GraphRequest(nil), s.graphLog...)
+}
+
+func (s *Server) appendTokenLog(t TokenRequest) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.Username != "" {
+		s.tokenByUP[strings.ToLower(t.Username)]++
+	}
+	s.tokenLog = append(s.tokenLog, t)
+	if n := len(s.tokenLog) - s.opts.LogLimit; n > 0 {
+		s.tokenLog = append([]TokenRequest(nil), s.tokenLog[n:]...)
+	}
+}
+
+func (s *Server) appendGraphLog(g GraphRequest) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.graphLog = append(s.graphLog, g)
+	if n := len(s.graphLog) - s.opts.LogLimit; n > 0 {
+		s.graphLog = append([]GraphRequest(nil), s.graphLog[n:]...)
+	}
+}
+
+// newID returns a random GUID-formatted identifier (trace and request IDs).
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return guid(b)
+}
+
+func guid(b []byte) string {
+	h := hex.EncodeToString(b[:16])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// baseURL returns the scheme and host the request came in on.
+func baseURL(r *http.Request) string {
+	scheme := "https"
+	if r.TLS == nil {
+		scheme = "http"
+	}
+	return scheme + "://" + r.Host
+}
