@@ -1,0 +1,430 @@
+package oktaspec
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind says whether an Exception relaxes the description or adds a rule
+// Okta documents only in prose or examples.
+type Kind int
+
+// Kinds of Exception.
+const (
+	// Relax excuses a departure from the description that Okta's documented
+	// behaviour requires.
+	Relax Kind = iota
+	// Add checks a rule the description states only in prose or examples.
+	Add
+)
+
+// Exception is one place where the published description and Okta's
+// documented behaviour disagree, and what this package does about it.
+type Exception struct {
+	Name   string
+	Kind   Kind
+	Source string // where Okta documents the behaviour
+	Note   string
+
+	hook     bool     // applies to the password import hook, not the Management API
+	prefixes []string // Relax: URL path prefixes outside the description
+	ops      []string // Relax: operationIds ("*": all) whose undocumented statuses are allowed
+	statuses []int    // Relax: the allowed statuses
+	errBody  bool     // Relax: such a response's body must be an Okta Error object
+	members  []string // Relax: top-level members the undocumented-property check accepts
+	dir      Direction
+	check    func(xc *exchangeCtx, base Violation) []Violation // Add
+}
+
+// Exceptions is the complete list. Keep it short: every entry weakens or
+// extends the published contract and must name its source. Section numbers
+// refer to ../shared/reference/okta.md.
+var Exceptions = []Exception{
+	{
+		Name:     "authn-not-management-api",
+		Kind:     Relax,
+		Source:   "https://developer.okta.com/docs/reference/api/authn/ (okta.md §7 'Sign-in that fires the hook')",
+		Note:     "POST /api/v1/authn belongs to the Authentication API, which management.yaml does not describe; fakeokta serves it only as the sign-in driver that fires the hook, so it is not validated here.",
+		prefixes: []string{"/api/v1/authn"},
+	},
+	{
+		Name:     "401-on-every-operation",
+		Kind:     Relax,
+		Source:   "https://developer.okta.com/docs/reference/error-codes/ E0000011 and https://developer.okta.com/docs/reference/core-okta-api/ (okta.md §3.6, §7 'Auth')",
+		Note:     "Any Management API call with a missing or invalid token gets 401 E0000011, but the description documents 401 on few operations and on none of the Users ones. Allowed with an Okta Error body.",
+		ops:      []string{"*"},
+		statuses: []int{http.StatusUnauthorized},
+		errBody:  true,
+	},
+	{
+		Name:   "rate-limit-headers",
+		Kind:   Add,
+		Source: "https://developer.okta.com/docs/reference/rl2-monitor/ (okta.md §4, §5.5, §7 'Transport')",
+		Note:   "The description describes no X-Rate-Limit-* headers. When present they must be integers; a 429 must carry all three plus Date, or okta-sdk-golang v2 gives up without retrying.",
+		dir:    Response,
+		check:  checkRateLimitHeaders,
+	},
+	{
+		Name:   "link-header-paging",
+		Kind:   Add,
+		Source: "https://developer.okta.com/docs/api/#pagination (okta.md §3.5)",
+		Note:   "listUsers and listLogEvents page with Link headers the description does not describe: each must be <URL>; rel=\"...\", and a next link must stay on the same host and path and carry an after cursor.",
+		dir:    Response,
+		check:  checkLinkHeaders,
+	},
+	{
+		Name:   "hook-security-is-authscheme",
+		Kind:   Relax,
+		hook:   true,
+		Source: "https://developer.okta.com/docs/concepts/inline-hooks/ 'HTTP header' (okta.md §2.1)",
+		Note:   "x-webhooks.CreatePasswordImportInlineHook declares security apiToken/oauth2, but Okta authenticates to the hook with the channel's configured authScheme header (or an OAuth bearer token); the hook request's security is not checked here.",
+	},
+	{
+		Name:   "hook-request-matches-payload-example",
+		Kind:   Add,
+		hook:   true,
+		dir:    Request,
+		Source: "OAS components.examples.PasswordImportPayloadExample; https://developer.okta.com/docs/guides/password-import-inline-hook/nodejs/main/ (okta.md §1.2)",
+		Note:   "InlineHookBasePayload and PasswordImportRequest require nothing, and their schema examples disagree with the payload example (eventTypeVersion 1 vs \"1.0\", contentType application/JSON vs application/json). Okta sends every member of the payload example; eventType, eventTypeVersion, contentType, cloudEventVersion and data.action.credential take the example's values, and source is the hook's https URL.",
+		check:  checkHookRequestExample,
+	},
+	{
+		Name:     "hook-error-status",
+		Kind:     Relax,
+		hook:     true,
+		Source:   "https://developer.okta.com/docs/concepts/inline-hooks/ 'Don't use HTTP status code to return information' and 'Time out and retry' (okta.md §1.4, §1.5)",
+		Note:     "The hook operation documents 200, 204 and 403 only. Okta documents HTTP error codes for a request the service could not parse (400) and 4xx as not retried; a 401 for a failed authScheme check is the same case. The body is not read by Okta.",
+		ops:      []string{"*"},
+		statuses: []int{http.StatusBadRequest, http.StatusUnauthorized},
+	},
+	{
+		Name:    "hook-response-error-object",
+		Kind:    Relax,
+		hook:    true,
+		Source:  "https://developer.okta.com/docs/concepts/inline-hooks/ 'error' and 'debugContext' (okta.md §1.4)",
+		Note:    "Every inline hook response may carry error and debugContext objects; PasswordImportResponse does not declare them. They are accepted as top-level members.",
+		members: []string{"error", "debugContext"},
+	},
+	{
+		Name:   "hook-response-command",
+		Kind:   Add,
+		hook:   true,
+		dir:    Response,
+		Source: "OAS PasswordImportResponse descriptions and note (okta.md §1.3, §1.4)",
+		Note:   "The schema leaves commands[].type untyped and nothing required. Documented: a 200 carries commands with at least one element, each of type com.okta.action.update with value.credential; the body is under 256 KB.",
+		check:  checkHookResponseCommands,
+	},
+}
+
+// outsideDescription returns the Exception that puts a path outside the
+// description, or nil.
+func outsideDescription(path string) *Exception {
+	for i := range Exceptions {
+		for _, p := range Exceptions[i].prefixes {
+			if path == p || strings.HasPrefix(path, p+"/") {
+				return &Exceptions[i]
+			}
+		}
+	}
+	return nil
+}
+
+// statusException returns the Exception allowing this undocumented status,
+// or nil.
+func statusException(xc *exchangeCtx) *Exception {
+	for i := range Exceptions {
+		ex := &Exceptions[i]
+		if ex.Kind != Relax || ex.hook != xc.hook {
+			continue
+		}
+		opOK := false
+		for _, op := range ex.ops {
+			opOK = opOK || op == "*" || op == xc.op
+		}
+		for _, st := range ex.statuses {
+			if opOK && st == xc.Status {
+				return ex
+			}
+		}
+	}
+	return nil
+}
+
+// acceptedMembers returns the top-level members Relax exceptions accept for
+// this side (hook or Management API).
+func acceptedMembers(hook bool) map[string]string {
+	out := map[string]string{}
+	for _, ex := range Exceptions {
+		if ex.Kind == Relax && ex.hook == hook {
+			for _, m := range ex.members {
+				out[m] = ex.Name
+			}
+		}
+	}
+	return out
+}
+
+// checkBody validates the body of a response allowed by a status exception.
+func (ex *Exception) checkBody(s *Spec, xc *exchangeCtx, base Violation) []Violation {
+	if !ex.errBody {
+		return nil
+	}
+	bad := func(rule, msg string) []Violation {
+		v := base
+		v.Rule, v.Message = rule, ex.Name+": "+msg
+		return []Violation{v}
+	}
+	if !isJSON(xc.Header.Get("Content-Type")) {
+		return bad(RuleContentType, fmt.Sprintf("Content-Type %q is not application/json", xc.Header.Get("Content-Type")))
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(xc.Body))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return bad(RuleBody, "body is not JSON: "+err.Error())
+	}
+	var vs []Violation
+	if err := s.errorSchema.Value.VisitJSON(toFloat(v)); err != nil {
+		vs = append(vs, toViolations(base, "", err)...)
+	}
+	vs = append(vs, undocumentedProperties(base, s.errorSchema.Value, xc.Body)...)
+	if m, _ := v.(map[string]any); m != nil {
+		if code, _ := m["errorCode"].(string); code == "" {
+			out := base
+			out.Field, out.Rule, out.Message = "/errorCode", "required", ex.Name+": an Okta error carries an errorCode"
+			vs = append(vs, out)
+		}
+	}
+	return vs
+}
+
+// toFloat converts json.Number values (kept exact while decoding) into the
+// float64 kin-openapi's VisitJSON expects.
+func toFloat(v any) any {
+	switch t := v.(type) {
+	case json.Number:
+		f, _ := t.Float64()
+		return f
+	case map[string]any:
+		for k, e := range t {
+			t[k] = toFloat(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = toFloat(e)
+		}
+	}
+	return v
+}
+
+// checkRateLimitHeaders implements "rate-limit-headers".
+func checkRateLimitHeaders(xc *exchangeCtx, base Violation) []Violation {
+	base.Direction, base.Status = Response, xc.Status
+	var vs []Violation
+	bad := func(field, msg string) {
+		v := base
+		v.Field, v.Rule, v.Message = field, RuleHeader, "rate-limit-headers: "+msg
+		vs = append(vs, v)
+	}
+	for _, h := range []string{"X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"} {
+		val := xc.Header.Get(h)
+		if val == "" {
+			if xc.Status == http.StatusTooManyRequests {
+				bad("header "+h, "missing on a 429")
+			}
+			continue
+		}
+		if n, err := strconv.ParseInt(val, 10, 64); err != nil || n < 0 {
+			bad("header "+h, fmt.Sprintf("%q is not a non-negative integer", val))
+		}
+	}
+	if xc.Status == http.StatusTooManyRequests {
+		if _, err := time.Parse(http.TimeFormat, xc.Header.Get("Date")); err != nil {
+			bad("header Date", fmt.Sprintf("%q is not an HTTP date", xc.Header.Get("Date")))
+		}
+	}
+	return vs
+}
+
+// linkValue matches one Link header element: <URI>; rel="name".
+var linkValue = regexp.MustCompile(`^\s*<([^>]*)>\s*;\s*rel="([a-z]+)"\s*$`)
+
+// checkLinkHeaders implements "link-header-paging".
+func checkLinkHeaders(xc *exchangeCtx, base Violation) []Violation {
+	if xc.op != "listUsers" && xc.op != "listLogEvents" || xc.Status != http.StatusOK {
+		return nil
+	}
+	base.Direction, base.Status = Response, xc.Status
+	var vs []Violation
+	bad := func(msg string) {
+		v := base
+		v.Field, v.Rule, v.Message = "header Link", RuleHeader, "link-header-paging: "+msg
+		vs = append(vs, v)
+	}
+	rels := map[string]bool{}
+	for _, h := range xc.Header.Values("Link") {
+		for _, part := range strings.Split(h, ",") {
+			m := linkValue.FindStringSubmatch(part)
+			if m == nil {
+				bad(fmt.Sprintf("%q is not <URL>; rel=\"name\"", part))
+				continue
+			}
+			rels[m[2]] = true
+			u, err := url.Parse(m[1])
+			if err != nil || !u.IsAbs() {
+				bad(fmt.Sprintf("%s link %q is not an absolute URL", m[2], m[1]))
+				continue
+			}
+			if u.Path != xc.Request.URL.Path {
+				bad(fmt.Sprintf("%s link path %q is not the listed path %q", m[2], u.Path, xc.Request.URL.Path))
+			}
+			if xc.Request.URL.Host != "" && u.Host != xc.Request.URL.Host && u.Host != xc.Request.Host {
+				bad(fmt.Sprintf("%s link host %q is not the request host %q", m[2], u.Host, xc.Request.URL.Host))
+			}
+			if m[2] == "next" && u.Query().Get("after") == "" {
+				bad(fmt.Sprintf("next link %q carries no after cursor", m[1]))
+			}
+		}
+	}
+	if len(rels) > 0 && !rels["self"] {
+		bad("Link headers without rel=\"self\"")
+	}
+	return vs
+}
+
+// payloadExample is PasswordImportPayloadExample's shape: the members Okta
+// sends and, where fixed, their values ("" means any non-empty string).
+var payloadExample = []struct{ ptr, value string }{
+	{"/eventId", ""},
+	{"/eventTime", ""},
+	{"/eventType", "com.okta.user.credential.password.import"},
+	{"/eventTypeVersion", "1.0"},
+	{"/contentType", "application/json"},
+	{"/cloudEventVersion", "0.1"},
+	{"/source", ""},
+	{"/data/context/request/id", ""},
+	{"/data/context/request/method", ""},
+	{"/data/context/request/url/value", ""},
+	{"/data/context/request/ipAddress", ""},
+	{"/data/context/credential/username", ""},
+	{"/data/context/credential/password", ""},
+	{"/data/action/credential", "UNVERIFIED"},
+}
+
+// hookSource is the documented form of a hook request's source member.
+var hookSource = regexp.MustCompile(`^https://[^/\s]+/api/v1/inlineHooks/[A-Za-z0-9]+$`)
+
+// checkHookRequestExample implements "hook-request-matches-payload-example".
+func checkHookRequestExample(xc *exchangeCtx, base Violation) []Violation {
+	base.Direction = Request
+	var doc any
+	if err := json.Unmarshal(xc.RequestBody, &doc); err != nil {
+		return nil // reported by the schema validation
+	}
+	var vs []Violation
+	bad := func(ptr, rule, msg string) {
+		v := base
+		v.Field, v.Rule, v.Message = ptr, rule, "hook-request-matches-payload-example: "+msg
+		vs = append(vs, v)
+	}
+	for _, m := range payloadExample {
+		got, ok := lookup(doc, m.ptr)
+		s, isString := got.(string)
+		switch {
+		case !ok:
+			bad(m.ptr, "required", "member of the documented payload is missing")
+		case !isString:
+			bad(m.ptr, "type", "member of the documented payload is not a string")
+		case m.value != "" && s != m.value:
+			bad(m.ptr, "enum", fmt.Sprintf("is %q; Okta sends %q", s, m.value))
+		case s == "":
+			bad(m.ptr, "minLength", "is empty")
+		}
+	}
+	if src, ok := lookup(doc, "/source"); ok {
+		if s, _ := src.(string); s != "" && !hookSource.MatchString(s) {
+			bad("/source", "pattern", fmt.Sprintf("%q is not https://{org}/api/v1/inlineHooks/{hookId}", s))
+		}
+	}
+	if t, ok := lookup(doc, "/eventTime"); ok {
+		if s, _ := t.(string); s != "" {
+			if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+				bad("/eventTime", "format", fmt.Sprintf("%q is not an RFC 3339 date-time", s))
+			}
+		}
+	}
+	return vs
+}
+
+// maxHookResponse is the documented bound on a hook response ("must be less
+// than 256 KB").
+const maxHookResponse = 256 << 10
+
+// checkHookResponseCommands implements "hook-response-command".
+func checkHookResponseCommands(xc *exchangeCtx, base Violation) []Violation {
+	base.Direction, base.Status = Response, xc.Status
+	var vs []Violation
+	bad := func(ptr, rule, msg string) {
+		v := base
+		v.Field, v.Rule, v.Message = ptr, rule, "hook-response-command: "+msg
+		vs = append(vs, v)
+	}
+	if len(xc.Body) >= maxHookResponse {
+		bad("", "maxLength", fmt.Sprintf("body is %d bytes; Okta requires less than 256 KB", len(xc.Body)))
+	}
+	if xc.Status != http.StatusOK {
+		return vs
+	}
+	var doc any
+	if err := json.Unmarshal(xc.Body, &doc); err != nil {
+		return vs // reported by the schema validation
+	}
+	cmds, ok := lookup(doc, "/commands")
+	list, isList := cmds.([]any)
+	if !ok || !isList || len(list) == 0 {
+		bad("/commands", "required", "a 200 must carry at least one command (what Okta does without one is undocumented)")
+		return vs
+	}
+	for i := range list {
+		p := "/commands/" + strconv.Itoa(i)
+		if t, _ := lookup(doc, p+"/type"); t != "com.okta.action.update" {
+			bad(p+"/type", "enum", fmt.Sprintf("is %v; the only password import command is com.okta.action.update", t))
+		}
+		if _, ok := lookup(doc, p+"/value/credential"); !ok {
+			bad(p+"/value/credential", "required", "the command must say VERIFIED or UNVERIFIED")
+		}
+	}
+	return vs
+}
+
+// lookup follows a JSON pointer (no escapes needed for our fixed pointers)
+// through decoded JSON.
+func lookup(doc any, ptr string) (any, bool) {
+	cur := doc
+	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[tok]
+			if !ok {
+				return nil, false
+			}
+			cur = v
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil, false
+			}
+			cur = c[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}

@@ -1,0 +1,68 @@
+package oktaspec
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAbsentDescription: with the override pointing nowhere, loading fails
+// with ErrAbsent and Skip skips (not fails) the test with a message saying
+// how to get the description.
+func TestAbsentDescription(t *testing.T) {
+	t.Setenv(EnvPath, filepath.Join(t.TempDir(), "missing.yaml"))
+	_, err := load()
+	if !errors.Is(err, ErrAbsent) {
+		t.Fatalf("load() error = %v, want ErrAbsent", err)
+	}
+
+	var skipped bool
+	var msg string
+	rec := &recordingTB{TB: t}
+	t.Run("skip", func(st *testing.T) {
+		rec.TB = st
+		defer func() { skipped = st.Skipped() }()
+		skipFor(rec, nil, err)
+		st.Error("skipFor returned instead of skipping")
+	})
+	msg = rec.msg
+	if !skipped {
+		t.Fatal("test was not skipped")
+	}
+	if !strings.Contains(msg, EnvPath) || !strings.Contains(msg, "not found") {
+		t.Errorf("skip message %q should say the description was not found and name %s", msg, EnvPath)
+	}
+}
+
+// TestPathDefault: without the override the description is looked for
+// beside the checkout, relative to the module root.
+func TestPathDefault(t *testing.T) {
+	t.Setenv(EnvPath, "")
+	p, err := Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.FromSlash("shared/reference/okta-openapi/management.yaml")
+	if !strings.HasSuffix(p, want) {
+		t.Errorf("Path() = %q, want a path ending in %q", p, want)
+	}
+	// internal/oktaspec -> module root is two levels up; the description is
+	// one more level up, beside the checkout.
+	abs, _ := filepath.Abs(filepath.Join("..", "..", "..", want))
+	if filepath.Clean(p) != abs {
+		t.Errorf("Path() = %q, want %q", p, abs)
+	}
+}
+
+// recordingTB keeps the message of Skipf.
+type recordingTB struct {
+	testing.TB
+	msg string
+}
+
+func (r *recordingTB) Skipf(format string, args ...any) {
+	r.msg = fmt.Sprintf(format, args...)
+	r.TB.Skipf(format, args...)
+}
