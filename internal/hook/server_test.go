@@ -1,0 +1,114 @@
+package hook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"entra2okta/internal/entra"
+	"entra2okta/internal/loopbacktls"
+)
+
+func TestServerOverTLS(t *testing.T) {
+	ca, err := loopbacktls.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var temporalUp atomic.Bool
+	v := verifierReturning(entra.Result{Verdict: entra.Verified, Reason: "ok", Latency: 2 * time.Millisecond})
+	s := &fakeSignaler{}
+	srv, err := NewServer(ServerConfig{
+		Hook: Config{AuthSecret: testSecret},
+		TLS:  ca.ServerTLSConfig(),
+		Ready: func(context.Context) error {
+			if !temporalUp.Load() {
+				return errors.New("temporal unreachable")
+			}
+			return nil
+		},
+	}, v, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	base := "https://" + ln.Addr().String()
+	client := ca.HTTPClient(5 * time.Second)
+
+	get := func(path string) (int, string) {
+		resp, err := client.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/healthz"); code != http.StatusOK {
+		t.Fatalf("healthz %d", code)
+	}
+	// Temporal down: the hook still answers; only readiness says so.
+	if code, _ := get("/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with Temporal down: %d", code)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+PasswordImportPath, bytes.NewReader(fixture(t, "identity-engine.json")))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", testSecret)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != string(bodyVerified) {
+		t.Fatalf("hook answered %d %s", resp.StatusCode, body)
+	}
+	temporalUp.Store(true)
+	if code, _ := get("/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz with Temporal up: %d", code)
+	}
+	s.waitSignals(t, 1)
+	_, metrics := get("/metrics")
+	for _, want := range []string{
+		`entra2okta_hook_outcomes_total{code="0",reason="ok",verdict="verified"} 1`,
+		`entra2okta_hook_requests_total{status="200"} 1`,
+		`entra2okta_hook_entra_calls_total 1`,
+		`entra2okta_hook_answer_seconds_count 1`,
+		`entra2okta_hook_signals_total{result="delivered"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if code, _ := get("/nope"); code != http.StatusNotFound {
+		t.Fatalf("unknown path %d", code)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve returned %v after Shutdown", err)
+	}
+}
+
+func TestServerRefusesNoSecret(t *testing.T) {
+	if _, err := NewServer(ServerConfig{}, verifierReturning(entra.Result{}), &fakeSignaler{}, nil); err == nil {
+		t.Fatal("NewServer accepted a configuration without an auth secret")
+	}
+}
