@@ -83,11 +83,19 @@ func TestOAuthBearer(t *testing.T) {
 		{"valid", func() string { return a.token(t, a.claims(), a.kid) }, testSecret, true},
 		{"valid but no secret header", func() string { return a.token(t, a.claims(), a.kid) }, "", false},
 		{"no bearer", func() string { return "" }, testSecret, false},
-		{"wrong issuer", func() string { c := a.claims(); c["iss"] = "https://evil.example.com/oauth2/default"; return a.token(t, c, a.kid) }, testSecret, false},
+		{"wrong issuer", func() string {
+			c := a.claims()
+			c["iss"] = "https://evil.example.com/oauth2/default"
+			return a.token(t, c, a.kid)
+		}, testSecret, false},
 		{"wrong audience", func() string { c := a.claims(); c["aud"] = "api://other"; return a.token(t, c, a.kid) }, testSecret, false},
 		{"wrong client", func() string { c := a.claims(); c["cid"] = "0oaother"; return a.token(t, c, a.kid) }, testSecret, false},
 		{"missing scope", func() string { c := a.claims(); c["scp"] = []string{"openid"}; return a.token(t, c, a.kid) }, testSecret, false},
-		{"expired", func() string { c := a.claims(); c["exp"] = time.Now().Add(-time.Hour).Unix(); return a.token(t, c, a.kid) }, testSecret, false},
+		{"expired", func() string {
+			c := a.claims()
+			c["exp"] = time.Now().Add(-time.Hour).Unix()
+			return a.token(t, c, a.kid)
+		}, testSecret, false},
 		{"no expiry", func() string { c := a.claims(); delete(c, "exp"); return a.token(t, c, a.kid) }, testSecret, false},
 		{"unknown kid", func() string { return a.token(t, a.claims(), "k2") }, testSecret, false},
 		{"signed by another key", func() string {

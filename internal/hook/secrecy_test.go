@@ -72,7 +72,7 @@ func TestNoPasswordLeaves(t *testing.T) {
 	send(payload("e2", "lee@example.com", passwords[1], "203.0.113.1"), testSecret)
 	send(payload("e3", "lee@example.com", passwords[1], "203.0.113.1"), testSecret) // negative cache
 	send(payload("e4", "max@example.com", passwords[2], "203.0.113.1"), testSecret) // timeout
-	for i := range 3 {                                                               // over budget
+	for i := range 3 {                                                              // over budget
 		send(payload("e5", "ned@example.com", fmt.Sprintf(passwords[5], i), ""), testSecret)
 	}
 	// Malformed right after the password, where a JSON syntax error would quote it.
