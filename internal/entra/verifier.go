@@ -1,0 +1,277 @@
+package entra
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
+)
+
+// DefaultAuthorityHost is the Entra ID authority of the public cloud.
+const DefaultAuthorityHost = "https://login.microsoftonline.com"
+
+// Config configures a Verifier.
+type Config struct {
+	// AuthorityHost defaults to DefaultAuthorityHost. A non-default host
+	// turns MSAL's instance discovery off (it would call the real
+	// login.microsoftonline.com first; entra.md §0.6).
+	AuthorityHost string
+	// TenantID is the tenant GUID or a verified domain: not common or
+	// consumers (AADSTS9001023).
+	TenantID string
+	// ClientID is the app registration, a public client ("Allow public
+	// client flows"): MSAL Go sends no secret with ROPC (entra.md §0.1).
+	ClientID string
+	// Scopes default to User.Read, in the short form: Entra echoes short
+	// scopes and MSAL rejects a 200 whose scopes differ (entra.md §1.2).
+	Scopes []string
+	// HTTPClient is used for every call; nil means a default client (TLS
+	// trust from the system pool, SSL_CERT_FILE).
+	HTTPClient *http.Client
+	// Policy decides the contested codes; the zero value rejects them all,
+	// so pass DefaultPolicy() unless deciding otherwise.
+	Policy Policy
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+}
+
+// Verifier checks passwords against Entra ID with MSAL Go's public-client
+// ROPC flow. It is safe for concurrent use. It never reads MSAL's token cache
+// (no AcquireTokenSilent: a cached token would answer without checking the
+// password, entra.md §0.2) and removes the account MSAL cached after every
+// success, so nothing is kept.
+type Verifier struct {
+	client public.Client
+	scopes []string
+	policy Policy
+	log    *slog.Logger
+}
+
+// NewVerifier builds a Verifier. It makes no network call.
+func NewVerifier(cfg Config) (*Verifier, error) {
+	if cfg.TenantID == "" || cfg.ClientID == "" {
+		return nil, errors.New("entra: TenantID and ClientID are required")
+	}
+	switch strings.ToLower(cfg.TenantID) {
+	case "common", "consumers":
+		return nil, fmt.Errorf("entra: tenant %q cannot be used with ROPC (AADSTS9001023)", cfg.TenantID)
+	}
+	host := strings.TrimRight(cfg.AuthorityHost, "/")
+	if host == "" {
+		host = DefaultAuthorityHost
+	}
+	if !strings.HasPrefix(host, "https://") {
+		return nil, fmt.Errorf("entra: authority host %q must be https", host)
+	}
+	scopes := cfg.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{"User.Read"}
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	opts := []public.Option{
+		public.WithAuthority(host + "/" + cfg.TenantID),
+		public.WithHTTPClient(&realmGuard{hc: hc}),
+	}
+	if host != DefaultAuthorityHost {
+		opts = append(opts, public.WithInstanceDiscovery(false))
+	}
+	c, err := public.New(cfg.ClientID, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("entra: msal client: %w", err)
+	}
+	return &Verifier{client: c, scopes: append([]string(nil), scopes...), policy: cfg.Policy, log: log}, nil
+}
+
+// VerifyPassword asks Entra whether password is username's password. ctx's
+// deadline bounds the whole check (MSAL otherwise waits 30 s); keep it well
+// inside Okta's hook budget (entra.md §0.4). The Result never holds the
+// password or a token, and its Reason is one of the Reason constants.
+func (v *Verifier) VerifyPassword(ctx context.Context, username, password string) Result {
+	start := time.Now()
+	st := &callState{}
+	cctx := context.WithValue(ctx, callStateKey{}, st)
+	//lint:ignore SA1019 ROPC is deprecated by Microsoft but is the only password check available to an import hook.
+	res, err := v.client.AcquireTokenByUsernamePassword(cctx, v.scopes, username, password) //nolint:staticcheck
+	var r Result
+	if err == nil {
+		r = Result{Verdict: Verified, Reason: ReasonOK}
+		// Nothing may stay in MSAL's cache: remove the account (and its
+		// AT/RT/ID token) even if the caller's context has just ended.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		if rerr := v.client.RemoveAccount(rctx, res.Account); rerr != nil {
+			v.log.Warn("entra: removing cached account failed", "upn", username)
+		}
+		cancel()
+	} else {
+		r = v.classifyErr(ctx, st, err)
+	}
+	r.Latency = time.Since(start)
+	lvl := slog.LevelDebug
+	if r.Verdict == Indeterminate {
+		lvl = slog.LevelWarn
+	}
+	v.log.Log(ctx, lvl, "entra password check", "upn", username, "verdict", string(r.Verdict),
+		"reason", r.Reason, "code", r.Code, "latency_ms", r.Latency.Milliseconds())
+	return r
+}
+
+// classifyErr turns an MSAL failure into a Result. It decides by the
+// error_codes of Entra's JSON body (entra.md §2.6), never by error texts,
+// and never copies an error text (CallErr texts and Verbose() may embed
+// the request) into the Result or a log line.
+func (v *Verifier) classifyErr(ctx context.Context, st *callState, err error) Result {
+	if st.federated {
+		return Result{Verdict: Indeterminate, Reason: ReasonFederated}
+	}
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return Result{Verdict: Indeterminate, Reason: ReasonCanceled}
+		}
+		return Result{Verdict: Indeterminate, Reason: ReasonTimeout}
+	}
+	if st.unknownRealm {
+		return Result{Verdict: Rejected, Reason: ReasonUnknownDomain}
+	}
+	var ce msalerrors.CallErr
+	if !errors.As(err, &ce) || ce.Resp == nil {
+		if strings.Contains(err.Error(), "declined scopes") {
+			return Result{Verdict: Indeterminate, Reason: ReasonScopeDeclined}
+		}
+		if st.transportErr {
+			return Result{Verdict: Indeterminate, Reason: ReasonUnavailable}
+		}
+		return Result{Verdict: Indeterminate, Reason: ReasonBadResponse}
+	}
+	status := ce.Resp.StatusCode
+	if status == http.StatusTooManyRequests {
+		return Result{Verdict: Indeterminate, Reason: ReasonThrottled,
+			RetryAfter: parseRetryAfter(ce.Resp.Header.Get("Retry-After"), time.Now())}
+	}
+	codes := errorCodes(ce.Resp)
+	code := pickCode(codes)
+	if code == 0 {
+		if status >= 500 {
+			return Result{Verdict: Indeterminate, Reason: ReasonUnavailable}
+		}
+		return Result{Verdict: Indeterminate, Reason: ReasonBadResponse}
+	}
+	verdict, reason := Classify(code, v.policy)
+	r := Result{Verdict: verdict, Code: code, Reason: reason}
+	if status >= 500 && verdict != Indeterminate {
+		// A 5xx is never a statement about the password.
+		r.Verdict, r.Reason = Indeterminate, ReasonUnavailable
+	}
+	return r
+}
+
+// errorCodes decodes error_codes from the response body MSAL re-wrapped
+// (entra.md §1.1). At most 64 KiB are read.
+func errorCodes(resp *http.Response) []int {
+	if resp.Body == nil {
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	if err != nil {
+		return nil
+	}
+	var body struct {
+		ErrorCodes []int `json:"error_codes"`
+	}
+	if json.Unmarshal(b, &body) != nil {
+		return nil
+	}
+	return body.ErrorCodes
+}
+
+// parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 if absent.
+func parseRetryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+type callStateKey struct{}
+
+// callState is what realmGuard observed during one VerifyPassword call.
+type callState struct {
+	federated    bool
+	unknownRealm bool
+	transportErr bool
+}
+
+// errFederated stops MSAL before it follows a Federated realm to the
+// customer's ADFS (MEX + WS-Trust, entra.md §2.3): a federated user's
+// password cannot be checked against Entra with MSAL.
+var errFederated = errors.New("entra: federated realm")
+
+// realmGuard is the HTTP client given to MSAL. It inspects the UserRealm
+// answer MSAL fetches on every ROPC call, so telling federated and unknown
+// domains apart costs no extra round trip.
+type realmGuard struct{ hc *http.Client }
+
+// Do implements MSAL's ops.HTTPClient.
+func (g *realmGuard) Do(req *http.Request) (*http.Response, error) {
+	st, _ := req.Context().Value(callStateKey{}).(*callState)
+	resp, err := g.hc.Do(req)
+	if err != nil {
+		if st != nil {
+			st.transportErr = true
+		}
+		return nil, err
+	}
+	if st == nil || req.Method != http.MethodGet || !strings.Contains(req.URL.Path, "/common/UserRealm/") || resp.StatusCode != http.StatusOK {
+		return resp, nil
+	}
+	b, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	if rerr != nil {
+		st.transportErr = true
+		return nil, rerr
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	var realm struct {
+		AccountType string `json:"account_type"`
+		DomainName  string `json:"domain_name"`
+	}
+	if json.Unmarshal(b, &realm) == nil {
+		switch {
+		case strings.EqualFold(realm.AccountType, "Federated"):
+			st.federated = true
+			return nil, errFederated
+		case realm.DomainName == "":
+			st.unknownRealm = true
+		}
+	}
+	return resp, nil
+}
+
+// CloseIdleConnections implements MSAL's ops.HTTPClient.
+func (g *realmGuard) CloseIdleConnections() { g.hc.CloseIdleConnections() }

@@ -1,0 +1,358 @@
+package entra
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"entra2okta/internal/fakeentra"
+)
+
+const (
+	tenantID = "11111111-2222-4333-8444-555555555555"
+	clientID = "verifier-app"
+	rightPW  = "Right-Pässword-1"
+	wrongPW  = "Wrong-Password-2"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type fixture struct {
+	fe   *fakeentra.Running
+	v    *Verifier
+	logs *lockedBuffer
+}
+
+func newFixture(t *testing.T, opts fakeentra.Options, mutate func(*Config)) *fixture {
+	t.Helper()
+	fe, err := fakeentra.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := fe.HTTPClient(0)
+	t.Cleanup(func() { hc.CloseIdleConnections(); _ = fe.Close() })
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(fe.AddTenant(fakeentra.Tenant{ID: tenantID, DisplayName: "Contoso"}))
+	must(fe.AddDomain(tenantID, fakeentra.Domain{Name: "contoso.com"}))
+	must(fe.AddDomain(tenantID, fakeentra.Domain{Name: "fabrikam.com", Federated: true}))
+	must(fe.AddClient(fakeentra.Client{ID: clientID, Public: true, ConsentedScopes: []string{"User.Read"}, TenantID: tenantID}))
+	logs := &lockedBuffer{}
+	cfg := Config{
+		AuthorityHost: fe.URL, TenantID: tenantID, ClientID: clientID, HTTPClient: hc,
+		Policy: DefaultPolicy(), Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	v, err := NewVerifier(cfg)
+	must(err)
+	return &fixture{fe: fe, v: v, logs: logs}
+}
+
+func (f *fixture) user(t *testing.T, u fakeentra.User) {
+	t.Helper()
+	if _, err := f.fe.AddUser(u); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) verify(t *testing.T, upn, pw string, budget time.Duration) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	r := f.v.VerifyPassword(ctx, upn, pw)
+	if s := fmt.Sprintf("%+v", r); strings.Contains(s, pw) {
+		t.Fatalf("result holds the password: %s", s)
+	}
+	return r
+}
+
+func (f *fixture) checkLogs(t *testing.T) {
+	t.Helper()
+	l := f.logs.String()
+	for _, secret := range []string{rightPW, wrongPW, "access_token", "refresh_token", "eyJ"} {
+		if strings.Contains(l, secret) {
+			t.Errorf("log output contains %q", secret)
+		}
+	}
+}
+
+func TestVerifyMatrix(t *testing.T) {
+	f := newFixture(t, fakeentra.Options{}, nil)
+	states := []struct {
+		name  string
+		state fakeentra.State
+		dis   bool
+		nopw  bool
+	}{
+		{"normal", fakeentra.StateNormal, false, false}, {"mfa", fakeentra.StateMFARequired, false, false},
+		{"enroll", fakeentra.StateMFAEnrollment, false, false}, {"interrupt", fakeentra.StateMFAInterrupt, false, false},
+		{"duo", fakeentra.StateExternalChallenge, false, false}, {"expired", fakeentra.StatePasswordExpired, false, false},
+		{"ca", fakeentra.StateConditionalAccess, false, false}, {"risky", fakeentra.StateCompromised, false, false},
+		{"unassigned", fakeentra.StateNotAssigned, false, false}, {"admlocked", fakeentra.StateLocked, false, false},
+		{"disabled", fakeentra.StateNormal, true, false}, {"nopw", fakeentra.StateNormal, false, true},
+	}
+	for _, s := range states {
+		pw := rightPW
+		if s.nopw {
+			pw = ""
+		}
+		f.user(t, fakeentra.User{UserPrincipalName: s.name + "@contoso.com", Password: pw, State: s.state, Disabled: s.dis})
+	}
+	f.user(t, fakeentra.User{UserPrincipalName: "fed@fabrikam.com", Password: rightPW})
+	cases := []struct {
+		upn, pw string
+		verdict Verdict
+		reason  string
+		code    int
+	}{
+		{"normal@contoso.com", rightPW, Verified, ReasonOK, 0},
+		{"normal@contoso.com", wrongPW, Rejected, ReasonWrongPassword, 50126},
+		{"ghost@contoso.com", rightPW, Rejected, ReasonUnknownUser, 50034},
+		{"mfa@contoso.com", rightPW, Verified, ReasonMFARequired, 50076},
+		{"mfa@contoso.com", wrongPW, Rejected, ReasonWrongPassword, 50126},
+		{"enroll@contoso.com", rightPW, Verified, ReasonMFAEnrollment, 50079},
+		{"interrupt@contoso.com", rightPW, Verified, ReasonMFAInterrupt, 50074},
+		{"duo@contoso.com", rightPW, Verified, ReasonExternalChallenge, 50158},
+		{"expired@contoso.com", rightPW, Rejected, ReasonPasswordExpired, 50055},
+		{"ca@contoso.com", rightPW, Rejected, ReasonConditionalAccess, 53003},
+		{"ca@contoso.com", wrongPW, Rejected, ReasonWrongPassword, 50126},
+		{"risky@contoso.com", rightPW, Rejected, ReasonCompromised, 50135},
+		{"unassigned@contoso.com", rightPW, Indeterminate, ReasonNotAssigned, 50105},
+		{"admlocked@contoso.com", rightPW, Indeterminate, ReasonLocked, 50053},
+		{"disabled@contoso.com", rightPW, Rejected, ReasonDisabled, 50057},
+		{"nopw@contoso.com", rightPW, Rejected, ReasonNoPassword, 50056},
+		{"fed@fabrikam.com", rightPW, Indeterminate, ReasonFederated, 0},
+		{"someone@unknown.example", rightPW, Rejected, ReasonUnknownDomain, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.upn+"/"+c.reason, func(t *testing.T) {
+			r := f.verify(t, c.upn, c.pw, 5*time.Second)
+			if r.Verdict != c.verdict || r.Reason != c.reason || r.Code != c.code {
+				t.Errorf("got %s/%s/%d, want %s/%s/%d", r.Verdict, r.Reason, r.Code, c.verdict, c.reason, c.code)
+			}
+			if r.Latency <= 0 {
+				t.Error("latency not measured")
+			}
+		})
+	}
+	// Federated and unknown domains never reach the token endpoint, and MSAL
+	// is stopped before it follows the federation metadata URL.
+	if n := f.fe.TokenRequests("fed@fabrikam.com") + f.fe.TokenRequests("someone@unknown.example"); n != 0 {
+		t.Errorf("token requests for federated/unknown = %d", n)
+	}
+	if n := f.fe.Requests(fakeentra.RouteOther); n != 0 {
+		t.Errorf("MSAL followed the federation metadata URL (%d requests)", n)
+	}
+	f.checkLogs(t)
+}
+
+func TestVerifyPolicyOverrides(t *testing.T) {
+	f := newFixture(t, fakeentra.Options{}, func(c *Config) {
+		c.Policy = Policy{MFAVerified: false, PasswordExpiredVerified: true, ConditionalAccessVerified: true}
+	})
+	f.user(t, fakeentra.User{UserPrincipalName: "mfa@contoso.com", Password: rightPW, State: fakeentra.StateMFARequired})
+	f.user(t, fakeentra.User{UserPrincipalName: "exp@contoso.com", Password: rightPW, State: fakeentra.StatePasswordExpired})
+	f.user(t, fakeentra.User{UserPrincipalName: "ca@contoso.com", Password: rightPW, State: fakeentra.StateConditionalAccess})
+	for upn, want := range map[string]Verdict{"mfa@contoso.com": Rejected, "exp@contoso.com": Verified, "ca@contoso.com": Verified} {
+		if r := f.verify(t, upn, rightPW, 5*time.Second); r.Verdict != want {
+			t.Errorf("%s: %s (%s), want %s", upn, r.Verdict, r.Reason, want)
+		}
+	}
+}
+
+func TestVerifyNoCacheAndRequestsOnTheWire(t *testing.T) {
+	f := newFixture(t, fakeentra.Options{}, nil)
+	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Verified {
+		t.Fatalf("first check: %+v", r)
+	}
+	first := map[fakeentra.Route]int{}
+	for _, rt := range []fakeentra.Route{fakeentra.RouteOpenIDConfig, fakeentra.RouteUserRealm, fakeentra.RouteToken, fakeentra.RouteInstanceDiscovery} {
+		first[rt] = f.fe.Requests(rt)
+	}
+	if first[fakeentra.RouteOpenIDConfig] != 1 || first[fakeentra.RouteUserRealm] != 1 || first[fakeentra.RouteToken] != 1 || first[fakeentra.RouteInstanceDiscovery] != 0 {
+		t.Errorf("first check requests: %v", first)
+	}
+	accts, err := f.v.client.Accounts(context.Background())
+	if err != nil || len(accts) != 0 {
+		t.Errorf("accounts kept after success: %d (%v)", len(accts), err)
+	}
+	// A wrong password after a success is still rejected: no cached answer.
+	if r := f.verify(t, "alice@contoso.com", wrongPW, 5*time.Second); r.Verdict != Rejected || r.Reason != ReasonWrongPassword {
+		t.Errorf("wrong password after success: %+v", r)
+	}
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Verified {
+		t.Errorf("right password again: %+v", r)
+	}
+	// After the first check: exactly one realm and one token request each.
+	if d := f.fe.Requests(fakeentra.RouteUserRealm) - first[fakeentra.RouteUserRealm]; d != 2 {
+		t.Errorf("realm requests for 2 checks = %d", d)
+	}
+	if d := f.fe.Requests(fakeentra.RouteToken) - first[fakeentra.RouteToken]; d != 2 {
+		t.Errorf("token requests for 2 checks = %d", d)
+	}
+	if n := f.fe.Requests(fakeentra.RouteOpenIDConfig); n != 1 {
+		t.Errorf("openid-configuration fetched %d times", n)
+	}
+	log := f.fe.TokenLog()
+	if len(log) != 3 {
+		t.Fatalf("token log: %d", len(log))
+	}
+	for _, l := range log {
+		if l.GrantType != "password" || l.Username != "alice@contoso.com" || !l.HasPassword || l.HasClientSecret || l.ClientID != clientID || l.Tenant != tenantID {
+			t.Errorf("token request %+v", l)
+		}
+		if !slices.Contains(strings.Fields(l.Scope), "User.Read") {
+			t.Errorf("scope %q lacks User.Read", l.Scope)
+		}
+		if !slices.Equal(l.Fields, []string{"client_id", "client_info", "grant_type", "password", "scope", "username"}) {
+			t.Errorf("form fields %v", l.Fields)
+		}
+	}
+	accts, _ = f.v.client.Accounts(context.Background())
+	if len(accts) != 0 {
+		t.Errorf("accounts kept: %d", len(accts))
+	}
+	f.checkLogs(t)
+}
+
+func TestVerifyDeadlineWhenEntraHangs(t *testing.T) {
+	f := newFixture(t, fakeentra.Options{}, nil)
+	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
+	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Hang: true})
+	budget := 400 * time.Millisecond
+	t0 := time.Now()
+	r := f.verify(t, "alice@contoso.com", rightPW, budget)
+	el := time.Since(t0)
+	if r.Verdict != Indeterminate || r.Reason != ReasonTimeout {
+		t.Errorf("got %+v", r)
+	}
+	if el < budget || el > budget+700*time.Millisecond {
+		t.Errorf("answered after %v for a %v budget", el, budget)
+	}
+}
+
+func TestVerifyThrottledAndUnavailable(t *testing.T) {
+	f := newFixture(t, fakeentra.Options{}, nil)
+	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
+	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Status: 429, RetryAfter: 7 * time.Second, Times: 1})
+	r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second)
+	if r.Verdict != Indeterminate || r.Reason != ReasonThrottled || r.RetryAfter != 7*time.Second {
+		t.Errorf("429: %+v", r)
+	}
+	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{AADSTS: 50196, Times: 1})
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Indeterminate || r.Reason != ReasonThrottled || r.Code != 50196 {
+		t.Errorf("50196: %+v", r)
+	}
+	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Status: 503, Times: 1})
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Indeterminate || r.Reason != ReasonTransient {
+		t.Errorf("503: %+v", r)
+	}
+	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Status: 500, Times: 1})
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Indeterminate {
+		t.Errorf("500: %+v", r)
+	}
+	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Drop: true, Times: 1})
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Indeterminate || r.Reason != ReasonUnavailable {
+		t.Errorf("dropped connection: %+v", r)
+	}
+	f.fe.InjectFault(fakeentra.RouteUserRealm, fakeentra.Fault{Status: 429, RetryAfter: 2 * time.Second, Times: 1})
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Reason != ReasonThrottled || r.RetryAfter != 2*time.Second {
+		t.Errorf("429 on UserRealm: %+v", r)
+	}
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Verified {
+		t.Errorf("after faults: %+v", r)
+	}
+	f.checkLogs(t)
+}
+
+func TestVerifySmartLockout(t *testing.T) {
+	f := newFixture(t, fakeentra.Options{LockoutThreshold: 4, LockoutDuration: time.Hour}, nil)
+	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
+	for i := range 4 {
+		if r := f.verify(t, "alice@contoso.com", fmt.Sprintf("%s-%d", wrongPW, i), 5*time.Second); r.Reason != ReasonWrongPassword {
+			t.Fatalf("failure %d: %+v", i, r)
+		}
+	}
+	r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second)
+	if r.Verdict != Indeterminate || r.Reason != ReasonLocked || r.Code != 50053 {
+		t.Errorf("right password while locked: %+v", r)
+	}
+}
+
+func TestVerifyConfigErrors(t *testing.T) {
+	f := newFixture(t, fakeentra.Options{}, nil)
+	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
+	check := func(name string, mutate func(*Config), reason string) {
+		t.Helper()
+		cfg := Config{AuthorityHost: f.fe.URL, TenantID: tenantID, ClientID: clientID, HTTPClient: f.fe.HTTPClient(0), Policy: DefaultPolicy()}
+		mutate(&cfg)
+		v, err := NewVerifier(cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if r := v.VerifyPassword(ctx, "alice@contoso.com", rightPW); r.Verdict != Indeterminate || r.Reason != reason {
+			t.Errorf("%s: %+v, want Indeterminate/%s", name, r, reason)
+		}
+	}
+	check("unknown app", func(c *Config) { c.ClientID = "nope" }, ReasonAppNotFound)
+	check("unconsented scope", func(c *Config) { c.Scopes = []string{"Mail.Read"} }, ReasonConsentMissing)
+	check("unknown tenant", func(c *Config) { c.TenantID = "00000000-0000-4000-8000-000000000000" }, ReasonTenantNotFound)
+	check("full-URI scope", func(c *Config) { c.Scopes = []string{"https://graph.microsoft.com/User.Read"} }, ReasonScopeDeclined)
+	if _, err := NewVerifier(Config{TenantID: "common", ClientID: "x"}); err == nil {
+		t.Error("common tenant accepted")
+	}
+	if _, err := NewVerifier(Config{AuthorityHost: "http://127.0.0.1:1", TenantID: "t", ClientID: "x"}); err == nil {
+		t.Error("http authority accepted")
+	}
+}
+
+func TestClassifyTable(t *testing.T) {
+	for code, want := range map[int][2]string{
+		50126: {"rejected", ReasonWrongPassword}, 50034: {"rejected", ReasonUnknownUser}, 50076: {"verified", ReasonMFARequired},
+		50072: {"verified", ReasonMFAEnrollment}, 53003: {"rejected", ReasonConditionalAccess}, 50144: {"rejected", ReasonPasswordExpired},
+		50053: {"indeterminate", ReasonLocked}, 530035: {"indeterminate", ReasonSecurityDefaults}, 7000218: {"indeterminate", ReasonAppNotPublic},
+		700025: {"indeterminate", ReasonClientCredential}, 9001023: {"indeterminate", ReasonBadAuthority}, 80007: {"indeterminate", ReasonTransient},
+		16000: {"rejected", ReasonExternalUser}, 12345: {"indeterminate", ReasonUnknownCode},
+	} {
+		v, r := Classify(code, DefaultPolicy())
+		if string(v) != want[0] || r != want[1] {
+			t.Errorf("Classify(%d) = %s/%s, want %s/%s", code, v, r, want[0], want[1])
+		}
+	}
+	if got := pickCode([]int{70002, 50126}); got != 50126 {
+		t.Errorf("pickCode([70002 50126]) = %d", got)
+	}
+	if got := parseRetryAfter("Wed, 21 Oct 2015 07:28:10 GMT", time.Date(2015, 10, 21, 7, 28, 0, 0, time.UTC)); got != 10*time.Second {
+		t.Errorf("parseRetryAfter(date) = %v", got)
+	}
+}
