@@ -399,13 +399,17 @@ func TestIPBudget(t *testing.T) {
 }
 
 func TestEntraLockoutCoolsUserDown(t *testing.T) {
-	v := verifierReturning(entra.Result{Verdict: entra.Indeterminate, Code: 50053, Reason: "locked"})
-	h := newTestHandler(t, Config{}, v, &fakeSignaler{}, nil)
-	_ = post(h, payload("e", "ivan@example.com", "a", ""))
-	_ = post(h, payload("e", "ivan@example.com", "b", ""))
-	_ = post(h, payload("e", "judy@example.com", "a", ""))
-	if got := v.calls.Load(); got != 2 {
-		t.Fatalf("%d verifier calls, want 2 (ivan cooled down after 50053)", got)
+	for _, code := range []int{50053, 50196} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			v := verifierReturning(entra.Result{Verdict: entra.Indeterminate, Code: code, Reason: "locked"})
+			h := newTestHandler(t, Config{}, v, &fakeSignaler{}, nil)
+			_ = post(h, payload("e", "ivan@example.com", "a", ""))
+			_ = post(h, payload("e", "ivan@example.com", "b", ""))
+			_ = post(h, payload("e", "judy@example.com", "a", ""))
+			if got := v.calls.Load(); got != 2 {
+				t.Fatalf("%d verifier calls, want 2 (ivan cooled down after %d)", got, code)
+			}
+		})
 	}
 }
 

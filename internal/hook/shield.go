@@ -203,8 +203,9 @@ func (s *shield) current(t *lru[string, *window], k string, length time.Duration
 
 // record learns from Entra's answer: a verified password clears the user's
 // budget (Entra resets its own failure count on success); a rejection is
-// remembered for NegativeTTL; an Entra lockout (AADSTS50053) cools the user
-// down for a whole window; throttling pauses all Entra calls.
+// remembered for NegativeTTL; an Entra lockout (AADSTS50053) or per-user
+// throttling (AADSTS50196, "loop detected") cools the user down for a whole
+// window; a 429 with Retry-After pauses all Entra calls (entra.md §3, §4).
 func (s *shield) record(user string, k [sha256.Size]byte, res entra.Result, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -214,7 +215,7 @@ func (s *shield) record(user string, k [sha256.Size]byte, res entra.Result, now 
 	case entra.Rejected:
 		s.rejected.put(k, rejection{expires: now.Add(s.cfg.NegativeTTL), code: res.Code, reason: res.Reason})
 	}
-	if res.Code == codeLocked {
+	if res.Code == codeLocked || res.Code == codeLoopDetected {
 		u := s.current(s.users, normUser(user), s.cfg.UserWindow, now)
 		u.until = now.Add(s.cfg.UserWindow)
 	}
@@ -233,6 +234,8 @@ func (s *shield) sizes() (users, ips, rejected int) {
 	return s.users.len(), s.ips.len(), s.rejected.len()
 }
 
-// codeLocked is AADSTS50053: smart lockout, or a blocked source IP
-// (entra.md §3, §4).
-const codeLocked = 50053
+// AADSTS codes after which a user's checks pause (entra.md §3, §4).
+const (
+	codeLocked       = 50053 // smart lockout, or a blocked source IP
+	codeLoopDetected = 50196 // the ROPC form of throttling
+)
