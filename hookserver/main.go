@@ -1,0 +1,254 @@
+// Command hookserver serves Okta's password import inline hook: it checks the
+// password a not-yet-migrated user typed at Okta against Entra ID and answers
+// VERIFIED or UNVERIFIED, then signals the user's MigrateUser workflow with
+// the outcome. Everything but configuration lives in internal/hook.
+//
+// Configuration comes from flags, each defaulting to an environment variable
+// (run -h for the list). HOOK_AUTH_SECRET is required; prefer the variable to
+// the flag, which other users can read in the process list.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"entra2okta/internal/entra"
+	"entra2okta/internal/hook"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		slog.Error("hookserver exited", "err", err)
+		os.Exit(1)
+	}
+}
+
+// config is everything run needs, after flags and environment.
+type config struct {
+	listen            string
+	logLevel          slog.Level
+	tlsCert, tlsKey   string
+	temporalAddress   string
+	temporalNamespace string
+	entra             entra.Config
+	hook              hook.Config
+	shutdownTimeout   time.Duration
+}
+
+// parseConfig reads flags from args, each defaulting to its environment
+// variable in getenv, and validates the result.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("hookserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	str := func(name, key, def, usage string) *string {
+		return fs.String(name, env(key, def), usage+" ("+key+")")
+	}
+	var (
+		listen      = str("listen", "HOOK_LISTEN_ADDR", ":8080", "listen address")
+		authHeader  = str("auth-header", "HOOK_AUTH_HEADER", "Authorization", "header carrying Okta's shared secret")
+		authSecret  = str("auth-secret", "HOOK_AUTH_SECRET", "", "the header's whole expected value, required; prefer the environment variable")
+		budget      = str("budget", "HOOK_BUDGET", "2.5s", "deadline for answering Okta (Okta waits 3 s)")
+		tlsCert     = str("tls-cert", "HOOK_TLS_CERT", "", "TLS certificate file (PEM); Okta only calls https URLs")
+		tlsKey      = str("tls-key", "HOOK_TLS_KEY", "", "TLS key file (PEM)")
+		tAddr       = str("temporal-address", "TEMPORAL_ADDRESS", "localhost:7233", "Temporal frontend host:port")
+		tNS         = str("temporal-namespace", "TEMPORAL_NAMESPACE", "default", "Temporal namespace")
+		tenant      = str("entra-tenant-id", "ENTRA_TENANT_ID", "", "Entra tenant ID or verified domain")
+		clientID    = str("entra-client-id", "ENTRA_CLIENT_ID", "", "Entra app registration (public client flows allowed)")
+		authority   = str("entra-authority-host", "ENTRA_AUTHORITY_HOST", entra.DefaultAuthorityHost, "Entra authority host")
+		logLevel    = str("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
+		policyMFA   = str("policy-mfa", "HOOK_POLICY_MFA", "true", "MFA required/enrollment/external challenge (AADSTS50076/50079/50074/50072/50158) counts as verified")
+		policyExp   = str("policy-expired", "HOOK_POLICY_EXPIRED", "false", "an expired password (AADSTS50055/50144) counts as verified")
+		policyCA    = str("policy-ca", "HOOK_POLICY_CA", "false", "blocked by conditional access (AADSTS53003) counts as verified")
+		userTries   = str("user-attempts", "HOOK_USER_ATTEMPTS", "5", "checks per username reaching Entra per user window (keep below Entra's smart lockout threshold of 10)")
+		userWindow  = str("user-window", "HOOK_USER_WINDOW", "15m", "per-username window and cool-down")
+		ipTries     = str("ip-attempts", "HOOK_IP_ATTEMPTS", "50", "checks per source address reaching Entra per address window (-1: off)")
+		ipWindow    = str("ip-window", "HOOK_IP_WINDOW", "15m", "per-address window")
+		negTTL      = str("negative-ttl", "HOOK_NEGATIVE_TTL", "5m", "how long a rejected username+password is answered from memory")
+		oIssuer     = str("oauth-issuer", "HOOK_OAUTH_ISSUER", "", "also require an Okta OAuth 2.0 access token from this issuer, e.g. https://{org}/oauth2/default")
+		oAudience   = str("oauth-audience", "HOOK_OAUTH_AUDIENCE", "api://default", "expected token audience")
+		oClient     = str("oauth-client-id", "HOOK_OAUTH_CLIENT_ID", "", "expected token cid")
+		oScope      = str("oauth-scope", "HOOK_OAUTH_SCOPE", "", "scope the token must carry (optional)")
+		oJWKS       = str("oauth-jwks-url", "HOOK_OAUTH_JWKS_URL", "", "signing keys (default issuer + /v1/keys)")
+		shutdownStr = str("shutdown-timeout", "HOOK_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for requests and pending signals")
+	)
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	var errs []error
+	dur := func(name, v string) time.Duration {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("-%s: %q is not a positive duration", name, v))
+		}
+		return d
+	}
+	boolean := func(name, v string) bool {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-%s: %q is not a boolean", name, v))
+		}
+		return b
+	}
+	integer := func(name, v string) int {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-%s: %q is not an integer", name, v))
+		}
+		return n
+	}
+	c := config{
+		listen:            *listen,
+		tlsCert:           *tlsCert,
+		tlsKey:            *tlsKey,
+		temporalAddress:   *tAddr,
+		temporalNamespace: *tNS,
+		shutdownTimeout:   dur("shutdown-timeout", *shutdownStr),
+		entra: entra.Config{
+			AuthorityHost: *authority,
+			TenantID:      *tenant,
+			ClientID:      *clientID,
+			Policy: entra.Policy{
+				MFAVerified:               boolean("policy-mfa", *policyMFA),
+				PasswordExpiredVerified:   boolean("policy-expired", *policyExp),
+				ConditionalAccessVerified: boolean("policy-ca", *policyCA),
+			},
+		},
+		hook: hook.Config{
+			AuthHeader: *authHeader,
+			AuthSecret: *authSecret,
+			Budget:     dur("budget", *budget),
+			Shield: hook.ShieldConfig{
+				UserAttempts: integer("user-attempts", *userTries),
+				UserWindow:   dur("user-window", *userWindow),
+				IPAttempts:   integer("ip-attempts", *ipTries),
+				IPWindow:     dur("ip-window", *ipWindow),
+				NegativeTTL:  dur("negative-ttl", *negTTL),
+			},
+		},
+	}
+	if err := c.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("-log-level: %q is not a level", *logLevel))
+	}
+	if c.hook.AuthSecret == "" {
+		errs = append(errs, errors.New("HOOK_AUTH_SECRET (or -auth-secret) is required: Okta's calls must be authenticated"))
+	}
+	if c.entra.TenantID == "" || c.entra.ClientID == "" {
+		errs = append(errs, errors.New("ENTRA_TENANT_ID and ENTRA_CLIENT_ID are required"))
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		errs = append(errs, errors.New("HOOK_TLS_CERT and HOOK_TLS_KEY go together"))
+	}
+	if c.hook.Budget >= 3*time.Second {
+		errs = append(errs, fmt.Errorf("-budget %v: Okta stops waiting after 3 s and retries (okta.md §1.5); use less", c.hook.Budget))
+	}
+	if c.hook.Shield.UserAttempts < 1 || c.hook.Shield.UserAttempts >= 10 {
+		errs = append(errs, fmt.Errorf("-user-attempts %d: must be 1..9, below Entra's smart lockout threshold of 10", c.hook.Shield.UserAttempts))
+	}
+	if *oIssuer != "" {
+		c.hook.OAuth = &hook.OAuthConfig{Issuer: *oIssuer, Audience: *oAudience, ClientID: *oClient, Scope: *oScope, JWKSURL: *oJWKS}
+	}
+	return c, errors.Join(errs...)
+}
+
+// run starts the hook server and blocks until ctx is done, then shuts it
+// down gracefully.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	cfg.entra.Logger = logger
+
+	verifier, err := entra.NewVerifier(cfg.entra)
+	if err != nil {
+		return err
+	}
+	// Lazy: the server starts and answers Okta while Temporal is down; only
+	// /readyz and the signal metrics show it.
+	tc, err := client.NewLazyClient(client.Options{
+		HostPort:  cfg.temporalAddress,
+		Namespace: cfg.temporalNamespace,
+		Logger:    tlog.NewStructuredLogger(logger),
+	})
+	if err != nil {
+		return fmt.Errorf("temporal client: %w", err)
+	}
+	defer tc.Close()
+
+	var tlsConf *tls.Config
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	} else {
+		logger.Warn("serving plain HTTP: Okta only calls https URLs, so terminate TLS in front of this server")
+	}
+	srv, err := hook.NewServer(hook.ServerConfig{
+		Hook: cfg.hook,
+		TLS:  tlsConf,
+		Ready: func(ctx context.Context) error {
+			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		},
+	}, verifier, tc, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return err
+	}
+	logger.Info("hookserver listening", "addr", ln.Addr().String(), "path", hook.PasswordImportPath, "tls", tlsConf != nil,
+		"temporal", cfg.temporalAddress, "namespace", cfg.temporalNamespace, "budget", cfg.hook.Budget.String(),
+		"auth_header", cfg.hook.AuthHeader, "oauth", cfg.hook.OAuth != nil,
+		"policy_mfa", cfg.entra.Policy.MFAVerified, "policy_expired", cfg.entra.Policy.PasswordExpiredVerified,
+		"policy_ca", cfg.entra.Policy.ConditionalAccessVerified)
+	if len(strings.TrimSpace(cfg.hook.AuthSecret)) < 16 {
+		logger.Warn("the auth secret is shorter than 16 characters")
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-served; serr != nil {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
