@@ -59,7 +59,8 @@ func (s *Spec) Check(ctx context.Context, x Exchange) (vs []Violation, excused [
 	rvs, excused := s.validateResponse(ctx, xc, in, base)
 	vs = append(vs, rvs...)
 	vs = append(vs, addedChecks(xc, base, Response)...)
-	return vs, excused, base.Operation
+	kept, more := excuse(xc, vs)
+	return kept, append(excused, more...), base.Operation
 }
 
 // validateRequest checks the request half of an exchange: parameters,

@@ -53,16 +53,7 @@ func (s *Spec) CheckHookResponse(ctx context.Context, status int, header http.He
 	}
 	in := &openapi3filter.RequestValidationInput{Request: r, Route: s.hook}
 	vs, excused := s.validateResponse(ctx, xc, in, base)
-	accepted := acceptedMembers(true)
-	kept := vs[:0]
-	for _, v := range vs {
-		if v.Rule == RuleUndocProperty {
-			if name, ok := accepted[v.Field[1:]]; ok {
-				excused = append(excused, v.Field+": "+name)
-				continue
-			}
-		}
-		kept = append(kept, v)
-	}
-	return append(kept, addedChecks(xc, base, Response)...), excused
+	vs = append(vs, addedChecks(xc, base, Response)...)
+	kept, more := excuse(xc, vs)
+	return kept, append(excused, more...)
 }

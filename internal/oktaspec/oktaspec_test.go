@@ -64,6 +64,13 @@ const (
 	hookUnverified = `{ "commands": [ { "type": "com.okta.action.update", "value": { "credential": "UNVERIFIED" } } ] }`
 )
 
+// logEvents is a user.import.password System Log event with the members
+// the product reads (okta.md §1.6) and a null reason, as Okta sends.
+const logEvents = `[{"uuid":"dc9fd3c0-598c-11ef-8478-2b7584bf8d5a","published":"2026-01-01T00:00:00.000Z","eventType":"user.import.password",
+ "version":"0","severity":"INFO","displayMessage":"Import user password","legacyEventType":null,
+ "outcome":{"result":"SUCCESS","reason":null},"actor":{"id":"00ub0oNGTSWTBKOLGLNR","type":"User","detailEntry":null},
+ "target":[{"id":"00ub0oNGTSWTBKOLGLNR","type":"User","alternateId":"isaac.brock@example.com","detailEntry":null}]}]`
+
 // hookRequestFor is the §1.2 example with a concrete org host, as a real
 // request carries it (the example keeps the ${yourOktaDomain} placeholder).
 var hookRequestConcrete = strings.Replace(hookRequest, "${yourOktaDomain}", "example.okta.com", 1)
@@ -174,6 +181,13 @@ func TestDocumentedExamplesPass(t *testing.T) {
 		{"401 on any operation", "getUser", ex("GET", "/api/v1/users/00ub0oNGTSWTBKOLGLNR", "", 401, `{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorLink":"E0000011","errorId":"oae1","errorCauses":[]}`)},
 		{"not found", "getUser", ex("GET", "/api/v1/users/nobody", "", 404, `{"errorCode":"E0000007","errorSummary":"Not found: Resource not found: nobody (User)","errorLink":"E0000007","errorId":"oae2","errorCauses":[]}`)},
 	}
+	cases = append(cases, []struct {
+		name, op string
+		x        oktaspec.Exchange
+	}{
+		{"system log", "listLogEvents", ex("GET", `/api/v1/logs?filter=eventType+eq+%22user.import.password%22`, "", 200, logEvents)},
+		{"500 on any operation", "activateUser", ex("POST", "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/activate?sendEmail=false", "", 500, `{"errorCode":"E0000009","errorSummary":"Internal Server Error","errorLink":"E0000009","errorId":"oae3","errorCauses":[]}`)},
+	}...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			vs, op := check(t, s, c.x)
@@ -230,6 +244,14 @@ func TestDescriptionExamplesPass(t *testing.T) {
 	})
 	t.Run("listUsers", func(t *testing.T) {
 		vs, _ := check(t, s, ex("GET", "/api/v1/users", "", 200, get("ListUsersResponse")))
+		wantClean(t, vs)
+	})
+	t.Run("listLogEvents", func(t *testing.T) {
+		vs, _ := check(t, s, ex("GET", `/api/v1/logs?filter=eventType+eq+%22user.import.password%22`, "", 200, get("ListLogs")))
+		wantClean(t, vs)
+	})
+	t.Run("createInlineHook", func(t *testing.T) {
+		vs, _ := check(t, s, ex("POST", "/api/v1/inlineHooks", get("InlineHookMgmtCreateHTTPRequest"), 200, get("InlineHookMgmtCreateHTTPResponse")))
 		wantClean(t, vs)
 	})
 	t.Run("429", func(t *testing.T) {
@@ -305,6 +327,30 @@ func TestDeviationsCaught(t *testing.T) {
 			x.Header.Add("Link", `<https://example.okta.com/api/v1/users?limit=1>; rel="next"`)
 		}), "header Link", oktaspec.RuleHeader},
 	}
+	logs := func(f func(e map[string]any)) oktaspec.Exchange {
+		var events []map[string]any
+		if err := json.Unmarshal([]byte(logEvents), &events); err != nil {
+			t.Fatal(err)
+		}
+		f(events[0])
+		b, _ := json.Marshal(events)
+		return ex("GET", "/api/v1/logs", "", 200, string(b))
+	}
+	cases = append(cases, []struct {
+		name        string
+		x           oktaspec.Exchange
+		field, rule string
+	}{
+		{"log outcome outside enum", logs(func(e map[string]any) { obj(e, "outcome")["result"] = "DONE" }), "/0/outcome/result", "enum"},
+		{"log target id wrong type", logs(func(e map[string]any) { e["target"].([]any)[0].(map[string]any)["id"] = 7 }), "/0/target/0/id", "type"},
+		{"log without uuid", logs(func(e map[string]any) { delete(e, "uuid") }), "/0/uuid", "required"},
+		{"log renamed eventType", logs(func(e map[string]any) { e["event_type"] = e["eventType"]; delete(e, "eventType") }), "/0/eventType", "required"},
+		{"log bad timestamp", logs(func(e map[string]any) { e["published"] = "1 Jan 2026" }), "/0/published", "format"},
+		{"log import event without user target", logs(func(e map[string]any) { delete(e, "target") }), "/0/target", "required"},
+		{"500 not an Okta error", ex("GET", "/api/v1/users/x", "", 500, "<html>oops</html>", func(x *oktaspec.Exchange) {
+			x.Header.Set("Content-Type", "text/html")
+		}), "", oktaspec.RuleContentType},
+	}...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			vs, _ := check(t, s, c.x)

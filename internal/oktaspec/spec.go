@@ -156,6 +156,7 @@ func load() (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oktaspec: router: %w", err)
 	}
+	resolveMappings(doc)
 	hook, err := hookRoute(loader, doc)
 	if err != nil {
 		return nil, err
@@ -201,6 +202,29 @@ func hookRoute(loader *openapi3.Loader, doc *openapi3.T) (*routers.Route, error)
 		return nil, fmt.Errorf("oktaspec: resolve x-webhooks.%s: %w", hookWebhook, err)
 	}
 	return &routers.Route{Spec: mini, Path: hookPath, PathItem: item, Method: "POST", Operation: item.Post}, nil
+}
+
+// resolveMappings points discriminator mappings at their component
+// schemas: kin-openapi leaves MappingRef values unresolved, and the
+// undocumented-property check follows them (InlineHookChannel's type HTTP
+// selects InlineHookChannelHttp, which declares config).
+func resolveMappings(doc *openapi3.T) {
+	const prefix = "#/components/schemas/"
+	for _, ref := range doc.Components.Schemas {
+		if ref == nil || ref.Value == nil || ref.Value.Discriminator == nil {
+			continue
+		}
+		m := ref.Value.Discriminator.Mapping
+		for k, mr := range m {
+			if mr.Value != nil || !strings.HasPrefix(mr.Ref, prefix) {
+				continue
+			}
+			if target := doc.Components.Schemas[strings.TrimPrefix(mr.Ref, prefix)]; target != nil && target.Value != nil {
+				mr.Value = target.Value
+				m[k] = mr
+			}
+		}
+	}
 }
 
 // Operation returns the description's operation with the given operationId

@@ -48,6 +48,7 @@ func walkUndocumented(schemas []*openapi3.Schema, v any, ptr string, report func
 	}
 	switch val := v.(type) {
 	case map[string]any:
+		all = withDiscriminated(all, val)
 		props := map[string][]*openapi3.Schema{}
 		var extra []*openapi3.Schema
 		open := true
@@ -101,6 +102,36 @@ func walkUndocumented(schemas []*openapi3.Schema, v any, ptr string, report func
 		}
 		for i, e := range val {
 			walkUndocumented(items, e, ptr+"/"+strconv.Itoa(i), report)
+		}
+	}
+}
+
+// withDiscriminated adds the schemas a discriminator selects for obj (for
+// example InlineHookChannel's type HTTP selects InlineHookChannelHttp, which
+// declares config), until no more are added.
+func withDiscriminated(all []*openapi3.Schema, obj map[string]any) []*openapi3.Schema {
+	for {
+		added := false
+		have := map[*openapi3.Schema]bool{}
+		for _, s := range all {
+			have[s] = true
+		}
+		for _, s := range all {
+			d := s.Discriminator
+			if d == nil || len(d.Mapping) == 0 {
+				continue
+			}
+			key, _ := obj[d.PropertyName].(string)
+			m, ok := d.Mapping[key]
+			if !ok || m.Value == nil || have[m.Value] {
+				continue
+			}
+			all = expand(append(all, m.Value))
+			added = true
+			break
+		}
+		if !added {
+			return all
 		}
 	}
 }
