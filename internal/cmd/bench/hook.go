@@ -1,0 +1,460 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"entra2okta/internal/entra"
+	"entra2okta/internal/fakeentra"
+	"entra2okta/internal/hook"
+	"entra2okta/internal/loopbacktls"
+)
+
+// hookFigures is the last line runHook prints.
+type hookFigures struct {
+	Bench    string `json:"bench"`
+	Upstream string `json:"upstream"` // what stood in for Entra ID
+	Signaler string `json:"signaler"`
+	// Load.
+	Rate         float64 `json:"rate"`          // requested verifications per second
+	Seconds      float64 `json:"seconds"`       // length of the latency phase
+	AchievedRate float64 `json:"achieved_rate"` // over the latency phase
+	Requests     int     `json:"requests"`      // in the latency phase
+	EntraLatency float64 `json:"entra_injected_latency_ms"`
+	// Latency phase: what the server adds on top of the time spent in the
+	// verifier (which includes MSAL and both Entra round trips).
+	AddedP50  float64 `json:"added_p50_ms"`
+	AddedP99  float64 `json:"added_p99_ms"`
+	AddedMax  float64 `json:"added_max_ms"`
+	AnswerP50 float64 `json:"answer_p50_ms"`
+	AnswerP99 float64 `json:"answer_p99_ms"`
+	EntraP50  float64 `json:"entra_p50_ms"`
+	// Upstream HTTP requests (fakeentra) per verification; "verifier calls"
+	// when the fixed-latency verifier stands in for Entra.
+	UpstreamPerVerify float64        `json:"upstream_per_verify"`
+	UpstreamUnit      string         `json:"upstream_unit"`
+	Answers           map[string]int `json:"answers"`
+	Errors            int            `json:"errors"`
+	// Hang phase: Entra holds every token request; Okta must still get an
+	// answer within the budget.
+	HangRequests int     `json:"hang_requests"`
+	HangAnswerMs float64 `json:"hang_answer_ms"` // the slowest answer
+	BudgetMs     float64 `json:"budget_ms"`
+	// Memory over all verifications (warm-up excluded), read from
+	// /proc/self/status VmRSS after a forced GC (rss_*) and without (raw).
+	Verifications   int     `json:"verifications"`
+	RSSBeforeMB     float64 `json:"rss_before_mb"`
+	RSSAfterMB      float64 `json:"rss_after_mb"`
+	RSSGrowthPct    float64 `json:"rss_growth_pct"`
+	RSSRawBeforeMB  float64 `json:"rss_raw_before_mb"`
+	RSSRawAfterMB   float64 `json:"rss_raw_after_mb"`
+	RSSRawGrowthPct float64 `json:"rss_raw_growth_pct"`
+	// Machine.
+	GOMAXPROCS      int     `json:"gomaxprocs"`
+	LoadAvgBefore   string  `json:"loadavg_before"`
+	LoadAvgAfter    string  `json:"loadavg_after"`
+	ElapsedSeconds  float64 `json:"elapsed_seconds"`
+	ProcessIsShared string  `json:"note"`
+}
+
+// runHook loads an in-process hook server, over loopback TLS as Okta would
+// call it, with verifications at a fixed rate.
+func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench hook", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rate := fs.Float64("rate", 1000, "verifications per second")
+	seconds := fs.Float64("seconds", 30, "length of the latency phase")
+	total := fs.Int("verifications", 100_000, "verifications between the two RSS readings (the latency phase counts towards them)")
+	latency := fs.Duration("entra-latency", 20*time.Millisecond, "latency injected on every Entra token request")
+	upstream := fs.String("upstream", "fakeentra", "fakeentra (real MSAL verifier against the emulator) or fixed (a verifier that sleeps -entra-latency)")
+	users := fs.Int("users", 5000, "directory size; requests cycle through the plain users")
+	budget := fs.Duration("budget", 2500*time.Millisecond, "the hook's answer budget")
+	hangN := fs.Int("hang-requests", 20, "requests sent while Entra hangs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *rate <= 0 || *seconds <= 0 || *total < 1 {
+		return errors.New("rate, seconds and verifications must be positive")
+	}
+	began := time.Now()
+	fig := hookFigures{Bench: "hook", Rate: *rate, Seconds: *seconds, EntraLatency: ms(*latency), BudgetMs: ms(*budget),
+		Signaler: "in-memory, accepts every signal (no Temporal)", GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(),
+		ProcessIsShared: "the load generator, the hook server and the Entra emulator share this process and its CPUs"}
+
+	// What stands in for Entra.
+	var (
+		inner      hook.Verifier
+		upstreamN  func() int
+		setHang    func(bool)
+		logins     []string
+		passwords  []string
+		closeEntra = func() {}
+	)
+	switch *upstream {
+	case "fakeentra":
+		fe, err := fakeentra.Start(fakeentra.Options{LogLimit: 1000})
+		if err != nil {
+			return err
+		}
+		closeEntra = func() { _ = fe.Close() }
+		dir, err := fe.SeedDemo(*users)
+		if err != nil {
+			return err
+		}
+		for _, u := range dir.Users {
+			if u.State == fakeentra.StateNormal && !u.Disabled && !u.Guest && !u.Federated {
+				logins = append(logins, u.UserPrincipalName)
+				passwords = append(passwords, u.Password)
+			}
+		}
+		v, err := entra.NewVerifier(entra.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
+			HTTPClient: fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
+		if err != nil {
+			return err
+		}
+		inner = v
+		if *latency > 0 {
+			fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Latency: *latency})
+		}
+		upstreamN = func() int {
+			n := 0
+			for _, r := range []fakeentra.Route{fakeentra.RouteOpenIDConfig, fakeentra.RouteInstanceDiscovery, fakeentra.RouteUserRealm, fakeentra.RouteToken} {
+				n += fe.Requests(r)
+			}
+			return n
+		}
+		setHang = func(on bool) {
+			fe.ClearFaults()
+			if on {
+				fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Hang: true})
+			} else if *latency > 0 {
+				fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Latency: *latency})
+			}
+		}
+		fig.Upstream = "fakeentra over loopback TLS through the real MSAL verifier (internal/entra)"
+		fig.UpstreamUnit = "HTTP requests to Entra per verification"
+	case "fixed":
+		fv := &fixedVerifier{latency: *latency}
+		inner = fv
+		for i := range *users {
+			logins = append(logins, fmt.Sprintf("user%05d@contoso.com", i))
+			passwords = append(passwords, fmt.Sprintf("Pw-%05d!a9", i))
+		}
+		upstreamN = func() int { return int(fv.calls.Load()) }
+		setHang = func(on bool) { fv.hang.Store(on) }
+		fig.Upstream = "fixed-latency verifier (no Entra emulator, no MSAL)"
+		fig.UpstreamUnit = "verifier calls per verification"
+	default:
+		return fmt.Errorf("-upstream %q: want fakeentra or fixed", *upstream)
+	}
+	defer closeEntra()
+	if len(logins) == 0 {
+		return errors.New("no plain users to sign in")
+	}
+	tv := &timedVerifier{inner: inner}
+
+	// The hook server, over TLS.
+	ca, err := loopbacktls.New()
+	if err != nil {
+		return err
+	}
+	const secret = "Basic YmVuY2g6YmVuY2gtc2VjcmV0LXZhbHVl"
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	srv, err := hook.NewServer(hook.ServerConfig{
+		Hook: hook.Config{AuthSecret: secret, Budget: *budget},
+		TLS:  ca.ServerTLSConfig(),
+	}, tv, acceptSignals{}, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	client := ca.HTTPClient(10 * time.Second)
+	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 1024
+	url := "https://" + ln.Addr().String() + hook.PasswordImportPath
+
+	seq := atomic.Int64{}
+	send := func() sample {
+		i := int(seq.Add(1))
+		u := i % len(logins)
+		body := requestBody(fmt.Sprintf("bench-%d", i), logins[u], passwords[u], fmt.Sprintf("10.%d.%d.%d", u>>16&255, u>>8&255, u&255))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Authorization", secret)
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return sample{err: true}
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answer := time.Since(start)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return sample{err: true}
+		}
+		s := sample{answer: answer, entra: tv.take(logins[u])}
+		switch {
+		case bytes.Contains(b, []byte(`"VERIFIED"`)):
+			s.credential = "VERIFIED"
+		case bytes.Contains(b, []byte(`"UNVERIFIED"`)):
+			s.credential = "UNVERIFIED"
+		default:
+			s.err = true
+		}
+		return s
+	}
+
+	fmt.Fprintf(stderr, "bench hook: %s; %d users; warming up\n", fig.Upstream, len(logins))
+	_ = load(ctx, int(*rate), *rate, send) // one second: connections, OIDC discovery
+	rssBefore, rawBefore := rss(true), rss(false)
+	n0 := upstreamN()
+
+	latencyN := int(*rate * *seconds)
+	fmt.Fprintf(stderr, "bench hook: latency phase, %d verifications at %.0f/s\n", latencyN, *rate)
+	phaseStart := time.Now()
+	samples := load(ctx, latencyN, *rate, send)
+	fig.AchievedRate = float64(len(samples)) / time.Since(phaseStart).Seconds()
+	fig.Requests = len(samples)
+	fig.Answers = map[string]int{}
+	var added, answers, entraT []time.Duration
+	for _, s := range samples {
+		if s.err {
+			fig.Errors++
+			continue
+		}
+		fig.Answers[s.credential]++
+		answers = append(answers, s.answer)
+		entraT = append(entraT, s.entra)
+		added = append(added, max(0, s.answer-s.entra))
+	}
+	if len(samples) > 0 {
+		fig.UpstreamPerVerify = round(float64(upstreamN()-n0)/float64(len(samples)), 3)
+	}
+	fig.AddedP50, fig.AddedP99, fig.AddedMax = pct(added, 0.50), pct(added, 0.99), pct(added, 1)
+	fig.AnswerP50, fig.AnswerP99 = pct(answers, 0.50), pct(answers, 0.99)
+	fig.EntraP50 = pct(entraT, 0.50)
+
+	if rest := *total - len(samples); rest > 0 {
+		fmt.Fprintf(stderr, "bench hook: memory phase, %d more verifications at %.0f/s\n", rest, *rate)
+		for _, s := range load(ctx, rest, *rate, send) {
+			if s.err {
+				fig.Errors++
+			}
+		}
+	}
+	fig.Verifications = max(*total, len(samples))
+	rssAfter, rawAfter := rss(true), rss(false)
+	fig.RSSBeforeMB, fig.RSSAfterMB = mb(rssBefore), mb(rssAfter)
+	fig.RSSRawBeforeMB, fig.RSSRawAfterMB = mb(rawBefore), mb(rawAfter)
+	fig.RSSGrowthPct = round(100*(float64(rssAfter)-float64(rssBefore))/float64(rssBefore), 1)
+	fig.RSSRawGrowthPct = round(100*(float64(rawAfter)-float64(rawBefore))/float64(rawBefore), 1)
+
+	fmt.Fprintf(stderr, "bench hook: hang phase, %d requests while Entra holds every token request\n", *hangN)
+	setHang(true)
+	hang := load(ctx, *hangN, 50, send)
+	setHang(false)
+	fig.HangRequests = len(hang)
+	var slowest time.Duration
+	for _, s := range hang {
+		if s.err {
+			fig.Errors++
+			continue
+		}
+		slowest = max(slowest, s.answer)
+	}
+	fig.HangAnswerMs = ms(slowest)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	fig.LoadAvgAfter = loadAvg()
+	fig.ElapsedSeconds = round(time.Since(began).Seconds(), 1)
+	out, err := json.Marshal(fig)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, string(out))
+	return err
+}
+
+// sample is one request's result.
+type sample struct {
+	answer, entra time.Duration
+	credential    string
+	err           bool
+}
+
+// load sends n requests at rate per second, open loop (a slow answer does not
+// delay the next request), and returns their samples.
+func load(ctx context.Context, n int, rate float64, send func() sample) []sample {
+	interval := time.Duration(float64(time.Second) / rate)
+	out := make([]sample, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	sent := 0
+	for i := range n {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); out[i] = send() }()
+		sent++
+	}
+	wg.Wait()
+	return out[:sent]
+}
+
+func requestBody(eventID, user, password, ip string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"eventId": eventID, "eventTime": time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		"eventType": hook.EventTypePasswordImport, "eventTypeVersion": "1.0", "contentType": "application/json",
+		"cloudEventVersion": "0.1", "source": "https://bench.okta.example/api/v1/inlineHooks/cbl2ad6phv9fsPLcF0g7",
+		"data": map[string]any{
+			"context": map[string]any{
+				"request":    map[string]any{"id": eventID, "method": "POST", "url": map[string]any{"value": "/api/v1/authn"}, "ipAddress": ip},
+				"credential": map[string]any{"username": user, "password": password},
+			},
+			"action": map[string]any{"credential": "UNVERIFIED"},
+		},
+	})
+	return b
+}
+
+// timedVerifier measures the time each check spends in the verifier, by
+// username (requests cycle through many users, so at most one check per
+// user is in flight).
+type timedVerifier struct {
+	inner hook.Verifier
+	mu    sync.Mutex
+	took  map[string]time.Duration
+}
+
+func (t *timedVerifier) VerifyPassword(ctx context.Context, username, password string) entra.Result {
+	start := time.Now()
+	r := t.inner.VerifyPassword(ctx, username, password)
+	d := time.Since(start)
+	t.mu.Lock()
+	if t.took == nil {
+		t.took = map[string]time.Duration{}
+	}
+	t.took[username] = d
+	t.mu.Unlock()
+	return r
+}
+
+func (t *timedVerifier) take(username string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := t.took[username]
+	delete(t.took, username)
+	return d
+}
+
+// fixedVerifier verifies every password after a fixed latency, or hangs
+// until its deadline.
+type fixedVerifier struct {
+	latency time.Duration
+	hang    atomic.Bool
+	calls   atomic.Int64
+}
+
+func (f *fixedVerifier) VerifyPassword(ctx context.Context, _, _ string) entra.Result {
+	f.calls.Add(1)
+	if f.hang.Load() {
+		<-ctx.Done()
+		return entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonTimeout}
+	}
+	t := time.NewTimer(f.latency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return entra.Result{Verdict: entra.Verified, Reason: entra.ReasonOK, Latency: f.latency}
+	case <-ctx.Done():
+		return entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonTimeout}
+	}
+}
+
+// acceptSignals stands in for Temporal.
+type acceptSignals struct{}
+
+func (acceptSignals) SignalWorkflow(context.Context, string, string, string, any) error { return nil }
+
+// rss returns VmRSS in bytes, after returning freed memory to the OS when gc.
+func rss(gc bool) int64 {
+	if gc {
+		runtime.GC()
+		debug.FreeOSMemory()
+	}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// pct returns the q-quantile of d in milliseconds (q=1: the maximum).
+func pct(d []time.Duration, q float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return ms(s[int(q*float64(len(s)-1))])
+}
+
+func ms(d time.Duration) float64 { return round(float64(d)/float64(time.Millisecond), 3) }
+func mb(b int64) float64         { return round(float64(b)/(1<<20), 1) }
+
+func round(x float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(x*p+0.5)) / p
+}
