@@ -491,7 +491,9 @@ func TestVerifierHangsAnswerWithinBudget(t *testing.T) {
 			if got != "UNVERIFIED" {
 				t.Fatalf("hanging verifier answered %q", got)
 			}
-			if took < budget || took > budget+150*time.Millisecond {
+			// The check gives up answerReserve before the budget; allow the
+			// race detector and a loaded CI machine some scheduling slack.
+			if took < budget-answerReserve(budget) || took > budget+100*time.Millisecond {
 				t.Fatalf("answered after %v, budget %v", took, budget)
 			}
 			sig := signalArg(t, s.waitSignals(t, 1)[0])
