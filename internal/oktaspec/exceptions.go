@@ -93,6 +93,15 @@ var Exceptions = []Exception{
 		fields: regexp.MustCompile(`^/_links/(activate|delete)$`),
 	},
 	{
+		Name:   "expire-password-temppassword",
+		Kind:   Relax,
+		Source: "legacy Users API reference 'Expire password' (https://developer.okta.com/docs/reference/api/users/#expire-password, okta.md source USERS-OLD); okta-sdk-golang v2.20.0 okta/user.go ExpirePassword",
+		Note:   "okta-sdk-golang v2 always sends expire_password?tempPassword=false, the query parameter the legacy reference documented; the current description moved the temporary password to expire_password_with_temp_password and no longer lists tempPassword here.",
+		ops:    []string{"expirePassword"},
+		rules:  []string{RuleUndocParam},
+		fields: regexp.MustCompile(`^query tempPassword$`),
+	},
+	{
 		Name:     "401-on-every-operation",
 		Kind:     Relax,
 		Source:   "https://developer.okta.com/docs/reference/error-codes/ E0000011 and https://developer.okta.com/docs/reference/core-okta-api/ (okta.md §3.6, §7 'Auth')",

@@ -185,6 +185,7 @@ func TestDocumentedExamplesPass(t *testing.T) {
 		name, op string
 		x        oktaspec.Exchange
 	}{
+		{"expire password as SDK v2 sends it", "expirePassword", ex("POST", "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/expire_password?tempPassword=false", "", 200, createUserResponse)},
 		{"system log", "listLogEvents", ex("GET", `/api/v1/logs?filter=eventType+eq+%22user.import.password%22`, "", 200, logEvents)},
 		{"500 on any operation", "activateUser", ex("POST", "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/activate?sendEmail=false", "", 500, `{"errorCode":"E0000009","errorSummary":"Internal Server Error","errorLink":"E0000009","errorId":"oae3","errorCauses":[]}`)},
 	}...)
@@ -318,6 +319,8 @@ func TestDeviationsCaught(t *testing.T) {
 		{"request without token", ex("GET", "/api/v1/users/x", "", 401, tooMany, func(x *oktaspec.Exchange) {
 			x.Request.Header.Del("Authorization")
 		}), "header Authorization", oktaspec.RuleSecurity},
+		{"expire password, other undocumented query", ex("POST", "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/expire_password?tempPasswd=false", "", 200, createUserResponse), "query tempPasswd", oktaspec.RuleUndocParam},
+		{"tempPassword where not excused", ex("POST", "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/reset_password?tempPassword=false", "", 200, `{"resetPasswordUrl":"https://example.okta.com/reset_password/x"}`), "query tempPassword", oktaspec.RuleUndocParam},
 		{"unknown route", ex("GET", "/api/v1/userz", "", 200, "[]"), "", oktaspec.RuleRoute},
 		{"429 without reset", ex("GET", "/api/v1/users", "", 429, tooMany, func(x *oktaspec.Exchange) {
 			x.Header.Del("X-Rate-Limit-Reset")
