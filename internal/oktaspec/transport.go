@@ -64,34 +64,60 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // response is passed through unchanged.
 func (s *Spec) Middleware(next http.Handler, rep *Report) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var reqBody []byte
-		if r.Body != nil {
-			b, err := io.ReadAll(r.Body)
-			if err != nil {
-				http.Error(w, "oktaspec: reading request body: "+err.Error(), http.StatusBadRequest)
-				return
-			}
-			reqBody = b
-			r.Body = io.NopCloser(bytes.NewReader(b))
+		x, ok := serveTee(w, r, next)
+		if !ok {
+			return
 		}
-		// Validation looks at what the client sent, before the handler
-		// can change the request.
-		orig := r.Clone(r.Context())
-		tw := &teeWriter{ResponseWriter: w}
-		next.ServeHTTP(tw, r)
-		status := tw.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		header := tw.header
-		if header == nil {
-			header = w.Header().Clone()
-		}
-		vs, excused, op := s.Check(context.WithoutCancel(r.Context()), Exchange{
-			Request: orig, RequestBody: reqBody, Status: status, Header: header, Body: tw.body.Bytes(),
-		})
-		rep.add(op, status, vs, excused)
+		vs, excused, op := s.Check(context.WithoutCancel(r.Context()), x)
+		rep.add(op, x.Status, vs, excused)
 	})
+}
+
+// HookMiddleware wraps a password import hook handler (ours, or any) so
+// that every exchange is validated both ways, the request with
+// CheckHookRequest and the response with CheckHookResponse, and recorded in
+// rep under HookOperation. Put it between fakeokta and the hook to check
+// both sides of the inline hook call at once.
+func (s *Spec) HookMiddleware(next http.Handler, rep *Report) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		x, ok := serveTee(w, r, next)
+		if !ok {
+			return
+		}
+		ctx := context.WithoutCancel(r.Context())
+		vs := s.CheckHookRequest(ctx, x.Request, x.RequestBody)
+		rvs, excused := s.CheckHookResponse(ctx, x.Status, x.Header, x.Body)
+		rep.add(HookOperation, x.Status, append(vs, rvs...), excused)
+	})
+}
+
+// serveTee serves r with next while recording the exchange. It answers 400
+// itself (ok false) if the request body cannot be read.
+func serveTee(w http.ResponseWriter, r *http.Request, next http.Handler) (Exchange, bool) {
+	var reqBody []byte
+	if r.Body != nil {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "oktaspec: reading request body: "+err.Error(), http.StatusBadRequest)
+			return Exchange{}, false
+		}
+		reqBody = b
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	// Validation looks at what the client sent, before the handler can
+	// change the request.
+	orig := r.Clone(r.Context())
+	tw := &teeWriter{ResponseWriter: w}
+	next.ServeHTTP(tw, r)
+	status := tw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	header := tw.header
+	if header == nil {
+		header = w.Header().Clone()
+	}
+	return Exchange{Request: orig, RequestBody: reqBody, Status: status, Header: header, Body: tw.body.Bytes()}, true
 }
 
 // teeWriter passes a response through while keeping its status, headers

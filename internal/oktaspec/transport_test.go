@@ -109,3 +109,48 @@ func (f *fakeT) Errorf(format string, args ...any) {
 }
 
 func (f *fakeT) Helper() {}
+
+// TestHookMiddleware checks both directions of a hook exchange: a
+// documented request answered correctly is clean; a wrong answer is caught
+// with its rule, and the request's own deviations are reported too.
+func TestHookMiddleware(t *testing.T) {
+	s := oktaspec.Skip(t)
+	answer := hookVerified
+	rep := oktaspec.NewReport()
+	ts := httptest.NewServer(s.HookMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, answer)
+	}), rep))
+	defer ts.Close()
+	post := func(body string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(context.Background(), "POST", ts.URL+"/okta/password-import", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if string(got) != answer {
+			t.Errorf("client received %q, want %q unchanged", got, answer)
+		}
+	}
+
+	post(hookRequestConcrete)
+	if vs := rep.Violations(); len(vs) != 0 || rep.Seen(oktaspec.HookOperation, 200) != 1 {
+		t.Fatalf("documented exchange: violations %v, seen %v", vs, rep.Operations())
+	}
+
+	answer = strings.Replace(hookVerified, "com.okta.action.update", "com.okta.action.updated", 1)
+	post(strings.Replace(hookRequestConcrete, `"eventTypeVersion": "1.0"`, `"eventTypeVersion": "1"`, 1))
+	vs := rep.Violations()
+	wantViolation(t, vs, "/commands/0/type", "enum")
+	wantViolation(t, vs, "/eventTypeVersion", "enum")
+	if len(vs) != 2 {
+		t.Errorf("violations = %v, want exactly the two deviations", vs)
+	}
+}
