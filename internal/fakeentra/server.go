@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -253,7 +254,7 @@ type GraphRequest struct {
 	// Path is the escaped path as sent (e.g. /v1.0/users/a%40contoso.com).
 	Path string
 	// Query is the decoded query (e.g. $select).
-	Query map[string][]string
+	Query url.Values
 	// RawQuery is the query string as sent.
 	RawQuery string
 	Route    Route
