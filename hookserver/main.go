@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -185,6 +186,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	cfg.entra.Logger = logger
+	// Go's default transport keeps 2 idle connections per host: at hundreds
+	// of sign-ins per second most Entra calls would then pay a new TLS
+	// handshake. Deadlines come from each check's context (HOOK_BUDGET).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 1024
+	tr.MaxIdleConnsPerHost = 1024
+	tr.TLSHandshakeTimeout = cfg.hook.Budget
+	cfg.entra.HTTPClient = &http.Client{Transport: tr}
 
 	verifier, err := entra.NewVerifier(cfg.entra)
 	if err != nil {

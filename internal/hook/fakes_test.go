@@ -200,3 +200,8 @@ func signalArg(t testing.TB, s sentSignal) workflows.PasswordVerifiedSignal {
 	}
 	return sig
 }
+
+// acceptAll is a Signaler that accepts every signal at once.
+type acceptAll struct{}
+
+func (acceptAll) SignalWorkflow(context.Context, string, string, string, any) error { return nil }

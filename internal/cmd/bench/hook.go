@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,6 +88,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	users := fs.Int("users", 5000, "directory size; requests cycle through the plain users")
 	budget := fs.Duration("budget", 2500*time.Millisecond, "the hook's answer budget")
 	hangN := fs.Int("hang-requests", 20, "requests sent while Entra hangs")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the latency phase to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -124,8 +126,12 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				passwords = append(passwords, u.Password)
 			}
 		}
+		// As hookserver does: keep enough idle connections to Entra that a
+		// burst does not turn into TLS handshakes.
+		hc := fe.HTTPClient(0)
+		hc.Transport.(*http.Transport).MaxIdleConnsPerHost = 1024
 		v, err := entra.NewVerifier(entra.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
-			HTTPClient: fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
+			HTTPClient: hc, Policy: entra.DefaultPolicy()})
 		if err != nil {
 			return err
 		}
@@ -237,8 +243,21 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	latencyN := int(*rate * *seconds)
 	fmt.Fprintf(stderr, "bench hook: latency phase, %d verifications at %.0f/s\n", latencyN, *rate)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	phaseStart := time.Now()
 	samples := load(ctx, latencyN, *rate, send)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	fig.AchievedRate = float64(len(samples)) / time.Since(phaseStart).Seconds()
 	fig.Requests = len(samples)
 	fig.Answers = map[string]int{}
