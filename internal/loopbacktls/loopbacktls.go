@@ -101,6 +101,24 @@ func (a *Authority) WriteCAFile(path string) error {
 	return os.WriteFile(path, a.caPEM, 0o644)
 }
 
+// WriteServerCert writes the leaf certificate chain and its private key as PEM
+// files, for a server in another process (the demo's hook server under Docker
+// Compose) that clients trusting this CA must accept.
+func (a *Authority) WriteServerCert(certPath, keyPath string) error {
+	var chain []byte
+	for _, der := range a.leaf.Certificate {
+		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(a.leaf.PrivateKey)
+	if err != nil {
+		return fmt.Errorf("loopbacktls: marshal key: %w", err)
+	}
+	if err := os.WriteFile(certPath, chain, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+}
+
 // CertPool returns a pool that trusts only this CA.
 func (a *Authority) CertPool() *x509.CertPool { return a.pool }
 

@@ -1,6 +1,7 @@
 package loopbacktls_test
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"io"
@@ -55,5 +56,28 @@ func TestServeTrustedOnlyThroughCA(t *testing.T) {
 	cert, err := x509.ParseCertificate(blk.Bytes)
 	if err != nil || !cert.IsCA {
 		t.Fatalf("CA file: cert=%v err=%v", cert, err)
+	}
+}
+
+func TestWriteServerCertLoadsAsKeyPair(t *testing.T) {
+	ca, err := loopbacktls.New("hookserver-demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	crt, key := filepath.Join(dir, "s.crt"), filepath.Join(dir, "s.key")
+	if err := ca.WriteServerCert(crt, key); err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.LoadX509KeyPair(crt, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: ca.CertPool(), DNSName: "hookserver-demo"}); err != nil {
+		t.Fatalf("leaf does not verify for hookserver-demo: %v", err)
 	}
 }
