@@ -221,6 +221,13 @@ func (v *tokenVerifier) key(ctx context.Context, kid string) (*rsa.PublicKey, er
 	return k, nil
 }
 
+// hasKeys reports whether signing keys were fetched.
+func (v *tokenVerifier) hasKeys() bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return len(v.keys) > 0
+}
+
 func (v *tokenVerifier) fetch(ctx context.Context) (map[string]*rsa.PublicKey, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

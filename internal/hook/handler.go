@@ -120,6 +120,16 @@ func NewHandler(cfg Config, v Verifier, s Signaler, logger *slog.Logger) (*Handl
 		return nil, err
 	}
 	h.disp = newDispatcher(cfg.Signals, s, logger, func(result string) { h.m.signals.WithLabelValues(result).Inc() })
+	if auth.oauth != nil {
+		// Fetch the signing keys now rather than during Okta's first call.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, err := auth.oauth.key(ctx, ""); err != nil && !auth.oauth.hasKeys() {
+				logger.Warn("hook: could not fetch the OAuth signing keys yet", "jwks", auth.oauth.cfg.JWKSURL, "err", err)
+			}
+		}()
+	}
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("POST "+PasswordImportPath, h.serveImport)
 	return h, nil
@@ -156,7 +166,10 @@ func (h *Handler) serveImport(w http.ResponseWriter, r *http.Request) {
 	// answer still fits in it.
 	deadline := start.Add(h.cfg.Budget - answerReserve(h.cfg.Budget))
 
-	if why := h.auth.check(r.Context(), r); why != "" {
+	actx, cancel := context.WithDeadline(r.Context(), deadline) // bounds a JWKS fetch
+	why := h.auth.check(actx, r)
+	cancel()
+	if why != "" {
 		h.m.authFailures.WithLabelValues(why).Inc()
 		h.log.Warn("hook request refused", "status", http.StatusUnauthorized, "why", why, "remote", r.RemoteAddr)
 		if h.auth.oauth != nil {
