@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -151,11 +152,18 @@ func (v *Verifier) classifyErr(ctx context.Context, st *callState, err error) Re
 	}
 	var ce msalerrors.CallErr
 	if !errors.As(err, &ce) || ce.Resp == nil {
-		if strings.Contains(err.Error(), "declined scopes") {
+		switch {
+		case st.transportErr:
+			return Result{Verdict: Indeterminate, Reason: ReasonUnavailable}
+		case strings.Contains(err.Error(), "declined scopes"):
 			return Result{Verdict: Indeterminate, Reason: ReasonScopeDeclined}
 		}
-		if st.transportErr {
-			return Result{Verdict: Indeterminate, Reason: ReasonUnavailable}
+		// A 200 whose JSON holds an error fails MSAL's validation as
+		// "invalid_grant: AADSTS50126: ..." (entra.md §1.1): only the
+		// description's code is left to decide by.
+		if code := aadstsCode(err.Error()); code != 0 {
+			verdict, reason := Classify(code, v.policy)
+			return Result{Verdict: verdict, Code: code, Reason: reason}
 		}
 		return Result{Verdict: Indeterminate, Reason: ReasonBadResponse}
 	}
@@ -164,8 +172,11 @@ func (v *Verifier) classifyErr(ctx context.Context, st *callState, err error) Re
 		return Result{Verdict: Indeterminate, Reason: ReasonThrottled,
 			RetryAfter: parseRetryAfter(ce.Resp.Header.Get("Retry-After"), time.Now())}
 	}
-	codes := errorCodes(ce.Resp)
+	codes, desc := errorBody(ce.Resp)
 	code := pickCode(codes)
+	if code == 0 {
+		code = aadstsCode(desc) // a body without error_codes
+	}
 	if code == 0 {
 		if status >= 500 {
 			return Result{Verdict: Indeterminate, Reason: ReasonUnavailable}
@@ -181,24 +192,37 @@ func (v *Verifier) classifyErr(ctx context.Context, st *callState, err error) Re
 	return r
 }
 
-// errorCodes decodes error_codes from the response body MSAL re-wrapped
-// (entra.md §1.1). At most 64 KiB are read.
-func errorCodes(resp *http.Response) []int {
+// errorBody decodes error_codes and error_description from the response
+// body MSAL re-wrapped (entra.md §1.1). At most 64 KiB are read.
+func errorBody(resp *http.Response) ([]int, string) {
 	if resp.Body == nil {
-		return nil
+		return nil, ""
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	var body struct {
-		ErrorCodes []int `json:"error_codes"`
+		ErrorCodes  []int  `json:"error_codes"`
+		Description string `json:"error_description"`
 	}
 	if json.Unmarshal(b, &body) != nil {
-		return nil
+		return nil, ""
 	}
-	return body.ErrorCodes
+	return body.ErrorCodes, body.Description
+}
+
+var aadstsRE = regexp.MustCompile(`AADSTS(\d{4,7})\b`)
+
+// aadstsCode finds the first "AADSTSnnnnn" in s (0 if none).
+func aadstsCode(s string) int {
+	m := aadstsRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 if absent.

@@ -356,3 +356,90 @@ func TestClassifyTable(t *testing.T) {
 		t.Errorf("parseRetryAfter(date) = %v", got)
 	}
 }
+
+// Documented Entra bodies the emulator does not produce by itself, served
+// verbatim: the verifier must decide by error_codes (or the AADSTS code of
+// the description when a body has none).
+func TestVerifyForeignBodies(t *testing.T) {
+	f := newFixture(t, fakeentra.Options{}, nil)
+	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
+	desc := func(code int, text string) string {
+		return fmt.Sprintf(`AADSTS%d: %s\r\nTrace ID: 0b6a4c2e-1111-4222-8333-444455556666\r\nCorrelation ID: 7f1e2d3c-aaaa-4bbb-8ccc-ddddeeeeffff\r\nTimestamp: 2024-05-02 10:11:12Z`, code, text)
+	}
+	cases := []struct {
+		name    string
+		status  int
+		body    string
+		verdict Verdict
+		reason  string
+		code    int
+	}{
+		{"legacy two codes", 400, `{"error":"invalid_grant","error_description":"` + desc(50126, "Error validating credentials due to invalid username or password.") +
+			`","error_codes":[70002,50126],"timestamp":"2024-05-02 10:11:12Z","trace_id":"0b6a4c2e-1111-4222-8333-444455556666","correlation_id":"7f1e2d3c-aaaa-4bbb-8ccc-ddddeeeeffff"}`,
+			Rejected, ReasonWrongPassword, 50126},
+		{"mfa interaction_required 2020 style", 400, `{"error":"interaction_required","error_description":"` + desc(50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.") +
+			`","error_codes":[50076],"timestamp":"2024-05-02 10:11:12Z","trace_id":"x","correlation_id":"y","error_uri":"https://login.microsoftonline.com/error?code=50076","suberror":"basic_action"}`,
+			Verified, ReasonMFARequired, 50076},
+		{"no error_codes", 400, `{"error":"unauthorized_client","error_description":"` + desc(50053, "The account is locked.") + `"}`,
+			Indeterminate, ReasonLocked, 50053},
+		{"7000218 invalid_client 401", 401, `{"error":"invalid_client","error_description":"` + desc(7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.") +
+			`","error_codes":[7000218]}`, Indeterminate, ReasonAppNotPublic, 7000218},
+		{"200 carrying an error", 200, `{"error":"invalid_grant","error_description":"` + desc(50126, "Error validating credentials due to invalid username or password.") + `","error_codes":[50126]}`,
+			Rejected, ReasonWrongPassword, 50126},
+		{"200 without expires_in", 200, `{"token_type":"Bearer","access_token":"abc"}`, Indeterminate, ReasonBadResponse, 0},
+		{"html 502", 502, `<html><body>Bad Gateway</body></html>`, Indeterminate, ReasonUnavailable, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ct := ""
+			if strings.HasPrefix(c.body, "<") {
+				ct = "text/html"
+			}
+			f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Status: c.status, Body: c.body, ContentType: ct, Times: 1})
+			r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second)
+			if r.Verdict != c.verdict || r.Reason != c.reason || r.Code != c.code {
+				t.Errorf("got %s/%s/%d, want %s/%s/%d", r.Verdict, r.Reason, r.Code, c.verdict, c.reason, c.code)
+			}
+		})
+	}
+}
+
+// Concurrent checks of managed, federated and wrong-password users must not
+// see each other's realm or results (the realm state is per call).
+func TestVerifyConcurrent(t *testing.T) {
+	f := newFixture(t, fakeentra.Options{}, nil)
+	for i := range 4 {
+		f.user(t, fakeentra.User{UserPrincipalName: fmt.Sprintf("m%d@contoso.com", i), Password: rightPW})
+		f.user(t, fakeentra.User{UserPrincipalName: fmt.Sprintf("f%d@fabrikam.com", i), Password: rightPW})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for i := range 24 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var upn, pw, want string
+			switch i % 3 {
+			case 0:
+				upn, pw, want = fmt.Sprintf("m%d@contoso.com", i%4), rightPW, ReasonOK
+			case 1:
+				upn, pw, want = fmt.Sprintf("f%d@fabrikam.com", i%4), rightPW, ReasonFederated
+			default:
+				upn, pw, want = fmt.Sprintf("m%d@contoso.com", i%4), fmt.Sprintf("%s-%d", wrongPW, i), ReasonWrongPassword
+			}
+			if r := f.v.VerifyPassword(ctx, upn, pw); r.Reason != want {
+				errs <- fmt.Sprintf("%s: %s, want %s", upn, r.Reason, want)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if accts, _ := f.v.client.Accounts(context.Background()); len(accts) != 0 {
+		t.Errorf("%d accounts left in MSAL's cache", len(accts))
+	}
+}

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// Fault is a failure to inject on a route. Set one behaviour: Status (429 or
-// 5xx, with the body the endpoint documents), AADSTS (a token-endpoint error
+// Fault is a failure to inject on a route. Set one behaviour: Body (a raw
+// answer, e.g. a documented Microsoft body the emulator does not produce by
+// itself), Status (429 or 5xx, with the body the endpoint documents), AADSTS (a token-endpoint error
 // code answered as Entra would), Latency (answer normally after a delay),
 // Hang (hold the request until the client gives up, HangFor passes or the
 // server is released) or Drop (reset the connection without an answer).
@@ -17,6 +18,11 @@ type Fault struct {
 	// Status is the HTTP status to answer: 429 adds Retry-After; 5xx answer
 	// with the endpoint's error body.
 	Status int
+	// Body, when set, is answered verbatim with Status (default 200),
+	// ContentType (default application/json; charset=utf-8) and, with a 429,
+	// Retry-After.
+	Body        string
+	ContentType string
 	// RetryAfter is sent as Retry-After in whole seconds with a 429
 	// (default 1 s; a negative value sends no header, as some endpoints do).
 	RetryAfter time.Duration
@@ -114,7 +120,28 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route Route)
 	if !ok {
 		return true
 	}
+	if f.Status == http.StatusTooManyRequests && f.RetryAfter >= 0 {
+		ra := f.RetryAfter
+		if ra == 0 {
+			ra = time.Second
+		}
+		secs := int((ra + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
 	switch {
+	case f.Body != "":
+		ct := f.ContentType
+		if ct == "" {
+			ct = "application/json; charset=utf-8"
+		}
+		st := f.Status
+		if st == 0 {
+			st = http.StatusOK
+		}
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(st)
+		_, _ = w.Write([]byte(f.Body))
+		return false
 	case f.Drop:
 		panic(http.ErrAbortHandler) // closes the connection (HTTP/1) or resets the stream (HTTP/2)
 	case f.Hang:
@@ -144,14 +171,6 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route Route)
 		s.writeTokenFault(w, r, f.AADSTS)
 		return false
 	case f.Status == http.StatusTooManyRequests:
-		ra := f.RetryAfter
-		if ra == 0 {
-			ra = time.Second
-		}
-		if ra > 0 {
-			secs := int((ra + time.Second - 1) / time.Second)
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-		}
 		s.writeThrottled(w, r, route)
 		return false
 	case f.Status >= 400:

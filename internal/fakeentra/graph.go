@@ -23,10 +23,18 @@ var userProps = []string{
 	"onPremisesUserPrincipalName", "onPremisesDomainName", "onPremisesDistinguishedName", "otherMails",
 	"proxyAddresses", "imAddresses", "preferredLanguage", "usageLocation", "city", "state", "country",
 	"streetAddress", "postalCode", "userType", "mailNickname", "createdDateTime", "ageGroup", "faxNumber",
-	"externalUserState", "creationType", "preferredName", "aboutMe", "birthday", "passwordPolicies",
+	"externalUserState", "creationType", "preferredName", "aboutMe", "birthday", "passwordPolicies", "hireDate",
+	"interests", "mySite", "pastProjects", "responsibilities", "schools", "skills",
 }
 
-var arrayProps = map[string]bool{"businessPhones": true, "otherMails": true, "proxyAddresses": true, "imAddresses": true}
+// singleOnlyProps can be read on a single user only: $select of them on a
+// collection gets 501 NotImplemented (user-list.md; microsoft-graph-docs
+// issue #7555).
+var singleOnlyProps = map[string]bool{"aboutMe": true, "birthday": true, "preferredName": true, "hireDate": true,
+	"interests": true, "mySite": true, "pastProjects": true, "responsibilities": true, "schools": true, "skills": true}
+
+var arrayProps = map[string]bool{"businessPhones": true, "otherMails": true, "proxyAddresses": true, "imAddresses": true,
+	"interests": true, "pastProjects": true, "responsibilities": true, "schools": true, "skills": true}
 
 // defaultUserProps are returned without $select (user-list.md, user-get.md).
 var defaultUserProps = []string{
@@ -180,8 +188,12 @@ func (s *Server) graphRoute(parts []string) (Route, http.HandlerFunc) {
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status  int
+	faulted bool
 }
+
+// Unwrap exposes the underlying writer to http.ResponseController.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
@@ -277,6 +289,12 @@ func (s *Server) parseQuery(w http.ResponseWriter, r *http.Request, t *tenant, l
 	}
 	if !list {
 		return q, true
+	}
+	for _, p := range q.sel {
+		if singleOnlyProps[p] {
+			writeGraphError(w, r, http.StatusNotImplemented, "NotImplemented", "This operation target is not yet supported.")
+			return q, false
+		}
 	}
 	if c := v.Get("$count"); c != "" {
 		q.count = c == "true"

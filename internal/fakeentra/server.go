@@ -169,10 +169,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.counts[route]++
 	s.mu.Unlock()
-	if !s.applyFault(w, r, route) {
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		// Faulted Graph requests are logged too (the handler logs the others).
+		if rec.faulted && isGraph(route) {
+			s.appendGraphLog(GraphRequest{
+				Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), RawQuery: r.URL.RawQuery,
+				Route: route, Bearer: strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "), Status: rec.status, Faulted: true,
+			})
+		}
+	}()
+	rec.faulted = true
+	if !s.applyFault(rec, r, route) {
 		s.log.Debug("fakeentra request", "method", r.Method, "route", string(route), "fault", true)
 		return
 	}
+	rec.faulted = false
 	h(w, r)
 	s.log.Debug("fakeentra request", "method", r.Method, "route", string(route))
 }
@@ -261,6 +273,8 @@ type GraphRequest struct {
 	// Bearer reports whether an Authorization: Bearer header was present.
 	Bearer bool
 	Status int
+	// Faulted reports that an injected fault answered (or dropped) it.
+	Faulted bool
 }
 
 // GraphLog returns the Graph requests received, oldest first.

@@ -13,12 +13,15 @@
 package graph
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -137,7 +140,7 @@ func New(cfg Config) (*Client, error) {
 		khttp.NewHeadersInspectionHandler(),
 	}
 	graphHC := &http.Client{
-		Transport:     khttp.NewCustomTransportWithParentTransport(parent, mws...),
+		Transport:     khttp.NewCustomTransportWithParentTransport(&statusTap{next: parent}, mws...),
 		Timeout:       hc.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -164,13 +167,80 @@ func jsonRegistries() (*absser.ParseNodeFactoryRegistry, *absser.SerializationWr
 	return pr, wr
 }
 
+// tapKey carries a *tap in a request context.
+type tapKey struct{}
+
+// tap records the status and Retry-After of the last Graph response of one
+// call, for errors kiota reports without them (a body it cannot parse, such
+// as a proxy's text/html 502 or a text/plain 429).
+type tap struct {
+	mu         sync.Mutex
+	status     int
+	retryAfter string
+}
+
+func withTap(ctx context.Context) (context.Context, *tap) {
+	t := &tap{}
+	return context.WithValue(ctx, tapKey{}, t), t
+}
+
+func (t *tap) get() (int, string) {
+	if t == nil {
+		return 0, ""
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.status, t.retryAfter
+}
+
+// statusTap is the transport under kiota's middleware.
+type statusTap struct{ next http.RoundTripper }
+
+// RoundTrip implements http.RoundTripper.
+func (s *statusTap) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := s.next.RoundTrip(req)
+	if t, ok := req.Context().Value(tapKey{}).(*tap); ok && resp != nil {
+		t.mu.Lock()
+		t.status, t.retryAfter = resp.StatusCode, resp.Header.Get("Retry-After")
+		t.mu.Unlock()
+	}
+	return resp, err
+}
+
+// kindOfStatus maps an HTTP status to an apierr.Kind.
+func kindOfStatus(status int) apierr.Kind {
+	switch {
+	case status == http.StatusNotFound:
+		return apierr.NotFound
+	case status == http.StatusTooManyRequests:
+		return apierr.RateLimited
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return apierr.Unauthorized
+	case status == http.StatusNotImplemented:
+		// 501 NotImplemented: e.g. $select of a single-user-only property
+		// on a collection; retrying cannot help.
+		return apierr.Invalid
+	case status >= 500 || status == 0:
+		return apierr.Transient
+	case status >= 400:
+		return apierr.Invalid
+	}
+	return apierr.Transient
+}
+
 // classify turns an SDK error into an *apierr.Error{Service: "graph"}:
 // 404 NotFound, 400 Invalid, 401/403 Unauthorized, 429 RateLimited with
-// RetryAt from Retry-After, 5xx and network errors Transient. Error texts
-// from the token endpoint are not kept (they may echo request details).
-func classify(op string, err error) error {
+// RetryAt from Retry-After, 5xx and network errors Transient (501 Invalid).
+// Error texts from the token endpoint are not kept (they may echo request
+// details). tp, if not nil, supplies the status of responses kiota could not
+// parse.
+func classify(op string, err error, tp *tap) error {
 	if err == nil {
 		return nil
+	}
+	var already *apierr.Error
+	if errors.As(err, &already) {
+		return err
 	}
 	e := &apierr.Error{Service: "graph", Op: op, Kind: apierr.Transient, Err: err}
 	var authErr *azidentity.AuthenticationFailedError
@@ -195,27 +265,24 @@ func classify(op string, err error) error {
 		}
 		return e
 	case errors.As(err, &apiErr):
-		status := apiErr.GetStatusCode()
-		e.Status = status
+		e.Status = apiErr.GetStatusCode()
 		e.Code = odataCode(err)
-		switch {
-		case status == http.StatusNotFound:
-			e.Kind = apierr.NotFound
-		case status == http.StatusTooManyRequests:
-			e.Kind = apierr.RateLimited
+		e.Kind = kindOfStatus(e.Status)
+		if e.Kind == apierr.RateLimited {
 			if h := apiErr.GetResponseHeaders(); h != nil {
 				if v := h.Get("Retry-After"); len(v) > 0 {
 					e.RetryAt = retryAt(v[0], time.Now())
 				}
 			}
-		case status == http.StatusUnauthorized || status == http.StatusForbidden:
-			e.Kind = apierr.Unauthorized
-		case status >= 500:
-			e.Kind = apierr.Transient
-		case status >= 400:
-			e.Kind = apierr.Invalid
 		}
 		return e
+	}
+	if status, ra := tp.get(); status >= 400 {
+		e.Status = status
+		e.Kind = kindOfStatus(status)
+		if e.Kind == apierr.RateLimited {
+			e.RetryAt = retryAt(ra, time.Now())
+		}
 	}
 	return e
 }
@@ -227,8 +294,7 @@ func retryAt(h string, now time.Time) time.Time {
 	if h == "" {
 		return time.Time{}
 	}
-	var secs int
-	if _, err := fmt.Sscanf(h, "%d", &secs); err == nil && secs >= 0 && fmt.Sprint(secs) == h {
+	if secs, err := strconv.Atoi(h); err == nil && secs >= 0 {
 		return now.Add(time.Duration(secs) * time.Second)
 	}
 	if t, err := http.ParseTime(h); err == nil {

@@ -341,3 +341,62 @@ func TestDeadline(t *testing.T) {
 		t.Errorf("hang: %v after %v", err, time.Since(t0))
 	}
 }
+
+// Documented Graph error bodies served verbatim map to the right kinds.
+func TestForeignErrorBodies(t *testing.T) {
+	f := newFixture(t)
+	cases := []struct {
+		name   string
+		status int
+		body   string
+		kind   apierr.Kind
+		code   string
+	}{
+		{"403 insufficient privileges", 403, `{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"date":"2024-05-02T10:11:12","request-id":"a","client-request-id":"b"}}}`,
+			apierr.Unauthorized, "Authorization_RequestDenied"},
+		{"401 expired token", 401, `{"error":{"code":"InvalidAuthenticationToken","message":"Lifetime validation failed, the token is expired.","innerError":{"date":"2024-05-02T10:11:12","request-id":"a","client-request-id":"b"}}}`,
+			apierr.Unauthorized, "InvalidAuthenticationToken"},
+		{"400 unsupported query", 400, `{"error":{"code":"Request_UnsupportedQuery","message":"Unsupported Query.","innerError":{"date":"2024-05-02T10:11:12","request-id":"a","client-request-id":"b"}}}`,
+			apierr.Invalid, "Request_UnsupportedQuery"},
+		{"429 throttled", 429, `{"error":{"code":"TooManyRequests","message":"Too many requests","innerError":{"date":"2024-05-02T10:11:12","request-id":"a","client-request-id":"b"}}}`,
+			apierr.RateLimited, "TooManyRequests"},
+		{"504 gateway", 504, `{"error":{"code":"UnknownError","message":"","innerError":{"date":"2024-05-02T10:11:12","request-id":"a","client-request-id":"b"}}}`,
+			apierr.Transient, "UnknownError"},
+		{"502 html", 502, `<html>bad gateway</html>`, apierr.Transient, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ct := ""
+			if strings.HasPrefix(c.body, "<") {
+				ct = "text/html"
+			}
+			f.fe.InjectFault(fakeentra.RouteGraphUser, fakeentra.Fault{Status: c.status, Body: c.body, ContentType: ct, RetryAfter: 2 * time.Second, Times: 1})
+			_, err := f.c.User(f.ctx, "u1@contoso.com", nil)
+			var ae *apierr.Error
+			if !errors.As(err, &ae) || ae.Kind != c.kind || ae.Status != c.status || ae.Code != c.code {
+				t.Fatalf("got %v, want %s %d %s", err, c.kind, c.status, c.code)
+			}
+			if c.kind == apierr.RateLimited && ae.RetryAt.IsZero() {
+				t.Error("RetryAt not set")
+			}
+		})
+	}
+	// Bodies kiota cannot parse keep their status through the transport tap.
+	f.fe.InjectFault(fakeentra.RouteGraphUsers, fakeentra.Fault{Status: 429, Body: "Too Many Requests", ContentType: "text/plain", RetryAfter: 4 * time.Second, Times: 1})
+	_, err := f.c.ListUsers(f.ctx, entra.Source{All: true}, nil, "", 0)
+	var ae *apierr.Error
+	if !errors.As(err, &ae) || ae.Kind != apierr.RateLimited || time.Until(ae.RetryAt) < 2*time.Second {
+		t.Errorf("text/plain 429: %v", err)
+	}
+	f.fe.InjectFault(fakeentra.RouteGraphUser, fakeentra.Fault{Status: 404, Body: "<html>not found</html>", ContentType: "text/html", Times: 1})
+	if _, err := f.c.User(f.ctx, "u1@contoso.com", nil); !apierr.Is(err, apierr.NotFound) {
+		t.Errorf("html 404: %v", err)
+	}
+	// $select of a single-user-only property on a collection: 501, not retryable.
+	if _, err := f.c.ListUsers(f.ctx, entra.Source{All: true}, []string{"aboutMe"}, "", 0); !apierr.Is(err, apierr.Invalid) {
+		t.Errorf("501: %v", err)
+	}
+	if u, err := f.c.User(f.ctx, "u1@contoso.com", []string{"aboutMe"}); err != nil || u.Attributes["aboutMe"] != nil {
+		t.Errorf("aboutMe on one user: %v %v", u.Attributes, err)
+	}
+}

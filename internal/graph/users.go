@@ -61,6 +61,7 @@ func (c *Client) User(ctx context.Context, idOrUPN string, attrs []string) (entr
 	if strings.TrimSpace(idOrUPN) == "" {
 		return entra.User{}, &apierr.Error{Service: "graph", Op: "get user", Kind: apierr.Invalid, Err: fmt.Errorf("empty user id")}
 	}
+	ctx, tp := withTap(ctx)
 	sel, mgr := selection(attrs)
 	qp := &users.UserItemRequestBuilderGetQueryParameters{Select: sel}
 	if mgr {
@@ -69,7 +70,7 @@ func (c *Client) User(ctx context.Context, idOrUPN string, attrs []string) (entr
 	u, err := users.NewUsersRequestBuilderInternal(map[string]string{}, c.adapter).ByUserId(idOrUPN).
 		Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{QueryParameters: qp})
 	if err != nil {
-		return entra.User{}, classify("get user", err)
+		return entra.User{}, classify("get user", err, tp)
 	}
 	return toUser(u, sel, mgr, true)
 }
@@ -103,6 +104,7 @@ func (c *Client) ListUsers(ctx context.Context, src entra.Source, attrs []string
 		return entra.UserPage{}, &apierr.Error{Service: "graph", Op: "list users", Kind: apierr.Invalid,
 			Err: fmt.Errorf("cursor is not a Graph link of this client")}
 	}
+	ctx, tp := withTap(ctx)
 	var top *int32
 	if pageSize > 0 {
 		t := int32(pageSize)
@@ -141,7 +143,7 @@ func (c *Client) ListUsers(ctx context.Context, src entra.Source, attrs []string
 		}
 	}
 	if err != nil {
-		return entra.UserPage{}, classify(op, err)
+		return entra.UserPage{}, classify(op, err, tp)
 	}
 	page := entra.UserPage{Users: make([]entra.User, 0, len(resp.GetValue()))}
 	for _, u := range resp.GetValue() {
@@ -199,15 +201,17 @@ func (c *Client) listLogins(ctx context.Context, logins, attrs []string, cursor 
 
 // managerUPN reads /users/{id}/manager; nil when the user has none.
 func (c *Client) managerUPN(ctx context.Context, id string) (any, error) {
+	ctx, tp := withTap(ctx)
 	m, err := users.NewUsersRequestBuilderInternal(map[string]string{}, c.adapter).ByUserId(id).Manager().
 		Get(ctx, &users.ItemManagerRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemManagerRequestBuilderGetQueryParameters{Select: []string{"id", "userPrincipalName"}},
 		})
 	if err != nil {
-		if apierr.Is(classify("get manager", err), apierr.NotFound) {
+		err = classify("get manager", err, tp)
+		if apierr.Is(err, apierr.NotFound) {
 			return nil, nil
 		}
-		return nil, classify("get manager", err)
+		return nil, err
 	}
 	if mu, ok := m.(models.Userable); ok && mu.GetUserPrincipalName() != nil {
 		return *mu.GetUserPrincipalName(), nil
@@ -272,11 +276,12 @@ func toUser(u models.Userable, sel []string, mgr, expanded bool) (entra.User, er
 
 // Domains lists the tenant's domains.
 func (c *Client) Domains(ctx context.Context) ([]entra.Domain, error) {
+	ctx, tp := withTap(ctx)
 	resp, err := domains.NewDomainsRequestBuilderInternal(map[string]string{}, c.adapter).Get(ctx, nil)
 	var out []entra.Domain
 	for page := 0; ; page++ {
 		if err != nil {
-			return nil, classify("list domains", err)
+			return nil, classify("list domains", err, tp)
 		}
 		for _, d := range resp.GetValue() {
 			var ed entra.Domain
