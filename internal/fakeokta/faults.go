@@ -1,0 +1,260 @@
+package fakeokta
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// window is one bucket's fixed rate-limit window.
+type window struct {
+	start time.Time
+	used  int
+}
+
+// rateHeaders writes the X-Rate-Limit-* headers of bucket b and, when take is
+// set, consumes one request of its quota. It reports false when the quota of
+// the current window is exhausted (the caller answers 429).
+func (s *Server) rateHeaders(w http.ResponseWriter, b Bucket, take bool) bool {
+	now := s.now()
+	s.mu.Lock()
+	limit := s.limits[b]
+	win := s.windows[b]
+	if win == nil || !now.Before(win.start.Add(s.opts.RateWindow)) {
+		win = &window{start: now}
+		s.windows[b] = win
+	}
+	ok := win.used < limit
+	if take && ok {
+		win.used++
+	}
+	remaining := max(limit-win.used, 0)
+	reset := ceilUnix(win.start.Add(s.opts.RateWindow))
+	s.mu.Unlock()
+
+	h := w.Header()
+	h.Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
+	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
+	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(reset, 10))
+	return ok || !take
+}
+
+// Fault is a failure to inject on a route. Set one behaviour: Status (an
+// error answer with Okta's error body), Drop (close the connection without an
+// answer) or Latency alone (answer normally after a delay).
+type Fault struct {
+	// Status is the HTTP status to answer (429, 500, 503, 403, ...).
+	Status int
+	// Code and Summary override the Okta error code and summary (defaults:
+	// E0000047 for 429, E0000009 for 5xx, E0000006 for 403, E0000001 else).
+	Code, Summary string
+	// ResetIn sets X-Rate-Limit-Reset on a 429 to now+ResetIn (default: the
+	// end of the bucket's window). OmitReset sends no X-Rate-Limit-Reset,
+	// which makes okta-sdk-golang v2 fail permanently (okta.md §5.5).
+	ResetIn   time.Duration
+	OmitReset bool
+	// Latency delays the request (the error answer, or the normal one).
+	Latency time.Duration
+	// Drop closes the connection without any answer (hijack and close on
+	// HTTP/1.1, stream reset on HTTP/2).
+	Drop bool
+	// Times limits the fault to that many requests (0: until ClearFaults).
+	Times int
+}
+
+type faultState struct {
+	f    Fault
+	used int
+}
+
+// InjectFault adds a fault on route (RouteAny: every route). Faults are tried
+// in the order added; the first one not used up applies. It panics on an
+// unknown route, which is a typo in a test.
+func (s *Server) InjectFault(route Route, f Fault) {
+	mustKnow(route)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[route] = append(s.faults[route], &faultState{f: f})
+}
+
+// FailNext makes the next n requests on route answer status with Okta's
+// error body (a 429 carries X-Rate-Limit-Reset at the end of the window).
+func (s *Server) FailNext(route Route, n, status int) {
+	s.InjectFault(route, Fault{Status: status, Times: n})
+}
+
+// DropNext makes the next n requests on route lose their connection.
+func (s *Server) DropNext(route Route, n int) {
+	s.InjectFault(route, Fault{Drop: true, Times: n})
+}
+
+// SetLatency delays every request on route by d (0 removes it).
+func (s *Server) SetLatency(route Route, d time.Duration) {
+	mustKnow(route)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency[route] = d
+}
+
+// SetErrorRate makes a fraction p (0..1) of the requests on route answer 500.
+func (s *Server) SetErrorRate(route Route, p float64) {
+	mustKnow(route)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errorRate[route] = p
+}
+
+// ClearFaults removes every fault, latency and error rate.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = map[Route][]*faultState{}
+	s.latency = map[Route]time.Duration{}
+	s.errorRate = map[Route]float64{}
+}
+
+func mustKnow(r Route) {
+	if !knownRoute(r) {
+		panic(fmt.Sprintf("fakeokta: unknown route %q", r))
+	}
+}
+
+// takeFault returns the fault to apply to a request on route, if any, and
+// the extra latency configured for it.
+func (s *Server) takeFault(route Route) (Fault, bool, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delay := s.latency[route] + s.latency[RouteAny]
+	for _, key := range []Route{route, RouteAny} {
+		for _, fs := range s.faults[key] {
+			if fs.f.Times > 0 && fs.used >= fs.f.Times {
+				continue
+			}
+			fs.used++
+			return fs.f, true, delay
+		}
+	}
+	for _, key := range []Route{route, RouteAny} {
+		if p := s.errorRate[key]; p > 0 && rand.Float64() < p {
+			return Fault{Status: http.StatusInternalServerError}, true, delay
+		}
+	}
+	return Fault{}, false, delay
+}
+
+// applyFaults delays, fails or drops the request as configured. It reports
+// whether the request has been answered (or dropped).
+func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request, route Route) bool {
+	f, ok, delay := s.takeFault(route)
+	delay += f.Latency
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return true
+		}
+	}
+	if !ok {
+		return false
+	}
+	if f.Drop {
+		drop(w)
+		return true
+	}
+	if f.Status == 0 {
+		return false
+	}
+	e := &apiError{status: f.Status, code: f.Code, summary: f.Summary}
+	if e.code == "" {
+		switch {
+		case f.Status == http.StatusTooManyRequests:
+			e.code, e.summary = "E0000047", "API call exceeded rate limit due to too many requests."
+		case f.Status >= 500:
+			e.code, e.summary = "E0000009", "Internal Server Error"
+		case f.Status == http.StatusForbidden:
+			e.code, e.summary = "E0000006", "You do not have permission to perform the requested action"
+		case f.Status == http.StatusNotFound:
+			e.code, e.summary = "E0000007", "Not found: Resource not found: "+r.URL.Path+" (Resource)"
+		default:
+			e.code, e.summary = "E0000001", "Api validation failed: injected fault"
+		}
+	}
+	if e.summary == "" {
+		e.summary = http.StatusText(f.Status)
+	}
+	if f.Status == http.StatusTooManyRequests {
+		h := w.Header()
+		h.Set("X-Rate-Limit-Remaining", "0")
+		switch {
+		case f.OmitReset:
+			h.Del("X-Rate-Limit-Reset")
+		case f.ResetIn > 0:
+			h.Set("X-Rate-Limit-Reset", strconv.FormatInt(ceilUnix(s.now().Add(f.ResetIn)), 10))
+		}
+	}
+	s.writeAPIError(w, e)
+	return true
+}
+
+// drop ends the request without an answer: the connection is hijacked and
+// closed on HTTP/1.1; on HTTP/2 the stream is reset.
+func drop(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		_ = conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// RecordedRequest is a request the emulator received. Bodies of sign-in
+// requests (/api/v1/authn) are replaced by "<redacted>".
+type RecordedRequest struct {
+	Route    Route
+	Method   string
+	Path     string // URL path as sent (escaped)
+	RawQuery string
+	Header   http.Header
+	Body     []byte
+	At       time.Time
+}
+
+// record counts the call, keeps a copy of the request (with the body
+// redacted on the sign-in route) and returns a fresh reader of the body.
+func (s *Server) record(r *http.Request, route Route) (io.ReadCloser, error) {
+	var raw []byte
+	if r.Body != nil {
+		var err error
+		raw, err = io.ReadAll(io.LimitReader(r.Body, 10<<20))
+		if err != nil {
+			return nil, err
+		}
+		_ = r.Body.Close()
+	}
+	kept := raw
+	if route == RouteAuthn || route == RouteExecuteHook {
+		kept = []byte("<redacted>")
+	}
+	rr := RecordedRequest{
+		Route:    route,
+		Method:   r.Method,
+		Path:     r.URL.EscapedPath(),
+		RawQuery: r.URL.RawQuery,
+		Header:   r.Header.Clone(),
+		Body:     append([]byte(nil), kept...),
+		At:       s.now(),
+	}
+	s.mu.Lock()
+	s.calls[route]++
+	s.requests = append(s.requests, rr)
+	if n := len(s.requests); n > 2*s.opts.RequestLogLimit {
+		s.requests = append([]RecordedRequest(nil), s.requests[n-s.opts.RequestLogLimit:]...)
+	}
+	s.mu.Unlock()
+	return io.NopCloser(bytes.NewReader(raw)), nil
+}

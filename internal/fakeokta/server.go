@@ -1,0 +1,460 @@
+// Package fakeokta emulates the parts of Okta that entra2okta talks to: the
+// Users API and user lifecycle, the inline hook management API with the
+// password import hook, the Classic sign-in endpoint (POST /api/v1/authn) that
+// fires that hook, and the System Log. It imports no SDK: it speaks the wire
+// protocol documented in ../../../shared/reference/okta.md (§3, §4 and the
+// checklist in §7), so the real okta-sdk-golang can be driven against it over
+// TLS (Start, internal/loopbacktls).
+//
+// State is in memory and safe for concurrent use. Tests seed users (SeedUser),
+// register the hook (SetPasswordImportHook), inject faults per route
+// (InjectFault, FailNext, DropNext, SetLatency, SetErrorRate), toggle read-only
+// mode (SetReadOnly) and inspect what happened (User, CheckPassword, Calls,
+// Requests, HookCalls, Events). Passwords are never kept in clear: stored ones
+// are salted SHA-256 hashes, and recorded requests to /api/v1/authn have their
+// body redacted.
+package fakeokta
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"entra2okta/internal/loopbacktls"
+)
+
+// DefaultAPIToken is the SSWS token accepted when Options.APITokens is empty.
+const DefaultAPIToken = "fakeokta-api-token"
+
+// Route names one endpoint by its method and path pattern, for fault
+// injection and call counting.
+type Route string
+
+// The routes the emulator serves.
+const (
+	RouteCreateUser        Route = "POST /api/v1/users"
+	RouteListUsers         Route = "GET /api/v1/users"
+	RouteGetUser           Route = "GET /api/v1/users/{id}"
+	RouteUpdateUser        Route = "POST /api/v1/users/{id}"
+	RouteReplaceUser       Route = "PUT /api/v1/users/{id}"
+	RouteDeleteUser        Route = "DELETE /api/v1/users/{id}"
+	RouteActivateUser      Route = "POST /api/v1/users/{id}/lifecycle/activate"
+	RouteDeactivateUser    Route = "POST /api/v1/users/{id}/lifecycle/deactivate"
+	RouteResetPassword     Route = "POST /api/v1/users/{id}/lifecycle/reset_password"
+	RouteExpirePassword    Route = "POST /api/v1/users/{id}/lifecycle/expire_password"
+	RouteListInlineHooks   Route = "GET /api/v1/inlineHooks"
+	RouteCreateInlineHook  Route = "POST /api/v1/inlineHooks"
+	RouteGetInlineHook     Route = "GET /api/v1/inlineHooks/{id}"
+	RouteUpdateInlineHook  Route = "POST /api/v1/inlineHooks/{id}"
+	RouteReplaceInlineHook Route = "PUT /api/v1/inlineHooks/{id}"
+	RouteDeleteInlineHook  Route = "DELETE /api/v1/inlineHooks/{id}"
+	RouteActivateHook      Route = "POST /api/v1/inlineHooks/{id}/lifecycle/activate"
+	RouteDeactivateHook    Route = "POST /api/v1/inlineHooks/{id}/lifecycle/deactivate"
+	RouteExecuteHook       Route = "POST /api/v1/inlineHooks/{id}/execute"
+	RouteAuthn             Route = "POST /api/v1/authn"
+	RouteLogs              Route = "GET /api/v1/logs"
+	// RouteAny matches every route in InjectFault and SetErrorRate.
+	RouteAny Route = "*"
+	// RouteUnknown counts requests no route matched (answered 404).
+	RouteUnknown Route = "unknown"
+)
+
+// Bucket names a rate-limit counter (okta.md §4): each route counts against
+// one bucket, in fixed 60 s windows.
+type Bucket string
+
+// The rate-limit buckets and what they cover.
+const (
+	// BucketUsers: GET and POST /api/v1/users (list, create). Default 600/min.
+	BucketUsers Bucket = "users"
+	// BucketUserGet: GET /api/v1/users/{idOrLogin}. Default 2000/min (Workforce).
+	BucketUserGet Bucket = "user-get"
+	// BucketUserWrite: POST, PUT, DELETE /api/v1/users/{id}. Default 600/min.
+	BucketUserWrite Bucket = "user-write"
+	// BucketAuthn: POST /api/v1/authn. Default 600/min (Okta's historic
+	// authn limit; okta.md §4 only lists the per-user 4/s).
+	BucketAuthn Bucket = "authn"
+	// BucketLogs: GET /api/v1/logs. Default 120/min (Okta's historic System
+	// Log limit, not in okta.md; configure it if your tenant differs).
+	BucketLogs Bucket = "logs"
+	// BucketOther: everything else under /api/v1 (user lifecycle, inline
+	// hooks): "most other API actions", 1200/min for Workforce.
+	BucketOther Bucket = "other"
+)
+
+// DefaultRateLimits are the per-minute quotas used for buckets that
+// Options.RateLimits does not set.
+var DefaultRateLimits = map[Bucket]int{
+	BucketUsers:     600,
+	BucketUserGet:   2000,
+	BucketUserWrite: 600,
+	BucketAuthn:     600,
+	BucketLogs:      120,
+	BucketOther:     1200,
+}
+
+// Options configures a Server. The zero value is usable.
+type Options struct {
+	// APITokens are the SSWS tokens accepted; empty means DefaultAPIToken.
+	APITokens []string
+	// RateLimits overrides per-minute quotas by bucket (DefaultRateLimits).
+	RateLimits map[Bucket]int
+	// RateWindow is the length of a rate-limit window; default 60 s.
+	RateWindow time.Duration
+	// ConcurrencyLimit caps simultaneous in-flight requests; default 75.
+	ConcurrencyLimit int
+	// HookTimeout is the per-attempt timeout of inline hook calls; default 3 s.
+	HookTimeout time.Duration
+	// HookRootCAs is trusted for https hook calls; nil means the system pool.
+	HookRootCAs *x509.CertPool
+	// AllowHTTPHookURI accepts http:// hook URIs (real Okta requires https).
+	AllowHTTPHookURI bool
+	// ProfileAttributes are custom profile attributes the org's user schema
+	// defines, besides Okta's base attributes; others are rejected as Okta does.
+	ProfileAttributes []string
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger receives one debug line per request; default discards.
+	Logger *slog.Logger
+	// RequestLogLimit bounds the requests kept for Requests (oldest dropped);
+	// default 5000.
+	RequestLogLimit int
+	// ListenAddr is where Start listens; default 127.0.0.1:0.
+	ListenAddr string
+	// TLSNames are extra DNS names for Start's certificate (e.g. a compose
+	// service name).
+	TLSNames []string
+}
+
+// Server is the emulator. It implements http.Handler.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	mux      *http.ServeMux
+	tokens   map[string]bool
+	hookHTTP *http.Client
+	inFlight atomic.Int64
+	maxConc  atomic.Int64
+
+	mu         sync.Mutex
+	users      map[string]*user  // by id
+	logins     map[string]string // folded login -> id
+	hooks      map[string]*inlineHook
+	events     []LogEvent
+	eventSeq   int64
+	hookCalls  []HookCall
+	requests   []RecordedRequest
+	calls      map[Route]int
+	windows    map[Bucket]*window
+	faults     map[Route][]*faultState
+	latency    map[Route]time.Duration
+	errorRate  map[Route]float64
+	readOnly   bool
+	profileExt map[string]bool
+	limits     map[Bucket]int
+}
+
+// New returns an empty emulator.
+func New(opts Options) *Server {
+	if opts.RateWindow <= 0 {
+		opts.RateWindow = 60 * time.Second
+	}
+	if opts.ConcurrencyLimit <= 0 {
+		opts.ConcurrencyLimit = 75
+	}
+	if opts.HookTimeout <= 0 {
+		opts.HookTimeout = 3 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RequestLogLimit <= 0 {
+		opts.RequestLogLimit = 5000
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		opts:       opts,
+		log:        log,
+		tokens:     map[string]bool{},
+		users:      map[string]*user{},
+		logins:     map[string]string{},
+		hooks:      map[string]*inlineHook{},
+		calls:      map[Route]int{},
+		windows:    map[Bucket]*window{},
+		faults:     map[Route][]*faultState{},
+		latency:    map[Route]time.Duration{},
+		errorRate:  map[Route]float64{},
+		profileExt: map[string]bool{},
+		limits:     map[Bucket]int{},
+	}
+	for b, n := range DefaultRateLimits {
+		s.limits[b] = n
+	}
+	for b, n := range opts.RateLimits {
+		if n > 0 {
+			s.limits[b] = n
+		}
+	}
+	s.maxConc.Store(int64(opts.ConcurrencyLimit))
+	for _, t := range opts.APITokens {
+		s.tokens[t] = true
+	}
+	if len(s.tokens) == 0 {
+		s.tokens[DefaultAPIToken] = true
+	}
+	for _, a := range opts.ProfileAttributes {
+		s.profileExt[a] = true
+	}
+	s.hookHTTP = newHookClient(opts.HookRootCAs)
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s
+}
+
+// routes registers every handler; patterns are the Route values.
+func (s *Server) routes() {
+	h := map[Route]http.HandlerFunc{
+		RouteCreateUser:        s.createUser,
+		RouteListUsers:         s.listUsers,
+		RouteGetUser:           s.getUser,
+		RouteUpdateUser:        s.updateUser,
+		RouteReplaceUser:       s.replaceUser,
+		RouteDeleteUser:        s.deleteUser,
+		RouteActivateUser:      s.activateUser,
+		RouteDeactivateUser:    s.deactivateUser,
+		RouteResetPassword:     s.resetPassword,
+		RouteExpirePassword:    s.expirePassword,
+		RouteListInlineHooks:   s.listInlineHooks,
+		RouteCreateInlineHook:  s.createInlineHook,
+		RouteGetInlineHook:     s.getInlineHook,
+		RouteUpdateInlineHook:  s.updateInlineHook,
+		RouteReplaceInlineHook: s.replaceInlineHook,
+		RouteDeleteInlineHook:  s.deleteInlineHook,
+		RouteActivateHook:      s.activateInlineHook,
+		RouteDeactivateHook:    s.deactivateInlineHook,
+		RouteExecuteHook:       s.executeInlineHook,
+		RouteAuthn:             s.authn,
+		RouteLogs:              s.listLogs,
+	}
+	for route, fn := range h {
+		s.mux.HandleFunc(string(route), fn)
+	}
+}
+
+// knownRoute reports whether r names a route (or RouteAny).
+func knownRoute(r Route) bool {
+	switch r {
+	case RouteAny, RouteCreateUser, RouteListUsers, RouteGetUser, RouteUpdateUser, RouteReplaceUser,
+		RouteDeleteUser, RouteActivateUser, RouteDeactivateUser, RouteResetPassword, RouteExpirePassword,
+		RouteListInlineHooks, RouteCreateInlineHook, RouteGetInlineHook, RouteUpdateInlineHook,
+		RouteReplaceInlineHook, RouteDeleteInlineHook, RouteActivateHook, RouteDeactivateHook,
+		RouteExecuteHook, RouteAuthn, RouteLogs:
+		return true
+	}
+	return false
+}
+
+// bucketOf returns the rate-limit bucket of a route.
+func bucketOf(r Route) Bucket {
+	switch r {
+	case RouteCreateUser, RouteListUsers:
+		return BucketUsers
+	case RouteGetUser:
+		return BucketUserGet
+	case RouteUpdateUser, RouteReplaceUser, RouteDeleteUser:
+		return BucketUserWrite
+	case RouteAuthn:
+		return BucketAuthn
+	case RouteLogs:
+		return BucketLogs
+	}
+	return BucketOther
+}
+
+type ctxKey struct{}
+
+// reqInfo travels with a request through the handlers.
+type reqInfo struct {
+	id    string
+	route Route
+	base  string // https://host:port of the org, as the client addressed it
+}
+
+func info(r *http.Request) *reqInfo {
+	if ri, ok := r.Context().Value(ctxKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{base: baseURL(r)}
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// ServeHTTP implements http.Handler: common headers, authentication,
+// concurrency and rate limits, faults, then the route's handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+
+	_, pattern := s.mux.Handler(r)
+	route := Route(pattern)
+	if pattern == "" {
+		route = RouteUnknown
+	}
+	ri := &reqInfo{id: randomID("", 27, idAlphabet+"-_"), route: route, base: baseURL(r)}
+	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
+	body, err := s.record(r, route)
+	if err != nil {
+		s.writeError(w, r, http.StatusBadRequest, "E0000003", "The request body was not well-formed.")
+		return
+	}
+	r.Body = body
+
+	rec := &statusRecorder{ResponseWriter: w}
+	w = rec
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
+	h.Set("X-Okta-Request-Id", ri.id)
+	defer func() {
+		s.log.Debug("fakeokta request", "route", string(route), "path", r.URL.Path, "status", rec.status,
+			"requestId", ri.id, "duration", time.Since(start))
+	}()
+
+	if route == RouteUnknown {
+		s.writeError(w, r, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+r.URL.Path+" (Resource)")
+		return
+	}
+	if route != RouteAuthn && !s.authorized(r) {
+		s.rateHeaders(w, bucketOf(route), false)
+		s.writeError(w, r, http.StatusUnauthorized, "E0000011", "Invalid token provided")
+		return
+	}
+	if s.inFlight.Load() > s.maxConc.Load() {
+		h.Set("X-Rate-Limit-Limit", "0")
+		h.Set("X-Rate-Limit-Remaining", "0")
+		h.Set("X-Rate-Limit-Reset", strconv.FormatInt(ceilUnix(s.now().Add(time.Second)), 10))
+		s.writeError(w, r, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
+		return
+	}
+	if !s.rateHeaders(w, bucketOf(route), true) {
+		s.writeError(w, r, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
+		return
+	}
+	if s.applyFaults(w, r, route) {
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// authorized checks Authorization: SSWS <token>.
+func (s *Server) authorized(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "SSWS ")
+	return ok && s.tokens[strings.TrimSpace(tok)]
+}
+
+func (s *Server) now() time.Time { return s.opts.Now() }
+
+// InFlight returns the number of requests being served right now.
+func (s *Server) InFlight() int { return int(s.inFlight.Load()) }
+
+// SetConcurrencyLimit changes the cap on simultaneous requests.
+func (s *Server) SetConcurrencyLimit(n int) {
+	if n > 0 {
+		s.maxConc.Store(int64(n))
+	}
+}
+
+// SetRateLimit changes a bucket's per-window quota (the current window's
+// count is kept).
+func (s *Server) SetRateLimit(b Bucket, perWindow int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if perWindow > 0 {
+		s.limits[b] = perWindow
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (to drop it).
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Running is an emulator served over TLS on a loopback address.
+type Running struct {
+	*Server
+	// URL is https://127.0.0.1:PORT (no trailing slash): the org URL.
+	URL string
+	// CA is the certificate authority that issued the server's certificate.
+	CA  *loopbacktls.Authority
+	srv *loopbacktls.Server
+}
+
+// Start serves a new emulator over TLS (opts.ListenAddr, default
+// 127.0.0.1:0) with a fresh loopback CA.
+func Start(opts Options) (*Running, error) {
+	ca, err := loopbacktls.New(opts.TLSNames...)
+	if err != nil {
+		return nil, fmt.Errorf("fakeokta: %w", err)
+	}
+	s := New(opts)
+	srv, err := ca.Serve(opts.ListenAddr, s)
+	if err != nil {
+		return nil, fmt.Errorf("fakeokta: %w", err)
+	}
+	url := srv.URL
+	if host, port, err := net.SplitHostPort(srv.Addr); err == nil && (host == "0.0.0.0" || host == "::") {
+		url = "https://" + net.JoinHostPort("127.0.0.1", port)
+	}
+	return &Running{Server: s, URL: url, CA: ca, srv: srv}, nil
+}
+
+// HTTPClient returns a client that trusts the emulator's CA.
+func (r *Running) HTTPClient() *http.Client { return r.CA.HTTPClient(0) }
+
+// WriteCAFile writes the CA certificate as PEM (for SSL_CERT_FILE).
+func (r *Running) WriteCAFile(path string) error { return r.CA.WriteCAFile(path) }
+
+// Close stops serving.
+func (r *Running) Close() error {
+	err := r.srv.Close()
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,130 @@
+package okta
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	oktasdk "github.com/okta/okta-sdk-golang/v2/okta"
+
+	"entra2okta/internal/apierr"
+)
+
+// observation records what the last HTTP response of one call said. The
+// SDK hides a 429 behind a bare "too many requests" error with no response
+// once its retries are used up (okta.md §5.5), so the transport notes the
+// status and X-Rate-Limit-Reset here.
+type observation struct {
+	mu        sync.Mutex
+	status    int
+	reset     time.Time
+	requestID string
+}
+
+type observed struct {
+	status    int
+	reset     time.Time
+	requestID string
+}
+
+func (o *observation) snapshot() observed {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return observed{status: o.status, reset: o.reset, requestID: o.requestID}
+}
+
+type observationKey struct{}
+
+func withObservation(ctx context.Context, o *observation) context.Context {
+	return context.WithValue(ctx, observationKey{}, o)
+}
+
+// observingTransport fills the request's observation and turns io.EOF
+// transport errors into errDropped: the SDK retries io.EOF without limit or
+// delay until the deadline (okta.md §5.5), and Temporal owns retries.
+type observingTransport struct {
+	base http.RoundTripper
+}
+
+func (t *observingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, &droppedError{msg: err.Error()}
+		}
+		return nil, err
+	}
+	if o, ok := req.Context().Value(observationKey{}).(*observation); ok {
+		o.mu.Lock()
+		o.status = resp.StatusCode
+		o.requestID = resp.Header.Get("X-Okta-Request-Id")
+		o.reset = time.Time{}
+		if s, err := strconv.ParseInt(resp.Header.Get("X-Rate-Limit-Reset"), 10, 64); err == nil && s > 0 {
+			o.reset = time.Unix(s, 0)
+		}
+		o.mu.Unlock()
+	}
+	return resp, nil
+}
+
+// droppedError is a connection closed before an answer. It deliberately
+// does not unwrap to io.EOF.
+type droppedError struct{ msg string }
+
+func (e *droppedError) Error() string { return "connection dropped: " + e.msg }
+
+// classify turns an SDK failure into an *apierr.Error.
+func classify(op string, err error, resp *oktasdk.Response, obs *observation) *apierr.Error {
+	seen := obs.snapshot()
+	e := &apierr.Error{Kind: apierr.Transient, Service: "okta", Op: op, Status: seen.status, Err: err}
+	if resp != nil && resp.Response != nil {
+		e.Status = resp.StatusCode
+	}
+	// 429, whether the SDK surfaced it as "too many requests" or failed on a
+	// missing X-Rate-Limit-Reset / Date header.
+	if e.Status == http.StatusTooManyRequests {
+		e.Kind, e.Code, e.RetryAt = apierr.RateLimited, "E0000047", seen.reset
+		var oe *oktasdk.Error
+		if errors.As(err, &oe) && oe.ErrorCode != "" {
+			e.Code = oe.ErrorCode
+		}
+		return e
+	}
+	var oe *oktasdk.Error
+	if !errors.As(err, &oe) {
+		// Network failures, time-outs, cancellation, undecodable answers.
+		return e
+	}
+	e.Code = oe.ErrorCode
+	switch {
+	case e.Status == http.StatusNotFound || oe.ErrorCode == "E0000007":
+		e.Kind = apierr.NotFound
+	case oe.ErrorCode == "E0000001" && causesSay(oe, "already exists"):
+		e.Kind = apierr.Conflict
+	case e.Status == http.StatusUnauthorized || oe.ErrorCode == "E0000011" || oe.ErrorCode == "E0000006":
+		// A refused token or one without the admin rights it needs.
+		e.Kind = apierr.Unauthorized
+	case e.Status == http.StatusConflict:
+		// E0000112: the user is still being activated; try again later.
+		e.Kind = apierr.Transient
+	case e.Status >= 500 || e.Status == 0:
+		e.Kind = apierr.Transient
+	case e.Status >= 400:
+		e.Kind = apierr.Invalid
+	}
+	return e
+}
+
+func causesSay(oe *oktasdk.Error, s string) bool {
+	for _, c := range oe.ErrorCauses {
+		if sum, ok := c["errorSummary"].(string); ok && strings.Contains(sum, s) {
+			return true
+		}
+	}
+	return false
+}

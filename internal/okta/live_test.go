@@ -1,0 +1,39 @@
+//go:build live
+
+package okta_test
+
+import (
+	"net/http"
+	"os"
+	"testing"
+
+	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktatest"
+)
+
+// TestConformanceLive runs the API part of the suite against a real Okta
+// org: go test -tags live -run Live ./internal/okta/ with OKTA_ORG_URL,
+// OKTA_API_TOKEN and OKTA_TEST_LOGIN_DOMAIN (a domain of the org's login
+// policy, default example.com) set. It creates users with random logins
+// and deletes them afterwards.
+func TestConformanceLive(t *testing.T) {
+	org, token := os.Getenv("OKTA_ORG_URL"), os.Getenv("OKTA_API_TOKEN")
+	if org == "" || token == "" {
+		t.Skip("set OKTA_ORG_URL and OKTA_API_TOKEN to run against a real org")
+	}
+	oktatest.RunConformance(t, oktatest.Target{
+		NewClient: func(t *testing.T, tok string) *okta.Client {
+			if tok == "" {
+				tok = token
+			}
+			c, err := okta.New(t.Context(), okta.Config{OrgURL: org, APIToken: tok})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		},
+		LoginDomain: os.Getenv("OKTA_TEST_LOGIN_DOMAIN"),
+		OrgURL:      org,
+		HTTPClient:  http.DefaultClient,
+	})
+}
