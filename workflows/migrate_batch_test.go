@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"entra2okta/activities/activitiestest"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/okta"
 	"entra2okta/workflows"
@@ -37,15 +38,15 @@ func queryProgress(t *testing.T, env *testsuite.TestWorkflowEnvironment) workflo
 
 // tenant is five users: one new, one STAGED in Okta, one already migrated,
 // one disabled and one federated.
-func tenant() (*memOkta, *memEntra) {
-	dave := member("dave")
+func tenant() (*activitiestest.Okta, *activitiestest.Entra) {
+	dave := activitiestest.Member("dave")
 	dave.AccountEnabled = false
-	fred := member("fred")
+	fred := activitiestest.Member("fred")
 	fred.UserPrincipalName = "fred@fabrikam.com"
-	o := newMemOkta()
-	o.add(okta.User{Login: "bob@contoso.com", Status: okta.StatusStaged})
-	o.add(okta.User{Login: "carol@contoso.com", Status: okta.StatusActive, ProviderType: okta.ProviderOkta})
-	return o, newMemEntra(member("alice"), member("bob"), member("carol"), dave, fred)
+	o := activitiestest.NewOkta()
+	o.Add(okta.User{Login: "bob@contoso.com", Status: okta.StatusStaged})
+	o.Add(okta.User{Login: "carol@contoso.com", Status: okta.StatusActive, ProviderType: okta.ProviderOkta})
+	return o, activitiestest.NewEntra(activitiestest.Member("alice"), activitiestest.Member("bob"), activitiestest.Member("carol"), dave, fred)
 }
 
 func TestMigrateBatch_MigratesEveryUserThroughAWindow(t *testing.T) {
@@ -72,7 +73,7 @@ func TestMigrateBatch_MigratesEveryUserThroughAWindow(t *testing.T) {
 		assert.Equal(t, 0, p.Importing)
 		assert.Equal(t, 2, p.States[workflows.StateAwaitingSignIn]) // alice, bob
 		assert.Equal(t, 3, p.States[workflows.StateIneligible]+p.States[workflows.StateAlreadyMigrated])
-		o.setProvider("alice@contoso.com", okta.ProviderOkta)
+		o.SetProvider("alice@contoso.com", okta.ProviderOkta)
 		require.NoError(t, env.SignalWorkflowByID(workflows.UserWorkflowID("alice@contoso.com"), workflows.SignalPasswordVerified,
 			workflows.PasswordVerifiedSignal{Outcome: workflows.OutcomeVerified, At: env.Now()}))
 	}, time.Hour)
@@ -90,8 +91,8 @@ func TestMigrateBatch_MigratesEveryUserThroughAWindow(t *testing.T) {
 		workflows.StateMigrated: 1, workflows.StateAlreadyMigrated: 1, workflows.StateIneligible: 2, workflows.StateExpired: 1,
 	}, p.States)
 	assert.True(t, p.Done())
-	assert.Equal(t, 1, e.callsTo("Domains"), "read once for the whole batch")
-	assert.Equal(t, 3, e.callsTo("ListUsers"))
+	assert.Equal(t, 1, e.Calls("Domains"), "read once for the whole batch")
+	assert.Equal(t, 3, e.Calls("ListUsers"))
 
 	// The batch ends on the last report, which its child sends just before
 	// completing: four children completed while the test environment ran.
@@ -101,15 +102,15 @@ func TestMigrateBatch_MigratesEveryUserThroughAWindow(t *testing.T) {
 	assert.Equal(t, "wave-1", alice.Status.Batch)
 	assert.Equal(t, start.Add(10*24*time.Hour), alice.Status.Deadline)
 	assert.Equal(t, workflows.PolicyExpirePassword, alice.Status.Policy)
-	u, _ := o.byLogin("bob@contoso.com")
+	u, _ := o.User("bob@contoso.com")
 	assert.Equal(t, okta.StatusPasswordExpired, u.Status)
 }
 
 func TestMigrateBatch_DoesNotStartAUserTwice(t *testing.T) {
-	alice := member("alice")
-	again := member("alice")
+	alice := activitiestest.Member("alice")
+	again := activitiestest.Member("alice")
 	again.ID = "id-alice-2" // listed twice (e.g. through two nested groups)
-	o, e := newMemOkta(), newMemEntra(alice, again, member("bob"))
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(alice, again, activitiestest.Member("bob"))
 	env := newEnv(t, o, e)
 	env.ExecuteWorkflow(workflows.MigrateBatch, workflows.MigrateBatchInput{
 		Batch: "wave-2", Source: entra.Source{GroupID: "g1"}, DeadlineAfter: 24 * time.Hour, PageSize: 1, WindowSize: 1})
@@ -119,7 +120,7 @@ func TestMigrateBatch_DoesNotStartAUserTwice(t *testing.T) {
 	assert.Equal(t, 1, p.AlreadyRunning, "the second start found alice's workflow running")
 	assert.Equal(t, 0, p.StartFailures)
 	assert.Equal(t, 2, p.States[workflows.StateExpired])
-	assert.Equal(t, 2, o.callsTo("CreateUser"))
+	assert.Equal(t, 2, o.Calls("CreateUser"))
 }
 
 func TestMigrateBatch_DryRunWritesNothing(t *testing.T) {
@@ -131,7 +132,7 @@ func TestMigrateBatch_DryRunWritesNothing(t *testing.T) {
 	env.ExecuteWorkflow(workflows.MigrateBatch, workflows.MigrateBatchInput{
 		Batch: "plan", Source: entra.Source{Filter: "department eq 'R&D'"}, DryRun: true, PageSize: 3, MaxPlanEntries: 4})
 	res := batchResult(t, env)
-	assert.Equal(t, 0, o.writes())
+	assert.Equal(t, 0, o.Writes())
 	assert.Equal(t, 5, res.Progress.Listed)
 	assert.Equal(t, map[workflows.PlanAction]int{workflows.PlanCreate: 1, workflows.PlanAdopt: 1, workflows.PlanSkip: 3}, res.Progress.Planned)
 	assert.True(t, res.PlanTruncated)
@@ -147,12 +148,12 @@ func TestMigrateBatch_DryRunWritesNothing(t *testing.T) {
 	assert.Equal(t, workflows.PlanSkip, byLogin["carol@contoso.com"].Action)
 	assert.Contains(t, byLogin["carol@contoso.com"].Reason, workflows.ReasonOktaPassword)
 	assert.Contains(t, byLogin["dave@contoso.com"].Reason, workflows.ReasonDisabled)
-	assert.Equal(t, 3, o.callsTo("GetUser"), "one read-only lookup per eligible user (not dave, not fred)")
+	assert.Equal(t, 3, o.Calls("GetUser"), "one read-only lookup per eligible user (not dave, not fred)")
 }
 
 func TestMigrateBatch_ContinuesAsNewAndResumes(t *testing.T) {
-	users := []entra.User{member("amy"), member("ben"), member("cay"), member("dee"), member("eli"), member("fay")}
-	o, e := newMemOkta(), newMemEntra(users...)
+	users := []entra.User{activitiestest.Member("amy"), activitiestest.Member("ben"), activitiestest.Member("cay"), activitiestest.Member("dee"), activitiestest.Member("eli"), activitiestest.Member("fay")}
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(users...)
 	in := workflows.MigrateBatchInput{Batch: "big", Source: entra.Source{All: true}, DeadlineAfter: 24 * time.Hour, PageSize: 2, WindowSize: 4}
 
 	env := newEnv(t, o, e)
@@ -198,11 +199,11 @@ func TestMigrateBatch_ContinuesAsNewAndResumes(t *testing.T) {
 	assert.Equal(t, 2, p.States[workflows.StateMigrated])
 	assert.Equal(t, 4, p.States[workflows.StateExpired])
 	assert.Equal(t, 0, p.States[workflows.StateImporting]+p.States[workflows.StateAwaitingSignIn])
-	assert.Equal(t, 6, o.callsTo("CreateUser"), "no user imported twice")
+	assert.Equal(t, 6, o.Calls("CreateUser"), "no user imported twice")
 }
 
 func TestMigrateBatch_RejectsInvalidInput(t *testing.T) {
-	env := newEnv(t, newMemOkta(), newMemEntra())
+	env := newEnv(t, activitiestest.NewOkta(), activitiestest.NewEntra())
 	env.ExecuteWorkflow(workflows.MigrateBatch, workflows.MigrateBatchInput{Batch: "x",
 		Source: entra.Source{GroupID: "g1", All: true}, WindowSize: 5000})
 	var appErr *temporal.ApplicationError

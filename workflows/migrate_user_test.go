@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"entra2okta/activities"
+	"entra2okta/activities/activitiestest"
 	"entra2okta/internal/apierr"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/okta"
@@ -27,7 +28,7 @@ var start = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
 // newEnv is a test environment running the real activities against the
 // in-memory Okta and Entra.
-func newEnv(t *testing.T, o *memOkta, e *memEntra) *testsuite.TestWorkflowEnvironment {
+func newEnv(t *testing.T, o *activitiestest.Okta, e *activitiestest.Entra) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
@@ -62,15 +63,15 @@ func signalVerified(env *testsuite.TestWorkflowEnvironment, outcome string) {
 }
 
 func TestMigrateUser_CreatesThenCapturesOnSignal(t *testing.T) {
-	o, e := newMemOkta(), newMemEntra(member("alice"))
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("alice"))
 	env := newEnv(t, o, e)
 	env.RegisterDelayedCallback(func() {
 		st := queryStatus(t, env)
 		assert.Equal(t, workflows.StateAwaitingSignIn, st.State)
 		assert.Equal(t, "create", st.OktaAction)
 		assert.NotEmpty(t, st.OktaUserID)
-		assert.Equal(t, 2, o.callsTo(""), "a new user costs one lookup and one create")
-		o.setProvider("alice@contoso.com", okta.ProviderOkta) // Okta stored the password
+		assert.Equal(t, 2, o.Calls(""), "a new user costs one lookup and one create")
+		o.SetProvider("alice@contoso.com", okta.ProviderOkta) // Okta stored the password
 		signalVerified(env, workflows.OutcomeVerified)
 	}, 3*time.Hour)
 	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "Alice@contoso.com", Batch: "b1"})
@@ -79,9 +80,9 @@ func TestMigrateUser_CreatesThenCapturesOnSignal(t *testing.T) {
 	assert.Equal(t, workflows.StateMigrated, res.State)
 	assert.Contains(t, res.Reason, "provider OKTA")
 	assert.Equal(t, 1, res.Status.SignInAttempts)
-	assert.Equal(t, 0, o.callsTo("PasswordImportEvents"), "the System Log is not read when the provider says OKTA")
+	assert.Equal(t, 0, o.Calls("PasswordImportEvents"), "the System Log is not read when the provider says OKTA")
 
-	u, ok := o.byLogin("alice@contoso.com")
+	u, ok := o.User("alice@contoso.com")
 	require.True(t, ok)
 	assert.Equal(t, u.ID, res.OktaUserID)
 	assert.Equal(t, okta.StatusActive, u.Status)
@@ -90,18 +91,18 @@ func TestMigrateUser_CreatesThenCapturesOnSignal(t *testing.T) {
 		"displayName": "alice Example", "primaryPhone": "+1 555 0100", "title": "Engineer", "department": "R&D",
 		"employeeNumber": "E-alice",
 	}, u.Profile)
-	assert.Equal(t, 1, e.callsTo("Domains"))
+	assert.Equal(t, 1, e.Calls("Domains"))
 }
 
 func TestMigrateUser_AdoptsStagedUserAndReconcilesLostSignal(t *testing.T) {
-	o, e := newMemOkta(), newMemEntra(member("bob"))
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("bob"))
 	// Imported STAGED by the Office 365 app, without a credential.
-	o.add(okta.User{Login: "bob@contoso.com", Status: okta.StatusStaged, Profile: okta.Profile{"login": "bob@contoso.com", "nickName": "bobby"}})
+	o.Add(okta.User{Login: "bob@contoso.com", Status: okta.StatusStaged, Profile: okta.Profile{"login": "bob@contoso.com", "nickName": "bobby"}})
 	env := newEnv(t, o, e)
 	env.RegisterDelayedCallback(func() {
 		assert.Equal(t, workflows.StateAwaitingSignIn, queryStatus(t, env).State)
 		// The user signs in, but the hook server's signal is lost.
-		o.setProvider("bob@contoso.com", okta.ProviderOkta)
+		o.SetProvider("bob@contoso.com", okta.ProviderOkta)
 	}, 5*time.Hour)
 	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "bob@contoso.com"})
 
@@ -113,38 +114,38 @@ func TestMigrateUser_AdoptsStagedUserAndReconcilesLostSignal(t *testing.T) {
 	// Captured at the first daily reconciliation: a lost signal costs one period.
 	assert.Equal(t, start.Add(workflows.DefaultReconcileEvery), res.Status.CompletedAt)
 
-	assert.Equal(t, 0, o.callsTo("CreateUser"))
-	assert.Equal(t, 1, o.callsTo("UpdateUser"), "hook and attributes in one update")
-	assert.Equal(t, 1, o.callsTo("ActivateUser"))
-	u, _ := o.byLogin("bob@contoso.com")
+	assert.Equal(t, 0, o.Calls("CreateUser"))
+	assert.Equal(t, 1, o.Calls("UpdateUser"), "hook and attributes in one update")
+	assert.Equal(t, 1, o.Calls("ActivateUser"))
+	u, _ := o.User("bob@contoso.com")
 	assert.Equal(t, okta.StatusActive, u.Status)
 	assert.Equal(t, "bobby", u.Profile["nickName"], "an update merges, it does not replace")
 	assert.Equal(t, "Bob", u.Profile["firstName"])
 }
 
 func TestMigrateUser_NeverOverwritesAnOktaPassword(t *testing.T) {
-	o, e := newMemOkta(), newMemEntra(member("carol"))
-	o.add(okta.User{Login: "carol@contoso.com", Status: okta.StatusActive, ProviderType: okta.ProviderOkta})
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("carol"))
+	o.Add(okta.User{Login: "carol@contoso.com", Status: okta.StatusActive, ProviderType: okta.ProviderOkta})
 	env := newEnv(t, o, e)
 	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "carol@contoso.com"})
 
 	res := userResult(t, env)
 	assert.Equal(t, workflows.StateAlreadyMigrated, res.State)
 	assert.Contains(t, res.Reason, workflows.ReasonOktaPassword)
-	assert.Equal(t, 0, o.writes())
+	assert.Equal(t, 0, o.Writes())
 }
 
 func TestMigrateUser_Ineligible(t *testing.T) {
-	disabled := member("dave")
+	disabled := activitiestest.Member("dave")
 	disabled.AccountEnabled = false
-	guest := member("gina")
+	guest := activitiestest.Member("gina")
 	guest.UserType = "Guest"
 	guest.UserPrincipalName = "gina_example.org#EXT#@contoso.onmicrosoft.com"
-	federated := member("fred")
+	federated := activitiestest.Member("fred")
 	federated.UserPrincipalName = "fred@eu.fabrikam.com"
-	slash := member("sam")
+	slash := activitiestest.Member("sam")
 	slash.UserPrincipalName = "s/am@contoso.com"
-	deprovisioned := member("dora")
+	deprovisioned := activitiestest.Member("dora")
 
 	cases := []struct {
 		name   string
@@ -160,22 +161,22 @@ func TestMigrateUser_Ineligible(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o, e := newMemOkta(), newMemEntra(c.user)
-			o.add(okta.User{Login: "dora@contoso.com", Status: okta.StatusDeprovisioned, ProviderType: okta.ProviderImport})
+			o, e := activitiestest.NewOkta(), activitiestest.NewEntra(c.user)
+			o.Add(okta.User{Login: "dora@contoso.com", Status: okta.StatusDeprovisioned, ProviderType: okta.ProviderImport})
 			env := newEnv(t, o, e)
 			env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: c.login})
 			res := userResult(t, env)
 			assert.Equal(t, workflows.StateIneligible, res.State)
 			assert.Contains(t, res.Reason, c.reason)
-			assert.Equal(t, 0, o.writes())
+			assert.Equal(t, 0, o.Writes())
 		})
 	}
 }
 
 func TestMigrateUser_FederatedRoutedToDeadlinePolicy(t *testing.T) {
-	fred := member("fred")
+	fred := activitiestest.Member("fred")
 	fred.UserPrincipalName = "fred@fabrikam.com"
-	o, e := newMemOkta(), newMemEntra(fred)
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(fred)
 	env := newEnv(t, o, e)
 	env.RegisterDelayedCallback(func() {
 		st := queryStatus(t, env)
@@ -186,7 +187,7 @@ func TestMigrateUser_FederatedRoutedToDeadlinePolicy(t *testing.T) {
 		FederatedToDeadline: true, Policy: workflows.PolicyResetPassword, Deadline: start.Add(7 * 24 * time.Hour)})
 	res := userResult(t, env)
 	assert.Equal(t, workflows.StateExpired, res.State)
-	u, _ := o.byLogin(fred.UserPrincipalName)
+	u, _ := o.User(fred.UserPrincipalName)
 	assert.Equal(t, okta.StatusRecovery, u.Status)
 }
 
@@ -202,7 +203,7 @@ func TestMigrateUser_DeadlinePolicies(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(string(c.policy), func(t *testing.T) {
-			o, e := newMemOkta(), newMemEntra(member("erin"))
+			o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("erin"))
 			env := newEnv(t, o, e)
 			env.RegisterDelayedCallback(func() {
 				signalVerified(env, workflows.OutcomeUnverified) // a wrong password: still waiting
@@ -216,14 +217,14 @@ func TestMigrateUser_DeadlinePolicies(t *testing.T) {
 			assert.Equal(t, 59, res.Status.Reconciliations, "one per day until the deadline")
 			assert.Equal(t, 1, res.Status.SignInAttempts)
 			assert.Equal(t, workflows.OutcomeUnverified, res.Status.LastOutcome)
-			u, _ := o.byLogin("erin@contoso.com")
+			u, _ := o.User("erin@contoso.com")
 			assert.Equal(t, c.status, u.Status)
 		})
 	}
 }
 
 func TestMigrateUser_ReadOnlyModeKeepsWaiting(t *testing.T) {
-	o, e := newMemOkta(), newMemEntra(member("ann"))
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("ann"))
 	env := newEnv(t, o, e)
 	env.RegisterDelayedCallback(func() { signalVerified(env, workflows.OutcomeVerified) }, time.Hour)
 	env.RegisterDelayedCallback(func() {
@@ -232,7 +233,7 @@ func TestMigrateUser_ReadOnlyModeKeepsWaiting(t *testing.T) {
 		assert.Equal(t, workflows.StateAwaitingSignIn, st.State)
 		assert.Contains(t, st.Reason, "read-only")
 		assert.Equal(t, 0, st.ConfirmsLeft)
-		assert.Equal(t, 3, o.callsTo("PasswordImportEvents"), "three confirmation checks")
+		assert.Equal(t, 3, o.Calls("PasswordImportEvents"), "three confirmation checks")
 		// Okta's event hook later relays the successful import.
 		env.SignalWorkflow(workflows.SignalPasswordImportEvent, workflows.PasswordImportEventSignal{EventID: "ev-9", Outcome: "SUCCESS", Published: env.Now()})
 	}, 2*time.Hour)
@@ -243,11 +244,11 @@ func TestMigrateUser_ReadOnlyModeKeepsWaiting(t *testing.T) {
 }
 
 func TestMigrateUser_ConfirmedBySystemLog(t *testing.T) {
-	o, e := newMemOkta(), newMemEntra(member("ben"))
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("ben"))
 	env := newEnv(t, o, e)
 	env.RegisterDelayedCallback(func() {
 		// Provider not updated yet, but the import event is in the System Log.
-		o.addEvent("ben@contoso.com", okta.LogEvent{UUID: "ev-1", EventType: okta.EventTypePasswordImport, Outcome: "SUCCESS", Published: env.Now()})
+		o.AddEvent("ben@contoso.com", okta.LogEvent{UUID: "ev-1", EventType: okta.EventTypePasswordImport, Outcome: "SUCCESS", Published: env.Now()})
 		signalVerified(env, workflows.OutcomeVerified)
 	}, time.Hour)
 	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "ben@contoso.com"})
@@ -258,7 +259,7 @@ func TestMigrateUser_ConfirmedBySystemLog(t *testing.T) {
 }
 
 func TestMigrateUser_ImportFailureEventKeepsWaiting(t *testing.T) {
-	o, e := newMemOkta(), newMemEntra(member("cat"))
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("cat"))
 	env := newEnv(t, o, e)
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(workflows.SignalPasswordImportEvent, workflows.PasswordImportEventSignal{EventID: "ev-2", Outcome: "FAILURE"})
@@ -273,29 +274,29 @@ func TestMigrateUser_ImportFailureEventKeepsWaiting(t *testing.T) {
 }
 
 func TestMigrateUser_ConflictOnCreateAdopts(t *testing.T) {
-	o, e := newMemOkta(), newMemEntra(member("dan"))
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("dan"))
 	// Created STAGED by someone else between our lookup and our create.
-	o.add(okta.User{Login: "dan@contoso.com", Status: okta.StatusStaged})
-	o.hideFromGet = 1
+	o.Add(okta.User{Login: "dan@contoso.com", Status: okta.StatusStaged})
+	o.HideFromLookup(1)
 	env := newEnv(t, o, e)
 	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "dan@contoso.com", Deadline: start.Add(time.Hour)})
 	res := userResult(t, env)
 	assert.Equal(t, "adopt", res.Status.OktaAction)
-	assert.Equal(t, 1, o.callsTo("CreateUser"))
-	assert.Equal(t, 1, o.callsTo("UpdateUser"))
-	assert.Equal(t, 1, o.callsTo("ActivateUser"))
-	u, _ := o.byLogin("dan@contoso.com")
+	assert.Equal(t, 1, o.Calls("CreateUser"))
+	assert.Equal(t, 1, o.Calls("UpdateUser"))
+	assert.Equal(t, 1, o.Calls("ActivateUser"))
+	u, _ := o.User("dan@contoso.com")
 	assert.Equal(t, okta.ProviderImport, u.ProviderType)
 }
 
 func TestMigrateUser_RateLimitWaitsForReset(t *testing.T) {
-	o, e := newMemOkta(), newMemEntra(member("eve"))
-	o.fail["CreateUser"] = []error{&apierr.Error{Kind: apierr.RateLimited, Service: "okta", Op: "create user", Status: 429,
-		Code: "E0000047", RetryAt: time.Now().Add(90 * time.Second)}}
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("eve"))
+	o.FailNext("CreateUser", &apierr.Error{Kind: apierr.RateLimited, Service: "okta", Op: "create user", Status: 429,
+		Code: "E0000047", RetryAt: time.Now().Add(90 * time.Second)})
 	env := newEnv(t, o, e)
 	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "eve@contoso.com", Deadline: start.Add(time.Hour)})
 	res := userResult(t, env)
-	assert.Equal(t, 2, o.callsTo("CreateUser"))
+	assert.Equal(t, 2, o.Calls("CreateUser"))
 	waited := res.Status.ImportedAt.Sub(res.Status.StartedAt)
 	// The retry waited for Okta's reset (~90 s), not the policy's 2 s backoff.
 	assert.Greater(t, waited, 80*time.Second)
@@ -304,8 +305,8 @@ func TestMigrateUser_RateLimitWaitsForReset(t *testing.T) {
 
 func TestMigrateUser_NonRetryableFailures(t *testing.T) {
 	t.Run("invalid profile", func(t *testing.T) {
-		o, e := newMemOkta(), newMemEntra(member("fay"))
-		o.fail["CreateUser"] = []error{&apierr.Error{Kind: apierr.Invalid, Service: "okta", Op: "create user", Status: 400, Code: "E0000001"}}
+		o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("fay"))
+		o.FailNext("CreateUser", &apierr.Error{Kind: apierr.Invalid, Service: "okta", Op: "create user", Status: 400, Code: "E0000001"})
 		env := newEnv(t, o, e)
 		env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "fay@contoso.com"})
 		res := userResult(t, env)
@@ -313,10 +314,10 @@ func TestMigrateUser_NonRetryableFailures(t *testing.T) {
 		assert.Contains(t, res.Error, activities.ErrTypeInvalid)
 		assert.Contains(t, res.Error, "E0000001")
 		assert.Equal(t, res.Error, res.Status.LastError)
-		assert.Equal(t, 1, o.callsTo("CreateUser"), "not retried")
+		assert.Equal(t, 1, o.Calls("CreateUser"), "not retried")
 	})
 	t.Run("missing from Entra", func(t *testing.T) {
-		o, e := newMemOkta(), newMemEntra()
+		o, e := activitiestest.NewOkta(), activitiestest.NewEntra()
 		env := newEnv(t, o, e)
 		env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "ghost@contoso.com"})
 		res := userResult(t, env)
@@ -324,24 +325,21 @@ func TestMigrateUser_NonRetryableFailures(t *testing.T) {
 		assert.Contains(t, res.Error, activities.ErrTypeNotFound)
 	})
 	t.Run("credentials refused three times", func(t *testing.T) {
-		o, e := newMemOkta(), newMemEntra(member("gus"))
+		o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("gus"))
 		unauthorized := &apierr.Error{Kind: apierr.Unauthorized, Service: "okta", Op: "get user", Status: 401, Code: "E0000011"}
-		o.fail["GetUser"] = []error{unauthorized, unauthorized, unauthorized, unauthorized}
+		o.FailNext("GetUser", unauthorized, unauthorized, unauthorized, unauthorized)
 		env := newEnv(t, o, e)
 		env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "gus@contoso.com"})
 		res := userResult(t, env)
 		assert.Equal(t, workflows.StateFailed, res.State)
 		assert.Contains(t, res.Error, activities.ErrTypeUnauthorized)
-		assert.Equal(t, activities.UnauthorizedMaxAttempts, o.callsTo("GetUser"))
+		assert.Equal(t, activities.UnauthorizedMaxAttempts, o.Calls("GetUser"))
 	})
 	t.Run("okta user deleted while waiting", func(t *testing.T) {
-		o, e := newMemOkta(), newMemEntra(member("hal"))
+		o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("hal"))
 		env := newEnv(t, o, e)
 		env.RegisterDelayedCallback(func() {
-			u, _ := o.byLogin("hal@contoso.com")
-			o.mu.Lock()
-			delete(o.users, u.ID)
-			o.mu.Unlock()
+			o.Delete("hal@contoso.com")
 		}, time.Hour)
 		env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "hal@contoso.com"})
 		res := userResult(t, env)
@@ -351,7 +349,7 @@ func TestMigrateUser_NonRetryableFailures(t *testing.T) {
 }
 
 func TestMigrateUser_InvalidInputFailsTheWorkflow(t *testing.T) {
-	env := newEnv(t, newMemOkta(), newMemEntra())
+	env := newEnv(t, activitiestest.NewOkta(), activitiestest.NewEntra())
 	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: " ", Policy: "wipe"})
 	err := env.GetWorkflowError()
 	var appErr *temporal.ApplicationError
@@ -362,7 +360,7 @@ func TestMigrateUser_InvalidInputFailsTheWorkflow(t *testing.T) {
 }
 
 func TestMigrateUser_SkipUpdate(t *testing.T) {
-	o, e := newMemOkta(), newMemEntra(member("ivy"))
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("ivy"))
 	env := newEnv(t, o, e)
 	var rejected, accepted error
 	env.RegisterDelayedCallback(func() {
@@ -388,7 +386,7 @@ func TestMigrateUser_SkipUpdate(t *testing.T) {
 }
 
 func TestMigrateUser_ExtendDeadlineUpdate(t *testing.T) {
-	o, e := newMemOkta(), newMemEntra(member("jay"))
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("jay"))
 	env := newEnv(t, o, e)
 	deadline := start.Add(10 * 24 * time.Hour)
 	var rejects []error
@@ -422,7 +420,7 @@ func TestMigrateUser_ExtendDeadlineUpdate(t *testing.T) {
 }
 
 func TestMigrateUser_ContinuesAsNewCarryingState(t *testing.T) {
-	o, e := newMemOkta(), newMemEntra(member("kim"))
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("kim"))
 	env := newEnv(t, o, e)
 	env.RegisterDelayedCallback(func() { env.SetContinueAsNewSuggested(true) }, 3*time.Hour+time.Minute)
 	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "kim@contoso.com", ReconcileEvery: time.Hour})
@@ -435,7 +433,7 @@ func TestMigrateUser_ContinuesAsNewCarryingState(t *testing.T) {
 	assert.Equal(t, workflows.StateAwaitingSignIn, next.Resume.State)
 	assert.Equal(t, 4, next.Resume.Reconciliations, "continued at the first wake after the suggestion")
 	assert.NotEmpty(t, next.Resume.OktaUserID)
-	creates := o.callsTo("CreateUser")
+	creates := o.Calls("CreateUser")
 
 	// The next run resumes waiting: no second import, and a signal completes it.
 	env2 := newEnv(t, o, e)
@@ -443,18 +441,18 @@ func TestMigrateUser_ContinuesAsNewCarryingState(t *testing.T) {
 	env2.RegisterDelayedCallback(func() {
 		st := queryStatus(t, env2)
 		assert.Equal(t, 2, st.Runs)
-		o.setProvider("kim@contoso.com", okta.ProviderOkta)
+		o.SetProvider("kim@contoso.com", okta.ProviderOkta)
 		signalVerified(env2, workflows.OutcomeVerified)
 	}, time.Minute)
 	env2.ExecuteWorkflow(workflows.MigrateUser, next)
 	res := userResult(t, env2)
 	assert.Equal(t, workflows.StateMigrated, res.State)
-	assert.Equal(t, creates, o.callsTo("CreateUser"))
+	assert.Equal(t, creates, o.Calls("CreateUser"))
 	assert.Equal(t, next.Resume.Reconciliations, res.Status.Reconciliations)
 }
 
 func TestMigrateUser_ReportsToBatchAndRefreshesAttributes(t *testing.T) {
-	o, e := newMemOkta(), newMemEntra(member("lee"))
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("lee"))
 	env := newEnv(t, o, e)
 	var reports []workflows.UserReportSignal
 	env.OnSignalExternalWorkflow(mock.Anything, "migrate-batch/b1", "", workflows.SignalUserReport, mock.Anything).
@@ -463,10 +461,8 @@ func TestMigrateUser_ReportsToBatchAndRefreshesAttributes(t *testing.T) {
 			return nil
 		})
 	env.RegisterDelayedCallback(func() {
-		e.mu.Lock()
-		e.users[0].Attributes["jobTitle"] = "Principal Engineer"
-		e.mu.Unlock()
-		o.setProvider("lee@contoso.com", okta.ProviderOkta)
+		e.SetAttribute("lee@contoso.com", "jobTitle", "Principal Engineer")
+		o.SetProvider("lee@contoso.com", okta.ProviderOkta)
 		signalVerified(env, workflows.OutcomeVerified)
 	}, time.Hour)
 	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "lee@contoso.com", Batch: "b1",
@@ -474,11 +470,11 @@ func TestMigrateUser_ReportsToBatchAndRefreshesAttributes(t *testing.T) {
 		DomainsKnown: true, FederatedDomains: []string{"fabrikam.com"}})
 	res := userResult(t, env)
 	assert.Equal(t, workflows.StateMigrated, res.State)
-	assert.Equal(t, 0, e.callsTo("Domains"), "the batch passed the domains")
+	assert.Equal(t, 0, e.Calls("Domains"), "the batch passed the domains")
 	require.Len(t, reports, 2)
 	assert.Equal(t, workflows.UserReportSignal{Login: "lee@contoso.com", From: workflows.StateImporting, To: workflows.StateAwaitingSignIn, Reason: reports[0].Reason}, reports[0])
 	assert.Equal(t, workflows.StateAwaitingSignIn, reports[1].From)
 	assert.Equal(t, workflows.StateMigrated, reports[1].To)
-	u, _ := o.byLogin("lee@contoso.com")
+	u, _ := o.User("lee@contoso.com")
 	assert.Equal(t, "Principal Engineer", u.Profile["title"])
 }

@@ -1,8 +1,16 @@
-package workflows_test
+// Package activitiestest holds in-memory implementations of the interfaces
+// the activities call (activities.OktaUsers, activities.EntraDirectory), so
+// that workflow and worker tests run the real activities, and their error
+// table, without a network. They model just enough of Okta and Graph for the
+// migration: lookups by id or login, create with conflicts, partial updates,
+// lifecycle transitions, System Log events, paged listings. For wire-level
+// fidelity use internal/fakeokta and internal/fakeentra.
+package activitiestest
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,9 +23,9 @@ import (
 	"entra2okta/internal/okta"
 )
 
-// memOkta is an in-memory Okta org behind activities.OktaUsers: the workflow
-// tests run the real activities (and their error table) against it.
-type memOkta struct {
+// Okta is an in-memory Okta org behind activities.OktaUsers. It is safe for
+// concurrent use.
+type Okta struct {
 	mu     sync.Mutex
 	users  map[string]*okta.User // by id
 	nextID int
@@ -25,21 +33,19 @@ type memOkta struct {
 	calls  []string
 	// fail holds errors to return, in order, before a method works normally.
 	fail map[string][]error
-	// hideFromGet makes the next n lookups by login miss, as if the user were
-	// created concurrently.
+	// hideFromGet makes the next n lookups by login miss.
 	hideFromGet int
-	// onCall runs (unlocked) after each call is recorded.
-	onCall func(method string)
 }
 
-var _ activities.OktaUsers = (*memOkta)(nil)
+var _ activities.OktaUsers = (*Okta)(nil)
 
-func newMemOkta() *memOkta {
-	return &memOkta{users: map[string]*okta.User{}, events: map[string][]okta.LogEvent{}, fail: map[string][]error{}}
+// NewOkta returns an empty org.
+func NewOkta() *Okta {
+	return &Okta{users: map[string]*okta.User{}, events: map[string][]okta.LogEvent{}, fail: map[string][]error{}}
 }
 
-// add stores a user and returns its id.
-func (o *memOkta) add(u okta.User) string {
+// Add stores a user (an id is assigned when empty) and returns its id.
+func (o *Okta) Add(u okta.User) string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if u.ID == "" {
@@ -53,8 +59,8 @@ func (o *memOkta) add(u okta.User) string {
 	return u.ID
 }
 
-// byLogin returns a copy of the user with a login (case-insensitive).
-func (o *memOkta) byLogin(login string) (okta.User, bool) {
+// User returns a copy of the user with a login (case-insensitive).
+func (o *Okta) User(login string) (okta.User, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	u := o.findLocked(login)
@@ -64,22 +70,24 @@ func (o *memOkta) byLogin(login string) (okta.User, bool) {
 	return *u, true
 }
 
-// setProvider simulates Okta storing a password (provider OKTA).
-func (o *memOkta) setProvider(login, provider string) {
+// SetProvider sets a user's credential provider, e.g. OKTA as when Okta
+// stores a password the hook verified.
+func (o *Okta) SetProvider(login, provider string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.findLocked(login).ProviderType = provider
 }
 
-func (o *memOkta) addEvent(login string, e okta.LogEvent) {
+// AddEvent records a System Log event targeting a user.
+func (o *Okta) AddEvent(login string, e okta.LogEvent) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	id := o.findLocked(login).ID
 	o.events[id] = append(o.events[id], e)
 }
 
-// callsTo counts the calls of a method; all of them with "".
-func (o *memOkta) callsTo(method string) int {
+// Calls counts the calls of a method (an OktaUsers method name); "" counts all.
+func (o *Okta) Calls(method string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	n := 0
@@ -91,16 +99,16 @@ func (o *memOkta) callsTo(method string) int {
 	return n
 }
 
-// writes counts the calls that change Okta.
-func (o *memOkta) writes() int {
+// Writes counts the calls that change Okta.
+func (o *Okta) Writes() int {
 	n := 0
 	for _, m := range []string{"CreateUser", "UpdateUser", "ActivateUser", "DeactivateUser", "ExpirePassword", "ResetPassword"} {
-		n += o.callsTo(m)
+		n += o.Calls(m)
 	}
 	return n
 }
 
-func (o *memOkta) findLocked(idOrLogin string) *okta.User {
+func (o *Okta) findLocked(idOrLogin string) *okta.User {
 	if u, ok := o.users[idOrLogin]; ok {
 		return u
 	}
@@ -113,18 +121,14 @@ func (o *memOkta) findLocked(idOrLogin string) *okta.User {
 }
 
 // begin records a call and returns an injected error, if any.
-func (o *memOkta) begin(method string) error {
+func (o *Okta) begin(method string) error {
 	o.mu.Lock()
 	o.calls = append(o.calls, method)
 	var err error
 	if errs := o.fail[method]; len(errs) > 0 {
 		err, o.fail[method] = errs[0], errs[1:]
 	}
-	onCall := o.onCall
 	o.mu.Unlock()
-	if onCall != nil {
-		onCall(method)
-	}
 	return err
 }
 
@@ -132,7 +136,8 @@ func notFound(op string) error {
 	return &apierr.Error{Kind: apierr.NotFound, Service: "okta", Op: op, Status: 404, Code: "E0000007"}
 }
 
-func (o *memOkta) GetUser(_ context.Context, idOrLogin string) (okta.User, error) {
+// GetUser implements activities.OktaUsers.
+func (o *Okta) GetUser(_ context.Context, idOrLogin string) (okta.User, error) {
 	if err := o.begin("GetUser"); err != nil {
 		return okta.User{}, err
 	}
@@ -149,7 +154,8 @@ func (o *memOkta) GetUser(_ context.Context, idOrLogin string) (okta.User, error
 	return *u, nil
 }
 
-func (o *memOkta) CreateUser(_ context.Context, nu okta.NewUser) (okta.User, error) {
+// CreateUser implements activities.OktaUsers.
+func (o *Okta) CreateUser(_ context.Context, nu okta.NewUser) (okta.User, error) {
 	if err := o.begin("CreateUser"); err != nil {
 		return okta.User{}, err
 	}
@@ -167,12 +173,13 @@ func (o *memOkta) CreateUser(_ context.Context, nu okta.NewUser) (okta.User, err
 	if nu.PasswordHook {
 		u.ProviderType = okta.ProviderImport
 	}
-	id := o.add(u)
+	id := o.Add(u)
 	u.ID = id
 	return u, nil
 }
 
-func (o *memOkta) UpdateUser(_ context.Context, id string, upd okta.UserUpdate) (okta.User, error) {
+// UpdateUser implements activities.OktaUsers.
+func (o *Okta) UpdateUser(_ context.Context, id string, upd okta.UserUpdate) (okta.User, error) {
 	if err := o.begin("UpdateUser"); err != nil {
 		return okta.User{}, err
 	}
@@ -192,7 +199,7 @@ func (o *memOkta) UpdateUser(_ context.Context, id string, upd okta.UserUpdate) 
 }
 
 // transition applies a lifecycle change allowed only from some statuses.
-func (o *memOkta) transition(method, id, to string, from ...string) error {
+func (o *Okta) transition(method, id, to string, from ...string) error {
 	if err := o.begin(method); err != nil {
 		return err
 	}
@@ -218,26 +225,31 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (o *memOkta) ActivateUser(_ context.Context, id string, sendEmail bool) error {
+// ActivateUser implements activities.OktaUsers.
+func (o *Okta) ActivateUser(_ context.Context, id string, sendEmail bool) error {
 	if sendEmail {
 		return &apierr.Error{Kind: apierr.Invalid, Service: "okta", Op: "activate: test expects sendEmail=false"}
 	}
 	return o.transition("ActivateUser", id, okta.StatusActive, okta.StatusStaged, okta.StatusDeprovisioned)
 }
 
-func (o *memOkta) DeactivateUser(_ context.Context, id string) error {
+// DeactivateUser implements activities.OktaUsers.
+func (o *Okta) DeactivateUser(_ context.Context, id string) error {
 	return o.transition("DeactivateUser", id, okta.StatusDeprovisioned)
 }
 
-func (o *memOkta) ExpirePassword(_ context.Context, id string) error {
+// ExpirePassword implements activities.OktaUsers.
+func (o *Okta) ExpirePassword(_ context.Context, id string) error {
 	return o.transition("ExpirePassword", id, okta.StatusPasswordExpired, okta.StatusActive)
 }
 
-func (o *memOkta) ResetPassword(_ context.Context, id string, _ bool) error {
+// ResetPassword implements activities.OktaUsers.
+func (o *Okta) ResetPassword(_ context.Context, id string, _ bool) error {
 	return o.transition("ResetPassword", id, okta.StatusRecovery, okta.StatusActive)
 }
 
-func (o *memOkta) PasswordImportEvents(_ context.Context, userID string, since time.Time) ([]okta.LogEvent, error) {
+// PasswordImportEvents implements activities.OktaUsers.
+func (o *Okta) PasswordImportEvents(_ context.Context, userID string, since time.Time) ([]okta.LogEvent, error) {
 	if err := o.begin("PasswordImportEvents"); err != nil {
 		return nil, err
 	}
@@ -252,8 +264,9 @@ func (o *memOkta) PasswordImportEvents(_ context.Context, userID string, since t
 	return out, nil
 }
 
-// memEntra is an in-memory tenant behind activities.EntraDirectory.
-type memEntra struct {
+// Entra is an in-memory tenant behind activities.EntraDirectory. It is safe
+// for concurrent use.
+type Entra struct {
 	mu      sync.Mutex
 	users   []entra.User
 	domains []entra.Domain
@@ -261,15 +274,16 @@ type memEntra struct {
 	attrs   [][]string // $select of each User call
 }
 
-var _ activities.EntraDirectory = (*memEntra)(nil)
+var _ activities.EntraDirectory = (*Entra)(nil)
 
-func (e *memEntra) record(call string) {
+func (e *Entra) record(call string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.calls = append(e.calls, call)
 }
 
-func (e *memEntra) callsTo(method string) int {
+// Calls counts the calls of a method (an EntraDirectory method name).
+func (e *Entra) Calls(method string) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	n := 0
@@ -281,7 +295,8 @@ func (e *memEntra) callsTo(method string) int {
 	return n
 }
 
-func (e *memEntra) User(_ context.Context, idOrUPN string, attrs []string) (entra.User, error) {
+// User implements activities.EntraDirectory.
+func (e *Entra) User(_ context.Context, idOrUPN string, attrs []string) (entra.User, error) {
 	e.record("User")
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -294,34 +309,43 @@ func (e *memEntra) User(_ context.Context, idOrUPN string, attrs []string) (entr
 	return entra.User{}, &apierr.Error{Kind: apierr.NotFound, Service: "graph", Op: "get user", Status: 404, Code: "Request_ResourceNotFound"}
 }
 
-// ListUsers pages the users (every source lists all of them, in UPN order);
+// ListUsers implements activities.EntraDirectory: it pages the users in UPN
+// order (only Source.Logins when set; every other source lists all users);
 // the cursor is the next index.
-func (e *memEntra) ListUsers(_ context.Context, _ entra.Source, _ []string, cursor string, pageSize int) (entra.UserPage, error) {
+func (e *Entra) ListUsers(_ context.Context, src entra.Source, _ []string, cursor string, pageSize int) (entra.UserPage, error) {
 	e.record("ListUsers")
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	sort.Slice(e.users, func(i, j int) bool { return e.users[i].UserPrincipalName < e.users[j].UserPrincipalName })
+	var users []entra.User
+	for _, u := range e.users {
+		if len(src.Logins) == 0 || slices.ContainsFunc(src.Logins, func(l string) bool { return strings.EqualFold(l, u.UserPrincipalName) }) {
+			users = append(users, u)
+		}
+	}
+	sort.SliceStable(users, func(i, j int) bool { return users[i].UserPrincipalName < users[j].UserPrincipalName })
 	start := 0
 	if cursor != "" {
 		start, _ = strconv.Atoi(cursor)
 	}
-	end := min(start+pageSize, len(e.users))
-	page := entra.UserPage{Users: append([]entra.User(nil), e.users[start:end]...)}
-	if end < len(e.users) {
+	start = min(start, len(users))
+	end := min(start+pageSize, len(users))
+	page := entra.UserPage{Users: users[start:end]}
+	if end < len(users) {
 		page.Next = strconv.Itoa(end)
 	}
 	return page, nil
 }
 
-func (e *memEntra) Domains(context.Context) ([]entra.Domain, error) {
+// Domains implements activities.EntraDirectory.
+func (e *Entra) Domains(context.Context) ([]entra.Domain, error) {
 	e.record("Domains")
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]entra.Domain(nil), e.domains...), nil
 }
 
-// member returns an enabled member user of contoso.com with a few attributes.
-func member(local string) entra.User {
+// Member returns an enabled member user of contoso.com with a few attributes.
+func Member(local string) entra.User {
 	upn := local + "@contoso.com"
 	return entra.User{
 		ID: "id-" + local, UserPrincipalName: upn, Mail: upn, AccountEnabled: true, UserType: "Member",
@@ -333,9 +357,46 @@ func member(local string) entra.User {
 	}
 }
 
-func newMemEntra(users ...entra.User) *memEntra {
-	return &memEntra{users: users, domains: []entra.Domain{
+// NewEntra returns a tenant holding users, with the managed domain
+// contoso.com and the federated domain fabrikam.com.
+func NewEntra(users ...entra.User) *Entra {
+	return &Entra{users: users, domains: []entra.Domain{
 		{ID: "contoso.com", AuthenticationType: "Managed", IsVerified: true},
 		{ID: "fabrikam.com", AuthenticationType: "Federated", IsVerified: true},
 	}}
+}
+
+// FailNext makes the next calls of a method return errs, in order.
+func (o *Okta) FailNext(method string, errs ...error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.fail[method] = append(o.fail[method], errs...)
+}
+
+// HideFromLookup makes the next n lookups by login miss, as if the user were
+// created concurrently with the caller's lookup.
+func (o *Okta) HideFromLookup(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.hideFromGet = n
+}
+
+// Delete removes the user with a login, as an Okta admin would.
+func (o *Okta) Delete(login string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if u := o.findLocked(login); u != nil {
+		delete(o.users, u.ID)
+	}
+}
+
+// SetAttribute sets a Graph property of the user with a UPN.
+func (e *Entra) SetAttribute(upn, name string, v any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range e.users {
+		if strings.EqualFold(e.users[i].UserPrincipalName, upn) {
+			e.users[i].Attributes[name] = v
+		}
+	}
 }
