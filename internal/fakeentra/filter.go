@@ -1,7 +1,6 @@
 package fakeentra
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -82,6 +81,14 @@ func equalValue(v, lit any) bool {
 	return false
 }
 
+// queryError is a Graph error message for a malformed query, worded (and
+// capitalised) as Graph words it.
+type queryError string
+
+func (e queryError) Error() string { return string(e) }
+
+func queryErr(format string, a ...any) error { return queryError(fmt.Sprintf(format, a...)) }
+
 type filterParser struct {
 	toks []string
 	pos  int
@@ -101,7 +108,7 @@ func parseFilter(s string) (*filterExpr, bool, error) {
 		return nil, false, err
 	}
 	if p.pos != len(p.toks) {
-		return nil, false, fmt.Errorf("Invalid filter clause: syntax error at position %d in '%s'.", p.pos, s)
+		return nil, false, queryErr("Invalid filter clause: syntax error at position %d in '%s'.", p.pos, s)
 	}
 	return e, p.adv, nil
 }
@@ -132,7 +139,7 @@ func lexFilter(s string) ([]string, error) {
 				b.WriteByte(s[j])
 			}
 			if j >= len(s) {
-				return nil, errors.New("Invalid filter clause: unterminated string literal.")
+				return nil, queryErr("Invalid filter clause: unterminated string literal.")
 			}
 			toks = append(toks, b.String())
 			i = j + 1
@@ -142,7 +149,7 @@ func lexFilter(s string) ([]string, error) {
 				j++
 			}
 			if j == i {
-				return nil, fmt.Errorf("Invalid filter clause: unexpected character '%c'.", c)
+				return nil, queryErr("Invalid filter clause: unexpected character '%c'.", c)
 			}
 			toks = append(toks, s[i:j])
 			i = j
@@ -166,7 +173,7 @@ func (p *filterParser) next() string {
 
 func (p *filterParser) expect(t string) error {
 	if got := p.next(); got != t {
-		return fmt.Errorf("Invalid filter clause: expected '%s' but found '%s'.", t, got)
+		return queryErr("Invalid filter clause: expected '%s' but found '%s'.", t, got)
 	}
 	return nil
 }
@@ -219,7 +226,7 @@ func (p *filterParser) not() (*filterExpr, error) {
 func (p *filterParser) property(name string) (string, error) {
 	c, ok := userPropByLower[strings.ToLower(name)]
 	if !ok || !filterableProps[c] {
-		return "", fmt.Errorf("Unsupported or invalid query filter clause specified for property '%s' of resource 'User'.", name)
+		return "", queryErr("Unsupported or invalid query filter clause specified for property '%s' of resource 'User'.", name)
 	}
 	return c, nil
 }
@@ -239,7 +246,7 @@ func (p *filterParser) literal() (any, error) {
 	if n, err := strconv.ParseFloat(t, 64); err == nil {
 		return n, nil
 	}
-	return nil, fmt.Errorf("Invalid filter clause: '%s' is not a literal.", t)
+	return nil, queryErr("Invalid filter clause: '%s' is not a literal.", t)
 }
 
 func (p *filterParser) primary() (*filterExpr, error) {
@@ -273,7 +280,7 @@ func (p *filterParser) primary() (*filterExpr, error) {
 		return &filterExpr{op: fn, prop: prop, values: []any{lit}}, nil
 	}
 	if t == "" || strings.HasPrefix(t, "'") {
-		return nil, errors.New("Invalid filter clause: a property name is expected.")
+		return nil, queryErr("Invalid filter clause: a property name is expected.")
 	}
 	prop, err := p.property(t)
 	if err != nil {
@@ -308,6 +315,6 @@ func (p *filterParser) primary() (*filterExpr, error) {
 		}
 		return &filterExpr{op: "in", prop: prop, values: vals}, p.expect(")")
 	default:
-		return nil, fmt.Errorf("Invalid filter clause: unsupported operator '%s'.", op)
+		return nil, queryErr("Invalid filter clause: unsupported operator '%s'.", op)
 	}
 }

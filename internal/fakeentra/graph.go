@@ -120,6 +120,8 @@ func (s *Server) graphRoute(parts []string) (Route, http.HandlerFunc) {
 	switch {
 	case n == 1 && parts[0] == "users":
 		route, h = RouteGraphUsers, s.handleUsers
+	case n == 2 && parts[0] == "users" && (parts[1] == "delta" || parts[1] == "delta()"):
+		route, h = RouteGraphDelta, s.handleDelta
 	case n == 2 && parts[0] == "users":
 		route, h = RouteGraphUser, func(w http.ResponseWriter, r *http.Request, t *tenant) { s.handleUser(w, r, t, parts[1]) }
 	case n == 3 && parts[0] == "users" && parts[2] == "manager":
@@ -234,7 +236,7 @@ func (s *Server) parseSelect(raw string, t *tenant) ([]string, error) {
 			out = append(out, p)
 			continue
 		}
-		return nil, fmt.Errorf("Could not find a property named '%s' on type 'microsoft.graph.user'.", p)
+		return nil, queryErr("Could not find a property named '%s' on type 'microsoft.graph.user'.", p)
 	}
 	return out, nil
 }

@@ -42,6 +42,7 @@ const (
 	RouteGraphMembers      Route = "graph-members"        // GET /v1.0/groups/{id}/members[/cast]
 	RouteGraphTransitive   Route = "graph-transitive"     // GET /v1.0/groups/{id}/transitiveMembers[/cast]
 	RouteGraphDomains      Route = "graph-domains"        // GET /v1.0/domains
+	RouteGraphDelta        Route = "graph-delta"          // GET /v1.0/users/delta and /users/delta()
 	RouteOther             Route = "other"                // anything else (answered 404)
 )
 
@@ -62,6 +63,9 @@ type Options struct {
 	// LogLimit bounds the TokenLog and GraphLog records kept (oldest dropped).
 	// Default 10000.
 	LogLimit int
+	// DeltaTokenLifetime is how long a users/delta token stays valid;
+	// default 7 days, as for directory resources (entra.md §5.1).
+	DeltaTokenLifetime time.Duration
 }
 
 // Server is the emulator. It implements http.Handler.
@@ -95,6 +99,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.DeltaTokenLifetime <= 0 {
+		opts.DeltaTokenLifetime = 7 * 24 * time.Hour
 	}
 	if opts.LogLimit <= 0 {
 		opts.LogLimit = 10000
