@@ -174,13 +174,13 @@ func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request, route Route
 	if e.code == "" {
 		switch {
 		case f.Status == http.StatusTooManyRequests:
-			e.code, e.summary = "E0000047", "API call exceeded rate limit due to too many requests."
+			e.code, e.summary = tooManyRequests().code, tooManyRequests().summary
 		case f.Status >= 500:
 			e.code, e.summary = "E0000009", "Internal Server Error"
 		case f.Status == http.StatusForbidden:
 			e.code, e.summary = "E0000006", "You do not have permission to perform the requested action"
 		case f.Status == http.StatusNotFound:
-			e.code, e.summary = "E0000007", "Not found: Resource not found: "+r.URL.Path+" (Resource)"
+			e.code, e.summary = "E0000007", notFound(r.URL.Path, "Resource").summary
 		default:
 			e.code, e.summary = "E0000001", "Api validation failed: injected fault"
 		}

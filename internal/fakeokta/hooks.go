@@ -370,6 +370,7 @@ func (s *Server) passwordHookLocked(active bool) *inlineHook {
 
 func newHookClient(pool *x509.CertPool) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil // Okta calls the hook directly
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	tr.MaxIdleConnsPerHost = 64
 	return &http.Client{

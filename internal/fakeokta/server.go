@@ -323,7 +323,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
 	body, err := s.record(r, route)
 	if err != nil {
-		s.writeError(w, r, http.StatusBadRequest, "E0000003", "The request body was not well-formed.")
+		s.writeAPIError(w, malformed())
 		return
 	}
 	r.Body = body
@@ -340,23 +340,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	if route == RouteUnknown {
-		s.writeError(w, r, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+r.URL.Path+" (Resource)")
+		s.writeAPIError(w, notFound(r.URL.Path, "Resource"))
 		return
 	}
 	if route != RouteAuthn && !s.authorized(r) {
 		s.rateHeaders(w, bucketOf(route), false)
-		s.writeError(w, r, http.StatusUnauthorized, "E0000011", "Invalid token provided")
+		s.writeAPIError(w, &apiError{status: http.StatusUnauthorized, code: "E0000011", summary: "Invalid token provided"})
 		return
 	}
 	if s.inFlight.Load() > s.maxConc.Load() {
 		h.Set("X-Rate-Limit-Limit", "0")
 		h.Set("X-Rate-Limit-Remaining", "0")
 		h.Set("X-Rate-Limit-Reset", strconv.FormatInt(ceilUnix(s.now().Add(time.Second)), 10))
-		s.writeError(w, r, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
+		s.writeAPIError(w, tooManyRequests())
 		return
 	}
 	if !s.rateHeaders(w, bucketOf(route), true) {
-		s.writeError(w, r, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
+		s.writeAPIError(w, tooManyRequests())
 		return
 	}
 	if s.applyFaults(w, r, route) {

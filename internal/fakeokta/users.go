@@ -692,7 +692,9 @@ func (s *Server) expirePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 // listUsers serves GET /api/v1/users with filter, search, q, limit and the
-// after cursor, ordered by id, paging with Link headers.
+// after cursor, ordered by id, paging with Link headers. search uses the same
+// expression language with any attribute and operator; Okta documents it as
+// eventually consistent, the emulator answers from current state.
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := 200

@@ -55,12 +55,13 @@ func malformed() *apiError {
 	return &apiError{status: http.StatusBadRequest, code: "E0000003", summary: "The request body was not well-formed."}
 }
 
-func invalidSearch() *apiError {
-	return &apiError{status: http.StatusBadRequest, code: "E0000031", summary: "Invalid search criteria."}
+func tooManyRequests() *apiError {
+	return &apiError{status: http.StatusTooManyRequests, code: "E0000047",
+		summary: "API call exceeded rate limit due to too many requests."}
 }
 
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, code, summary string, causes ...string) {
-	s.writeAPIError(w, &apiError{status: status, code: code, summary: summary, causes: causes})
+func invalidSearch() *apiError {
+	return &apiError{status: http.StatusBadRequest, code: "E0000031", summary: "Invalid search criteria."}
 }
 
 func (s *Server) writeAPIError(w http.ResponseWriter, e *apiError) {
