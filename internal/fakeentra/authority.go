@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -430,7 +431,8 @@ func (s *Server) tokenPassword(w http.ResponseWriter, r *http.Request, t *tenant
 		return
 	}
 	requested := strings.Fields(f.Get("scope"))
-	code, u := s.authenticate(t, username, password)
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	code, u := s.authenticate(t, username, password, ip)
 	if code != 0 {
 		if code == 50034 {
 			fail(code, tenantName)
@@ -491,11 +493,11 @@ func (s *Server) tokenPassword(w http.ResponseWriter, r *http.Request, t *tenant
 
 // authenticate decides the ROPC outcome for a user: 0 with the user on
 // success, else the AADSTS code. It runs the smart-lockout model.
-func (s *Server) authenticate(t *tenant, username, password string) (int, *user) {
+func (s *Server) authenticate(t *tenant, username, password, ip string) (int, *user) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()
-	if s.ipBlocked {
+	if s.ipBlocked || s.ipLocked(ip, now) {
 		return 50053, nil
 	}
 	if t == nil {
@@ -531,7 +533,9 @@ func (s *Server) authenticate(t *tenant, username, password string) (int, *user)
 		return 50056, nil
 	}
 	if !hmac.Equal([]byte(password), []byte(u.Password)) {
-		lk.fail(password, now, s.opts.LockoutThreshold, s.opts.LockoutDuration)
+		if lk.fail(password, now, s.opts.LockoutThreshold, s.opts.LockoutDuration) {
+			s.ipFailed(ip, now)
+		}
 		return 50126, nil
 	}
 	lk.failures = 0

@@ -391,3 +391,25 @@ func TestTokenFaults(t *testing.T) {
 		t.Errorf("latency: %d after %v", r.status, time.Since(t0))
 	}
 }
+
+func TestIPLockout(t *testing.T) {
+	e := start(t, Options{IPLockoutThreshold: 3, LockoutThreshold: 100})
+	for _, u := range []string{"a@contoso.com", "b@contoso.com", "c@contoso.com", "d@contoso.com"} {
+		e.addUser(t, User{UserPrincipalName: u, Password: "right-pw"})
+	}
+	// A spray: one wrong password per user, counted per source IP.
+	for _, u := range []string{"a@contoso.com", "b@contoso.com", "c@contoso.com"} {
+		checkAADError(t, e.token(t, tTenant, ropc(u, "wrong-pw")), 50126, 400, "invalid_grant", "")
+	}
+	if !e.IPBlocked("127.0.0.1") {
+		t.Fatal("IP not blocked after 3 failures")
+	}
+	checkAADError(t, e.token(t, tTenant, ropc("d@contoso.com", "right-pw")), 50053, 400, "unauthorized_client", "")
+	if e.Lockout("d@contoso.com").Locked {
+		t.Error("an IP block must not lock the user")
+	}
+	e.SetIPBlocked(false)
+	if r := e.token(t, tTenant, ropc("d@contoso.com", "right-pw")); r.status != 200 {
+		t.Errorf("after clearing: %d", r.status)
+	}
+}

@@ -1,10 +1,13 @@
 package fakeentra
 
 import (
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -172,6 +175,10 @@ func (s *Server) graphRoute(parts []string) (Route, http.HandlerFunc) {
 		if h == nil {
 			writeGraphError(rec, r, http.StatusBadRequest, "BadRequest",
 				fmt.Sprintf("Resource not found for the segment '%s'.", strings.Join(parts, "/")))
+			return
+		}
+		if r.Method == http.MethodPatch && route == RouteGraphUser {
+			s.handlePatchUser(rec, r, t, parts[1])
 			return
 		}
 		if r.Method != http.MethodGet {
@@ -441,6 +448,93 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request, t *tenant, k
 	}
 	body["@odata.context"] = contextURL(r, "users", q.sel, true)
 	writeJSON(w, http.StatusOK, body)
+}
+
+// readOnlyProps cannot be written with PATCH /users/{id}.
+var readOnlyProps = map[string]bool{"id": true, "createdDateTime": true, "onPremisesSyncEnabled": true,
+	"externalUserState": true, "creationType": true, "proxyAddresses": true}
+
+// handlePatchUser serves PATCH /users/{id|UPN}: the body's properties are
+// stored, accountEnabled toggles the account, passwordProfile.password sets
+// the cloud password; 204 No Content (user-update.md). Request bodies may
+// be gzip-compressed, as kiota's compression middleware sends them
+// (entra.md §5.3, §7).
+func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, t *tenant, key string) {
+	var body io.Reader = io.LimitReader(r.Body, 1<<20)
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			badRequest(w, r, "BadRequest", "Invalid gzip request body.")
+			return
+		}
+		defer zr.Close()
+		body = zr
+	}
+	var props map[string]any
+	if err := json.NewDecoder(body).Decode(&props); err != nil {
+		badRequest(w, r, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := t.lookup(key)
+	if u == nil {
+		notFound(w, r, key)
+		return
+	}
+	for k := range props {
+		c, known := userPropByLower[strings.ToLower(k)]
+		if k == "passwordProfile" || strings.HasPrefix(strings.ToLower(k), "extension_") || strings.HasPrefix(k, "@odata.") {
+			continue
+		}
+		if !known {
+			badRequest(w, r, "Request_BadRequest", fmt.Sprintf("Property '%s' does not exist as a declared property or extension property.", k))
+			return
+		}
+		if readOnlyProps[c] {
+			badRequest(w, r, "Request_BadRequest", fmt.Sprintf("Property '%s' is read-only and cannot be set.", c))
+			return
+		}
+	}
+	for k, v := range props {
+		if strings.HasPrefix(k, "@odata.") {
+			continue
+		}
+		c, known := userPropByLower[strings.ToLower(k)]
+		switch {
+		case k == "passwordProfile":
+			if pp, ok := v.(map[string]any); ok {
+				if pw, ok := pp["password"].(string); ok {
+					u.Password = pw
+				}
+			}
+		case c == "accountEnabled":
+			b, ok := v.(bool)
+			if !ok {
+				badRequest(w, r, "Request_BadRequest", "Invalid value specified for property 'accountEnabled' of resource 'User'.")
+				return
+			}
+			u.Disabled = !b
+		case c == "userPrincipalName":
+			nu, _ := v.(string)
+			if s.domains[domainOf(nu)] != t {
+				badRequest(w, r, "Request_BadRequest", "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.")
+				return
+			}
+			delete(t.byUPN, strings.ToLower(u.UserPrincipalName))
+			u.UserPrincipalName = nu
+			t.byUPN[strings.ToLower(nu)] = u
+		case c == "userType":
+			u.UserType, _ = v.(string)
+		case known:
+			u.Attributes[c] = v
+		default:
+			u.Attributes[k] = v
+		}
+	}
+	t.version++
+	u.version = t.version
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // handleManager serves GET /users/{id}/manager.

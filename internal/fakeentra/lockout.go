@@ -46,12 +46,12 @@ func (lk *lockout) lockedAt(now time.Time) bool {
 	return !lk.lockedUntil.IsZero() && now.Before(lk.lockedUntil)
 }
 
-// fail records a bad password.
-func (lk *lockout) fail(password string, now time.Time, threshold int, base time.Duration) {
+// fail records a bad password and reports whether it was counted.
+func (lk *lockout) fail(password string, now time.Time, threshold int, base time.Duration) bool {
 	h := sha256.Sum256([]byte(password))
 	for _, b := range lk.lastBad {
 		if b == h {
-			return // a repeated bad password is not counted again
+			return false // a repeated bad password is not counted again
 		}
 	}
 	lk.lastBad = append(lk.lastBad, h)
@@ -66,6 +66,7 @@ func (lk *lockout) fail(password string, now time.Time, threshold int, base time
 		lk.failures = 0
 		lk.lastBad = nil
 	}
+	return true
 }
 
 // Lockout returns the smart-lockout state of a user.
@@ -97,6 +98,46 @@ func (s *Server) SetIPBlocked(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ipBlocked = on
+	if !on {
+		s.ipFails = map[string]*ipState{}
+	}
+}
+
+// ipState counts password failures from one client IP.
+type ipState struct {
+	failures    int
+	lockedUntil time.Time
+}
+
+// ipLocked reports whether ip is blocked now. Callers hold s.mu.
+func (s *Server) ipLocked(ip string, now time.Time) bool {
+	st := s.ipFails[ip]
+	return st != nil && now.Before(st.lockedUntil)
+}
+
+// ipFailed counts a failure from ip. Callers hold s.mu.
+func (s *Server) ipFailed(ip string, now time.Time) {
+	if s.opts.IPLockoutThreshold <= 0 || ip == "" {
+		return
+	}
+	st := s.ipFails[ip]
+	if st == nil {
+		st = &ipState{}
+		s.ipFails[ip] = st
+	}
+	st.failures++
+	if st.failures >= s.opts.IPLockoutThreshold {
+		st.failures = 0
+		st.lockedUntil = now.Add(s.opts.LockoutDuration)
+	}
+}
+
+// IPBlocked reports whether sign-ins from the client IP are blocked
+// (Options.IPLockoutThreshold or SetIPBlocked).
+func (s *Server) IPBlocked(ip string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ipBlocked || s.ipLocked(ip, s.opts.Now())
 }
 
 func randomBytes(n int) []byte {

@@ -55,6 +55,11 @@ type Options struct {
 	// the same user doubles it, as Entra's grows "longer" (entra.md §4).
 	// Default 60 s.
 	LockoutDuration time.Duration
+	// IPLockoutThreshold, when positive, blocks a client IP address after
+	// that many counted password failures from it (across users) for
+	// LockoutDuration: every sign-in from it then gets AADSTS50053, as
+	// Entra answers for IPs it deems malicious (entra.md §4). Default off.
+	IPLockoutThreshold int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives one debug line per request (route, status, never a
@@ -87,6 +92,7 @@ type Server struct {
 	graphLog  []GraphRequest
 	lockouts  map[string]*lockout // by lower-case UPN
 	ipBlocked bool
+	ipFails   map[string]*ipState // by client IP
 }
 
 // New returns an empty emulator.
@@ -124,6 +130,7 @@ func New(opts Options) *Server {
 		counts:    map[Route]int{},
 		tokenByUP: map[string]int{},
 		lockouts:  map[string]*lockout{},
+		ipFails:   map[string]*ipState{},
 	}
 }
 
