@@ -2,7 +2,6 @@ package fakeokta
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -75,7 +74,7 @@ type faultState struct {
 // in the order added; the first one not used up applies. It panics on an
 // unknown route, which is a typo in a test.
 func (s *Server) InjectFault(route Route, f Fault) {
-	mustKnow(route)
+	s.mustKnow(route)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults[route] = append(s.faults[route], &faultState{f: f})
@@ -94,7 +93,7 @@ func (s *Server) DropNext(route Route, n int) {
 
 // SetLatency delays every request on route by d (0 removes it).
 func (s *Server) SetLatency(route Route, d time.Duration) {
-	mustKnow(route)
+	s.mustKnow(route)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.latency[route] = d
@@ -102,7 +101,7 @@ func (s *Server) SetLatency(route Route, d time.Duration) {
 
 // SetErrorRate makes a fraction p (0..1) of the requests on route answer 500.
 func (s *Server) SetErrorRate(route Route, p float64) {
-	mustKnow(route)
+	s.mustKnow(route)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.errorRate[route] = p
@@ -115,12 +114,6 @@ func (s *Server) ClearFaults() {
 	s.faults = map[Route][]*faultState{}
 	s.latency = map[Route]time.Duration{}
 	s.errorRate = map[Route]float64{}
-}
-
-func mustKnow(r Route) {
-	if !knownRoute(r) {
-		panic(fmt.Sprintf("fakeokta: unknown route %q", r))
-	}
 }
 
 // takeFault returns the fault to apply to a request on route, if any, and

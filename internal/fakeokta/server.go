@@ -140,6 +140,7 @@ type Server struct {
 	opts     Options
 	log      *slog.Logger
 	mux      *http.ServeMux
+	handlers map[Route]http.HandlerFunc
 	tokens   map[string]bool
 	hookHTTP *http.Client
 	inFlight atomic.Int64
@@ -225,7 +226,7 @@ func New(opts Options) *Server {
 
 // routes registers every handler; patterns are the Route values.
 func (s *Server) routes() {
-	h := map[Route]http.HandlerFunc{
+	s.handlers = map[Route]http.HandlerFunc{
 		RouteCreateUser:        s.createUser,
 		RouteListUsers:         s.listUsers,
 		RouteGetUser:           s.getUser,
@@ -248,22 +249,16 @@ func (s *Server) routes() {
 		RouteAuthn:             s.authn,
 		RouteLogs:              s.listLogs,
 	}
-	for route, fn := range h {
+	for route, fn := range s.handlers {
 		s.mux.HandleFunc(string(route), fn)
 	}
 }
 
-// knownRoute reports whether r names a route (or RouteAny).
-func knownRoute(r Route) bool {
-	switch r {
-	case RouteAny, RouteCreateUser, RouteListUsers, RouteGetUser, RouteUpdateUser, RouteReplaceUser,
-		RouteDeleteUser, RouteActivateUser, RouteDeactivateUser, RouteResetPassword, RouteExpirePassword,
-		RouteListInlineHooks, RouteCreateInlineHook, RouteGetInlineHook, RouteUpdateInlineHook,
-		RouteReplaceInlineHook, RouteDeleteInlineHook, RouteActivateHook, RouteDeactivateHook,
-		RouteExecuteHook, RouteAuthn, RouteLogs:
-		return true
+// mustKnow panics unless r names a route or is RouteAny: a typo in a test.
+func (s *Server) mustKnow(r Route) {
+	if _, ok := s.handlers[r]; !ok && r != RouteAny {
+		panic(fmt.Sprintf("fakeokta: unknown route %q", r))
 	}
-	return false
 }
 
 // bucketOf returns the rate-limit bucket of a route.
@@ -314,6 +309,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 
+	// Match once to know the route (for counting, limits and faults); the
+	// mux matches again when it serves, which sets the path values.
 	_, pattern := s.mux.Handler(r)
 	route := Route(pattern)
 	if pattern == "" {

@@ -37,23 +37,20 @@ const defaultUserTypeID = "oty1fakeoktadefault0"
 
 // user is the emulator's record of an Okta user.
 type user struct {
-	id                  string
-	status              string
-	created, activated  time.Time
-	statusChanged       time.Time
-	lastLogin           time.Time
-	lastUpdated         time.Time
-	passwordChanged     time.Time
-	profile             map[string]any
-	providerType        string
-	providerName        string
-	hook                bool   // credentials.password.hook: the next sign-in calls the import hook
-	salt, hash          []byte // the stored password (nil when none)
-	recoveryQuestion    string
-	typeID              string
-	activationToken     string
-	resetPasswordToken  string
-	transitioningStatus string
+	id                 string
+	status             string
+	created, activated time.Time
+	statusChanged      time.Time
+	lastLogin          time.Time
+	lastUpdated        time.Time
+	passwordChanged    time.Time
+	profile            map[string]any
+	providerType       string
+	providerName       string
+	hook               bool   // credentials.password.hook: the next sign-in calls the import hook
+	salt, hash         []byte // the stored password (nil when none)
+	recoveryQuestion   string
+	typeID             string
 }
 
 func (u *user) login() string { s, _ := u.profile["login"].(string); return s }
@@ -97,19 +94,18 @@ func hashPassword(salt []byte, pw string) []byte {
 // --- JSON shapes -----------------------------------------------------------
 
 type userOut struct {
-	ID                    string         `json:"id"`
-	Status                string         `json:"status"`
-	TransitioningToStatus string         `json:"transitioningToStatus,omitempty"`
-	Created               *string        `json:"created"`
-	Activated             *string        `json:"activated"`
-	StatusChanged         *string        `json:"statusChanged"`
-	LastLogin             *string        `json:"lastLogin"`
-	LastUpdated           *string        `json:"lastUpdated"`
-	PasswordChanged       *string        `json:"passwordChanged"`
-	Type                  map[string]any `json:"type"`
-	Profile               map[string]any `json:"profile"`
-	Credentials           credsOut       `json:"credentials"`
-	Links                 map[string]any `json:"_links"`
+	ID              string         `json:"id"`
+	Status          string         `json:"status"`
+	Created         *string        `json:"created"`
+	Activated       *string        `json:"activated"`
+	StatusChanged   *string        `json:"statusChanged"`
+	LastLogin       *string        `json:"lastLogin"`
+	LastUpdated     *string        `json:"lastUpdated"`
+	PasswordChanged *string        `json:"passwordChanged"`
+	Type            map[string]any `json:"type"`
+	Profile         map[string]any `json:"profile"`
+	Credentials     credsOut       `json:"credentials"`
+	Links           map[string]any `json:"_links"`
 }
 
 type credsOut struct {
@@ -149,19 +145,18 @@ func (u *user) render(base string, full bool) userOut {
 		links["schema"] = link{Href: base + "/api/v1/meta/schemas/user/" + u.typeID}
 	}
 	out := userOut{
-		ID:                    u.id,
-		Status:                u.status,
-		TransitioningToStatus: u.transitioningStatus,
-		Created:               nullTime(u.created),
-		Activated:             nullTime(u.activated),
-		StatusChanged:         nullTime(u.statusChanged),
-		LastLogin:             nullTime(u.lastLogin),
-		LastUpdated:           nullTime(u.lastUpdated),
-		PasswordChanged:       nullTime(u.passwordChanged),
-		Type:                  map[string]any{"id": u.typeID},
-		Profile:               cloneMap(u.profile),
-		Credentials:           credsOut{Provider: providerOut{Type: u.providerType, Name: u.providerName}},
-		Links:                 links,
+		ID:              u.id,
+		Status:          u.status,
+		Created:         nullTime(u.created),
+		Activated:       nullTime(u.activated),
+		StatusChanged:   nullTime(u.statusChanged),
+		LastLogin:       nullTime(u.lastLogin),
+		LastUpdated:     nullTime(u.lastUpdated),
+		PasswordChanged: nullTime(u.passwordChanged),
+		Type:            map[string]any{"id": u.typeID},
+		Profile:         cloneMap(u.profile),
+		Credentials:     credsOut{Provider: providerOut{Type: u.providerType, Name: u.providerName}},
+		Links:           links,
 	}
 	if u.hasPassword() {
 		out.Credentials.Password = &struct{}{}
@@ -601,15 +596,15 @@ func (s *Server) activateUser(w http.ResponseWriter, r *http.Request) {
 		u.setStatus(StatusProvisioned, now)
 	}
 	u.activated = now
-	u.activationToken = randomID("", 20, idAlphabet)
 	s.addEventLocked(r, "user.lifecycle.activate", "Activate Okta user", "SUCCESS", "", u)
 	if sendEmail {
 		writeJSON(w, http.StatusOK, struct{}{})
 		return
 	}
+	token := randomID("", 20, idAlphabet)
 	writeJSON(w, http.StatusOK, map[string]string{
-		"activationUrl":   info(r).base + "/tokens/" + u.activationToken + "/verify",
-		"activationToken": u.activationToken,
+		"activationUrl":   info(r).base + "/tokens/" + token + "/verify",
+		"activationToken": token,
 	})
 }
 
@@ -660,14 +655,13 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
 	u.hook = false
 	u.salt, u.hash = nil, nil
 	u.providerType, u.providerName = ProviderOkta, ProviderOkta
-	u.resetPasswordToken = randomID("", 20, idAlphabet)
 	s.addEventLocked(r, "user.account.reset_password", "Reset Okta user password", "SUCCESS", "", u)
 	if sendEmail {
 		writeJSON(w, http.StatusOK, struct{}{})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{
-		"resetPasswordUrl": info(r).base + "/reset_password/" + u.resetPasswordToken,
+		"resetPasswordUrl": info(r).base + "/reset_password/" + randomID("", 20, idAlphabet),
 	})
 }
 

@@ -93,8 +93,7 @@ func defaultHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	tr.TLSHandshakeTimeout = 10 * time.Second
-	tr.ResponseHeaderTimeout = 60 * time.Second
-	tr.IdleConnTimeout = 90 * time.Second
+	tr.IdleConnTimeout = 90 * time.Second // every call also has a deadline (RequestTimeout)
 	tr.MaxIdleConnsPerHost = 32
 	return &http.Client{Transport: tr}
 }
