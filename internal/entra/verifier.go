@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
@@ -138,8 +139,13 @@ func (v *Verifier) VerifyPassword(ctx context.Context, username, password string
 // and never copies an error text (CallErr texts and Verbose() may embed
 // the request) into the Result or a log line.
 func (v *Verifier) classifyErr(ctx context.Context, st *callState, err error) Result {
-	if st.federated {
+	if st.federated.Load() {
 		return Result{Verdict: Indeterminate, Reason: ReasonFederated}
+	}
+	var ce msalerrors.CallErr
+	if errors.As(err, &ce) && ce.Resp != nil {
+		// Entra answered: decide by its answer even if ctx ended since.
+		return v.classifyResponse(ce.Resp)
 	}
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		if errors.Is(ctx.Err(), context.Canceled) {
@@ -147,32 +153,32 @@ func (v *Verifier) classifyErr(ctx context.Context, st *callState, err error) Re
 		}
 		return Result{Verdict: Indeterminate, Reason: ReasonTimeout}
 	}
-	if st.unknownRealm {
+	switch {
+	case st.unknownRealm.Load():
 		return Result{Verdict: Rejected, Reason: ReasonUnknownDomain}
+	case st.transportErr.Load():
+		return Result{Verdict: Indeterminate, Reason: ReasonUnavailable}
+	case strings.Contains(err.Error(), "declined scopes"):
+		return Result{Verdict: Indeterminate, Reason: ReasonScopeDeclined}
 	}
-	var ce msalerrors.CallErr
-	if !errors.As(err, &ce) || ce.Resp == nil {
-		switch {
-		case st.transportErr:
-			return Result{Verdict: Indeterminate, Reason: ReasonUnavailable}
-		case strings.Contains(err.Error(), "declined scopes"):
-			return Result{Verdict: Indeterminate, Reason: ReasonScopeDeclined}
-		}
-		// A 200 whose JSON holds an error fails MSAL's validation as
-		// "invalid_grant: AADSTS50126: ..." (entra.md §1.1): only the
-		// description's code is left to decide by.
-		if code := aadstsCode(err.Error()); code != 0 {
-			verdict, reason := Classify(code, v.policy)
-			return Result{Verdict: verdict, Code: code, Reason: reason}
-		}
-		return Result{Verdict: Indeterminate, Reason: ReasonBadResponse}
+	// A 200 whose JSON holds an error fails MSAL's validation as
+	// "invalid_grant: AADSTS50126: ..." (entra.md §1.1): only the
+	// description's code is left to decide by.
+	if code := aadstsCode(err.Error()); code != 0 {
+		verdict, reason := Classify(code, v.policy)
+		return Result{Verdict: verdict, Code: code, Reason: reason}
 	}
-	status := ce.Resp.StatusCode
+	return Result{Verdict: Indeterminate, Reason: ReasonBadResponse}
+}
+
+// classifyResponse decides by an HTTP error answer of Entra.
+func (v *Verifier) classifyResponse(resp *http.Response) Result {
+	status := resp.StatusCode
 	if status == http.StatusTooManyRequests {
 		return Result{Verdict: Indeterminate, Reason: ReasonThrottled,
-			RetryAfter: parseRetryAfter(ce.Resp.Header.Get("Retry-After"), time.Now())}
+			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	}
-	codes, desc := errorBody(ce.Resp)
+	codes, desc := errorBody(resp)
 	code := pickCode(codes)
 	if code == 0 {
 		code = aadstsCode(desc) // a body without error_codes
@@ -246,9 +252,9 @@ type callStateKey struct{}
 
 // callState is what realmGuard observed during one VerifyPassword call.
 type callState struct {
-	federated    bool
-	unknownRealm bool
-	transportErr bool
+	federated    atomic.Bool
+	unknownRealm atomic.Bool
+	transportErr atomic.Bool
 }
 
 // errFederated stops MSAL before it follows a Federated realm to the
@@ -267,7 +273,7 @@ func (g *realmGuard) Do(req *http.Request) (*http.Response, error) {
 	resp, err := g.hc.Do(req)
 	if err != nil {
 		if st != nil {
-			st.transportErr = true
+			st.transportErr.Store(true)
 		}
 		return nil, err
 	}
@@ -277,7 +283,7 @@ func (g *realmGuard) Do(req *http.Request) (*http.Response, error) {
 	b, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
 	if rerr != nil {
-		st.transportErr = true
+		st.transportErr.Store(true)
 		return nil, rerr
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
@@ -288,10 +294,10 @@ func (g *realmGuard) Do(req *http.Request) (*http.Response, error) {
 	if json.Unmarshal(b, &realm) == nil {
 		switch {
 		case strings.EqualFold(realm.AccountType, "Federated"):
-			st.federated = true
+			st.federated.Store(true)
 			return nil, errFederated
 		case realm.DomainName == "":
-			st.unknownRealm = true
+			st.unknownRealm.Store(true)
 		}
 	}
 	return resp, nil

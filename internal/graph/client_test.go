@@ -117,6 +117,14 @@ func TestUserSelectAndAttributes(t *testing.T) {
 	if slices.Contains(sel, "manager") {
 		t.Error("manager must be expanded, not selected")
 	}
+	// A guest UPN holds '#': it must be path-escaped, not cut as a fragment.
+	guest := "ann_partner.example#EXT#@contoso.com"
+	if _, err := f.fe.AddUser(fakeentra.User{UserPrincipalName: guest, UserType: "Guest"}); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := f.c.User(f.ctx, guest, nil); err != nil || g.UserPrincipalName != guest || g.UserType != "Guest" {
+		t.Errorf("guest: %+v %v (path %s)", g, err, f.lastGraph(t).Path)
+	}
 	// A user without a manager.
 	u, err = f.c.User(f.ctx, "boss@contoso.com", []string{"manager"})
 	if err != nil || u.Attributes[ManagerUPNKey] != nil {
