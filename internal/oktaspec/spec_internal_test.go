@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // TestAbsentDescription: with the override pointing nowhere, loading fails
@@ -65,4 +67,36 @@ type recordingTB struct {
 func (r *recordingTB) Skipf(format string, args ...any) {
 	r.msg = fmt.Sprintf(format, args...)
 	r.TB.Skipf(format, args...)
+}
+
+// TestUsedOperationsAreSound: the operations we validate against exist and
+// are themselves valid OpenAPI. The whole document is not (kin-openapi
+// rejects an invalid default in AccessPolicy and an array without items in
+// RegistrationInlineHookResponse), so only what we use is checked, with
+// defaults and examples left out (the ListLogs example breaks its own
+// schema; see the system-log-event-shape exception).
+func TestUsedOperationsAreSound(t *testing.T) {
+	s := Skip(t)
+	opts := []openapi3.ValidationOption{openapi3.DisableSchemaDefaultsValidation(), openapi3.DisableExamplesValidation()}
+	for _, id := range []string{
+		"createUser", "getUser", "updateUser", "listUsers", "activateUser", "deactivateUser", "deleteUser",
+		"expirePassword", "resetPassword", "listLogEvents",
+		"createInlineHook", "getInlineHook", "listInlineHooks", "replaceInlineHook", "deleteInlineHook",
+		"activateInlineHook", "deactivateInlineHook",
+	} {
+		op, path := s.Operation(id)
+		if op == nil {
+			t.Errorf("operation %s is not in the description", id)
+			continue
+		}
+		if err := op.Validate(t.Context(), opts...); err != nil {
+			t.Errorf("%s (%s): %v", id, path, err)
+		}
+	}
+	if err := s.hook.Operation.Validate(t.Context(), opts...); err != nil {
+		t.Errorf("x-webhooks.%s: %v", hookWebhook, err)
+	}
+	if s.hook.Operation.OperationID != HookOperation {
+		t.Errorf("hook operationId = %q, want %q", s.hook.Operation.OperationID, HookOperation)
+	}
 }
