@@ -18,6 +18,19 @@
 // members, but not this check. Where the description and Okta's documented
 // behaviour disagree, the Exceptions list (exceptions.go) says what is
 // relaxed or added, and why.
+//
+// Use:
+//
+//	spec := oktaspec.Skip(t)
+//	rep := oktaspec.NewReport()
+//	hc.Transport = spec.Transport(hc.Transport, rep) // client side (the SDK's http.Client)
+//	srv := httptest.NewTLSServer(spec.Middleware(fake, rep)) // or server side
+//	hookSrv := httptest.NewTLSServer(spec.HookMiddleware(hookHandler, rep)) // the hook, both ways
+//	... drive the code under test ...
+//	rep.AssertClean(t)
+//	rep.AssertSeen(t, "createUser", 200)
+//
+// CheckHookRequest and CheckHookResponse validate single hook messages.
 package oktaspec
 
 import (
