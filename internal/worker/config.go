@@ -1,0 +1,239 @@
+// Package worker wires the migration's Temporal workers: configuration from
+// flags and the environment, the three workers (workflows, Okta activities,
+// Graph activities), search-attribute registration, Prometheus metrics and
+// graceful shutdown. worker/main.go is a thin main over Run; tests and the demo
+// call Run or Serve in-process (STYLE.md §1.2, §4.5).
+package worker
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of the settings that have one.
+const (
+	DefaultTemporalAddress   = "localhost:7233"
+	DefaultTemporalNamespace = "default"
+	DefaultAuthorityHost     = "https://login.microsoftonline.com"
+	DefaultGraphBaseURL      = "https://graph.microsoft.com"
+	// DefaultOktaRPS is 600 calls a minute: Okta's Workforce create bucket
+	// (okta.md §4). A new user costs a lookup (its own bucket) and a create,
+	// so raise it towards twice the create limit when most users are new.
+	DefaultOktaRPS = 10.0
+	// DefaultGraphRPS stays well under Graph's per-app throttling.
+	DefaultGraphRPS = 20.0
+	// DefaultOktaConcurrency leaves headroom under Okta's 75 concurrent
+	// requests for the org's other API clients (okta.md §4).
+	DefaultOktaConcurrency = 50
+	// MaxOktaConcurrency is Okta's concurrency limit, which we stay under.
+	MaxOktaConcurrency = 75
+	// DefaultGraphConcurrency bounds concurrent Graph calls per worker.
+	DefaultGraphConcurrency = 20
+	DefaultMetricsAddr      = ":9464"
+	DefaultShutdownTimeout  = 30 * time.Second
+)
+
+// Config is the worker's configuration. Flags override the environment,
+// which overrides the defaults.
+type Config struct {
+	TemporalAddress   string // TEMPORAL_ADDRESS
+	TemporalNamespace string // TEMPORAL_NAMESPACE
+
+	OktaOrgURL   string // OKTA_ORG_URL
+	OktaAPIToken string // OKTA_API_TOKEN (secret)
+
+	EntraTenantID      string // ENTRA_TENANT_ID
+	EntraClientID      string // ENTRA_CLIENT_ID
+	EntraClientSecret  string // ENTRA_CLIENT_SECRET (secret)
+	EntraAuthorityHost string // ENTRA_AUTHORITY_HOST
+	GraphBaseURL       string // GRAPH_BASE_URL
+
+	// OktaRPS and GraphRPS are the task queues' TaskQueueActivitiesPerSecond:
+	// enforced by the server across every worker (peers.md §4.5).
+	OktaRPS  float64 // OKTA_RPS
+	GraphRPS float64 // GRAPH_RPS
+	// OktaConcurrency is the Okta worker's MaxConcurrentActivityExecutionSize,
+	// under Okta's 75 concurrent requests.
+	OktaConcurrency  int // OKTA_CONCURRENCY
+	GraphConcurrency int // GRAPH_CONCURRENCY
+
+	// MetricsAddr serves Prometheus /metrics; "" or "off" disables it.
+	MetricsAddr string // METRICS_ADDR
+	LogLevel    string // LOG_LEVEL: debug, info, warn, error
+
+	// RegisterSearchAttributes adds missing search attributes at start-up.
+	RegisterSearchAttributes bool // REGISTER_SEARCH_ATTRIBUTES
+	ShutdownTimeout          time.Duration
+
+	// HTTPClient, when set, carries every Okta and Graph call (the demo and
+	// the end-to-end tests use it to trust the emulators' CA). Not settable
+	// from flags or the environment.
+	HTTPClient *http.Client
+	// Logger, when set, replaces the logger built from LogLevel.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the configuration before the environment and flags.
+func DefaultConfig() Config {
+	return Config{
+		TemporalAddress:          DefaultTemporalAddress,
+		TemporalNamespace:        DefaultTemporalNamespace,
+		EntraAuthorityHost:       DefaultAuthorityHost,
+		GraphBaseURL:             DefaultGraphBaseURL,
+		OktaRPS:                  DefaultOktaRPS,
+		GraphRPS:                 DefaultGraphRPS,
+		OktaConcurrency:          DefaultOktaConcurrency,
+		GraphConcurrency:         DefaultGraphConcurrency,
+		MetricsAddr:              DefaultMetricsAddr,
+		LogLevel:                 "info",
+		RegisterSearchAttributes: true,
+		ShutdownTimeout:          DefaultShutdownTimeout,
+	}
+}
+
+// ParseConfig builds the configuration from the defaults, the environment
+// (read through getenv) and the command-line flags, and validates it.
+func ParseConfig(args []string, getenv func(string) string) (Config, error) {
+	cfg := DefaultConfig()
+	fs, err := bindFlags(&cfg, getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// bindFlags applies the environment to cfg and returns the flags that
+// override it.
+func bindFlags(cfg *Config, getenv func(string) string) (*flag.FlagSet, error) {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	var envErrs []error
+	str := func(p *string, name, env, usage string) {
+		if v := getenv(env); v != "" {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, usage+" ("+env+")")
+	}
+	secret := func(p *string, name, env, usage string) {
+		if v := getenv(env); v != "" {
+			*p = v
+		}
+		// The default is not printed: it would show the secret in -help.
+		fs.Func(name, usage+" ("+env+"; prefer the environment variable)", func(v string) error { *p = v; return nil })
+	}
+	float := func(p *float64, name, env, usage string) {
+		if v := getenv(env); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s: %w", env, err))
+			}
+			*p = f
+		}
+		fs.Float64Var(p, name, *p, usage+" ("+env+")")
+	}
+	integer := func(p *int, name, env, usage string) {
+		if v := getenv(env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s: %w", env, err))
+			}
+			*p = n
+		}
+		fs.IntVar(p, name, *p, usage+" ("+env+")")
+	}
+	boolean := func(p *bool, name, env, usage string) {
+		if v := getenv(env); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s: %w", env, err))
+			}
+			*p = b
+		}
+		fs.BoolVar(p, name, *p, usage+" ("+env+")")
+	}
+	str(&cfg.TemporalAddress, "temporal-address", "TEMPORAL_ADDRESS", "Temporal frontend host:port")
+	str(&cfg.TemporalNamespace, "temporal-namespace", "TEMPORAL_NAMESPACE", "Temporal namespace")
+	str(&cfg.OktaOrgURL, "okta-org-url", "OKTA_ORG_URL", "Okta org URL, e.g. https://example.okta.com")
+	secret(&cfg.OktaAPIToken, "okta-api-token", "OKTA_API_TOKEN", "Okta API token")
+	str(&cfg.EntraTenantID, "entra-tenant-id", "ENTRA_TENANT_ID", "Entra ID tenant id")
+	str(&cfg.EntraClientID, "entra-client-id", "ENTRA_CLIENT_ID", "app registration's client id (Graph, client credentials)")
+	secret(&cfg.EntraClientSecret, "entra-client-secret", "ENTRA_CLIENT_SECRET", "app registration's client secret")
+	str(&cfg.EntraAuthorityHost, "entra-authority-host", "ENTRA_AUTHORITY_HOST", "Entra authority host")
+	str(&cfg.GraphBaseURL, "graph-base-url", "GRAPH_BASE_URL", "Microsoft Graph base URL")
+	float(&cfg.OktaRPS, "okta-rps", "OKTA_RPS", "Okta calls per second across all workers (server-enforced)")
+	float(&cfg.GraphRPS, "graph-rps", "GRAPH_RPS", "Graph calls per second across all workers (server-enforced)")
+	integer(&cfg.OktaConcurrency, "okta-concurrency", "OKTA_CONCURRENCY", "concurrent Okta calls per worker, under Okta's 75")
+	integer(&cfg.GraphConcurrency, "graph-concurrency", "GRAPH_CONCURRENCY", "concurrent Graph calls per worker")
+	str(&cfg.MetricsAddr, "metrics-addr", "METRICS_ADDR", `Prometheus /metrics listen address ("off" disables)`)
+	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "debug, info, warn or error")
+	boolean(&cfg.RegisterSearchAttributes, "register-search-attributes", "REGISTER_SEARCH_ATTRIBUTES", "add missing search attributes at start-up")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long running activities may finish at shutdown")
+	return fs, errors.Join(envErrs...)
+}
+
+// Validate reports every problem of the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	required := []struct{ name, value string }{
+		{"TEMPORAL_ADDRESS", c.TemporalAddress}, {"TEMPORAL_NAMESPACE", c.TemporalNamespace},
+		{"OKTA_ORG_URL", c.OktaOrgURL}, {"OKTA_API_TOKEN", c.OktaAPIToken},
+		{"ENTRA_TENANT_ID", c.EntraTenantID}, {"ENTRA_CLIENT_ID", c.EntraClientID}, {"ENTRA_CLIENT_SECRET", c.EntraClientSecret},
+		{"ENTRA_AUTHORITY_HOST", c.EntraAuthorityHost}, {"GRAPH_BASE_URL", c.GraphBaseURL},
+	}
+	for _, r := range required {
+		if strings.TrimSpace(r.value) == "" {
+			errs = append(errs, fmt.Errorf("%s is required", r.name))
+		}
+	}
+	if c.OktaRPS <= 0 || c.GraphRPS <= 0 {
+		errs = append(errs, errors.New("OKTA_RPS and GRAPH_RPS must be positive"))
+	}
+	if c.OktaConcurrency < 1 || c.OktaConcurrency >= MaxOktaConcurrency {
+		errs = append(errs, fmt.Errorf("OKTA_CONCURRENCY must be 1-%d, under Okta's limit of %d concurrent requests", MaxOktaConcurrency-1, MaxOktaConcurrency))
+	}
+	if c.GraphConcurrency < 1 {
+		errs = append(errs, errors.New("GRAPH_CONCURRENCY must be positive"))
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("the shutdown timeout must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// LogValue keeps the secrets out of logs.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("temporalAddress", c.TemporalAddress),
+		slog.String("namespace", c.TemporalNamespace),
+		slog.String("oktaOrgURL", c.OktaOrgURL),
+		slog.String("entraTenantID", c.EntraTenantID),
+		slog.String("entraClientID", c.EntraClientID),
+		slog.String("entraAuthorityHost", c.EntraAuthorityHost),
+		slog.String("graphBaseURL", c.GraphBaseURL),
+		slog.Float64("oktaRPS", c.OktaRPS),
+		slog.Float64("graphRPS", c.GraphRPS),
+		slog.Int("oktaConcurrency", c.OktaConcurrency),
+		slog.Int("graphConcurrency", c.GraphConcurrency),
+		slog.String("metricsAddr", c.MetricsAddr),
+	)
+}
+
+// ParseLevel parses a LOG_LEVEL value.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}

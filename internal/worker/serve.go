@@ -1,0 +1,92 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"entra2okta/activities"
+	"entra2okta/workflows"
+)
+
+// oktaActivities and graphActivities list the activities each API's worker
+// runs: an activity scheduled on the wrong queue fails loudly as unregistered
+// instead of bypassing that API's rate limit.
+func oktaActivities(a *activities.Activities) []any {
+	return []any{a.FindOktaUser, a.CreateOktaUser, a.UpdateOktaUser, a.ActivateOktaUser,
+		a.GetOktaPasswordImportEvents, a.ApplyOktaDeadlinePolicy}
+}
+
+func graphActivities(a *activities.Activities) []any {
+	return []any{a.GetEntraUser, a.ListEntraUsers, a.GetEntraDomains}
+}
+
+// Serve runs the three workers on c until ctx is done, then stops them,
+// letting running activities finish within cfg.ShutdownTimeout:
+//   - workflows.TaskQueue: MigrateUser and MigrateBatch;
+//   - workflows.OktaTaskQueue: the Okta activities, rate-limited by the server
+//     (cfg.OktaRPS) and capped at cfg.OktaConcurrency per worker;
+//   - workflows.GraphTaskQueue: the Graph activities, likewise.
+//
+// It registers missing search attributes first when cfg asks for it.
+func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cfg Config, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RegisterSearchAttributes {
+		if err := EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+			return err
+		}
+	}
+	main := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
+	workflows.Register(main)
+
+	oktaW := sdkworker.New(c, workflows.OktaTaskQueue, sdkworker.Options{
+		TaskQueueActivitiesPerSecond:       cfg.OktaRPS,
+		MaxConcurrentActivityExecutionSize: cfg.OktaConcurrency,
+		WorkerStopTimeout:                  cfg.ShutdownTimeout,
+	})
+	for _, fn := range oktaActivities(acts) {
+		oktaW.RegisterActivity(fn)
+	}
+	graphW := sdkworker.New(c, workflows.GraphTaskQueue, sdkworker.Options{
+		TaskQueueActivitiesPerSecond:       cfg.GraphRPS,
+		MaxConcurrentActivityExecutionSize: cfg.GraphConcurrency,
+		WorkerStopTimeout:                  cfg.ShutdownTimeout,
+	})
+	for _, fn := range graphActivities(acts) {
+		graphW.RegisterActivity(fn)
+	}
+
+	named := []struct {
+		queue string
+		w     sdkworker.Worker
+	}{{workflows.TaskQueue, main}, {workflows.OktaTaskQueue, oktaW}, {workflows.GraphTaskQueue, graphW}}
+	var started []sdkworker.Worker
+	stopAll := func() {
+		for i := len(started) - 1; i >= 0; i-- {
+			started[i].Stop()
+		}
+	}
+	for _, n := range named {
+		if err := n.w.Start(); err != nil {
+			stopAll()
+			return fmt.Errorf("start the worker of task queue %s: %w", n.queue, err)
+		}
+		started = append(started, n.w)
+	}
+	logger.Info("workers started", "namespace", cfg.TemporalNamespace,
+		"queues", []string{workflows.TaskQueue, workflows.OktaTaskQueue, workflows.GraphTaskQueue},
+		"oktaRPS", cfg.OktaRPS, "graphRPS", cfg.GraphRPS, "oktaConcurrency", cfg.OktaConcurrency)
+	<-ctx.Done()
+	logger.Info("stopping workers")
+	stopAll()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
