@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -67,6 +68,9 @@ type hookFigures struct {
 	RSSRawBeforeMB  float64 `json:"rss_raw_before_mb"`
 	RSSRawAfterMB   float64 `json:"rss_raw_after_mb"`
 	RSSRawGrowthPct float64 `json:"rss_raw_growth_pct"`
+	// Go's own accounting at the same two moments (runtime/metrics), MB.
+	GoMemBefore map[string]float64 `json:"go_mem_before_mb"`
+	GoMemAfter  map[string]float64 `json:"go_mem_after_mb"`
 	// Machine.
 	GOMAXPROCS      int     `json:"gomaxprocs"`
 	LoadAvgBefore   string  `json:"loadavg_before"`
@@ -89,6 +93,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	budget := fs.Duration("budget", 2500*time.Millisecond, "the hook's answer budget")
 	hangN := fs.Int("hang-requests", 20, "requests sent while Entra hangs")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the latency phase to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile after the memory phase to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -111,7 +116,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	)
 	switch *upstream {
 	case "fakeentra":
-		fe, err := fakeentra.Start(fakeentra.Options{LogLimit: 1000})
+		fe, err := fakeentra.Start(fakeentra.Options{LogLimit: 1}) // the bench reads no log; appending at the limit copies it
 		if err != nil {
 			return err
 		}
@@ -216,12 +221,14 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		start := time.Now()
 		resp, err := client.Do(req)
 		if err != nil {
+			noteError(err.Error())
 			return sample{err: true}
 		}
 		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		answer := time.Since(start)
 		if err != nil || resp.StatusCode != http.StatusOK {
+			noteError(fmt.Sprintf("HTTP %d", resp.StatusCode))
 			return sample{err: true}
 		}
 		s := sample{answer: answer, entra: tv.take(logins[u])}
@@ -239,6 +246,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stderr, "bench hook: %s; %d users; warming up\n", fig.Upstream, len(logins))
 	_ = load(ctx, int(*rate), *rate, send) // one second: connections, OIDC discovery
 	rssBefore, rawBefore := rss(true), rss(false)
+	fig.GoMemBefore = goMem()
 	n0 := upstreamN()
 
 	latencyN := int(*rate * *seconds)
@@ -289,6 +297,18 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fig.Verifications = max(*total, len(samples))
 	rssAfter, rawAfter := rss(true), rss(false)
+	fig.GoMemAfter = goMem()
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			return err
+		}
+		err = pprof.WriteHeapProfile(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
 	fig.RSSBeforeMB, fig.RSSAfterMB = mb(rssBefore), mb(rssAfter)
 	fig.RSSRawBeforeMB, fig.RSSRawAfterMB = mb(rawBefore), mb(rawAfter)
 	fig.RSSGrowthPct = round(100*(float64(rssAfter)-float64(rssBefore))/float64(rssBefore), 1)
@@ -311,6 +331,10 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	errorKinds.Range(func(k, v any) bool {
+		fmt.Fprintf(stderr, "bench hook: %d requests failed: %s\n", v.(*atomic.Int64).Load(), k)
+		return true
+	})
 	fig.LoadAvgAfter = loadAvg()
 	fig.ElapsedSeconds = round(time.Since(began).Seconds(), 1)
 	out, err := json.Marshal(fig)
@@ -476,4 +500,46 @@ func round(x float64, digits int) float64 {
 		p *= 10
 	}
 	return float64(int64(x*p+0.5)) / p
+}
+
+// errorKinds counts failed requests by a short description, for stderr.
+var errorKinds sync.Map
+
+func noteError(kind string) {
+	if len(kind) > 120 {
+		kind = kind[:120]
+	}
+	n, _ := errorKinds.LoadOrStore(kind, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
+}
+
+// goMem returns Go's memory classes in MB: live heap objects, goroutine
+// stacks, unused heap kept by the runtime, and the total mapped.
+func goMem() map[string]float64 {
+	names := map[string]string{
+		"/memory/classes/heap/objects:bytes":  "heap_objects",
+		"/memory/classes/heap/stacks:bytes":   "stacks",
+		"/memory/classes/heap/unused:bytes":   "heap_unused",
+		"/memory/classes/heap/free:bytes":     "heap_free",
+		"/memory/classes/heap/released:bytes": "heap_released",
+		"/memory/classes/total:bytes":         "total",
+		"/sched/goroutines:goroutines":        "goroutines",
+	}
+	var samples []metrics.Sample
+	for n := range names {
+		samples = append(samples, metrics.Sample{Name: n})
+	}
+	metrics.Read(samples)
+	out := map[string]float64{}
+	for _, s := range samples {
+		if s.Value.Kind() != metrics.KindUint64 {
+			continue
+		}
+		v := float64(s.Value.Uint64())
+		if names[s.Name] != "goroutines" {
+			v = round(v/(1<<20), 1)
+		}
+		out[names[s.Name]] = v
+	}
+	return out
 }
