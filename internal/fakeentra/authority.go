@@ -608,29 +608,30 @@ func (s *Server) mintToken(claims map[string]any) string {
 }
 
 // verifyToken checks that tok is an unexpired token this server minted and
-// returns its claims.
-func (s *Server) verifyToken(tok string) (map[string]any, bool) {
+// returns its claims, or Graph's message for the failure.
+func (s *Server) verifyToken(tok string) (map[string]any, string) {
+	const invalid = "Access token validation failure. Invalid audience."
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
-		return nil, false
+		return nil, "IDX14100: JWT is not well formed, there are no dots (.)."
 	}
 	m := hmac.New(sha256.New, s.key)
 	m.Write([]byte(parts[0] + "." + parts[1]))
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil || !hmac.Equal(sig, m.Sum(nil)) {
-		return nil, false
+		return nil, invalid
 	}
 	pl, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return nil, false
+		return nil, invalid
 	}
 	var claims map[string]any
 	if json.Unmarshal(pl, &claims) != nil {
-		return nil, false
+		return nil, invalid
 	}
 	exp, _ := claims["exp"].(float64)
 	if int64(exp) < s.opts.Now().Unix() {
-		return nil, false
+		return nil, "Lifetime validation failed, the token is expired."
 	}
-	return claims, true
+	return claims, ""
 }

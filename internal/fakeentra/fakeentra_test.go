@@ -363,6 +363,9 @@ func TestTokenFaults(t *testing.T) {
 	if r := e.token(t, tTenant, ropc("a@contoso.com", "right-pw")); r.status != 200 {
 		t.Errorf("fault not used up: %d", r.status)
 	}
+	if n := e.TokenRequests("a@contoso.com"); n != 2 {
+		t.Errorf("TokenRequests = %d, want 2 (the throttled one counts)", n)
+	}
 	e.InjectFault(RouteToken, Fault{AADSTS: 50196, Times: 1})
 	checkAADError(t, e.token(t, tTenant, ropc("a@contoso.com", "right-pw")), 50196, 400, "invalid_grant", "")
 	e.InjectFault(RouteToken, Fault{Status: 503, Times: 1})

@@ -159,9 +159,9 @@ func (s *Server) graphRoute(parts []string) (Route, http.HandlerFunc) {
 			writeGraphError(rec, r, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
 			return
 		}
-		claims, ok := s.verifyToken(strings.TrimSpace(tok))
-		if !ok {
-			writeGraphError(rec, r, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+		claims, msg := s.verifyToken(strings.TrimSpace(tok))
+		if msg != "" {
+			writeGraphError(rec, r, http.StatusUnauthorized, "InvalidAuthenticationToken", msg)
 			return
 		}
 		tid, _ := claims["tid"].(string)
@@ -283,6 +283,12 @@ func (s *Server) parseQuery(w http.ResponseWriter, r *http.Request, t *tenant, l
 			inner = strings.TrimSuffix(strings.TrimSpace(inner), ")")
 			for _, opt := range strings.Split(inner, ";") {
 				k, val, _ := strings.Cut(opt, "=")
+				if strings.TrimSpace(k) == "$levels" && (list || !q.consistent) {
+					// $levels only on a single user, with ConsistencyLevel:
+					// eventual (user-list-manager.md).
+					badRequest(w, r, "Request_UnsupportedQuery", "Unsupported query.")
+					return q, false
+				}
 				if strings.TrimSpace(k) == "$select" {
 					s.mu.Lock()
 					ms, err := s.parseSelect(val, t)

@@ -399,6 +399,10 @@ func TestGraphUsersDelta(t *testing.T) {
 	mu.Lock()
 	now = now.Add(8 * 24 * time.Hour)
 	mu.Unlock()
+	r = get(next, "")
+	if errObj, _ := r.body["error"].(map[string]any); r.status != 401 || errObj["message"] != "Lifetime validation failed, the token is expired." {
+		t.Errorf("expired access token: %d %s", r.status, r.raw)
+	}
 	tok = e.graphToken(t)
 	r = get(next, "")
 	if errObj, _ := r.body["error"].(map[string]any); r.status != 410 || errObj["code"] != "syncStateNotFound" || r.header.Get("Location") == "" {

@@ -180,8 +180,15 @@ func (s *Server) Release() { s.stopMu.Do(func() { close(s.stop) }) }
 // ServeHTTP routes a request to the authority or to Graph.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route, h := s.route(r)
+	user := ""
+	if route == RouteToken && r.Method == http.MethodPost {
+		user = strings.ToLower(requestUser(r, route)) // ParseForm caches the form for the handler
+	}
 	s.mu.Lock()
 	s.counts[route]++
+	if user != "" {
+		s.tokenByUP[user]++
+	}
 	s.mu.Unlock()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
@@ -244,7 +251,7 @@ func (s *Server) ResetCounts() {
 }
 
 // TokenRequests returns how many token requests named username (ROPC),
-// case-insensitively.
+// case-insensitively, faulted ones included.
 func (s *Server) TokenRequests(username string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -301,9 +308,6 @@ func (s *Server) GraphLog() []GraphRequest {
 func (s *Server) appendTokenLog(t TokenRequest) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.Username != "" {
-		s.tokenByUP[strings.ToLower(t.Username)]++
-	}
 	s.tokenLog = append(s.tokenLog, t)
 	if n := len(s.tokenLog) - s.opts.LogLimit; n > 0 {
 		s.tokenLog = append([]TokenRequest(nil), s.tokenLog[n:]...)

@@ -119,7 +119,7 @@ func New(cfg Config) (*Client, error) {
 	if bu.Hostname() != "graph.microsoft.com" {
 		hosts = append(hosts, "graph.microsoft.com")
 	}
-	auth, err := kiotaauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, []string{graphScope}, hosts)
+	auth, err := kiotaauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, []string{scopeFor(bu.Hostname())}, hosts)
 	if err != nil {
 		return nil, fmt.Errorf("graph: auth provider: %w", err)
 	}
@@ -152,6 +152,17 @@ func New(cfg Config) (*Client, error) {
 	}
 	adapter.SetBaseUrl(base + "/v1.0")
 	return &Client{adapter: adapter, log: log}, nil
+}
+
+// scopeFor returns the client-credentials scope for a Graph host: each
+// national cloud's Graph host takes its own ".default" scope; any other host
+// (an emulator) gets the public cloud's.
+func scopeFor(host string) string {
+	switch host {
+	case "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn", "graph.microsoft.de":
+		return "https://" + host + "/.default"
+	}
+	return graphScope
 }
 
 // jsonRegistries returns JSON (de)serializer registries for one client: the
