@@ -25,10 +25,11 @@ type AttributeMapping struct {
 const ManagerUPN = "manager.userPrincipalName"
 
 // DefaultAttributeMappings is the attribute copy used when an input sets none.
-// Okta has no base attribute for an office: officeLocation goes to the custom
-// attribute "officeLocation", which must exist in the Okta profile schema
-// (Profile Editor) or be removed from the mapping. The manager is not copied by
-// default: add {ManagerUPN, "manager"} to copy it.
+// The manager is not copied by default (ManagerMapping adds it), nor is the
+// office: Okta's base profile has no attribute for it, and a custom attribute
+// that the org's schema lacks fails every create with E0000001 ("Property name
+// ... is not defined in profile"), so OfficeLocationMapping is opt-in once the
+// attribute exists (Okta Profile Editor).
 func DefaultAttributeMappings() []AttributeMapping {
 	return []AttributeMapping{
 		{Graph: "givenName", Okta: "firstName"},
@@ -39,10 +40,23 @@ func DefaultAttributeMappings() []AttributeMapping {
 		{Graph: "businessPhones[0]", Okta: "primaryPhone"},
 		{Graph: "jobTitle", Okta: "title"},
 		{Graph: "department", Okta: "department"},
-		{Graph: "officeLocation", Okta: "officeLocation"},
 		{Graph: "employeeId", Okta: "employeeNumber"},
 	}
 }
+
+// Optional mappings, to append to DefaultAttributeMappings().
+var (
+	// ManagerMapping copies the manager's UPN to Okta's base "manager".
+	ManagerMapping = AttributeMapping{Graph: ManagerUPN, Okta: "manager"}
+	// OfficeLocationMapping copies officeLocation to the custom attribute
+	// "officeLocation", which must be defined in the Okta user schema.
+	OfficeLocationMapping = AttributeMapping{Graph: "officeLocation", Okta: "officeLocation"}
+)
+
+// nameLimit is the length limit of firstName and lastName in Okta's default
+// schema (okta.md §3.1); longer Graph values are cut rather than failing the
+// user. Local parts of UPNs may exceed it too, but Graph caps them at 64.
+const nameLimit = 50
 
 // userProperties are the Graph properties every read selects: those that
 // decide eligibility and the login.
@@ -129,6 +143,11 @@ func mappedProfile(u entra.User, maps []AttributeMapping) okta.Profile {
 			p[m.Okta] = v
 		}
 	}
+	for _, attr := range []string{"firstName", "lastName"} {
+		if name, ok := p[attr].(string); ok && len([]rune(name)) > nameLimit {
+			p[attr] = string([]rune(name)[:nameLimit])
+		}
+	}
 	return p
 }
 
@@ -147,7 +166,7 @@ func newUserProfile(u entra.User, maps []AttributeMapping) okta.Profile {
 	}
 	local, _, _ := strings.Cut(u.UserPrincipalName, "@")
 	for _, attr := range []string{"firstName", "lastName"} {
-		if _, ok := p[attr]; !ok {
+		if name, _ := p[attr].(string); name == "" {
 			p[attr] = local
 		}
 	}

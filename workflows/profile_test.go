@@ -1,0 +1,74 @@
+package workflows
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"entra2okta/internal/entra"
+	"entra2okta/internal/okta"
+)
+
+func TestGraphProperties(t *testing.T) {
+	maps := append(DefaultAttributeMappings(), ManagerMapping, AttributeMapping{Graph: "businessPhones[1]", Okta: "secondPhone"})
+	got := graphProperties(maps)
+	assert.Equal(t, []string{"id", "userPrincipalName", "mail", "accountEnabled", "userType",
+		"givenName", "surname", "displayName", "mobilePhone", "businessPhones", "jobTitle", "department", "employeeId", "manager"}, got)
+}
+
+func TestProfiles(t *testing.T) {
+	long := strings.Repeat("é", 60)
+	u := entra.User{UserPrincipalName: "jo@contoso.com", Attributes: map[string]any{
+		"surname": long, "businessPhones": []any{}, "mobilePhone": "  ", "jobTitle": nil,
+		"manager.userPrincipalName": "boss@contoso.com", "employeeId": 42.0,
+	}}
+	maps := append(DefaultAttributeMappings(), ManagerMapping)
+	assert.Equal(t, okta.Profile{"lastName": strings.Repeat("é", 50), "manager": "boss@contoso.com", "employeeNumber": 42.0},
+		mappedProfile(u, maps), "empty, blank, null and missing values are left out; names are cut to Okta's limit")
+	assert.Equal(t, okta.Profile{"login": "jo@contoso.com", "email": "jo@contoso.com", "firstName": "jo",
+		"lastName": strings.Repeat("é", 50), "manager": "boss@contoso.com", "employeeNumber": 42.0},
+		newUserProfile(u, maps), "a new user gets the attributes Okta requires")
+	u.Mail = "jo.smith@contoso.com"
+	assert.Equal(t, "jo.smith@contoso.com", newUserProfile(u, nil)["email"])
+	u.Attributes["mail"] = "alias@contoso.com"
+	assert.Equal(t, "alias@contoso.com", newUserProfile(u, maps)["email"], "the mapping wins")
+}
+
+func TestLoginProblem(t *testing.T) {
+	for upn, ok := range map[string]bool{
+		"alice@contoso.com": true, "a@b.c": true, "": false, "a@b": false, "alice": false, "@contoso.com": false,
+		"al/ice@contoso.com": false, "al ice@contoso.com": false, strings.Repeat("a", 95) + "@x.com": false,
+	} {
+		assert.Equal(t, ok, loginProblem(upn) == "", upn)
+	}
+}
+
+func TestFederatedDomain(t *testing.T) {
+	fed := []string{"Fabrikam.com"}
+	assert.Equal(t, "fabrikam.com", federatedDomain("fabrikam.com", fed))
+	assert.Equal(t, "fabrikam.com", federatedDomain("EU.fabrikam.com", fed))
+	assert.Equal(t, "", federatedDomain("notfabrikam.com", fed))
+	assert.Equal(t, []string{"fabrikam.com"}, federatedDomainNames([]entra.Domain{
+		{ID: "contoso.com", AuthenticationType: "Managed"}, {ID: "fabrikam.com", AuthenticationType: "Federated"}}))
+}
+
+func TestOktaPlan(t *testing.T) {
+	cases := []struct {
+		found  bool
+		user   okta.User
+		action PlanAction
+		reason string
+	}{
+		{false, okta.User{}, PlanCreate, "no Okta user"},
+		{true, okta.User{ProviderType: okta.ProviderOkta, Status: okta.StatusActive}, PlanSkip, ReasonOktaPassword},
+		{true, okta.User{ProviderType: okta.ProviderImport, Status: okta.StatusDeprovisioned}, PlanSkip, ReasonDeprovisioned},
+		{true, okta.User{Status: okta.StatusStaged}, PlanAdopt, "set the password hook, copy attributes, activate"},
+		{true, okta.User{ProviderType: okta.ProviderImport, Status: okta.StatusActive}, PlanAdopt, "): copy attributes"},
+	}
+	for _, c := range cases {
+		action, reason := oktaPlan(c.found, c.user)
+		assert.Equal(t, c.action, action)
+		assert.Contains(t, reason, c.reason)
+	}
+}
