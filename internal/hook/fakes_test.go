@@ -205,3 +205,16 @@ func signalArg(t testing.TB, s sentSignal) workflows.PasswordVerifiedSignal {
 type acceptAll struct{}
 
 func (acceptAll) SignalWorkflow(context.Context, string, string, string, any) error { return nil }
+
+// signalFor returns the signal of Okta event eventID (workers deliver
+// signals concurrently, so their order is not the requests' order).
+func signalFor(t testing.TB, sent []sentSignal, eventID string) workflows.PasswordVerifiedSignal {
+	t.Helper()
+	for _, s := range sent {
+		if sig := signalArg(t, s); sig.EventID == eventID {
+			return sig
+		}
+	}
+	t.Fatalf("no signal for event %q", eventID)
+	return workflows.PasswordVerifiedSignal{}
+}

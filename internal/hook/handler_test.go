@@ -311,14 +311,14 @@ func TestNegativeCache(t *testing.T) {
 	s := &fakeSignaler{}
 	h := newTestHandler(t, Config{}, v, s, nil)
 	for i := range 3 {
-		if got := credentialOf(t, post(h, payload("e", "dave@example.com", "wrong", ""))); got != "UNVERIFIED" {
+		if got := credentialOf(t, post(h, payload(fmt.Sprint("e", i), "dave@example.com", "wrong", ""))); got != "UNVERIFIED" {
 			t.Fatalf("attempt %d: %q", i, got)
 		}
 	}
 	if got := v.calls.Load(); got != 1 {
 		t.Fatalf("%d verifier calls for a repeated wrong password, want 1", got)
 	}
-	sig := signalArg(t, s.waitSignals(t, 3)[2])
+	sig := signalFor(t, s.waitSignals(t, 3), "e2")
 	if sig.Outcome != workflows.OutcomeUnverified || sig.Reason != reasonCachedReject || sig.Code != 50126 {
 		t.Fatalf("cached signal %+v", sig)
 	}
@@ -346,7 +346,7 @@ func TestUserBudget(t *testing.T) {
 	if got := v.calls.Load(); got != 3 {
 		t.Fatalf("%d verifier calls, want 3", got)
 	}
-	sig := signalArg(t, s.waitSignals(t, 4)[3])
+	sig := signalFor(t, s.waitSignals(t, 4), "e4")
 	if sig.Outcome != workflows.OutcomeIndeterminate || sig.Reason != reasonUserBudget {
 		t.Fatalf("signal %+v", sig)
 	}
