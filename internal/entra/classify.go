@@ -37,6 +37,8 @@ const (
 	ReasonScopeDeclined         = "scope_declined"              // 200 with fewer scopes than requested (entra.md §1.2)
 	ReasonBadResponse           = "bad_response"                // an answer we could not interpret
 	ReasonUnknownCode           = "unknown_code"                // an AADSTS code not in the table
+	ReasonEmptyCredentials      = "empty_credentials"           // empty username or password: Entra is not asked
+	ReasonInvalidRequest        = "invalid_request"             // 900144, 90014: a required field was missing
 )
 
 // Policy decides the contested AADSTS codes of
@@ -121,6 +123,8 @@ func Classify(code int, p Policy) (Verdict, string) {
 		return Indeterminate, ReasonUnexpectedInteraction
 	case 50196:
 		return Indeterminate, ReasonThrottled
+	case 900144, 90014:
+		return Indeterminate, ReasonInvalidRequest
 	case 90033, 90055, 90090, 90006, 50033:
 		return Indeterminate, ReasonTransient
 	}

@@ -106,6 +106,11 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // inside Okta's hook budget (entra.md §0.4). The Result never holds the
 // password or a token, and its Reason is one of the Reason constants.
 func (v *Verifier) VerifyPassword(ctx context.Context, username, password string) Result {
+	if strings.TrimSpace(username) == "" || password == "" {
+		// Nothing to ask Entra, and an empty password must not count
+		// towards the user's smart lockout.
+		return Result{Verdict: Rejected, Reason: ReasonEmptyCredentials}
+	}
 	start := time.Now()
 	st := &callState{}
 	cctx := context.WithValue(ctx, callStateKey{}, st)
@@ -135,9 +140,11 @@ func (v *Verifier) VerifyPassword(ctx context.Context, username, password string
 }
 
 // classifyErr turns an MSAL failure into a Result. It decides by the
-// error_codes of Entra's JSON body (entra.md §2.6), never by error texts,
-// and never copies an error text (CallErr texts and Verbose() may embed
-// the request) into the Result or a log line.
+// error_codes of Entra's JSON body (entra.md §2.6), not by the "error"
+// name; only when no body with codes is available does it look for an
+// AADSTS code in the description or MSAL's error text. It never copies an
+// error text (CallErr texts and Verbose() may embed the request) into the
+// Result or a log line.
 func (v *Verifier) classifyErr(ctx context.Context, st *callState, err error) Result {
 	if st.federated.Load() {
 		return Result{Verdict: Indeterminate, Reason: ReasonFederated}

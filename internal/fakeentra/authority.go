@@ -426,7 +426,7 @@ func (s *Server) tokenPassword(w http.ResponseWriter, r *http.Request, t *tenant
 		fail(900144, "username")
 		return
 	}
-	if !f.Has("password") {
+	if password == "" { // ESTS treats an empty parameter as a missing one
 		fail(900144, "password")
 		return
 	}
