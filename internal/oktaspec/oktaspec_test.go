@@ -186,6 +186,8 @@ func TestDocumentedExamplesPass(t *testing.T) {
 		x        oktaspec.Exchange
 	}{
 		{"expire password as SDK v2 sends it", "expirePassword", ex("POST", "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/expire_password?tempPassword=false", "", 200, createUserResponse)},
+		{"invalid filter", "listUsers", ex("GET", `/api/v1/users?filter=profile.login+eq`, "", 400, `{"errorCode":"E0000031","errorSummary":"Invalid search criteria.","errorLink":"E0000031","errorId":"oae4","errorCauses":[]}`)},
+		{"user still activating", "updateUser", ex("POST", "/api/v1/users/00ub0oNGTSWTBKOLGLNR", `{"profile":{"nickName":"Ike"}}`, 409, `{"errorCode":"E0000112","errorSummary":"Cannot update this user because they are still being activated. Please try again in a few minutes.","errorLink":"E0000112","errorId":"oae5","errorCauses":[]}`)},
 		{"system log", "listLogEvents", ex("GET", `/api/v1/logs?filter=eventType+eq+%22user.import.password%22`, "", 200, logEvents)},
 		{"500 on any operation", "activateUser", ex("POST", "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/activate?sendEmail=false", "", 500, `{"errorCode":"E0000009","errorSummary":"Internal Server Error","errorLink":"E0000009","errorId":"oae3","errorCauses":[]}`)},
 	}...)
@@ -306,7 +308,7 @@ func TestDeviationsCaught(t *testing.T) {
 			obj(m, "profile")["login"] = "a@b"
 		})), "/profile/login", "minLength"},
 		{"wrong status", ex("POST", "/api/v1/users", createUserRequest, 201, createUserResponse), "", oktaspec.RuleStatus},
-		{"undocumented error status", ex("POST", "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/activate", "", 409, tooMany), "", oktaspec.RuleStatus},
+		{"undocumented error status", ex("POST", "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/activate", "", 422, tooMany), "", oktaspec.RuleStatus},
 		{"wrong content type", ex("GET", "/api/v1/users/00ub0oNGTSWTBKOLGLNR", "", 200, createUserResponse, func(x *oktaspec.Exchange) {
 			x.Header.Set("Content-Type", "text/plain")
 		}), "header Content-Type", oktaspec.RuleContentType},
@@ -321,6 +323,7 @@ func TestDeviationsCaught(t *testing.T) {
 		}), "header Authorization", oktaspec.RuleSecurity},
 		{"expire password, other undocumented query", ex("POST", "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/expire_password?tempPasswd=false", "", 200, createUserResponse), "query tempPasswd", oktaspec.RuleUndocParam},
 		{"tempPassword where not excused", ex("POST", "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/reset_password?tempPassword=false", "", 200, `{"resetPasswordUrl":"https://example.okta.com/reset_password/x"}`), "query tempPassword", oktaspec.RuleUndocParam},
+		{"excused status with the wrong error code", ex("GET", `/api/v1/users?filter=x`, "", 400, duplicateLogin), "/errorCode", "enum"},
 		{"unknown route", ex("GET", "/api/v1/userz", "", 200, "[]"), "", oktaspec.RuleRoute},
 		{"429 without reset", ex("GET", "/api/v1/users", "", 429, tooMany, func(x *oktaspec.Exchange) {
 			x.Header.Del("X-Rate-Limit-Reset")
