@@ -244,6 +244,21 @@ func TestListFilter(t *testing.T) {
 	if err != nil || len(p.Users) != 1 || p.Users[0].Attributes[ManagerUPNKey] != "boss@contoso.com" {
 		t.Errorf("filter with manager: %v %v", p, err)
 	}
+	// An advanced filter (ne, endsWith) paged: ConsistencyLevel on every page.
+	var got []string
+	for cursor := ""; ; {
+		p, err := f.c.ListUsers(f.ctx, entra.Source{Filter: "endswith(mail,'@contoso.com') and department ne 'Sales'"}, nil, cursor, 2)
+		if err != nil {
+			t.Fatalf("advanced filter: %v", err)
+		}
+		got = append(got, upns(p.Users)...)
+		if cursor = p.Next; cursor == "" {
+			break
+		}
+	}
+	if !slices.Equal(got, []string{"u1@contoso.com", "u3@contoso.com", "u5@contoso.com", "u7@contoso.com", "u9@contoso.com"}) {
+		t.Errorf("advanced filter: %v", got)
+	}
 	if _, err := f.c.ListUsers(f.ctx, entra.Source{Filter: "department eq"}, nil, "", 0); !apierr.Is(err, apierr.Invalid) {
 		t.Errorf("bad filter: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	abs "github.com/microsoft/kiota-abstractions-go"
 	jsonser "github.com/microsoft/kiota-serialization-json-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/domains"
 	"github.com/microsoftgraph/msgraph-sdk-go/groups"
@@ -127,19 +128,29 @@ func (c *Client) ListUsers(ctx context.Context, src entra.Source, attrs []string
 			})
 		}
 	default:
+		// A filter runs as an advanced query (ConsistencyLevel: eventual and
+		// $count=true), so ne, not, endsWith work too; the header is not
+		// carried by nextLinks and is sent again on every page
+		// (entra.md §5.1, concepts/aad-advanced-queries.md).
+		var hdr *abs.RequestHeaders
+		if src.Filter != "" {
+			hdr = abs.NewRequestHeaders()
+			hdr.Add("ConsistencyLevel", "eventual")
+		}
 		if cursor != "" {
-			resp, err = users.NewUsersRequestBuilder(cursor, c.adapter).Get(ctx, nil)
+			resp, err = users.NewUsersRequestBuilder(cursor, c.adapter).
+				Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{Headers: hdr})
 		} else {
 			qp := &users.UsersRequestBuilderGetQueryParameters{Select: sel, Top: top}
 			if src.Filter != "" {
-				f := src.Filter
-				qp.Filter = &f
+				f, count := src.Filter, true
+				qp.Filter, qp.Count = &f, &count
 			}
 			if mgr {
 				qp.Expand = managerExpand
 			}
 			resp, err = users.NewUsersRequestBuilderInternal(map[string]string{}, c.adapter).
-				Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{QueryParameters: qp})
+				Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{QueryParameters: qp, Headers: hdr})
 		}
 	}
 	if err != nil {
