@@ -26,6 +26,7 @@ import (
 
 	"entra2okta/internal/apierr"
 	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/okta"
 	"entra2okta/internal/okta/oktatest"
 	"entra2okta/internal/oktaspec"
@@ -343,25 +344,77 @@ func TestRateLimitOnTheWireMatchesOpenAPI(t *testing.T) {
 	o.rep.AssertSeen(t, "createUser", http.StatusTooManyRequests)
 }
 
-// TestConformanceSuiteOnTheWireMatchesOpenAPI runs the adapter's own
-// conformance suite (the part any org supports) with the validating layer
-// on the wire: whatever the suite makes the SDK and fakeokta exchange must
-// match the published description too.
+// injectedFaults are the departures the conformance suite's emulator part
+// provokes on purpose (fault injection), so they are expected on the wire:
+// each names the operation, status, field and rule it produces.
+var injectedFaults = []struct {
+	op     string
+	status int
+	field  string
+	rule   string
+	why    string
+}{
+	{"createUser", 429, "header X-Rate-Limit-Reset", oktaspec.RuleHeader, "Injected429WithAndWithoutReset: a 429 without X-Rate-Limit-Reset"},
+	{"getUser", 502, "", oktaspec.RuleStatus, "ServerErrorIsTransient: an injected 502"},
+	{"getUser", 503, "", oktaspec.RuleStatus, "ServerErrorIsTransient: an injected 503"},
+}
+
+// TestConformanceSuiteOnTheWireMatchesOpenAPI runs the adapter's whole
+// conformance suite, the emulator part included (paging, rate limits,
+// faults, sign-ins firing the hook, read-only mode), with the validating
+// layer on the wire. (conformance_test.go already runs the API part so.)
+// Only the faults the suite injects on purpose may depart from the
+// description, and each of them must actually be seen.
 func TestConformanceSuiteOnTheWireMatchesOpenAPI(t *testing.T) {
-	o := startOAPIOrg(t, fakeokta.Options{})
-	oktatest.RunAPI(t, oktatest.Target{
+	spec := oktaspec.Skip(t)
+	hookCA, err := loopbacktls.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fk, err := fakeokta.Start(fakeokta.Options{HookRootCAs: hookCA.CertPool(), HookTimeout: 400 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fk.Close() })
+	rep := oktaspec.NewReport()
+	hc := fk.HTTPClient()
+	hc.Transport = spec.Transport(hc.Transport, rep)
+	oktatest.RunConformance(t, oktatest.Target{
 		NewClient: func(t *testing.T, token string) *okta.Client {
 			if token == "" {
 				token = fakeokta.DefaultAPIToken
 			}
-			return o.adapter(t, token)
+			c, err := okta.New(t.Context(), okta.Config{OrgURL: fk.URL, APIToken: token, HTTPClient: hc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
 		},
-		Fake:       o.fake.Server,
-		OrgURL:     o.fake.URL,
-		HTTPClient: o.client,
+		Fake:       fk.Server,
+		OrgURL:     fk.URL,
+		HTTPClient: hc,
+		HookCA:     hookCA,
 	})
-	o.rep.AssertClean(t)
-	if len(o.rep.Operations()) < 5 {
-		t.Errorf("the suite exercised only %v", o.rep.Operations())
+
+	seen := make([]bool, len(injectedFaults))
+	for _, v := range rep.Violations() {
+		expected := false
+		for i, f := range injectedFaults {
+			if v.Operation == f.op && v.Status == f.status && v.Field == f.field && v.Rule == f.rule {
+				expected, seen[i] = true, true
+				t.Logf("expected (%s): %s", f.why, v)
+			}
+		}
+		if !expected {
+			t.Errorf("OpenAPI violation: %s", v)
+		}
+	}
+	for i, f := range injectedFaults {
+		if !seen[i] {
+			t.Errorf("the injected fault %q was not seen on the wire; update injectedFaults", f.why)
+		}
+	}
+	for _, e := range rep.Excused() {
+		t.Logf("excused: %s", e)
 	}
 }
