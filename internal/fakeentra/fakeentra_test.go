@@ -311,6 +311,17 @@ func TestTokenClientAndTenantErrors(t *testing.T) {
 	if tok := e.graphToken(t); tok == "" {
 		t.Error("no client-credentials token")
 	}
+	// client_secret_basic is accepted as well.
+	req, _ := http.NewRequest(http.MethodPost, e.URL+"/"+tTenant+"/oauth2/v2.0/token",
+		strings.NewReader(url.Values{"grant_type": {"client_credentials"}, "scope": {"https://graph.microsoft.com/.default"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(tConf, tSecret)
+	if r := e.do(t, req); r.status != 200 || r.body["access_token"] == nil || r.body["expires_in"] == nil || r.body["token_type"] != "Bearer" {
+		t.Errorf("client_secret_basic: %d %s", r.status, r.raw)
+	}
+	cc.Set("scope", "User.Read")
+	cc.Set("client_secret", tSecret)
+	checkAADError(t, e.token(t, tTenant, cc), 70011, 400, "invalid_scope", "")
 	log := e.TokenLog()
 	for _, l := range log {
 		if l.GrantType == "password" && !l.HasPassword {
