@@ -448,3 +448,19 @@ func TestVerifyConcurrent(t *testing.T) {
 		t.Errorf("%d accounts left in MSAL's cache", len(accts))
 	}
 }
+
+// A failed OpenID-configuration fetch is not cached: the next check works.
+func TestVerifyDiscoveryFailureNotCached(t *testing.T) {
+	f := newFixture(t, fakeentra.Options{}, nil)
+	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
+	f.fe.InjectFault(fakeentra.RouteOpenIDConfig, fakeentra.Fault{Status: 503, Times: 1})
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Indeterminate {
+		t.Errorf("discovery 503: %+v", r)
+	}
+	if n := f.fe.TokenRequests("alice@contoso.com"); n != 0 {
+		t.Errorf("token endpoint reached without discovery: %d", n)
+	}
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Verified {
+		t.Errorf("after discovery recovered: %+v", r)
+	}
+}

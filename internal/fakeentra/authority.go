@@ -53,7 +53,7 @@ func (s *Server) handleOpenIDConfig(w http.ResponseWriter, r *http.Request) {
 		e := aadError(90002)
 		e.args = []any{seg}
 		e.err = "invalid_tenant"
-		writeAADError(w, r, s.opts.Now(), e, "")
+		writeAADError(w, r, s.opts.Now(), e)
 		return
 	}
 	auth := base + "/" + seg
@@ -216,7 +216,7 @@ func aadError(code int) aadErr {
 // error, error_description "AADSTSnnnnn: text\r\nTrace ID: ..\r\nCorrelation
 // ID: ..\r\nTimestamp: ..", error_codes, timestamp, trace_id, correlation_id,
 // error_uri, and suberror/password_change_url where documented.
-func writeAADError(w http.ResponseWriter, r *http.Request, now time.Time, e aadErr, _ string) {
+func writeAADError(w http.ResponseWriter, r *http.Request, now time.Time, e aadErr) {
 	text := e.text
 	if strings.Contains(text, "%s") {
 		args := e.args
@@ -262,7 +262,7 @@ func writeAADError(w http.ResponseWriter, r *http.Request, now time.Time, e aadE
 func (s *Server) writeTokenFault(w http.ResponseWriter, r *http.Request, code int) {
 	e := aadError(code)
 	s.logToken(r, code, e.status)
-	writeAADError(w, r, s.opts.Now(), e, "")
+	writeAADError(w, r, s.opts.Now(), e)
 }
 
 // logToken records the token request without any secret value.
@@ -319,7 +319,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		e := aadError(code)
 		e.args = args
 		s.logToken(r, code, e.status)
-		writeAADError(w, r, now, e, "")
+		writeAADError(w, r, now, e)
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)

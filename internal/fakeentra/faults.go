@@ -214,5 +214,5 @@ func (s *Server) writeServerError(w http.ResponseWriter, r *http.Request, route 
 		e.err = "server_error"
 	}
 	e.status = status
-	writeAADError(w, r, s.opts.Now(), e, "")
+	writeAADError(w, r, s.opts.Now(), e)
 }

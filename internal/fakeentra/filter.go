@@ -12,12 +12,11 @@ import (
 // are "advanced queries" that Graph accepts only with ConsistencyLevel:
 // eventual and $count=true.
 type filterExpr struct {
-	op       string // "and", "or", "not", "eq", "ne", "in", "startswith", "endswith"
-	left     *filterExpr
-	right    *filterExpr
-	prop     string
-	values   []any
-	advanced bool
+	op     string // "and", "or", "not", "eq", "ne", "in", "startswith", "endswith"
+	left   *filterExpr
+	right  *filterExpr
+	prop   string
+	values []any
 }
 
 // eval evaluates the expression for a user. Callers hold s.mu.
