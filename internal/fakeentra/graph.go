@@ -501,6 +501,23 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, t *tena
 			badRequest(w, r, "Request_BadRequest", fmt.Sprintf("Property '%s' is read-only and cannot be set.", c))
 			return
 		}
+		switch c { // validate everything before changing anything
+		case "accountEnabled":
+			if _, ok := props[k].(bool); !ok {
+				badRequest(w, r, "Request_BadRequest", "Invalid value specified for property 'accountEnabled' of resource 'User'.")
+				return
+			}
+		case "userPrincipalName":
+			nu, _ := props[k].(string)
+			if s.domains[domainOf(nu)] != t {
+				badRequest(w, r, "Request_BadRequest", "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.")
+				return
+			}
+			if other := t.byUPN[strings.ToLower(nu)]; other != nil && other != u {
+				badRequest(w, r, "Request_BadRequest", "Another object with the same value for property userPrincipalName already exists.")
+				return
+			}
+		}
 	}
 	for k, v := range props {
 		if strings.HasPrefix(k, "@odata.") {
@@ -515,18 +532,10 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, t *tena
 				}
 			}
 		case c == "accountEnabled":
-			b, ok := v.(bool)
-			if !ok {
-				badRequest(w, r, "Request_BadRequest", "Invalid value specified for property 'accountEnabled' of resource 'User'.")
-				return
-			}
+			b, _ := v.(bool)
 			u.Disabled = !b
 		case c == "userPrincipalName":
 			nu, _ := v.(string)
-			if s.domains[domainOf(nu)] != t {
-				badRequest(w, r, "Request_BadRequest", "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.")
-				return
-			}
 			delete(t.byUPN, strings.ToLower(u.UserPrincipalName))
 			u.UserPrincipalName = nu
 			t.byUPN[strings.ToLower(nu)] = u

@@ -447,6 +447,12 @@ func TestGraphPatchUser(t *testing.T) {
 	if r := patch("/v1.0/users/u1@contoso.com", `{"id":"x"}`, false); r.status != 400 {
 		t.Errorf("read-only property: %d", r.status)
 	}
+	if r := patch("/v1.0/users/u1@contoso.com", `{"userPrincipalName":"u2@contoso.com"}`, false); r.status != 400 {
+		t.Errorf("UPN taken: %d", r.status)
+	}
+	if r := patch("/v1.0/users/u1@contoso.com", `{"userPrincipalName":"renamed@contoso.com"}`, false); r.status != 204 || e.UserID("renamed@contoso.com") == "" {
+		t.Errorf("rename: %d", r.status)
+	}
 	if r := patch("/v1.0/users/ghost@contoso.com", `{"department":"x"}`, false); r.status != 404 {
 		t.Errorf("unknown user: %d", r.status)
 	}
