@@ -259,7 +259,7 @@ func TestVerifyDeadlineWhenEntraHangs(t *testing.T) {
 	if r.Verdict != Indeterminate || r.Reason != ReasonTimeout {
 		t.Errorf("got %+v", r)
 	}
-	if el < budget || el > budget+700*time.Millisecond {
+	if el < budget || el > budget+time.Second {
 		t.Errorf("answered after %v for a %v budget", el, budget)
 	}
 }
