@@ -215,33 +215,43 @@ func (s *Server) listInlineHooks(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) getInlineHook(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	h, e := s.hookByPath(r)
-	if e != nil {
-		s.fail(w, e)
-		return
+// hookOp handles a request on /api/v1/inlineHooks/{id}[/...] under the
+// lock with the hook the path names, as userOp does for users.
+type hookOp func(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error
+
+func (s *Server) onHook(op hookOp) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		now := s.now()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		h, e := s.hookByPath(r)
+		if e != nil {
+			s.fail(w, e)
+			return
+		}
+		if err := op(w, r, h, now); err != nil {
+			s.fail(w, err)
+		}
 	}
-	writeJSON(w, http.StatusOK, h.render(info(r).base))
 }
 
-func (s *Server) updateInlineHook(w http.ResponseWriter, r *http.Request)  { s.writeHook(w, r, false) }
-func (s *Server) replaceInlineHook(w http.ResponseWriter, r *http.Request) { s.writeHook(w, r, true) }
+func (s *Server) getInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, _ time.Time) error {
+	writeJSON(w, http.StatusOK, h.render(info(r).base))
+	return nil
+}
 
-func (s *Server) writeHook(w http.ResponseWriter, r *http.Request, replace bool) {
+func (s *Server) updateInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
+	return s.writeHook(w, r, h, now, false)
+}
+
+func (s *Server) replaceInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
+	return s.writeHook(w, r, h, now, true)
+}
+
+func (s *Server) writeHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time, replace bool) error {
 	var in hookIn
 	if err := decodeBody(r, &in, true); err != nil {
-		s.fail(w, err)
-		return
-	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	h, e := s.hookByPath(r)
-	if e != nil {
-		s.fail(w, e)
-		return
+		return err
 	}
 	next := *h
 	if replace {
@@ -249,51 +259,33 @@ func (s *Server) writeHook(w http.ResponseWriter, r *http.Request, replace bool)
 		next.method = "POST"
 	}
 	if e := s.applyHook(&next, &in); e != nil {
-		s.fail(w, e)
-		return
+		return e
 	}
 	next.lastUpdated = now
 	*h = next
 	writeJSON(w, http.StatusOK, h.render(info(r).base))
+	return nil
 }
 
-func (s *Server) deleteInlineHook(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	h, e := s.hookByPath(r)
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
+func (s *Server) deleteInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, _ time.Time) error {
 	if h.status != "INACTIVE" {
-		s.fail(w, &apiError{status: http.StatusForbidden, code: "E0000038",
+		return &apiError{status: http.StatusForbidden, code: "E0000038",
 			summary: "This operation is not allowed in the current status.",
-			causes:  []string{"Only inline hooks with a status of INACTIVE can be deleted"}})
-		return
+			causes:  []string{"Only inline hooks with a status of INACTIVE can be deleted"}}
 	}
 	delete(s.hooks, h.id)
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) activateInlineHook(w http.ResponseWriter, r *http.Request) {
-	s.setHookStatus(w, r, "ACTIVE")
+func (s *Server) activateInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
+	h.status, h.lastUpdated = "ACTIVE", now
+	return s.getInlineHook(w, r, h, now)
 }
 
-func (s *Server) deactivateInlineHook(w http.ResponseWriter, r *http.Request) {
-	s.setHookStatus(w, r, "INACTIVE")
-}
-
-func (s *Server) setHookStatus(w http.ResponseWriter, r *http.Request, status string) {
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	h, e := s.hookByPath(r)
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
-	h.status, h.lastUpdated = status, now
-	writeJSON(w, http.StatusOK, h.render(info(r).base))
+func (s *Server) deactivateInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
+	h.status, h.lastUpdated = "INACTIVE", now
+	return s.getInlineHook(w, r, h, now)
 }
 
 // executeInlineHook sends the request body through the hook's channel and

@@ -468,16 +468,31 @@ func applyCredentials(u *user, c *credsIn, now time.Time) *apiError {
 	return nil
 }
 
-func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, e := s.userByPath(r)
-	if e != nil {
-		s.fail(w, e)
-		return
+// userOp handles a request on /api/v1/users/{id}[/...]: it runs under the
+// lock with the user the path names (onUser answers 404 when there is none);
+// a returned error is answered as Okta's error body.
+type userOp func(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error
+
+func (s *Server) onUser(op userOp) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		now := s.now()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		u, e := s.userByPath(r)
+		if e != nil {
+			s.fail(w, e)
+			return
+		}
+		if err := op(w, r, u, now); err != nil {
+			s.fail(w, err)
+		}
 	}
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request, u *user, _ time.Time) error {
 	w.Header().Set("ETag", etag(u))
 	writeJSON(w, http.StatusOK, u.render(info(r).base, true))
+	return nil
 }
 
 func etag(u *user) string {
@@ -487,28 +502,19 @@ func etag(u *user) string {
 
 // updateUser is the partial update (POST): profile properties are merged
 // (null removes one), credentials applied.
-func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
-	s.writeUser(w, r, false)
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
+	return s.writeUser(w, r, u, now, false)
 }
 
 // replaceUser is the strict update (PUT): the profile is replaced.
-func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) {
-	s.writeUser(w, r, true)
+func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
+	return s.writeUser(w, r, u, now, true)
 }
 
-func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, replace bool) {
+func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time, replace bool) error {
 	var in userIn
 	if err := decodeBody(r, &in, true); err != nil {
-		s.fail(w, err)
-		return
-	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, e := s.userByPath(r)
-	if e != nil {
-		s.fail(w, e)
-		return
+		return err
 	}
 	profile := cloneMap(u.profile)
 	switch {
@@ -524,14 +530,12 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, replace bool)
 		}
 	}
 	if e := s.validateProfile(profile, u.id); e != nil {
-		s.fail(w, e)
-		return
+		return e
 	}
 	// Apply credentials to a copy so that a rejected request changes nothing.
 	next := *u
 	if e := applyCredentials(&next, in.Credentials, now); e != nil {
-		s.fail(w, e)
-		return
+		return e
 	}
 	*u = next
 	delete(s.logins, foldLogin(u.login()))
@@ -540,19 +544,12 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, replace bool)
 	u.lastUpdated = now
 	s.addEventLocked(r, "user.account.update_profile", "Update user profile for Okta", "SUCCESS", "", u)
 	writeJSON(w, http.StatusOK, u.render(info(r).base, true))
+	return nil
 }
 
 // deleteUser deactivates a user on the first call and deletes a
 // DEPROVISIONED user on the second (OAS deleteUser).
-func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, e := s.userByPath(r)
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
 	if u.status != StatusDeprovisioned {
 		u.setStatus(StatusDeprovisioned, now)
 		s.addEventLocked(r, "user.lifecycle.deactivate", "Deactivate Okta user", "SUCCESS", "", u)
@@ -562,31 +559,21 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		s.addEventLocked(r, "user.lifecycle.delete.initiated", "Delete Okta user initiated", "SUCCESS", "", u)
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) activateUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) activateUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
 	sendEmail, err := queryBool(r, "sendEmail", true)
 	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, e := s.userByPath(r)
-	if e != nil {
-		s.fail(w, e)
-		return
+		return err
 	}
 	switch u.status {
 	case StatusStaged, StatusDeprovisioned:
 	case StatusActive:
-		s.fail(w, &apiError{status: http.StatusForbidden, code: "E0000016",
-			summary: "Activation failed because the user is already active"})
-		return
+		return &apiError{status: http.StatusForbidden, code: "E0000016",
+			summary: "Activation failed because the user is already active"}
 	default:
-		s.fail(w, notAllowedInStatus())
-		return
+		return notAllowedInStatus()
 	}
 	// Users with a password (or the hook) or an external provider become
 	// ACTIVE; the others must complete the welcome flow (PROVISIONED).
@@ -599,57 +586,39 @@ func (s *Server) activateUser(w http.ResponseWriter, r *http.Request) {
 	s.addEventLocked(r, "user.lifecycle.activate", "Activate Okta user", "SUCCESS", "", u)
 	if sendEmail {
 		writeJSON(w, http.StatusOK, struct{}{})
-		return
+		return nil
 	}
 	token := randomID("", 20, idAlphabet)
 	writeJSON(w, http.StatusOK, map[string]string{
 		"activationUrl":   info(r).base + "/tokens/" + token + "/verify",
 		"activationToken": token,
 	})
+	return nil
 }
 
-func (s *Server) deactivateUser(w http.ResponseWriter, r *http.Request) {
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, e := s.userByPath(r)
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
+func (s *Server) deactivateUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
 	if u.status == StatusDeprovisioned {
-		s.fail(w, notAllowedInStatus())
-		return
+		return notAllowedInStatus()
 	}
 	u.setStatus(StatusDeprovisioned, now)
 	s.addEventLocked(r, "user.lifecycle.deactivate", "Deactivate Okta user", "SUCCESS", "", u)
 	w.WriteHeader(http.StatusOK) // 200 with an empty body (OAS deactivateUser)
+	return nil
 }
 
 // resetPassword moves the user to RECOVERY; the password (or the import
 // hook) no longer signs them in until they complete the reset.
-func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
+func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
 	if r.URL.Query().Get("sendEmail") == "" {
-		s.fail(w, validationFailed("sendEmail", "sendEmail: The field cannot be left blank"))
-		return
+		return validationFailed("sendEmail", "sendEmail: The field cannot be left blank")
 	}
 	sendEmail, err := queryBool(r, "sendEmail", false)
 	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, e := s.userByPath(r)
-	if e != nil {
-		s.fail(w, e)
-		return
+		return err
 	}
 	switch u.status {
 	case StatusStaged, StatusDeprovisioned, StatusSuspended:
-		s.fail(w, notAllowedInStatus())
-		return
+		return notAllowedInStatus()
 	}
 	u.setStatus(StatusRecovery, now)
 	u.hook = false
@@ -658,31 +627,24 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
 	s.addEventLocked(r, "user.account.reset_password", "Reset Okta user password", "SUCCESS", "", u)
 	if sendEmail {
 		writeJSON(w, http.StatusOK, struct{}{})
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]string{
 		"resetPasswordUrl": info(r).base + "/reset_password/" + randomID("", 20, idAlphabet),
 	})
+	return nil
 }
 
-func (s *Server) expirePassword(w http.ResponseWriter, r *http.Request) {
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, e := s.userByPath(r)
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
+func (s *Server) expirePassword(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
 	switch u.status {
 	case StatusActive, StatusPasswordExpired, StatusRecovery, StatusLockedOut:
 	default:
-		s.fail(w, notAllowedInStatus())
-		return
+		return notAllowedInStatus()
 	}
 	u.setStatus(StatusPasswordExpired, now)
 	s.addEventLocked(r, "user.account.expire_password", "Expire Okta user password", "SUCCESS", "", u)
 	writeJSON(w, http.StatusOK, u.render(info(r).base, true))
+	return nil
 }
 
 // listUsers serves GET /api/v1/users with filter, search, q, limit and the

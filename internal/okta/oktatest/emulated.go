@@ -155,7 +155,7 @@ func (s *suite) testConcurrency429(t *testing.T) {
 	c := s.client(t)
 	u := s.create(t, c, okta.NewUser{Profile: profileFor(s.login("conc")), PasswordHook: true})
 	s.Fake.SetConcurrencyLimit(1)
-	s.Fake.SetLatency(fakeokta.RouteListUsers, 700*time.Millisecond)
+	s.Fake.SetLatency(fakeokta.RouteListUsers, 1500*time.Millisecond)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
