@@ -2,9 +2,11 @@
 // JSON object of figures as its last line:
 //
 //	go run ./internal/cmd/bench hook [flags]   # the password import hook server
+//	go run ./internal/cmd/bench bulk [flags]   # a batch's import against Okta's rate limit
 //
 // Each subcommand starts what it measures in-process against the loopback
-// emulators, so it needs no network and no Temporal.
+// emulators, so it needs no network; bulk also starts the pinned Temporal dev
+// server and the worker binary.
 package main
 
 import (
@@ -33,11 +35,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "hook":
 		return runHook(ctx, args[1:], stdout, stderr)
+	case "bulk":
+		return runBulk(ctx, args[1:], stdout, stderr)
 	}
 	return usage(stderr)
 }
 
 func usage(stderr io.Writer) error {
-	fmt.Fprintln(stderr, "usage: bench <subcommand> [flags]; subcommands: hook (run bench <subcommand> -h for flags)")
+	fmt.Fprintln(stderr, "usage: bench <subcommand> [flags]; subcommands: hook, bulk (run bench <subcommand> -h for flags)")
 	return fmt.Errorf("no such subcommand")
 }
