@@ -424,6 +424,19 @@ func TestSystemLog(t *testing.T) {
 	e.do("GET", "/api/v1/logs?filter="+q(`eventType eq`), nil).wantStatus(t, 400, "E0000031")
 }
 
+func TestSystemLogIsEventuallyConsistent(t *testing.T) {
+	c := newClock()
+	e := newEnv(t, fakeokta.Options{Now: c.Now, LogDelay: 5 * time.Second})
+	e.do("POST", "/api/v1/users?activate=false", hookUser("late@example.com")).wantStatus(t, 200, "")
+	if r := e.do("GET", "/api/v1/logs", nil); len(r.arr) != 0 {
+		t.Errorf("events visible at once: %s", r.raw)
+	}
+	c.Add(5 * time.Second)
+	if r := e.do("GET", "/api/v1/logs", nil); len(r.arr) != 1 {
+		t.Errorf("events after the delay: %s", r.raw)
+	}
+}
+
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)

@@ -302,7 +302,7 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 		if after >= 0 && ((!desc && e.seq <= after) || (desc && e.seq >= after)) {
 			continue
 		}
-		if e.at.Before(since) || !e.at.Before(until.Add(time.Millisecond)) {
+		if e.at.Before(since) || !e.at.Before(until.Add(time.Millisecond)) || now.Sub(e.at) < s.opts.LogDelay {
 			continue
 		}
 		if filter != nil && !filter.eval(e.attr) {

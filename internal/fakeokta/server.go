@@ -121,6 +121,9 @@ type Options struct {
 	// ProfileAttributes are custom profile attributes the org's user schema
 	// defines, besides Okta's base attributes; others are rejected as Okta does.
 	ProfileAttributes []string
+	// LogDelay is how long a System Log event takes to become visible to
+	// GET /api/v1/logs (Okta's log is eventually consistent); default 0.
+	LogDelay time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives one debug line per request; default discards.
