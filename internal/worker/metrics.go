@@ -52,6 +52,7 @@ var timerBuckets = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5,
 
 var invalidNameChars = regexp.MustCompile(`[^a-zA-Z0-9_:]`)
 
+// WithTags implements client.MetricsHandler.
 func (h *promHandler) WithTags(tags map[string]string) client.MetricsHandler {
 	merged := maps.Clone(h.tags)
 	if merged == nil {
@@ -61,6 +62,7 @@ func (h *promHandler) WithTags(tags map[string]string) client.MetricsHandler {
 	return &promHandler{fams: h.fams, tags: merged}
 }
 
+// Counter implements client.MetricsHandler.
 func (h *promHandler) Counter(name string) client.MetricsCounter {
 	f, values := h.fams.get("counter", name, h.tags)
 	if f == nil {
@@ -70,6 +72,7 @@ func (h *promHandler) Counter(name string) client.MetricsCounter {
 	return counterFunc(func(d int64) { c.Add(float64(d)) })
 }
 
+// Gauge implements client.MetricsHandler.
 func (h *promHandler) Gauge(name string) client.MetricsGauge {
 	f, values := h.fams.get("gauge", name, h.tags)
 	if f == nil {
@@ -79,6 +82,7 @@ func (h *promHandler) Gauge(name string) client.MetricsGauge {
 	return gaugeFunc(g.Set)
 }
 
+// Timer implements client.MetricsHandler.
 func (h *promHandler) Timer(name string) client.MetricsTimer {
 	f, values := h.fams.get("timer", name, h.tags)
 	if f == nil {
