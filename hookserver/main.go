@@ -88,6 +88,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		ipTries     = str("ip-attempts", "HOOK_IP_ATTEMPTS", "50", "checks per source address reaching Entra per address window (-1: off)")
 		ipWindow    = str("ip-window", "HOOK_IP_WINDOW", "15m", "per-address window")
 		negTTL      = str("negative-ttl", "HOOK_NEGATIVE_TTL", "5m", "how long a rejected username+password is answered from memory")
+		maxConc     = str("max-concurrent", "HOOK_MAX_CONCURRENT", "1024", "checks in flight against Entra; beyond it requests are answered UNVERIFIED at once")
 		oIssuer     = str("oauth-issuer", "HOOK_OAUTH_ISSUER", "", "also require an Okta OAuth 2.0 access token from this issuer, e.g. https://{org}/oauth2/default")
 		oAudience   = str("oauth-audience", "HOOK_OAUTH_AUDIENCE", "api://default", "expected token audience")
 		oClient     = str("oauth-client-id", "HOOK_OAUTH_CLIENT_ID", "", "expected token cid")
@@ -141,9 +142,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			},
 		},
 		hook: hook.Config{
-			AuthHeader: *authHeader,
-			AuthSecret: *authSecret,
-			Budget:     dur("budget", *budget),
+			AuthHeader:    *authHeader,
+			AuthSecret:    *authSecret,
+			Budget:        dur("budget", *budget),
+			MaxConcurrent: integer("max-concurrent", *maxConc),
 			Shield: hook.ShieldConfig{
 				UserAttempts: integer("user-attempts", *userTries),
 				UserWindow:   dur("user-window", *userWindow),
@@ -167,6 +169,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.hook.Budget >= 3*time.Second {
 		errs = append(errs, fmt.Errorf("-budget %v: Okta stops waiting after 3 s and retries (okta.md §1.5); use less", c.hook.Budget))
+	}
+	if c.hook.MaxConcurrent < 1 {
+		errs = append(errs, fmt.Errorf("-max-concurrent %d: must be positive", c.hook.MaxConcurrent))
 	}
 	if c.hook.Shield.UserAttempts < 1 || c.hook.Shield.UserAttempts >= 10 {
 		errs = append(errs, fmt.Errorf("-user-attempts %d: must be 1..9, below Entra's smart lockout threshold of 10", c.hook.Shield.UserAttempts))

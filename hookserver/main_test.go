@@ -63,6 +63,7 @@ func TestParseConfig(t *testing.T) {
 		"bad policy":       {base, []string{"-policy-mfa", "maybe"}, "policy-mfa"},
 		"too many tries":   {base, []string{"-user-attempts", "10"}, "user-attempts"},
 		"bad level":        {base, []string{"-log-level", "loud"}, "log-level"},
+		"no concurrency":   {base, []string{"-max-concurrent", "0"}, "max-concurrent"},
 		"stray argument":   {base, []string{"extra"}, "unexpected"},
 	} {
 		t.Run(name, func(t *testing.T) {
