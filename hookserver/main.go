@@ -70,7 +70,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var (
 		listen      = str("listen", "HOOK_LISTEN_ADDR", ":8080", "listen address")
 		authHeader  = str("auth-header", "HOOK_AUTH_HEADER", "Authorization", "header carrying Okta's shared secret")
-		authSecret  = str("auth-secret", "HOOK_AUTH_SECRET", "", "the header's whole expected value, required; prefer the environment variable")
+		// Not defaulted from the environment like the others: -h prints
+		// defaults, and must not print the secret.
+		authSecret = fs.String("auth-secret", "", "the header's whole expected value, required; prefer the environment variable (HOOK_AUTH_SECRET)")
 		budget      = str("budget", "HOOK_BUDGET", "2.5s", "deadline for answering Okta (Okta waits 3 s)")
 		tlsCert     = str("tls-cert", "HOOK_TLS_CERT", "", "TLS certificate file (PEM); Okta only calls https URLs")
 		tlsKey      = str("tls-key", "HOOK_TLS_KEY", "", "TLS key file (PEM)")
@@ -98,6 +100,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
+	}
+	if *authSecret == "" {
+		*authSecret = getenv("HOOK_AUTH_SECRET")
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
@@ -186,6 +191,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 // down gracefully.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := parseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -75,6 +75,22 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
+func TestHelpDoesNotPrintTheSecret(t *testing.T) {
+	var out strings.Builder
+	const secret = "Basic bm90LXRvLWJlLXByaW50ZWQ="
+	env := envOf(map[string]string{"HOOK_AUTH_SECRET": secret, "ENTRA_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c"})
+	if err := run(context.Background(), []string{"-h"}, env, &out); err != nil {
+		t.Fatalf("-h: %v", err)
+	}
+	if !strings.Contains(out.String(), "HOOK_AUTH_SECRET") || strings.Contains(out.String(), secret) {
+		t.Fatalf("help output:\n%s", out.String())
+	}
+	c, err := parseConfig(nil, env, io.Discard)
+	if err != nil || c.hook.AuthSecret != secret {
+		t.Fatalf("secret from the environment: %v", err)
+	}
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
