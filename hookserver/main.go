@@ -68,11 +68,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return fs.String(name, env(key, def), usage+" ("+key+")")
 	}
 	var (
-		listen      = str("listen", "HOOK_LISTEN_ADDR", ":8080", "listen address")
-		authHeader  = str("auth-header", "HOOK_AUTH_HEADER", "Authorization", "header carrying Okta's shared secret")
+		listen     = str("listen", "HOOK_LISTEN_ADDR", ":8080", "listen address")
+		authHeader = str("auth-header", "HOOK_AUTH_HEADER", "Authorization", "header carrying Okta's shared secret")
 		// Not defaulted from the environment like the others: -h prints
 		// defaults, and must not print the secret.
-		authSecret = fs.String("auth-secret", "", "the header's whole expected value, required; prefer the environment variable (HOOK_AUTH_SECRET)")
+		authSecret  = fs.String("auth-secret", "", "the header's whole expected value, required; prefer the environment variable (HOOK_AUTH_SECRET)")
 		budget      = str("budget", "HOOK_BUDGET", "2.5s", "deadline for answering Okta (Okta waits 3 s)")
 		tlsCert     = str("tls-cert", "HOOK_TLS_CERT", "", "TLS certificate file (PEM); Okta only calls https URLs")
 		tlsKey      = str("tls-key", "HOOK_TLS_KEY", "", "TLS key file (PEM)")
