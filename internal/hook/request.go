@@ -30,7 +30,6 @@ type importRequest struct {
 	Username  string
 	Password  string
 	IP        string // data.context.request.ipAddress, "" if absent
-	URL       string // data.context.request.url.value, "" if absent
 }
 
 // badRequest is a decoding failure. Its text is a fixed, log-safe category:
@@ -61,8 +60,9 @@ const (
 // "Strict" here means: the body is one well-formed UTF-8 JSON object with
 // nothing after it; no object repeats a member name (two "username" members
 // could be read differently by a proxy and by us); member names match exactly
-// (encoding/json would accept "USERNAME"); every member we read has the
-// documented type; eventType, when present, is the password import type; and
+// (encoding/json would accept "USERNAME"); every member we read (eventId,
+// eventType, data.context.credential, data.context.request.ipAddress) has
+// the documented type; eventType, when present, is the password import type; and
 // the credential is present with non-empty strings (as Okta's own sample
 // service requires, okta.md §6). Members we do not know are accepted at any
 // level, because Okta adds fields to its payloads over time.
@@ -118,15 +118,6 @@ func parseImportRequest(body []byte) (importRequest, error) {
 		}
 		if req.IP, err = optString(ro, "ipAddress"); err != nil {
 			return req, err
-		}
-		if u, ok := ro["url"]; ok && u != nil {
-			uo, ok := u.(map[string]any)
-			if !ok {
-				return req, errWrongType
-			}
-			if req.URL, err = optString(uo, "value"); err != nil {
-				return req, err
-			}
 		}
 	}
 	return req, nil
