@@ -240,6 +240,11 @@ func TestToleratesContractGrowth(t *testing.T) {
 	if got := credentialOf(t, post(h, []byte(body), charset)); got != "VERIFIED" {
 		t.Fatalf("credential %q", got)
 	}
+	// A member the hook does not read may change shape.
+	reshaped := `{"data":{"context":{"request":{"url":"/api/v1/authn","method":7},"credential":{"username":"c@example.com","password":"p"}}}}`
+	if got := credentialOf(t, post(h, []byte(reshaped))); got != "VERIFIED" {
+		t.Fatalf("credential %q", got)
+	}
 	// Without the optional eventType, request and action members.
 	min := `{"data":{"context":{"credential":{"username":"b@example.com","password":"p"}}}}`
 	if got := credentialOf(t, post(h, []byte(min))); got != "VERIFIED" {
