@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -103,102 +105,139 @@ func freeAddr(t *testing.T) string {
 }
 
 // TestRunAgainstFakeEntra starts the real binary's run with the real MSAL
-// verifier against fakeentra and Temporal unreachable: the hook answers,
-// /readyz reports Temporal, and SIGTERM (ctx) shuts it down cleanly.
-func TestRunAgainstFakeEntra(t *testing.T) {
-	fe, err := fakeentra.Start(fakeentra.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fe.Close() })
-	dir, err := fe.SeedDemo(30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var good fakeentra.DemoUser
-	for _, u := range dir.Users {
-		if u.State == fakeentra.StateNormal && !u.Disabled && !u.Guest && !u.Federated {
-			good = u
-			break
-		}
-	}
-	if good.UserPrincipalName == "" {
-		t.Fatal("no plain demo user")
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := fe.CA.WriteCAFile(caFile); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("SSL_CERT_FILE", caFile) // the binary trusts the system pool
+// entraDemo is a fakeentra shared by the tests of this package: the binary
+// trusts the system pool, which Go loads once per process from SSL_CERT_FILE.
+var entraDemo struct {
+	fe   *fakeentra.Running
+	dir  fakeentra.DemoDirectory
+	good []fakeentra.DemoUser // enabled members on managed domains
+}
 
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		fe, err := fakeentra.Start(fakeentra.Options{})
+		if err != nil {
+			panic(err)
+		}
+		defer fe.Close()
+		dir, err := fe.SeedDemo(40)
+		if err != nil {
+			panic(err)
+		}
+		tmp, err := os.MkdirTemp("", "hookserver-test")
+		if err != nil {
+			panic(err)
+		}
+		defer os.RemoveAll(tmp)
+		caFile := filepath.Join(tmp, "ca.pem")
+		if err := fe.CA.WriteCAFile(caFile); err != nil {
+			panic(err)
+		}
+		os.Setenv("SSL_CERT_FILE", caFile)
+		entraDemo.fe, entraDemo.dir = fe, dir
+		for _, u := range dir.Users {
+			if u.State == fakeentra.StateNormal && !u.Disabled && !u.Guest && !u.Federated {
+				entraDemo.good = append(entraDemo.good, u)
+			}
+		}
+		return m.Run()
+	}())
+}
+
+// startRun starts run with env on a free loopback port and returns its base
+// URL, its log and a stop function that cancels run and returns its error.
+func startRun(t *testing.T, env map[string]string) (string, *syncWriter, func() error) {
+	t.Helper()
 	addr := freeAddr(t)
-	const secret = "Basic aG9vazpsb25nLWVub3VnaC1zZWNyZXQ="
-	env := envOf(map[string]string{
-		"HOOK_LISTEN_ADDR":     addr,
-		"HOOK_AUTH_SECRET":     secret,
-		"ENTRA_AUTHORITY_HOST": fe.URL,
-		"ENTRA_TENANT_ID":      dir.TenantID,
-		"ENTRA_CLIENT_ID":      dir.PublicClientID,
-		"TEMPORAL_ADDRESS":     freeAddr(t), // nothing listens there
-		"LOG_LEVEL":            "debug",
-	})
+	env["HOOK_LISTEN_ADDR"] = addr
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	logs := &syncWriter{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, env, logs) }()
-
-	client := &http.Client{Timeout: 5 * time.Second}
+	go func() { done <- run(ctx, nil, envOf(env), logs) }()
 	base := "http://" + addr
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp, err := client.Get(base + "/healthz")
+		resp, err := http.Get(base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("server did not start: %v", err)
+			cancel()
+			t.Fatalf("server did not start: %v\n%s", err, logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	answer := func(user, password string) string {
-		body, _ := json.Marshal(map[string]any{"eventId": "ev1", "eventType": hook.EventTypePasswordImport,
-			"data": map[string]any{"context": map[string]any{"credential": map[string]any{"username": user, "password": password}}}})
-		req, _ := http.NewRequest(http.MethodPost, base+hook.PasswordImportPath, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", secret)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
+	var once sync.Once
+	var runErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(30 * time.Second):
+				runErr = errors.New("run did not return 30 s after cancel")
+			}
+		})
+		return runErr
 	}
-	if got := answer(good.UserPrincipalName, good.Password); !strings.Contains(got, `"VERIFIED"`) {
-		t.Fatalf("right password: %s", got)
-	}
-	if got := answer(good.UserPrincipalName, good.Password+"x"); !strings.Contains(got, `"UNVERIFIED"`) {
-		t.Fatalf("wrong password: %s", got)
-	}
-	resp, err := client.Get(base + "/readyz")
+	t.Cleanup(func() { _ = stop() })
+	return base, logs, stop
+}
+
+// signIn posts Okta's payload for user and password and returns the body.
+func signIn(t *testing.T, base, secret, eventID, user, password string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"eventId": eventID, "eventType": hook.EventTypePasswordImport,
+		"data": map[string]any{"context": map[string]any{"credential": map[string]any{"username": user, "password": password}}}})
+	req, _ := http.NewRequest(http.MethodPost, base+hook.PasswordImportPath, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", secret)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("readyz with Temporal unreachable: %d", resp.StatusCode)
-	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not return after cancel")
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestRunAgainstFakeEntra starts the real binary's run with the real MSAL
+// verifier against fakeentra and Temporal unreachable: the hook answers,
+// /readyz reports Temporal, and cancelling ctx (SIGTERM) shuts it down.
+func TestRunAgainstFakeEntra(t *testing.T) {
+	good := entraDemo.good[0]
+	const secret = "Basic aG9vazpsb25nLWVub3VnaC1zZWNyZXQ="
+	base, logs, stop := startRun(t, map[string]string{
+		"HOOK_AUTH_SECRET":     secret,
+		"ENTRA_AUTHORITY_HOST": entraDemo.fe.URL,
+		"ENTRA_TENANT_ID":      entraDemo.dir.TenantID,
+		"ENTRA_CLIENT_ID":      entraDemo.dir.PublicClientID,
+		"TEMPORAL_ADDRESS":     freeAddr(t), // nothing listens there
+		"LOG_LEVEL":            "debug",
+	})
+	if got := signIn(t, base, secret, "ev1", good.UserPrincipalName, good.Password); !strings.Contains(got, `"VERIFIED"`) {
+		t.Fatalf("right password: %s", got)
+	}
+	if got := signIn(t, base, secret, "ev2", good.UserPrincipalName, good.Password+"x"); !strings.Contains(got, `"UNVERIFIED"`) {
+		t.Fatalf("wrong password: %s", got)
+	}
+	if code, _ := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with Temporal unreachable: %d", code)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("run: %v", err)
 	}
 	if strings.Contains(logs.String(), good.Password) {
 		t.Fatal("a password appears in the server's log")
