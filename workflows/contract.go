@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -45,9 +47,37 @@ const (
 
 // UserWorkflowID is the ID of the MigrateUser workflow of an Okta login. The hook
 // server derives it from the username Okta sends, so the login is lower-cased
-// (Okta logins are unique regardless of case, okta.md §3.1).
+// (Okta logins are unique regardless of case, okta.md §3.1). The SDK sends the
+// ID in a gRPC header, which allows printable ASCII only, so any other byte
+// (and '%') is percent-encoded: the ID stays readable and one-to-one.
 func UserWorkflowID(login string) string {
-	return userWorkflowPrefix + strings.ToLower(strings.TrimSpace(login))
+	l := strings.ToLower(strings.TrimSpace(login))
+	var b strings.Builder
+	b.Grow(len(userWorkflowPrefix) + len(l))
+	b.WriteString(userWorkflowPrefix)
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if c <= ' ' || c > '~' || c == '%' {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// LoginFromUserWorkflowID is the inverse of UserWorkflowID (the lower-cased
+// login); ok is false for an ID that UserWorkflowID did not make.
+func LoginFromUserWorkflowID(id string) (login string, ok bool) {
+	rest, found := strings.CutPrefix(id, userWorkflowPrefix)
+	if !found {
+		return "", false
+	}
+	l, err := url.PathUnescape(rest)
+	if err != nil {
+		return "", false
+	}
+	return l, true
 }
 
 // BatchWorkflowID is the ID of the MigrateBatch workflow of a batch name.

@@ -45,7 +45,7 @@ func tenant() (*activitiestest.Okta, *activitiestest.Entra) {
 	fred.UserPrincipalName = "fred@fabrikam.com"
 	o := activitiestest.NewOkta()
 	o.Add(okta.User{Login: "bob@contoso.com", Status: okta.StatusStaged})
-	o.Add(okta.User{Login: "carol@contoso.com", Status: okta.StatusActive, ProviderType: okta.ProviderOkta})
+	o.Add(okta.User{Login: "carol@contoso.com", Status: okta.StatusActive, ProviderType: okta.ProviderOkta, HasPassword: true})
 	return o, activitiestest.NewEntra(activitiestest.Member("alice"), activitiestest.Member("bob"), activitiestest.Member("carol"), dave, fred)
 }
 

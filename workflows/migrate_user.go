@@ -221,7 +221,7 @@ func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) erro
 	m.st.OktaUserID = current.ID
 	switch action {
 	case PlanSkip:
-		if current.ProviderType == okta.ProviderOkta {
+		if HoldsOktaPassword(current) {
 			m.end(ctx, StateAlreadyMigrated, why)
 		} else {
 			m.end(ctx, StateIneligible, why)
@@ -430,7 +430,7 @@ func (m *userMigration) passwordStored(ctx workflow.Context, useLog bool) (bool,
 	if !f.Found {
 		return false, "", errOktaUserGone
 	}
-	if f.User.ProviderType == okta.ProviderOkta {
+	if HoldsOktaPassword(f.User) {
 		return true, "Okta holds the password (provider OKTA)", nil
 	}
 	if !useLog {

@@ -125,7 +125,7 @@ func TestMigrateUser_AdoptsStagedUserAndReconcilesLostSignal(t *testing.T) {
 
 func TestMigrateUser_NeverOverwritesAnOktaPassword(t *testing.T) {
 	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("carol"))
-	o.Add(okta.User{Login: "carol@contoso.com", Status: okta.StatusActive, ProviderType: okta.ProviderOkta})
+	o.Add(okta.User{Login: "carol@contoso.com", Status: okta.StatusActive, ProviderType: okta.ProviderOkta, HasPassword: true})
 	env := newEnv(t, o, e)
 	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "carol@contoso.com"})
 

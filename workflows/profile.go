@@ -257,7 +257,7 @@ func oktaPlan(found bool, u okta.User) (PlanAction, string) {
 	switch {
 	case !found:
 		return PlanCreate, "no Okta user with this login"
-	case u.ProviderType == okta.ProviderOkta:
+	case HoldsOktaPassword(u):
 		return PlanSkip, ReasonOktaPassword + ": Okta already holds a password (provider OKTA)"
 	case u.Status == okta.StatusDeprovisioned:
 		return PlanSkip, ReasonDeprovisioned + ": the Okta user was deactivated; not reactivating it"
@@ -271,4 +271,12 @@ func oktaPlan(found bool, u okta.User) (PlanAction, string) {
 		steps = append(steps, "activate")
 	}
 	return PlanAdopt, fmt.Sprintf("Okta user %s (provider %q): %s", u.Status, u.ProviderType, strings.Join(steps, ", "))
+}
+
+// HoldsOktaPassword reports whether Okta itself holds the user's password:
+// provider OKTA with a credential. Provider OKTA alone is not enough: a user
+// the Office 365 app imported STAGED has provider OKTA and no password, and is
+// adopted (okta.md §3.1, §3.3).
+func HoldsOktaPassword(u okta.User) bool {
+	return u.ProviderType == okta.ProviderOkta && u.HasPassword
 }

@@ -61,7 +61,9 @@ func TestOktaPlan(t *testing.T) {
 		reason string
 	}{
 		{false, okta.User{}, PlanCreate, "no Okta user"},
-		{true, okta.User{ProviderType: okta.ProviderOkta, Status: okta.StatusActive}, PlanSkip, ReasonOktaPassword},
+		{true, okta.User{ProviderType: okta.ProviderOkta, HasPassword: true, Status: okta.StatusActive}, PlanSkip, ReasonOktaPassword},
+		// The Office 365 app's STAGED import: provider OKTA, no password: adopted.
+		{true, okta.User{ProviderType: okta.ProviderOkta, Status: okta.StatusStaged}, PlanAdopt, ""},
 		{true, okta.User{ProviderType: okta.ProviderImport, Status: okta.StatusDeprovisioned}, PlanSkip, ReasonDeprovisioned},
 		{true, okta.User{Status: okta.StatusStaged}, PlanAdopt, "set the password hook, copy attributes, activate"},
 		{true, okta.User{ProviderType: okta.ProviderImport, Status: okta.StatusActive}, PlanAdopt, "): copy attributes"},

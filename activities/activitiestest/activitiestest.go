@@ -71,11 +71,15 @@ func (o *Okta) User(login string) (okta.User, bool) {
 }
 
 // SetProvider sets a user's credential provider, e.g. OKTA as when Okta
-// stores a password the hook verified.
+// stores a password the hook verified (the user then has a password).
 func (o *Okta) SetProvider(login, provider string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.findLocked(login).ProviderType = provider
+	u := o.findLocked(login)
+	u.ProviderType = provider
+	if provider == okta.ProviderOkta {
+		u.HasPassword = true
+	}
 }
 
 // AddEvent records a System Log event targeting a user.
@@ -171,7 +175,7 @@ func (o *Okta) CreateUser(_ context.Context, nu okta.NewUser) (okta.User, error)
 		u.Status = okta.StatusActive
 	}
 	if nu.PasswordHook {
-		u.ProviderType = okta.ProviderImport
+		u.ProviderType, u.HasPassword = okta.ProviderImport, true
 	}
 	id := o.Add(u)
 	u.ID = id
@@ -193,7 +197,7 @@ func (o *Okta) UpdateUser(_ context.Context, id string, upd okta.UserUpdate) (ok
 		u.Profile[k] = v
 	}
 	if upd.SetPasswordHook {
-		u.ProviderType = okta.ProviderImport
+		u.ProviderType, u.HasPassword = okta.ProviderImport, true
 	}
 	return *u, nil
 }

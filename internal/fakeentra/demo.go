@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 )
 
 // Demo identifiers seeded by SeedDemo.
@@ -114,14 +115,16 @@ func (s *Server) SeedDemo(n int) (DemoDirectory, error) {
 		case i%11 == 10:
 			domain, du.Federated = DemoFederatedDomain, true
 		}
-		nick := fmt.Sprintf("%s.%s%d", g, f, i)
+		// Entra user principal names are ASCII (A-Z, a-z, 0-9 and ' . - _ ! # ^ ~);
+		// display names are not.
+		nick := fmt.Sprintf("%s.%s%d", g, strings.NewReplacer("ü", "ue", "ö", "oe", "ä", "ae").Replace(f), i)
 		upn := nick + "@" + domain
 		mail := upn
 		userType := "Member"
 		if i%13 == 12 {
 			du.Guest, userType = true, "Guest"
-			mail = fmt.Sprintf("%s.%s%d@partner.example", g, f, i)
-			upn = fmt.Sprintf("%s.%s%d_partner.example#EXT#@%s", g, f, i, DemoInitialDomain)
+			mail = nick + "@partner.example"
+			upn = fmt.Sprintf("%s_partner.example#EXT#@%s", nick, DemoInitialDomain)
 			du.Federated = false
 		}
 		switch {

@@ -327,6 +327,9 @@ func fromSDK(u *oktasdk.User) User {
 		out.ProviderType = u.Credentials.Provider.Type
 		out.ProviderName = u.Credentials.Provider.Name
 	}
+	if u.Credentials != nil && u.Credentials.Password != nil {
+		out.HasPassword = true
+	}
 	out.Created = deref(u.Created)
 	out.Activated = deref(u.Activated)
 	out.PasswordChanged = deref(u.PasswordChanged)

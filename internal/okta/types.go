@@ -32,12 +32,16 @@ type Profile map[string]any
 
 // User is the part of an Okta user the migration needs.
 type User struct {
-	ID              string
-	Status          string
-	Login           string
-	Profile         Profile
-	ProviderType    string // IMPORT, OKTA, ACTIVE_DIRECTORY, FEDERATION, SOCIAL, LDAP; "" if none
-	ProviderName    string
+	ID           string
+	Status       string
+	Login        string
+	Profile      Profile
+	ProviderType string // IMPORT, OKTA, ACTIVE_DIRECTORY, FEDERATION, SOCIAL, LDAP; "" if none
+	ProviderName string
+	// HasPassword reports that credentials.password is present: Okta holds a
+	// password, a hash or the import hook for the user. A user the Office 365
+	// app imported STAGED has provider OKTA but no password (okta.md §3.1).
+	HasPassword     bool
 	Created         time.Time
 	Activated       time.Time // zero when never activated
 	PasswordChanged time.Time // zero when never set
