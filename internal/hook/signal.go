@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -85,6 +86,9 @@ type dispatcher struct {
 
 	mu     sync.RWMutex
 	closed bool
+
+	dropped    atomic.Int64 // since the last drop log line
+	dropLogged atomic.Int64 // unix nanoseconds of the last drop log line
 }
 
 func newDispatcher(cfg SignalConfig, s Signaler, log *slog.Logger, count func(string)) *dispatcher {
@@ -116,9 +120,19 @@ func (d *dispatcher) enqueue(j signalJob) bool {
 	}
 }
 
+// drop counts a signal that will not be delivered. It logs at most one line
+// per second (with the number dropped since), so that a flood of sign-ins
+// while Temporal is down does not become a flood of log lines.
 func (d *dispatcher) drop(j signalJob, why string) {
 	d.count(signalDropped)
-	d.log.Warn("signal dropped", "workflow_id", j.workflowID, "event_id", j.sig.EventID, "why", why)
+	n := d.dropped.Add(1)
+	now := time.Now().UnixNano()
+	last := d.dropLogged.Load()
+	if now-last < int64(time.Second) || !d.dropLogged.CompareAndSwap(last, now) {
+		return
+	}
+	d.dropped.Add(-n)
+	d.log.Warn("signals dropped", "count", n, "why", why, "last_workflow_id", j.workflowID, "last_event_id", j.sig.EventID)
 }
 
 func (d *dispatcher) pending() int { return len(d.queue) }
