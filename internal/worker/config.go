@@ -36,7 +36,12 @@ const (
 	// DefaultGraphConcurrency bounds concurrent Graph calls per worker.
 	DefaultGraphConcurrency = 20
 	DefaultMetricsAddr      = ":9464"
-	DefaultShutdownTimeout  = 30 * time.Second
+	// DefaultWorkflowCacheSize bounds the workflows the worker keeps in
+	// memory between tasks (the SDK's default is 10,000). Users waiting for
+	// their first sign-in wake once a day, so evicting them costs a short
+	// replay, while keeping a whole batch cached costs tens of KB per user.
+	DefaultWorkflowCacheSize = 2000
+	DefaultShutdownTimeout   = 30 * time.Second
 )
 
 // Config is the worker's configuration. Flags override the environment,
@@ -62,6 +67,10 @@ type Config struct {
 	// under Okta's 75 concurrent requests.
 	OktaConcurrency  int // OKTA_CONCURRENCY
 	GraphConcurrency int // GRAPH_CONCURRENCY
+
+	// WorkflowCacheSize is the process-wide sticky workflow cache size; Run
+	// sets it before starting the workers (Serve does not: it is global).
+	WorkflowCacheSize int // WORKFLOW_CACHE_SIZE
 
 	// MetricsAddr serves Prometheus /metrics; "" or "off" disables it.
 	MetricsAddr string // METRICS_ADDR
@@ -91,6 +100,7 @@ func DefaultConfig() Config {
 		OktaConcurrency:          DefaultOktaConcurrency,
 		GraphConcurrency:         DefaultGraphConcurrency,
 		MetricsAddr:              DefaultMetricsAddr,
+		WorkflowCacheSize:        DefaultWorkflowCacheSize,
 		LogLevel:                 "info",
 		RegisterSearchAttributes: true,
 		ShutdownTimeout:          DefaultShutdownTimeout,
@@ -172,6 +182,7 @@ func bindFlags(cfg *Config, getenv func(string) string) (*flag.FlagSet, error) {
 	float(&cfg.GraphRPS, "graph-rps", "GRAPH_RPS", "Graph calls per second across all workers (server-enforced)")
 	integer(&cfg.OktaConcurrency, "okta-concurrency", "OKTA_CONCURRENCY", "concurrent Okta calls per worker, under Okta's 75")
 	integer(&cfg.GraphConcurrency, "graph-concurrency", "GRAPH_CONCURRENCY", "concurrent Graph calls per worker")
+	integer(&cfg.WorkflowCacheSize, "workflow-cache-size", "WORKFLOW_CACHE_SIZE", "workflows kept in memory between tasks")
 	str(&cfg.MetricsAddr, "metrics-addr", "METRICS_ADDR", `Prometheus /metrics listen address ("off" disables)`)
 	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "debug, info, warn or error")
 	boolean(&cfg.RegisterSearchAttributes, "register-search-attributes", "REGISTER_SEARCH_ATTRIBUTES", "add missing search attributes at start-up")
@@ -202,6 +213,9 @@ func (c Config) Validate() error {
 	if c.GraphConcurrency < 1 {
 		errs = append(errs, errors.New("GRAPH_CONCURRENCY must be positive"))
 	}
+	if c.WorkflowCacheSize < 1 {
+		errs = append(errs, errors.New("WORKFLOW_CACHE_SIZE must be positive"))
+	}
 	if _, err := ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
@@ -225,6 +239,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Float64("graphRPS", c.GraphRPS),
 		slog.Int("oktaConcurrency", c.OktaConcurrency),
 		slog.Int("graphConcurrency", c.GraphConcurrency),
+		slog.Int("workflowCacheSize", c.WorkflowCacheSize),
 		slog.String("metricsAddr", c.MetricsAddr),
 	)
 }

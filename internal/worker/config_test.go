@@ -18,7 +18,8 @@ var complete = map[string]string{
 }
 
 func TestParseConfig_EnvThenFlags(t *testing.T) {
-	e := map[string]string{"TEMPORAL_ADDRESS": "temporal:7233", "OKTA_RPS": "20", "OKTA_CONCURRENCY": "30", "LOG_LEVEL": "debug"}
+	e := map[string]string{"TEMPORAL_ADDRESS": "temporal:7233", "OKTA_RPS": "20", "OKTA_CONCURRENCY": "30", "LOG_LEVEL": "debug",
+		"WORKFLOW_CACHE_SIZE": "500"}
 	for k, v := range complete {
 		e[k] = v
 	}
@@ -34,6 +35,7 @@ func TestParseConfig_EnvThenFlags(t *testing.T) {
 	assert.Equal(t, "off", cfg.MetricsAddr)
 	assert.Equal(t, "s3cr3t-token-value", cfg.OktaAPIToken)
 	assert.True(t, cfg.RegisterSearchAttributes)
+	assert.Equal(t, 500, cfg.WorkflowCacheSize)
 }
 
 func TestParseConfig_ReportsEveryProblem(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
 
 	"entra2okta/activities"
 	"entra2okta/internal/graph"
@@ -56,6 +57,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("graph client: %w", err)
 	}
 
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	c, err := client.DialContext(dialCtx, client.Options{
