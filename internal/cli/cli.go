@@ -1,0 +1,171 @@
+// Package cli implements the starter command: it launches and steers migration
+// batches on Temporal (migrate, status, report, throttle, extend, skip,
+// rollback) and runs the self-contained demo. starter/main.go only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+)
+
+// Exit codes that scripts can rely on.
+const (
+	ExitOK       = 0 // the command did what was asked
+	ExitError    = 1 // the command failed (connection, server, API error)
+	ExitUsage    = 2 // bad flags or arguments; nothing was done
+	ExitFailures = 3 // the command worked, but the batch has users in state Failed
+)
+
+// Env reads configuration from the environment (os.Getenv in main).
+type Env func(string) string
+
+// IO is where a command writes.
+type IO struct {
+	Out, Err io.Writer
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, env Env, io IO) int
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "run the whole product on emulators and a local Temporal, end to end", runDemo},
+		{"migrate", "start (or dry-run) a migration batch", runMigrate},
+		{"status", "counts of users per migration state, throughput and ETA", runStatus},
+		{"report", "one row per user of a batch, as CSV or JSON", runReport},
+		{"throttle", "change the Okta/Graph request rate of all workers at run time", runThrottle},
+		{"extend", "move the deadline of every waiting user of a batch", runExtend},
+		{"skip", "end one user's migration as Skipped", runSkip},
+		{"rollback", "remove the Okta users a batch created that never signed in", runRollback},
+	}
+}
+
+// Main runs the starter with its arguments (without the program name) and
+// returns the process exit code.
+func Main(ctx context.Context, args []string, env Env, io IO) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(io.Err)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], env, io)
+		}
+	}
+	fmt.Fprintf(io.Err, "starter: unknown command %q\n\n", args[0])
+	usage(io.Err)
+	return ExitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `starter — launch and steer Entra ID → Okta migration batches.
+
+Usage: starter <command> [flags]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run "starter <command> -h" for a command's flags. Every flag has an environment
+variable (shown in its help); flags win. Start with "starter demo".
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 the batch has Failed users.
+`)
+}
+
+// temporalFlags are the connection flags every Temporal-talking command has.
+type temporalFlags struct {
+	address   string
+	namespace string
+}
+
+func (t *temporalFlags) register(fs *flag.FlagSet, env Env) {
+	fs.StringVar(&t.address, "temporal-address", envOr(env, "TEMPORAL_ADDRESS", "localhost:7233"),
+		"Temporal frontend host:port (TEMPORAL_ADDRESS)")
+	fs.StringVar(&t.namespace, "namespace", envOr(env, "TEMPORAL_NAMESPACE", "default"),
+		"Temporal namespace (TEMPORAL_NAMESPACE)")
+}
+
+func (t *temporalFlags) dial(ctx context.Context) (client.Client, error) {
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := client.DialContext(dctx, client.Options{
+		HostPort:  t.address,
+		Namespace: t.namespace,
+		Logger:    tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", t.address, err)
+	}
+	return c, nil
+}
+
+func envOr(env Env, key, def string) string {
+	if v := env(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// newFlagSet returns a flag set whose errors are reported, not fatal.
+func newFlagSet(name, synopsis string, io IO) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Err)
+	fs.Usage = func() {
+		fmt.Fprintf(io.Err, "Usage: starter %s\n\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags and reports whether to go on; code is the exit code otherwise.
+func parse(fs *flag.FlagSet, args []string) (ok bool, code int) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return false, ExitOK
+		}
+		return false, ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+		return false, ExitUsage
+	}
+	return true, ExitOK
+}
+
+var batchNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+
+// checkBatchName validates a batch name; names are used inside visibility
+// queries, so only a safe alphabet is allowed.
+func checkBatchName(name string) error {
+	if !batchNameRE.MatchString(name) {
+		return fmt.Errorf("batch name %q: use 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	}
+	return nil
+}
+
+func fail(io IO, format string, args ...any) int {
+	fmt.Fprintf(io.Err, "starter: "+format+"\n", args...)
+	return ExitError
+}
+
+func usageErr(io IO, format string, args ...any) int {
+	fmt.Fprintf(io.Err, "starter: "+format+"\n", args...)
+	return ExitUsage
+}

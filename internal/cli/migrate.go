@@ -1,0 +1,257 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"entra2okta/internal/control"
+
+	"go.temporal.io/sdk/client"
+
+	"entra2okta/internal/entra"
+	"entra2okta/workflows"
+)
+
+// ParseDeadline reads a deadline: a duration from now ("60d", "36h", "90m"),
+// or an absolute RFC 3339 time. It returns the duration and/or the time.
+func ParseDeadline(s string) (after time.Duration, at time.Time, err error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, time.Time{}, errors.New("empty deadline")
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return 0, t, nil
+	}
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(d, 64)
+		if err != nil || n <= 0 {
+			return 0, time.Time{}, fmt.Errorf("deadline %q: want a positive number of days like 60d", s)
+		}
+		return time.Duration(n * float64(24*time.Hour)), time.Time{}, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, time.Time{}, fmt.Errorf("deadline %q: want 60d, 36h, 90m or an RFC 3339 time", s)
+	}
+	return d, time.Time{}, nil
+}
+
+// ReadLoginsCSV reads user principal names from a CSV file: the column named
+// login, upn, userPrincipalName or email when there is a header, else the first
+// column. Blank lines and lines starting with # are skipped; duplicates
+// (case-insensitive) are dropped.
+func ReadLoginsCSV(r io.Reader) ([]string, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.Comment = '#'
+	cr.TrimLeadingSpace = true
+	col, first := 0, true
+	seen := map[string]bool{}
+	var logins []string
+	for line := 1; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("users file: %w", err)
+		}
+		if first {
+			first = false
+			header := false
+			for i, f := range rec {
+				switch strings.ToLower(strings.TrimSpace(f)) {
+				case "login", "upn", "userprincipalname", "email", "mail":
+					col, header = i, true
+				}
+				if header {
+					break
+				}
+			}
+			if header {
+				continue
+			}
+		}
+		if col >= len(rec) {
+			return nil, fmt.Errorf("users file line %d: no column %d", line, col+1)
+		}
+		login := strings.TrimSpace(rec[col])
+		if login == "" {
+			continue
+		}
+		if !strings.Contains(login, "@") {
+			return nil, fmt.Errorf("users file line %d: %q is not a user principal name (name@domain)", line, login)
+		}
+		if k := strings.ToLower(login); !seen[k] {
+			seen[k] = true
+			logins = append(logins, login)
+		}
+	}
+	if len(logins) == 0 {
+		return nil, errors.New("users file: no users")
+	}
+	return logins, nil
+}
+
+func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
+	fs := newFlagSet("migrate",
+		"migrate --batch NAME (--group ID | --filter ODATA | --users FILE.csv | --all) [--deadline 60d] [--on-deadline POLICY] [--dry-run] [--wait]", io)
+	var tf temporalFlags
+	tf.register(fs, env)
+	batch := fs.String("batch", "", "batch name: shows in the Web UI as MigrationBatch (required)")
+	group := fs.String("group", "", "Entra group object id: its transitive user members")
+	filter := fs.String("filter", "", "Microsoft Graph $filter over /users, e.g. \"department eq 'Sales'\"")
+	usersFile := fs.String("users", "", "CSV file of user principal names (a login/upn column, or the first column)")
+	all := fs.Bool("all", false, "every user of the tenant")
+	deadline := fs.String("deadline", "60d", "when the straggler policy applies: 60d, 36h, or an RFC 3339 time")
+	policy := fs.String("on-deadline", "none", "straggler policy: none, expire-password, reset-password or deactivate")
+	dryRun := fs.Bool("dry-run", false, "read Entra ID and Okta, write nothing, print what would happen per user")
+	wait := fs.Bool("wait", false, "show live progress until every user is imported (and, for a dry run, the plan)")
+	window := fs.Int("window", 0, fmt.Sprintf("users imported at once (default %d, at most %d)", workflows.DefaultWindowSize, workflows.MaxWindowSize))
+	reconcile := fs.Duration("reconcile-every", 0, "how often a waiting user's Okta record is re-read (default 24h)")
+	federated := fs.Bool("federated-to-deadline", false, "migrate users of federated domains and leave them to the deadline policy, instead of Ineligible")
+	if ok, code := parse(fs, args); !ok {
+		return code
+	}
+	if err := checkBatchName(*batch); err != nil {
+		return usageErr(io, "%v", err)
+	}
+	in := workflows.MigrateBatchInput{
+		Batch: *batch, Policy: workflows.DeadlinePolicy(*policy), DryRun: *dryRun, WindowSize: *window,
+		ReconcileEvery: *reconcile, FederatedToDeadline: *federated,
+	}
+	if !in.Policy.Valid() {
+		return usageErr(io, "--on-deadline %q: want none, expire-password, reset-password or deactivate", *policy)
+	}
+	if *window < 0 || *window > workflows.MaxWindowSize {
+		return usageErr(io, "--window must be between 1 and %d", workflows.MaxWindowSize)
+	}
+	var err error
+	if in.DeadlineAfter, in.Deadline, err = ParseDeadline(*deadline); err != nil {
+		return usageErr(io, "%v", err)
+	}
+	sources := 0
+	for _, set := range []bool{*group != "", *filter != "", *usersFile != "", *all} {
+		if set {
+			sources++
+		}
+	}
+	if sources != 1 {
+		return usageErr(io, "give exactly one of --group, --filter, --users or --all")
+	}
+	switch {
+	case *group != "":
+		in.Source = entra.Source{GroupID: *group}
+	case *filter != "":
+		in.Source = entra.Source{Filter: *filter}
+	case *all:
+		in.Source = entra.Source{All: true}
+	default:
+		f, err := os.Open(*usersFile)
+		if err != nil {
+			return usageErr(io, "%v", err)
+		}
+		logins, err := ReadLoginsCSV(f)
+		f.Close()
+		if err != nil {
+			return usageErr(io, "%v", err)
+		}
+		in.Source = entra.Source{Logins: logins}
+	}
+
+	c, err := tf.dial(ctx)
+	if err != nil {
+		return fail(io, "%v", err)
+	}
+	defer c.Close()
+	run, err := control.StartBatch(ctx, c, in)
+	if err != nil {
+		return fail(io, "%v", err)
+	}
+	mode := "migration"
+	if in.DryRun {
+		mode = "dry run"
+	}
+	fmt.Fprintf(io.Out, "started %s of batch %s (workflow %s, run %s)\n", mode, in.Batch, run.GetID(), run.GetRunID())
+	if !*wait {
+		fmt.Fprintf(io.Out, "follow it with: starter status --batch %s --watch\n", in.Batch)
+		return ExitOK
+	}
+	return waitBatch(ctx, c, tf.namespace, in, run, io)
+}
+
+// waitBatch shows a batch's progress until every listed user is past the
+// import phase (a real batch waits weeks for sign-ins; --wait does not).
+func waitBatch(ctx context.Context, c client.Client, namespace string, in workflows.MigrateBatchInput, run client.WorkflowRun, io IO) int {
+	rps, _, _ := control.ActivityRateLimit(ctx, c, namespace, workflows.OktaTaskQueue)
+	start := time.Now()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		p, err := control.BatchProgress(ctx, c, in.Batch)
+		if err != nil {
+			return fail(io, "%v", err)
+		}
+		fmt.Fprintln(io.Out, progressLine(p, time.Since(start), rps))
+		if in.DryRun && p.Done() {
+			var res workflows.MigrateBatchResult
+			if err := run.Get(ctx, &res); err != nil {
+				return fail(io, "dry run: %v", err)
+			}
+			for _, e := range res.Plan {
+				fmt.Fprintln(io.Out, "  "+e.String())
+			}
+			if res.PlanTruncated {
+				fmt.Fprintf(io.Out, "  … (plan truncated; counts above cover every user)\n")
+			}
+			return ExitOK
+		}
+		if !in.DryRun && p.ListingDone && p.Importing == 0 && p.States[workflows.StatePending]+p.States[workflows.StateImporting] == 0 {
+			if p.States[workflows.StateFailed] > 0 {
+				fmt.Fprintf(io.Out, "%d users Failed: starter report --batch %s\n", p.States[workflows.StateFailed], in.Batch)
+				return ExitFailures
+			}
+			fmt.Fprintf(io.Out, "every user is imported; waiting users migrate at their first Okta sign-in (deadline %s)\n",
+				p.Deadline.Format(time.RFC3339))
+			return ExitOK
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(io.Out, "stopped watching; the batch goes on")
+			return ExitOK
+		case <-tick.C:
+		}
+	}
+}
+
+func progressLine(p workflows.BatchProgress, elapsed time.Duration, oktaRPS float64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s] listed %d started %d importing %d", elapsed.Round(time.Second), p.Listed, p.Started, p.Importing)
+	if p.DryRun {
+		for _, a := range []workflows.PlanAction{workflows.PlanCreate, workflows.PlanAdopt, workflows.PlanSkip, workflows.PlanError} {
+			fmt.Fprintf(&b, " %s %d", a, p.Planned[a])
+		}
+		return b.String()
+	}
+	for _, s := range workflows.States() {
+		if n := p.States[s]; n > 0 {
+			fmt.Fprintf(&b, " | %s %d", s, n)
+		}
+	}
+	if oktaRPS > 0 {
+		left := p.Importing + p.States[workflows.StatePending]
+		if !p.ListingDone {
+			b.WriteString(" | listing…")
+		} else if left > 0 {
+			fmt.Fprintf(&b, " | ETA ~%s at %.0f Okta req/s", time.Duration(float64(left)*2/oktaRPS*float64(time.Second)).Round(time.Second), oktaRPS)
+		}
+	}
+	return b.String()
+}

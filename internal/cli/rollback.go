@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"entra2okta/internal/control"
+
+	"entra2okta/internal/okta"
+)
+
+func runRollback(ctx context.Context, args []string, env Env, io IO) int {
+	fs := newFlagSet("rollback", "rollback --batch NAME [--dry-run]", io)
+	var tf temporalFlags
+	tf.register(fs, env)
+	var of oktaFlags
+	of.register(fs, env)
+	batch := fs.String("batch", "", "batch name (required)")
+	dryRun := fs.Bool("dry-run", false, "list what would be deleted; change nothing")
+	if ok, code := parse(fs, args); !ok {
+		return code
+	}
+	if err := checkBatchName(*batch); err != nil {
+		return usageErr(io, "%v", err)
+	}
+	oc, err := of.client(ctx)
+	if err != nil {
+		return usageErr(io, "%v", err)
+	}
+	c, err := tf.dial(ctx)
+	if err != nil {
+		return fail(io, "%v", err)
+	}
+	defer c.Close()
+	counts := map[string]int{}
+	err = control.Rollback(ctx, c, oc, tf.namespace, *batch, *dryRun, func(a control.RollbackAction) {
+		counts[a.Action]++
+		verb := a.Action
+		if *dryRun && verb == "delete" {
+			verb = "would delete"
+		}
+		fmt.Fprintf(io.Out, "%-12s %s %s (%s)\n", verb, a.Login, a.OktaUserID, a.Reason)
+	})
+	if err != nil {
+		return fail(io, "%v", err)
+	}
+	fmt.Fprintf(io.Out, "batch %s: %d deleted%s, %d kept, %d errors\n", *batch, counts["delete"],
+		map[bool]string{true: " (dry run: nothing changed)", false: ""}[*dryRun], counts["keep"], counts["error"])
+	if counts["error"] > 0 {
+		return ExitError
+	}
+	return ExitOK
+}
+
+// oktaFlags configure an Okta client for commands that call Okta directly.
+type oktaFlags struct {
+	orgURL, token string
+}
+
+func (f *oktaFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+}, env Env) {
+	fs.StringVar(&f.orgURL, "okta-org-url", env("OKTA_ORG_URL"), "Okta org URL, e.g. https://example.okta.com (OKTA_ORG_URL)")
+	fs.StringVar(&f.token, "okta-api-token", env("OKTA_API_TOKEN"), "Okta API token (OKTA_API_TOKEN; prefer the env var)")
+}
+
+func (f *oktaFlags) client(ctx context.Context) (*okta.Client, error) {
+	if f.orgURL == "" || f.token == "" {
+		return nil, fmt.Errorf("Okta access needed: set OKTA_ORG_URL and OKTA_API_TOKEN (or --okta-org-url/--okta-api-token)")
+	}
+	return okta.New(ctx, okta.Config{OrgURL: f.orgURL, APIToken: f.token})
+}

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"entra2okta/internal/control"
+
+	"entra2okta/workflows"
+)
+
+// printCounts writes a per-state table, with the import rate and an ETA when
+// a previous snapshot is given.
+func printCounts(w io.Writer, batch string, now control.StateCounts, prev *control.StateCounts, oktaRPS float64) {
+	title := "all batches"
+	if batch != "" {
+		title = "batch " + batch
+	}
+	fmt.Fprintf(w, "%s — %d users (%s)\n", title, now.Total, now.At.Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, st := range workflows.States() {
+		n := now.States[st]
+		pct := 0.0
+		if now.Total > 0 {
+			pct = 100 * float64(n) / float64(now.Total)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%5.1f%%\t%s\t\n", st, n, pct, bar(pct, 30))
+	}
+	_ = tw.Flush()
+	remaining := now.States[workflows.StatePending] + now.States[workflows.StateImporting]
+	if prev != nil && now.At.After(prev.At) {
+		rate := float64(now.Imported()-prev.Imported()) / now.At.Sub(prev.At).Minutes()
+		fmt.Fprintf(w, "import rate: %.0f users/min", rate)
+		if rate > 0 && remaining > 0 {
+			fmt.Fprintf(w, ", imports done in ~%s", (time.Duration(float64(remaining) / rate * float64(time.Minute))).Round(time.Second))
+		}
+		fmt.Fprintln(w)
+	} else if remaining > 0 && oktaRPS > 0 {
+		// ≤ 2 Okta writes per new user: the configured rate bounds the ETA.
+		eta := time.Duration(float64(remaining) * 2 / oktaRPS * float64(time.Second))
+		fmt.Fprintf(w, "%d users still to import; at %.1f Okta requests/s: ~%s\n", remaining, oktaRPS, eta.Round(time.Second))
+	}
+}
+
+func bar(pct float64, width int) string {
+	n := int(pct / 100 * float64(width))
+	if n > width {
+		n = width
+	}
+	return strings.Repeat("█", n) + strings.Repeat("·", width-n)
+}
+
+func runStatus(ctx context.Context, args []string, env Env, io IO) int {
+	fs := newFlagSet("status", "status [--batch NAME] [--watch] [--interval 5s]", io)
+	var tf temporalFlags
+	tf.register(fs, env)
+	batch := fs.String("batch", "", "batch name (default: all batches)")
+	watch := fs.Bool("watch", false, "refresh until every user is in a final state or Ctrl-C")
+	interval := fs.Duration("interval", 5*time.Second, "refresh interval with --watch")
+	if ok, code := parse(fs, args); !ok {
+		return code
+	}
+	if *batch != "" {
+		if err := checkBatchName(*batch); err != nil {
+			return usageErr(io, "%v", err)
+		}
+	}
+	c, err := tf.dial(ctx)
+	if err != nil {
+		return fail(io, "%v", err)
+	}
+	defer c.Close()
+	rps, _, _ := control.ActivityRateLimit(ctx, c, tf.namespace, workflows.OktaTaskQueue)
+	var prev *control.StateCounts
+	for {
+		sc, err := control.CountStates(ctx, c, tf.namespace, *batch)
+		if err != nil {
+			return fail(io, "%v", err)
+		}
+		printCounts(io.Out, *batch, sc, prev, rps)
+		if !*watch || (sc.Total > 0 && sc.Done() == sc.Total) {
+			if sc.States[workflows.StateFailed] > 0 {
+				return ExitFailures
+			}
+			return ExitOK
+		}
+		prev = &sc
+		select {
+		case <-ctx.Done():
+			return ExitOK
+		case <-time.After(*interval):
+		}
+		fmt.Fprintln(io.Out)
+	}
+}

@@ -1,0 +1,602 @@
+// Package demo runs the whole product on one machine with nothing but Go:
+// the pinned Temporal dev server with its Web UI, the Entra ID / Graph and Okta
+// emulators seeded with a realistic directory, the worker and the hook server,
+// then a batch, simulated first sign-ins through Okta's /api/v1/authn (right and
+// wrong passwords, MFA users, an attacker hammering one account), live progress
+// and a per-state summary. It is what "starter demo" runs, and it checks its own
+// outcome: the demo fails if any user ends in a state it should not.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"entra2okta/internal/control"
+	"entra2okta/internal/demodata"
+	"entra2okta/internal/devtemporal"
+	"entra2okta/internal/entra"
+	"entra2okta/internal/fakeentra"
+	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/hook"
+	"entra2okta/internal/loopbacktls"
+	"entra2okta/internal/worker"
+	"entra2okta/workflows"
+)
+
+// Options configure a demo run.
+type Options struct {
+	// Users is the size of the seeded directory (default 300).
+	Users int
+	// Deadline is the batch's deadline after its start (default 90 s, so
+	// the stragglers' policy runs while you watch).
+	Deadline time.Duration
+	// TemporalAddress, when set, uses that Temporal server instead of
+	// starting the dev server (its namespace must allow our search attributes).
+	TemporalAddress string
+	Namespace       string
+	// UIPort is the Web UI's port when the demo starts the dev server
+	// (default 8233; a free port when taken).
+	UIPort int
+	// Keep leaves everything running after the summary, until ctx ends.
+	Keep bool
+	// Dir receives the demo's log file and CA certificate (default: a new
+	// temporary directory).
+	Dir string
+	// Out receives the demo's narrative.
+	Out io.Writer
+}
+
+const (
+	apiToken   = "demo-okta-api-token"
+	oktaRPS    = 40.0
+	attackerIP = "203.0.113.66"
+)
+
+// Run runs the demo until its summary (or, with Keep, until ctx ends).
+func Run(ctx context.Context, opts Options) error {
+	if opts.Users <= 0 {
+		opts.Users = 300
+	}
+	if opts.Deadline <= 0 {
+		opts.Deadline = 90 * time.Second
+	}
+	if opts.UIPort == 0 {
+		opts.UIPort = 8233
+	}
+	if opts.Out == nil {
+		opts.Out = os.Stdout
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	d := &demo{opts: opts, out: opts.Out, start: time.Now()}
+	defer d.close()
+	if err := d.setup(ctx); err != nil {
+		return err
+	}
+	if err := d.run(ctx); err != nil {
+		return err
+	}
+	if opts.Keep {
+		d.printKeep()
+		<-ctx.Done()
+		d.say("stopping")
+	}
+	return nil
+}
+
+type demo struct {
+	opts  Options
+	out   io.Writer
+	start time.Time
+
+	dir     string
+	logFile *os.File
+	logger  *slog.Logger
+	closers []func()
+
+	tc       client.Client
+	temporal *devtemporal.Server
+	ca       *loopbacktls.Authority
+	okta     *fakeokta.Server
+	entra    *fakeentra.Server
+	oktaURL  string
+	entraURL string
+	hookURL  string
+	seeded   demodata.Directory
+	batch    string
+	workerCh chan error
+}
+
+func (d *demo) say(format string, args ...any) {
+	fmt.Fprintf(d.out, "[%5.1fs] "+format+"\n", append([]any{time.Since(d.start).Seconds()}, args...)...)
+}
+
+func (d *demo) onClose(f func()) { d.closers = append(d.closers, f) }
+
+// close stops everything the demo started, last started first.
+func (d *demo) close() {
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
+	}
+}
+
+func (d *demo) setup(ctx context.Context) error {
+	var err error
+	d.dir = d.opts.Dir
+	if d.dir == "" {
+		if d.dir, err = os.MkdirTemp("", "entra2okta-demo-"); err != nil {
+			return err
+		}
+	}
+	if d.logFile, err = os.Create(filepath.Join(d.dir, "demo.log")); err != nil {
+		return err
+	}
+	d.onClose(func() { _ = d.logFile.Close() })
+	d.logger = slog.New(slog.NewJSONHandler(d.logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	d.say("entra2okta demo — component logs: %s", d.logFile.Name())
+
+	// 1. Temporal.
+	if d.opts.TemporalAddress != "" {
+		d.say("using the Temporal server at %s (namespace %s)", d.opts.TemporalAddress, d.opts.Namespace)
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		d.tc, err = client.DialContext(dctx, client.Options{HostPort: d.opts.TemporalAddress, Namespace: d.opts.Namespace,
+			Logger: tlog.NewStructuredLogger(d.logger)})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("connect to Temporal at %s: %w", d.opts.TemporalAddress, err)
+		}
+		d.onClose(d.tc.Close)
+	} else {
+		d.say("starting the Temporal dev server (the first run builds the pinned Temporal CLI from the Go module proxy: a few minutes)")
+		uiPort := d.opts.UIPort
+		if !portFree(uiPort) {
+			uiPort = 0
+		}
+		hostPort := ""
+		if uiPort != 0 && portFree(7233) {
+			hostPort = "127.0.0.1:7233"
+		}
+		srv, err := devtemporal.Start(ctx, devtemporal.Options{
+			HostPort: hostPort, Namespace: d.opts.Namespace, EnableUI: true, UIPort: uiPort,
+			SearchAttributes: workflows.SearchAttributes(), Output: d.logFile, Logger: d.logger,
+		})
+		if err != nil {
+			return err
+		}
+		d.temporal, d.tc = srv, srv.Client()
+		d.onClose(func() { _ = srv.Stop() })
+		d.say("Temporal dev server at %s, Web UI at %s", srv.HostPort(), srv.UIURL())
+	}
+
+	// 2. Emulators, on one loopback CA that every client trusts.
+	if d.ca, err = loopbacktls.New(); err != nil {
+		return err
+	}
+	caFile := filepath.Join(d.dir, "ca.pem")
+	if err := d.ca.WriteCAFile(caFile); err != nil {
+		return err
+	}
+	d.entra = fakeentra.New(fakeentra.Options{Logger: d.logger})
+	d.okta = fakeokta.New(fakeokta.Options{APITokens: []string{apiToken}, HookRootCAs: d.ca.CertPool(), Logger: d.logger})
+	es, err := d.ca.Serve("127.0.0.1:0", d.entra)
+	if err != nil {
+		return err
+	}
+	d.onClose(func() { d.entra.Release(); _ = es.Close() })
+	oks, err := d.ca.Serve("127.0.0.1:0", d.okta)
+	if err != nil {
+		return err
+	}
+	d.onClose(func() { _ = oks.Close() })
+	d.entraURL, d.oktaURL = es.URL, oks.URL
+	if d.seeded, err = demodata.Seed(d.okta, d.entra, d.opts.Users); err != nil {
+		return err
+	}
+	d.say("fakeentra at %s: tenant %s with %d users (%d groups); fakeokta at %s with %d users imported STAGED by the Office 365 app and %d already on Okta passwords",
+		d.entraURL, d.seeded.TenantID, len(d.seeded.Users), len(d.seeded.GroupIDs), d.oktaURL, len(d.seeded.Staged), len(d.seeded.AlreadyInOkta))
+
+	// 3. Hook server, registered in fakeokta as the password import inline hook.
+	secret := "Basic " + randomHex(24)
+	verifier, err := entra.NewVerifier(entra.Config{
+		AuthorityHost: d.entraURL, TenantID: d.seeded.TenantID, ClientID: d.seeded.PublicClientID,
+		HTTPClient: d.ca.HTTPClient(0), Policy: entra.DefaultPolicy(), Logger: d.logger,
+	})
+	if err != nil {
+		return err
+	}
+	hs, err := hook.NewServer(hook.ServerConfig{Hook: hook.Config{AuthSecret: secret}, TLS: d.ca.ServerTLSConfig()},
+		verifier, d.tc, d.logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = hs.Serve(ln) }()
+	d.onClose(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	})
+	d.hookURL = "https://" + ln.Addr().String() + hook.PasswordImportPath
+	if _, err := d.okta.SetPasswordImportHook(d.hookURL, "Authorization", secret); err != nil {
+		return err
+	}
+	d.say("hook server at %s, registered in fakeokta as the password import inline hook", d.hookURL)
+
+	// 4. Worker, in-process, with the real adapters pointed at the emulators.
+	wctx, stopWorker := context.WithCancel(context.Background())
+	d.workerCh = make(chan error, 1)
+	hostPort := d.opts.TemporalAddress
+	if d.temporal != nil {
+		hostPort = d.temporal.HostPort()
+	}
+	wcfg := worker.DefaultConfig()
+	wcfg.TemporalAddress, wcfg.TemporalNamespace = hostPort, d.opts.Namespace
+	wcfg.OktaOrgURL, wcfg.OktaAPIToken = d.oktaURL, apiToken
+	wcfg.EntraTenantID, wcfg.EntraClientID, wcfg.EntraClientSecret = d.seeded.TenantID, d.seeded.GraphClientID, d.seeded.GraphClientSecret
+	wcfg.EntraAuthorityHost, wcfg.GraphBaseURL = d.entraURL, d.entraURL
+	wcfg.OktaRPS, wcfg.GraphRPS, wcfg.MetricsAddr = oktaRPS, 100, "off"
+	wcfg.HTTPClient, wcfg.Logger = d.ca.HTTPClient(30*time.Second), d.logger
+	go func() { d.workerCh <- worker.Run(wctx, wcfg) }()
+	d.onClose(func() {
+		stopWorker()
+		select {
+		case <-d.workerCh:
+		case <-time.After(30 * time.Second):
+		}
+	})
+	d.say("worker running: Okta at ≤ %.0f requests/s (server-enforced on task queue %s)", oktaRPS, workflows.OktaTaskQueue)
+	return nil
+}
+
+func (d *demo) run(ctx context.Context) error {
+	d.batch = "demo-" + time.Now().UTC().Format("20060102-150405")
+	in := workflows.MigrateBatchInput{
+		Batch: d.batch, Source: entra.Source{GroupID: d.seeded.AllStaffGroupID},
+		DeadlineAfter: d.opts.Deadline, Policy: workflows.PolicyExpirePassword, ReconcileEvery: workflows.MinReconcileEvery,
+	}
+	run, err := control.StartBatch(ctx, d.tc, in)
+	if err != nil {
+		return err
+	}
+	d.say("batch %s started (group \"All Staff\", transitive): deadline in %s, then expire-password", d.batch, d.opts.Deadline)
+	if err := d.waitImported(ctx); err != nil {
+		return err
+	}
+	plan := d.signIns()
+	d.say("simulating first sign-ins at Okta (/api/v1/authn): %d users type their Entra password (%d of them MFA-enforced in Entra, %d after a typo first), %d whose Entra password is expired or blocked by conditional access, and an attacker trying %d passwords on %s",
+		len(plan.right)+len(plan.wrongThenRight), plan.mfa, len(plan.wrongThenRight), len(plan.refused), plan.attackTries, plan.victim)
+	res := d.doSignIns(ctx, plan)
+	d.say("sign-ins done: %d succeeded, %d refused", res.ok, res.refused)
+	if err := d.waitFinal(ctx); err != nil {
+		return err
+	}
+	var final workflows.MigrateBatchResult
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = run.Get(rctx, &final)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("batch %s: %w", d.batch, err)
+	}
+	return d.summary(ctx, plan, res)
+}
+
+// waitImported shows progress until every user is past the import phase.
+func (d *demo) waitImported(ctx context.Context) error {
+	last := ""
+	for {
+		p, err := control.BatchProgress(ctx, d.tc, d.batch)
+		if err == nil {
+			line := progress(p)
+			if line != last {
+				d.say("%s", line)
+				last = line
+			}
+			if p.ListingDone && p.Importing == 0 && p.States[workflows.StatePending]+p.States[workflows.StateImporting] == 0 &&
+				p.Started > 0 {
+				d.say("every user is imported; %d wait for their first Okta sign-in", p.States[workflows.StateAwaitingSignIn])
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func progress(p workflows.BatchProgress) string {
+	var parts []string
+	for _, s := range workflows.States() {
+		if n := p.States[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", s, n))
+		}
+	}
+	return fmt.Sprintf("listed %d, started %d, importing %d | %s", p.Listed, p.Started, p.Importing, strings.Join(parts, " · "))
+}
+
+// waitFinal waits until every user of the batch is in a final state.
+func (d *demo) waitFinal(ctx context.Context) error {
+	d.say("waiting for the deadline: users who did not sign in get the expire-password policy")
+	last := ""
+	for {
+		sc, err := control.CountStates(ctx, d.tc, d.opts.Namespace, d.batch)
+		if err == nil {
+			var parts []string
+			for _, s := range workflows.States() {
+				if n := sc.States[s]; n > 0 {
+					parts = append(parts, fmt.Sprintf("%s %d", s, n))
+				}
+			}
+			line := strings.Join(parts, " · ")
+			if line != last {
+				d.say("%s", line)
+				last = line
+			}
+			if sc.Total > 0 && sc.Done() == sc.Total {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+type signInPlan struct {
+	right, wrongThenRight, refused []fakeentra.DemoUser // refused: right password that Entra's policy refuses
+	mfa                            int
+	victim                         string
+	attackTries                    int
+}
+
+// signIns decides who signs in and how. Users not listed never sign in.
+func (d *demo) signIns() signInPlan {
+	var p signInPlan
+	skip := map[string]bool{}
+	for _, l := range d.seeded.AlreadyInOkta {
+		skip[strings.ToLower(l)] = true
+	}
+	var eligible []fakeentra.DemoUser
+	for _, u := range d.seeded.Users {
+		if u.Guest || u.Disabled || u.Federated || skip[strings.ToLower(u.UserPrincipalName)] {
+			continue
+		}
+		eligible = append(eligible, u)
+	}
+	for i, u := range eligible {
+		switch {
+		case i == 1:
+			p.victim = u.UserPrincipalName // attacked; does not sign in itself
+		case u.State == fakeentra.StatePasswordExpired || u.State == fakeentra.StateConditionalAccess:
+			if i%2 == 0 {
+				p.refused = append(p.refused, u)
+			}
+		case i%10 == 7: // one user in ten never comes
+		case i%6 == 5:
+			p.wrongThenRight = append(p.wrongThenRight, u)
+		default:
+			p.right = append(p.right, u)
+			if u.State == fakeentra.StateMFARequired {
+				p.mfa++
+			}
+		}
+	}
+	p.attackTries = 25
+	return p
+}
+
+type signInResult struct {
+	ok, refused        int
+	unexpected         []string
+	attackReachedEntra int
+}
+
+func (d *demo) doSignIns(ctx context.Context, p signInPlan) signInResult {
+	hc := d.ca.HTTPClient(15 * time.Second)
+	var (
+		mu  sync.Mutex
+		res signInResult
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, 8)
+	)
+	record := func(login string, ok, want bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ok {
+			res.ok++
+		} else {
+			res.refused++
+		}
+		if ok != want {
+			res.unexpected = append(res.unexpected, fmt.Sprintf("%s: sign-in %v, expected %v", login, ok, want))
+		}
+	}
+	signIn := func(login, password, ip string) bool {
+		ok, err := authn(ctx, hc, d.oktaURL, login, password, ip)
+		if err != nil {
+			d.logger.Warn("demo sign-in request failed", "login", login, "err", err)
+		}
+		return ok
+	}
+	do := func(f func()) {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() { defer wg.Done(); defer func() { <-sem }(); f() }()
+	}
+	for i, u := range p.right {
+		ip := fmt.Sprintf("198.51.100.%d", 1+i%250)
+		do(func() { record(u.UserPrincipalName, signIn(u.UserPrincipalName, u.Password, ip), true) })
+	}
+	for i, u := range p.wrongThenRight {
+		ip := fmt.Sprintf("192.0.2.%d", 1+i%250)
+		do(func() {
+			record(u.UserPrincipalName, signIn(u.UserPrincipalName, u.Password+"typo", ip), false)
+			record(u.UserPrincipalName, signIn(u.UserPrincipalName, u.Password, ip), true)
+		})
+	}
+	for i, u := range p.refused {
+		ip := fmt.Sprintf("198.18.0.%d", 1+i%250)
+		do(func() { record(u.UserPrincipalName, signIn(u.UserPrincipalName, u.Password, ip), false) })
+	}
+	before := d.entra.TokenRequests(p.victim)
+	do(func() {
+		for i := range p.attackTries {
+			record(p.victim, signIn(p.victim, fmt.Sprintf("Summer2026!%d", i), attackerIP), false)
+		}
+	})
+	wg.Wait()
+	res.attackReachedEntra = d.entra.TokenRequests(p.victim) - before
+	return res
+}
+
+// authn signs in through fakeokta's Classic authentication API.
+func authn(ctx context.Context, hc *http.Client, oktaURL, login, password, ip string) (bool, error) {
+	body, _ := json.Marshal(map[string]string{"username": login, "password": password})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, oktaURL+"/api/v1/authn", bytes.NewReader(body))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-Forwarded-For", ip)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return false, errors.New("rate limited by Okta")
+	}
+	return resp.StatusCode == http.StatusOK, nil
+}
+
+func (d *demo) summary(ctx context.Context, p signInPlan, res signInResult) error {
+	sc, err := control.CountStates(ctx, d.tc, d.opts.Namespace, d.batch)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(d.out)
+	fmt.Fprintf(d.out, "Batch %s — %d users, finished in %s\n", d.batch, sc.Total, time.Since(d.start).Round(time.Second))
+	tw := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATE\tUSERS\tWHY")
+	why := map[workflows.State]string{
+		workflows.StateMigrated:        "signed in once at Okta; the hook verified the password against Entra ID; Okta keeps it",
+		workflows.StateAlreadyMigrated: "already held an Okta password: left alone",
+		workflows.StateIneligible:      "disabled, guest or federated-domain accounts",
+		workflows.StateExpired:         "never signed in (or Entra refused: expired password, conditional access) before the deadline; password expired",
+		workflows.StateFailed:          "errors: see starter report",
+	}
+	for _, s := range workflows.States() {
+		if n := sc.States[s]; n > 0 {
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", s, n, why[s])
+		}
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(d.out)
+
+	// Checks: the demo proves its own outcome.
+	var problems []string
+	wantMigrated := len(p.right) + len(p.wrongThenRight)
+	if got := sc.States[workflows.StateMigrated]; int(got) != wantMigrated {
+		problems = append(problems, fmt.Sprintf("%d users Migrated, expected %d (everyone who typed the right password)", got, wantMigrated))
+	}
+	if n := sc.States[workflows.StateFailed]; n > 0 {
+		problems = append(problems, fmt.Sprintf("%d users Failed", n))
+	}
+	if got := sc.States[workflows.StateAlreadyMigrated]; int(got) != len(d.seeded.AlreadyInOkta) {
+		problems = append(problems, fmt.Sprintf("%d users AlreadyMigrated, expected %d", got, len(d.seeded.AlreadyInOkta)))
+	}
+	problems = append(problems, res.unexpected...)
+	for _, u := range append(append([]fakeentra.DemoUser{}, p.right...), p.wrongThenRight...) {
+		if !d.okta.CheckPassword(u.UserPrincipalName, u.Password) {
+			problems = append(problems, u.UserPrincipalName+": Okta does not hold the verified password")
+		}
+	}
+	lk := d.entra.Lockout(p.victim)
+	fmt.Fprintf(d.out, "Attacker: %d wrong passwords for %s at Okta → %d reached Entra ID (abuse shield); Entra smart lockout: locked=%v.\n",
+		p.attackTries, p.victim, res.attackReachedEntra, lk.Locked)
+	if lk.Locked {
+		problems = append(problems, "the attacker locked the victim out of Entra ID")
+	}
+	fmt.Fprintf(d.out, "Hook calls from Okta: %d. Passwords stored by Okta for every verified user; none in Temporal, logs or files.\n",
+		len(d.okta.HookCalls()))
+	if d.temporal != nil {
+		fmt.Fprintf(d.out, "Temporal Web UI: %s/namespaces/%s/workflows?query=MigrationBatch%%3D%%22%s%%22\n", d.temporal.UIURL(), d.opts.Namespace, d.batch)
+	}
+	fmt.Fprintf(d.out, "Per-user report: go run ./starter report --batch %s --temporal-address %s\n", d.batch, d.hostPort())
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return fmt.Errorf("demo outcome not as expected:\n  %s", strings.Join(problems, "\n  "))
+	}
+	fmt.Fprintln(d.out, "Demo OK.")
+	return nil
+}
+
+func (d *demo) hostPort() string {
+	if d.temporal != nil {
+		return d.temporal.HostPort()
+	}
+	return d.opts.TemporalAddress
+}
+
+func (d *demo) printKeep() {
+	fmt.Fprintf(d.out, `
+Still running (--keep); Ctrl-C stops everything.
+  Temporal:        %s   Web UI: %s
+  fakeokta (org):  %s   API token: %s
+  fakeentra:       %s   tenant %s
+  hook server:     %s
+  CA certificate:  %s   (export SSL_CERT_FILE=%s to call the emulators)
+  Try:             go run ./starter status --batch %s --temporal-address %s
+`, d.hostPort(), uiURL(d.temporal), d.oktaURL, apiToken, d.entraURL, d.seeded.TenantID, d.hookURL,
+		filepath.Join(d.dir, "ca.pem"), filepath.Join(d.dir, "ca.pem"), d.batch, d.hostPort())
+}
+
+func uiURL(s *devtemporal.Server) string {
+	if s == nil {
+		return "(external server)"
+	}
+	return s.UIURL()
+}
+
+func portFree(port int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
