@@ -52,11 +52,13 @@ func BatchProgress(ctx context.Context, c client.Client, batch string) (workflow
 }
 
 // SkipUser ends one user's migration as Skipped through the workflow's skip
-// update (validated by the workflow: a reason is required).
+// update (validated by the workflow: a reason is required), then waits, up to
+// 30 s, until the workflow has applied it, and returns the user's status.
 func SkipUser(ctx context.Context, c client.Client, login, reason string) (workflows.UserStatus, error) {
 	var st workflows.UserStatus
+	id := workflows.UserWorkflowID(login)
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.UserWorkflowID(login),
+		WorkflowID:   id,
 		UpdateName:   workflows.UpdateSkip,
 		Args:         []any{workflows.SkipRequest{Reason: reason}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -66,6 +68,21 @@ func SkipUser(ctx context.Context, c client.Client, login, reason string) (workf
 	}
 	if err := h.Get(ctx, &st); err != nil {
 		return st, fmt.Errorf("skip %s: %w", login, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !st.State.Terminal() && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryStatus)
+		if err != nil {
+			return st, fmt.Errorf("skip %s: status: %w", login, err)
+		}
+		if err := v.Get(&st); err != nil {
+			return st, fmt.Errorf("skip %s: status: %w", login, err)
+		}
 	}
 	return st, nil
 }

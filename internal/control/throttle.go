@@ -18,7 +18,7 @@ func SetActivityRateLimit(ctx context.Context, c client.Client, namespace, taskQ
 	if rps < 0 {
 		return fmt.Errorf("rate limit must be ≥ 0, got %v", rps)
 	}
-	_, err := c.WorkflowService().UpdateTaskQueueConfig(ctx, &workflowservice.UpdateTaskQueueConfigRequest{
+	resp, err := c.WorkflowService().UpdateTaskQueueConfig(ctx, &workflowservice.UpdateTaskQueueConfigRequest{
 		Namespace:     namespace,
 		Identity:      "entra2okta-starter",
 		TaskQueue:     taskQueue,
@@ -30,6 +30,10 @@ func SetActivityRateLimit(ctx context.Context, c client.Client, namespace, taskQ
 	})
 	if err != nil {
 		return fmt.Errorf("update rate limit of task queue %s: %w", taskQueue, err)
+	}
+	got := resp.GetConfig().GetQueueRateLimit().GetRateLimit()
+	if got == nil || got.GetRequestsPerSecond() != float32(rps) {
+		return fmt.Errorf("update rate limit of task queue %s: the server answered %v", taskQueue, resp.GetConfig())
 	}
 	return nil
 }
