@@ -66,7 +66,7 @@ func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{},
 		{"frobnicate"},
-		{"migrate", "--batch", "b1"},                                // no source
+		{"migrate", "--batch", "b1"}, // no source
 		{"migrate", "--batch", "b1", "--all", "--group", "g"},       // two sources
 		{"migrate", "--batch", "bad name", "--all"},                 // batch name
 		{"migrate", "--batch", "b1", "--all", "--on-deadline", "x"}, // policy
