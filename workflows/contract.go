@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -58,7 +57,10 @@ func UserWorkflowID(login string) string {
 	for i := 0; i < len(l); i++ {
 		c := l[i]
 		if c <= ' ' || c > '~' || c == '%' {
-			fmt.Fprintf(&b, "%%%02X", c)
+			const hex = "0123456789ABCDEF"
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
 			continue
 		}
 		b.WriteByte(c)
