@@ -28,16 +28,20 @@ type ServerConfig struct {
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
 	// each connection (defaults 5 s, 10 s, 10 s, 120 s).
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// Events, when set, also serves Okta's event hook on EventsPath and
+	// RecentEventsPath (events.go, EVENTS.md).
+	Events *EventConfig
 }
 
 // Server is the hook HTTP server: POST PasswordImportPath, GET /healthz,
 // GET /readyz and GET /metrics. Start it with Serve on a listener (tests and
 // the demo use 127.0.0.1:0) and stop it with Shutdown.
 type Server struct {
-	hook  *Handler
-	srv   *http.Server
-	ready func(ctx context.Context) error
-	log   *slog.Logger
+	hook   *Handler
+	events *EventHandler // nil unless ServerConfig.Events is set
+	srv    *http.Server
+	ready  func(ctx context.Context) error
+	log    *slog.Logger
 }
 
 // NewServer builds the server around a new Handler (see NewHandler).
@@ -61,6 +65,9 @@ func NewServer(cfg ServerConfig, v Verifier, s Signaler, logger *slog.Logger) (*
 	sv := &Server{hook: h, ready: cfg.Ready, log: logger}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+PasswordImportPath, h)
+	if err := sv.mountEvents(mux, cfg.Events, cfg.Hook, reg, logger); err != nil {
+		return nil, err
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
@@ -106,7 +113,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		_ = s.srv.Close()
 	}
 	serr := s.hook.Shutdown(ctx)
-	return errors.Join(herr, serr)
+	eerr := s.events.Shutdown(ctx)
+	return errors.Join(herr, serr, eerr)
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
