@@ -1,10 +1,12 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/log"
@@ -83,6 +85,10 @@ func (b *batchMigration) setup(ctx workflow.Context, in MigrateBatchInput) error
 	}
 	b.logger = log.With(workflow.GetLogger(ctx), "batch", in.Batch)
 	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (BatchProgress, error) { return b.progress(), nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateExtendDeadline, b.extendDeadline,
+		workflow.UpdateHandlerOptions{Validator: b.validateExtendDeadline}); err != nil {
 		return err
 	}
 	b.reports = workflow.GetSignalChannel(ctx, SignalUserReport)
@@ -327,6 +333,37 @@ func (b *batchMigration) addPlan(e PlanEntry) {
 	} else {
 		b.st.PlanTruncated = true
 	}
+}
+
+// validateExtendDeadline accepts exactly one of Deadline and By, leading to a
+// later deadline.
+func (b *batchMigration) validateExtendDeadline(_ workflow.Context, req ExtendDeadlineRequest) error {
+	if req.Deadline.IsZero() == (req.By == 0) {
+		return errors.New("set exactly one of Deadline and By")
+	}
+	if req.By < 0 {
+		return errors.New("By must be positive")
+	}
+	if next := b.extended(req); !next.After(b.st.Progress.Deadline) {
+		return fmt.Errorf("the new deadline %s is not after the current one %s", next.Format(time.RFC3339), b.st.Progress.Deadline.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func (b *batchMigration) extended(req ExtendDeadlineRequest) time.Time {
+	if req.By > 0 {
+		return b.st.Progress.Deadline.Add(req.By)
+	}
+	return req.Deadline
+}
+
+// extendDeadline moves the deadline of the users the batch has yet to start.
+// Users already started carry their own deadline: extend each of them with
+// UpdateExtendDeadline on its MigrateUser workflow (internal/control does).
+func (b *batchMigration) extendDeadline(_ workflow.Context, req ExtendDeadlineRequest) (BatchProgress, error) {
+	b.st.Progress.Deadline = b.extended(req)
+	b.logger.Info("batch deadline extended", "deadline", b.st.Progress.Deadline)
+	return b.progress(), nil
 }
 
 // progress is the progress query's answer.

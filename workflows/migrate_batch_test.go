@@ -212,3 +212,35 @@ func TestMigrateBatch_RejectsInvalidInput(t *testing.T) {
 	assert.Contains(t, appErr.Error(), "exactly one of GroupID")
 	assert.Contains(t, appErr.Error(), "WindowSize")
 }
+
+func TestMigrateBatch_ExtendDeadlineForUsersNotYetStarted(t *testing.T) {
+	users := []entra.User{activitiestest.Member("amy"), activitiestest.Member("ben")}
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(users...)
+	env := newEnv(t, o, e)
+	deadlines := map[string]time.Time{}
+	env.SetOnChildWorkflowStartedListener(func(_ *workflow.Info, _ workflow.Context, args converter.EncodedValues) {
+		var in workflows.MigrateUserInput
+		require.NoError(t, args.Get(&in))
+		deadlines[in.Login] = in.Deadline
+	})
+	var rejected error
+	var moved workflows.BatchProgress
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdateExtendDeadline, "earlier", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { rejected = err }, OnAccept: func() {}, OnComplete: func(any, error) {}},
+			workflows.ExtendDeadlineRequest{Deadline: start})
+		env.UpdateWorkflow(workflows.UpdateExtendDeadline, "later", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnAccept: func() {},
+			OnComplete: func(v any, err error) { require.NoError(t, err); moved = v.(workflows.BatchProgress) }},
+			workflows.ExtendDeadlineRequest{By: 24 * time.Hour})
+	}, 0)
+	// Window 1: ben starts only after amy has been imported, after the update.
+	env.ExecuteWorkflow(workflows.MigrateBatch, workflows.MigrateBatchInput{Batch: "ext", Source: entra.Source{All: true},
+		DeadlineAfter: 24 * time.Hour, PageSize: 1, WindowSize: 1})
+	res := batchResult(t, env)
+	require.Error(t, rejected)
+	assert.Equal(t, start.Add(48*time.Hour), moved.Deadline)
+	assert.Equal(t, start.Add(48*time.Hour), res.Progress.Deadline)
+	assert.Equal(t, 2, res.Progress.States[workflows.StateExpired])
+	assert.Equal(t, start.Add(48*time.Hour), deadlines["ben@contoso.com"], "started after the update")
+}
