@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -38,7 +39,10 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.RegisterSearchAttributes {
-		if err := EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+		saCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		err := EnsureSearchAttributes(saCtx, c, cfg.TemporalNamespace)
+		cancel()
+		if err != nil {
 			return err
 		}
 	}
