@@ -173,6 +173,7 @@ func (s *Server) appendEventLocked(r *http.Request, eventType, message, result, 
 		ev.Outcome.Reason = &reason
 	}
 	s.events = append(s.events, ev)
+	s.queueEventHooksLocked(ev) // eventhooks.go
 }
 
 // eventAttr returns an event attribute for filter expressions.

@@ -165,6 +165,8 @@ type Server struct {
 	readOnly   bool
 	profileExt map[string]bool
 	limits     map[Bucket]int
+	eventHooks eventHookState // eventhooks.go
+	apps       appState       // apps.go
 }
 
 // New returns an empty emulator.
@@ -252,6 +254,7 @@ func (s *Server) routes() {
 		RouteAuthn:             s.authn,
 		RouteLogs:              s.listLogs,
 	}
+	s.addEventHookRoutes() // eventhooks.go, apps.go
 	for route, fn := range s.handlers {
 		s.mux.HandleFunc(string(route), fn)
 	}
