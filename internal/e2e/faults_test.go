@@ -1,0 +1,351 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"entra2okta/internal/control"
+	"entra2okta/internal/fakeentra"
+	"entra2okta/internal/fakeokta"
+	"entra2okta/workflows"
+)
+
+// Fault tests use fewer users than TestBatchOf500 (the numbers are in each
+// test) so that the whole suite fits in about ten minutes on two cores.
+
+// retrySignIns signs in again, with the right password, every user of the
+// plan whose password Okta does not hold yet (their earlier sign-in met the
+// fault), up to rounds times. It fails the test if some never succeed.
+func (h *harness) retrySignIns(p plan, rounds int) {
+	h.t.Helper()
+	hc := h.ca.HTTPClient(15 * time.Second)
+	var left []fakeentra.DemoUser
+	for r := 0; r < rounds; r++ {
+		left = left[:0]
+		for _, u := range p.signingIn() {
+			if !h.okta.CheckPassword(u.UserPrincipalName, u.Password) {
+				left = append(left, u)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		h.t.Logf("round %d: %d users sign in again", r+1, len(left))
+		for _, u := range left {
+			_, _ = h.signIn(hc, u.UserPrincipalName, u.Password, "198.51.100.200")
+		}
+		sleep(h.ctx, 2*time.Second)
+	}
+	if len(left) > 0 {
+		h.t.Fatalf("%d users could not sign in after %d rounds, e.g. %s", len(left), rounds, left[0].UserPrincipalName)
+	}
+}
+
+func noUnexpected(t *testing.T, res *signInResult) {
+	t.Helper()
+	if len(res.unexpected)+len(res.failedRPC) > 0 {
+		t.Errorf("sign-ins: unexpected %v; failed %v", res.unexpected, res.failedRPC)
+	}
+}
+
+// TestWorkerKilledMidBatch runs the real worker binary, SIGKILLs it while the
+// batch imports (80 users) and starts it again.
+func TestWorkerKilledMidBatch(t *testing.T) {
+	skipIfShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	bin := buildWorker(t)
+	sc := scenario{users: 80, deadline: 120 * time.Second}
+	h := newHarness(t, ctx, harnessOptions{users: sc.users})
+	w := h.startWorkerProcess(bin)
+	killed := false
+	p := h.runBatchWith("e2e-kill", sc, func() {
+		// Kill once some users are imported and others are not.
+		end := time.Now().Add(sc.deadline / 2)
+		for time.Now().Before(end) {
+			counts, err := control.CountStates(h.ctx, h.tc, "default", "e2e-kill")
+			if err == nil && counts.Imported() >= 10 {
+				break
+			}
+			sleep(h.ctx, 200*time.Millisecond)
+		}
+		before, _ := control.CountStates(h.ctx, h.tc, "default", "e2e-kill")
+		w.kill(t)
+		killed = true
+		t.Logf("worker SIGKILLed with %d of %d users imported (%v)", before.Imported(), sc.users, before.States)
+		if before.Imported() >= int64(sc.users) {
+			t.Fatal("the worker was killed after the import: not mid-batch")
+		}
+		sleep(h.ctx, 2*time.Second)
+		h.startWorkerProcess(bin)
+	}, nil, func(p plan, res *signInResult) { noUnexpected(t, res) })
+	if !killed {
+		t.Fatal("the worker was not killed")
+	}
+	h.checkInvariants(p)
+}
+
+// TestTemporalUnreachableWhileUsersSignIn stops the Temporal server (state
+// kept in SQLite) before the sign-ins (60 users): the hook answers within its
+// budget, its signals are lost, and after Temporal returns on the same address
+// the workflows reach Migrated by reconciliation.
+func TestTemporalUnreachableWhileUsersSignIn(t *testing.T) {
+	skipIfShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
+	defer cancel()
+	sc := scenario{users: 60, deadline: 170 * time.Second, persist: true}
+	h := newHarness(t, ctx, harnessOptions{users: sc.users, persist: true})
+	h.startWorker()
+	p := h.runBatch("e2e-temporal-down", sc, func(plan, *signInResult) {
+		h.stopTemporal()
+		t.Log("Temporal stopped")
+	}, func(p plan, res *signInResult) {
+		noUnexpected(t, res)
+		// Okta gives the hook 3 s; the hook's budget is 2.5 s.
+		if res.slowest > 3*time.Second {
+			t.Errorf("a sign-in took %s while Temporal was down", res.slowest)
+		}
+		for _, c := range h.okta.HookCalls() {
+			for _, a := range c.Attempts {
+				if a.Status != http.StatusOK || a.Duration > 2500*time.Millisecond {
+					t.Errorf("hook attempt for %s while Temporal was down: %+v", c.Username, a)
+				}
+			}
+		}
+		// Long enough for the hook's signal retries to give up.
+		sleep(h.ctx, 20*time.Second)
+		h.startTemporal()
+		t.Log("Temporal started again")
+	})
+	h.checkInvariants(p)
+	reconciled := 0
+	for _, u := range p.signingIn() {
+		if st := h.userStatus(u.UserPrincipalName); strings.Contains(st.Reason, "reconciled") || st.Reconciliations > 0 {
+			reconciled++
+		}
+	}
+	if reconciled == 0 {
+		t.Error("no user was migrated by reconciliation: the outage did not lose the signals")
+	}
+	t.Logf("%d of %d users migrated by reconciliation", reconciled, len(p.signingIn()))
+}
+
+func (h *harness) userStatus(login string) workflows.UserStatus {
+	h.t.Helper()
+	var res workflows.MigrateUserResult
+	ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
+	defer cancel()
+	if err := h.tc.GetWorkflow(ctx, workflows.UserWorkflowID(login), "").Get(ctx, &res); err != nil {
+		h.t.Fatalf("%s: %v", login, err)
+	}
+	return res.Status
+}
+
+var oktaUserRoutes = []fakeokta.Route{fakeokta.RouteCreateUser, fakeokta.RouteListUsers, fakeokta.RouteGetUser,
+	fakeokta.RouteUpdateUser, fakeokta.RouteActivateUser, fakeokta.RouteExpirePassword, fakeokta.RouteLogs}
+
+// TestOktaRateLimitStormsAnd5xx migrates 60 users while Okta answers 10 % of
+// the user API with 500 and bursts of 429.
+func TestOktaRateLimitStormsAnd5xx(t *testing.T) {
+	skipIfShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	sc := scenario{users: 60, deadline: 100 * time.Second}
+	h := newHarness(t, ctx, harnessOptions{users: sc.users})
+	for _, r := range oktaUserRoutes {
+		h.okta.SetErrorRate(r, 0.10)
+	}
+	storms := make(chan struct{})
+	go func() { // a 429 storm every 5 s until the sign-ins end
+		defer close(storms)
+		for i := 0; i < 20 && h.ctx.Err() == nil; i++ {
+			for _, r := range []fakeokta.Route{fakeokta.RouteCreateUser, fakeokta.RouteGetUser, fakeokta.RouteListUsers} {
+				h.okta.InjectFault(r, fakeokta.Fault{Status: http.StatusTooManyRequests, ResetIn: time.Second, Times: 15})
+			}
+			sleep(h.ctx, 5*time.Second)
+		}
+	}()
+	h.startWorker()
+	p := h.runBatch("e2e-okta-storms", sc, nil, func(p plan, res *signInResult) { noUnexpected(t, res) })
+	<-storms
+	if n := h.okta.Calls(fakeokta.RouteAny); n == 0 {
+		t.Fatal("no Okta call")
+	}
+	h.checkInvariants(p)
+}
+
+// TestOktaReadOnly signs 60 users in while Okta is in read-only mode (the
+// hook answers VERIFIED, Okta stores nothing): nobody is Migrated then; they
+// are once they sign in again after read-only mode ends.
+func TestOktaReadOnly(t *testing.T) {
+	skipIfShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	sc := scenario{users: 60, deadline: 100 * time.Second}
+	h := newHarness(t, ctx, harnessOptions{users: sc.users})
+	h.startWorker()
+	p := h.runBatch("e2e-readonly", sc, func(plan, *signInResult) { h.okta.SetReadOnly(true) }, func(p plan, res *signInResult) {
+		noUnexpected(t, res) // read-only mode still signs users in
+		sleep(h.ctx, 5*time.Second)
+		verified := 0
+		for _, c := range h.okta.HookCalls() {
+			if c.Outcome == fakeokta.HookVerified {
+				verified++
+				if c.Stored {
+					t.Errorf("read-only Okta stored %s's password", c.Username)
+				}
+			}
+		}
+		if verified < len(p.signingIn()) {
+			t.Errorf("%d VERIFIED hook answers in read-only mode, expected %d", verified, len(p.signingIn()))
+		}
+		sc, err := control.CountStates(h.ctx, h.tc, "default", "e2e-readonly")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := sc.States[workflows.StateMigrated]; n != 0 {
+			t.Errorf("%d users Migrated although read-only Okta stored no password", n)
+		}
+		for _, u := range p.signingIn() {
+			if st, _ := h.okta.User(u.UserPrincipalName); st.HasPassword {
+				t.Errorf("%s has a password in read-only Okta", u.UserPrincipalName)
+			}
+		}
+		h.okta.SetReadOnly(false)
+		h.retrySignIns(p, 3)
+	})
+	h.checkInvariants(p)
+}
+
+// TestEntraHangsThrottlesAndLocks migrates 60 users while Graph hangs and
+// throttles (429 + Retry-After), the token endpoint throttles and hangs
+// sign-ins, one account is locked once by Entra, and an attacker tries 25
+// wrong passwords on another.
+func TestEntraHangsThrottlesAndLocks(t *testing.T) {
+	skipIfShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	sc := scenario{users: 60, deadline: 120 * time.Second}
+	h := newHarness(t, ctx, harnessOptions{users: sc.users})
+	for _, r := range []fakeentra.Route{fakeentra.RouteGraphUser, fakeentra.RouteGraphTransitive, fakeentra.RouteGraphDomains} {
+		h.entra.InjectFault(r, fakeentra.Fault{Hang: true, HangFor: 15 * time.Second, Times: 2})
+		h.entra.InjectFault(r, fakeentra.Fault{Status: http.StatusTooManyRequests, RetryAfter: 2 * time.Second, Times: 10})
+	}
+	h.startWorker()
+	var victim, locked string
+	attacks := 0
+	p := h.runBatch("e2e-entra-faults", sc, func(p plan, _ *signInResult) {
+		victim, locked = p.right[0].UserPrincipalName, p.right[1].UserPrincipalName
+		h.entra.InjectFault(fakeentra.RouteToken, fakeentra.Fault{AADSTS: 50053, User: locked, Times: 1})
+		h.entra.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Status: http.StatusTooManyRequests, RetryAfter: time.Second, Times: 5})
+		h.entra.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Hang: true, HangFor: 10 * time.Second, Times: 3})
+		// The attacker goes first.
+		hc := h.ca.HTTPClient(15 * time.Second)
+		for i := range 25 {
+			pw := fmt.Sprintf("Summer2026!%d", i)
+			p.wrong[victim] = append(p.wrong[victim], pw)
+			if ok, err := h.signIn(hc, victim, pw, "203.0.113.66"); ok || err != nil {
+				t.Errorf("attack %d: ok=%v err=%v", i, ok, err)
+			}
+			attacks++
+		}
+	}, func(p plan, res *signInResult) {
+		// Faulted sign-ins were refused (never wrongly accepted); they succeed on a retry.
+		for _, u := range res.unexpected {
+			if strings.Contains(u, "expected false") {
+				t.Errorf("a sign-in succeeded that should not: %s", u)
+			}
+		}
+		if len(res.failedRPC) > 0 {
+			t.Errorf("sign-ins failed: %v", res.failedRPC)
+		}
+		t.Logf("%d right-password sign-ins refused under Entra faults", len(res.unexpected))
+		h.retrySignIns(p, 4)
+	})
+	if lk := h.entra.Lockout(victim); lk.Locked {
+		t.Errorf("the attacker locked %s out of Entra ID: %+v", victim, lk)
+	}
+	if attacks != 25 {
+		t.Fatalf("%d attacks", attacks)
+	}
+	h.checkInvariants(p)
+}
+
+// TestSameBatchTwiceAndOverlapping starts a batch of 60 users, starts it a
+// second time, and starts a second batch over the same users.
+func TestSameBatchTwiceAndOverlapping(t *testing.T) {
+	skipIfShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	sc := scenario{users: 60, deadline: 100 * time.Second}
+	h := newHarness(t, ctx, harnessOptions{users: sc.users})
+	h.startWorker()
+	var second atomic.Value
+	p := h.runBatchWith("e2e-twice", sc, func() {
+		in := workflows.MigrateBatchInput{Batch: "e2e-twice", Source: batchSource(h), DeadlineAfter: sc.deadline,
+			Policy: workflows.PolicyExpirePassword, ReconcileEvery: workflows.MinReconcileEvery}
+		if _, err := control.StartBatch(h.ctx, h.tc, in); err == nil || !strings.Contains(err.Error(), "already running") {
+			t.Errorf("starting the same batch twice: %v", err)
+		}
+		in.Batch = "e2e-overlap"
+		run, err := control.StartBatch(h.ctx, h.tc, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second.Store(run)
+	}, nil, func(p plan, res *signInResult) { noUnexpected(t, res) })
+	run := second.Load().(interface {
+		Get(context.Context, any) error
+	})
+	var res workflows.MigrateBatchResult
+	gctx, cancel2 := context.WithTimeout(h.ctx, 2*time.Minute)
+	defer cancel2()
+	if err := run.Get(gctx, &res); err != nil {
+		t.Fatalf("overlapping batch: %v", err)
+	}
+	if res.Progress.Listed != sc.users || res.Progress.Started+res.Progress.AlreadyRunning != sc.users {
+		t.Errorf("overlapping batch progress %+v", res.Progress)
+	}
+	t.Logf("overlapping batch: %d started, %d already running", res.Progress.Started, res.Progress.AlreadyRunning)
+	h.checkInvariants(p)
+}
+
+// TestHookServerRestartedDuringSignIns restarts the hook server (graceful
+// shutdown, new server on the same address) while 60 users sign in.
+func TestHookServerRestartedDuringSignIns(t *testing.T) {
+	skipIfShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	sc := scenario{users: 60, deadline: 100 * time.Second}
+	h := newHarness(t, ctx, harnessOptions{users: sc.users})
+	h.okta.SetLatency(fakeokta.RouteAuthn, 150*time.Millisecond) // spread the sign-ins over the restart
+	h.startWorker()
+	restarted := make(chan struct{})
+	p := h.runBatch("e2e-hook-restart", sc, func(p plan, _ *signInResult) {
+		go func() {
+			defer close(restarted)
+			for len(h.okta.HookCalls()) < len(p.signingIn())/3 && h.ctx.Err() == nil {
+				time.Sleep(20 * time.Millisecond)
+			}
+			h.stopHook()
+			t.Logf("hook server stopped after %d hook calls", len(h.okta.HookCalls()))
+			time.Sleep(time.Second)
+			h.startHook()
+		}()
+	}, func(p plan, res *signInResult) {
+		<-restarted
+		for _, u := range res.unexpected {
+			if strings.Contains(u, "expected false") {
+				t.Errorf("a sign-in succeeded that should not: %s", u)
+			}
+		}
+		t.Logf("%d right-password sign-ins refused during the restart", len(res.unexpected))
+		h.retrySignIns(p, 3)
+	})
+	h.checkInvariants(p)
+}
