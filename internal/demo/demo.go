@@ -54,7 +54,8 @@ type Options struct {
 	TemporalAddress string
 	Namespace       string
 	// UIPort is the Web UI's port when the demo starts the dev server
-	// (default 8233; a free port when taken).
+	// (default 8233; a free port when taken; negative: any free port, and the
+	// server on a free port too instead of 7233).
 	UIPort int
 	// Keep leaves everything running after the summary, until ctx ends.
 	Keep bool
@@ -169,7 +170,7 @@ func (d *demo) setup(ctx context.Context) error {
 	} else {
 		d.say("starting the Temporal dev server (the first run builds the pinned Temporal CLI from the Go module proxy: a few minutes)")
 		uiPort := d.opts.UIPort
-		if !portFree(uiPort) {
+		if uiPort < 0 || !portFree(uiPort) {
 			uiPort = 0
 		}
 		hostPort := ""
