@@ -7,80 +7,133 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"entra2okta/internal/control"
 	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/fakeentra"
 	"entra2okta/internal/fakeokta"
-	"entra2okta/internal/loopbacktls"
 	"entra2okta/workflows"
 )
 
 // bulkFigures is the bulk benchmark's JSON line.
 type bulkFigures struct {
-	Bench            string  `json:"bench"`
-	Users            int     `json:"users"`
-	LimitPerMin      int     `json:"limit_per_min"`
-	WritesPerMin     float64 `json:"writes_per_min"`
-	LimitRatio       float64 `json:"limit_ratio"`
-	OktaCallsPerUser float64 `json:"okta_calls_per_user"`
-	HTTP429          int     `json:"http_429"`
-	FailedUsers      int     `json:"failed_users"`
-	NotCreated       int     `json:"not_created"`
-	WorkerPeakRSSMB  float64 `json:"worker_peak_rss_mb"`
-	Created          int     `json:"created"`
-	OktaCalls        int     `json:"okta_calls"`
-	OktaRPS          float64 `json:"okta_rps"`
-	WindowSize       int     `json:"window_size"`
-	ImportSeconds    float64 `json:"import_seconds"`
-	WallSeconds      float64 `json:"wall_seconds"`
-	GOMAXPROCS       int     `json:"gomaxprocs"`
-	LoadAvgBefore    string  `json:"loadavg_before"`
-	LoadAvgAfter     string  `json:"loadavg_after"`
-	Note             string  `json:"note"`
+	Bench       string `json:"bench"`
+	Users       int    `json:"users"`
+	LimitPerMin int    `json:"limit_per_min"`
+	// WritesPerMin is the steady-state rate of successful creates (POST
+	// /api/v1/users): see SteadyState; LimitRatio is WritesPerMin / L.
+	WritesPerMin float64 `json:"writes_per_min"`
+	LimitRatio   float64 `json:"limit_ratio"`
+	SteadyState  string  `json:"steady_state"`
+	// WritesPerMinOverall is first to last create; PeakWrites60s the most
+	// creates in any 60 s span (fakeokta's window length).
+	WritesPerMinOverall float64 `json:"writes_per_min_overall"`
+	PeakWrites60s       int     `json:"peak_writes_60s"`
+	OktaCallsPerUser    float64 `json:"okta_calls_per_user"`
+	HTTP429             int     `json:"http_429"`
+	// FailedUsers is Failed + never left Pending/Importing (per the users'
+	// own MigrationState in visibility) + start failures.
+	FailedUsers     int     `json:"failed_users"`
+	WorkerPeakRSSMB float64 `json:"worker_peak_rss_mb"`
+
+	Created         int              `json:"created"`
+	NotCreated      int              `json:"not_created"`
+	States          map[string]int64 `json:"states"`
+	StuckExamples   []string         `json:"stuck_examples,omitempty"`
+	BatchImporting  int              `json:"batch_importing"`
+	BatchLastError  string           `json:"batch_last_error,omitempty"`
+	OktaCalls       int              `json:"okta_calls"`
+	CallsPerRoute   map[string]int   `json:"calls_per_route"`
+	UsersPerSec     float64          `json:"users_per_sec"`
+	OktaRPS         float64          `json:"okta_rps"`
+	GetLimitPerMin  int              `json:"get_limit_per_min"`
+	OktaConcurrency int              `json:"okta_concurrency"`
+	WindowSize      int              `json:"window_size"`
+	ImportSeconds   float64          `json:"import_seconds"`
+	WallSeconds     float64          `json:"wall_seconds"`
+	Stopped         string           `json:"stopped"`
+	GOMAXPROCS      int              `json:"gomaxprocs"`
+	LoadAvgBefore   string           `json:"loadavg_before"`
+	LoadAvgAfter    string           `json:"loadavg_after"`
+	Note            string           `json:"note"`
 }
+
+// The steady state is the middle of the run: from the create that completed
+// 10% of the creates to the one that completed 90%. It leaves out the ramp-up
+// (dev server warm-up, the first window of lookups) and the drain (the last
+// users trickling through), which say nothing about pacing.
+const (
+	steadyLo = 0.10
+	steadyHi = 0.90
+)
 
 // runBulk migrates -users new users through the real worker binary (a
 // separate process, so its RSS is its own) and a Temporal dev server into
 // fakeokta, whose create bucket allows -limit calls a minute, and reports how
-// close the writes came to the limit, the Okta calls per user and the 429s.
+// close the writes came to the limit, the Okta calls per user, the 429s, the
+// users that failed or got stuck, and the worker's peak RSS.
 func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench bulk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	users := fs.Int("users", 10_000, "users to migrate (all new to Okta)")
+	users := fs.Int("users", 10_000, "users to migrate (all new to Okta, all eligible)")
 	limit := fs.Int("limit", 1200, "fakeokta's create limit L, calls per minute (POST /api/v1/users bucket)")
-	target := fs.Float64("target", 0.97, "fraction of L the worker's server-side rate limit aims at")
+	getLimit := fs.Int("get-limit", 0, "fakeokta's GET /api/v1/users/{id} limit per minute (0: L×2000/600, Okta Workforce's ratio)")
+	target := fs.Float64("target", 0.97, "fraction of L the worker's OKTA_RPS aims at (headroom for the server-side limiter's burst)")
 	window := fs.Int("window", 300, "MigrateBatch window size")
 	page := fs.Int("page", 500, "Graph page size")
 	concurrency := fs.Int("okta-concurrency", 50, "worker's OKTA_CONCURRENCY")
-	timeout := fs.Duration("timeout", 40*time.Minute, "give up after this long")
+	timeout := fs.Duration("timeout", 0, "give up after this long (0: 3× the time L allows for -users, plus 5 min)")
+	stall := fs.Duration("stall", 90*time.Second, "stop when nothing moved for this long after every user was created")
 	workerLog := fs.String("worker-log", "", "file for the worker's log (default: discarded)")
+	logEvery := fs.Duration("log-every", 15*time.Second, "progress line interval on stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *users < 1 || *limit < 1 || *target <= 0 || *target > 1 {
-		return errors.New("users and limit must be positive, target in (0, 1]")
+	if *users < 1 || *limit < 1 || *target <= 0 || *target > 1 || *window < 1 || *stall <= 0 {
+		return errors.New("users, limit, window and stall must be positive, target in (0, 1]")
 	}
+	if *getLimit == 0 {
+		*getLimit = int(math.Ceil(float64(*limit) * 2000 / 600))
+	}
+	if *timeout == 0 {
+		*timeout = 5*time.Minute + time.Duration(3*float64(*users)/float64(*limit)*float64(time.Minute))
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	began := time.Now()
-	fig := bulkFigures{Bench: "bulk", Users: *users, LimitPerMin: *limit, WindowSize: *window,
-		GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(),
-		Note: "dev server, emulators and bench share the machine's CPUs; the worker runs as its own process"}
-	// A new user costs a lookup (own bucket) and a create, each one activity
-	// on the Okta queue: aim the queue's rate at twice the create rate wanted.
+	fig := bulkFigures{Bench: "bulk", Users: *users, LimitPerMin: *limit, GetLimitPerMin: *getLimit, WindowSize: *window,
+		OktaConcurrency: *concurrency, GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(),
+		SteadyState: fmt.Sprintf("successful creates between the %.0fth and %.0fth percentile of create completion times", steadyLo*100, steadyHi*100),
+		Note:        "dev server (in memory), emulators and bench share the machine's CPUs; the worker runs as its own process"}
+	// The worker's OKTA_RPS is the Okta task queue's
+	// TaskQueueActivitiesPerSecond, enforced by the Temporal server for every
+	// activity on the queue, not just the writes. A new user costs two Okta
+	// activities: FindOktaUser (GET /api/v1/users/{login}, its own bucket)
+	// and CreateOktaUser (one POST /api/v1/users?activate=true with the hook
+	// and the profile: the only write). In the steady state they alternate,
+	// so creates/s = OKTA_RPS/2, and OKTA_RPS = 2 × target × L / 60 paces the
+	// writes at target × L. The target stays a little under 1 because the
+	// server's limiter admits short bursts and fakeokta (like Okta) counts in
+	// fixed 60 s windows: exactly L/min would risk a 429 at a window's edge.
+	// The GET bucket must hold the same rate of lookups (get-limit ≥ L).
 	fig.OktaRPS = 2 * *target * float64(*limit) / 60
 
 	tmp, err := os.MkdirTemp("", "bench-bulk-")
@@ -89,8 +142,8 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer os.RemoveAll(tmp)
 
-	fmt.Fprintln(stderr, "bulk: starting the dev server and the emulators")
-	srv, err := devtemporal.Start(ctx, devtemporal.Options{})
+	log.Info("starting the dev server and the emulators")
+	srv, err := devtemporal.Start(ctx, devtemporal.Options{SearchAttributes: workflows.SearchAttributes()})
 	if err != nil {
 		return err
 	}
@@ -106,24 +159,21 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
-	fo := fakeokta.New(fakeokta.Options{RateLimits: map[fakeokta.Bucket]int{fakeokta.BucketUsers: *limit}, RequestLogLimit: 1})
+	fo := fakeokta.New(fakeokta.Options{RequestLogLimit: 1, RateLimits: map[fakeokta.Bucket]int{
+		fakeokta.BucketUsers: *limit, fakeokta.BucketUserGet: *getLimit}})
 	counter := &oktaCounter{}
-	oktaCA, err := loopbacktls.New()
-	if err != nil {
-		return err
-	}
-	oktaSrv, err := oktaCA.Serve("", counter.wrap(fo))
+	oktaSrv, err := fe.CA.Serve("", counter.wrap(fo)) // one CA for both emulators
 	if err != nil {
 		return err
 	}
 	defer oktaSrv.Close()
-
 	caFile := filepath.Join(tmp, "ca.pem")
-	if err := os.WriteFile(caFile, append(oktaCA.CAPEM(), fe.CA.CAPEM()...), 0o600); err != nil {
+	if err := os.WriteFile(caFile, fe.CA.CAPEM(), 0o600); err != nil {
 		return err
 	}
+
 	bin := filepath.Join(tmp, "worker")
-	fmt.Fprintln(stderr, "bulk: building the worker")
+	log.Info("building the worker")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "entra2okta/worker")
 	build.Stdout, build.Stderr = stderr, stderr
 	if err := build.Run(); err != nil {
@@ -139,6 +189,7 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		wlog = f
 	}
 	worker := exec.Command(bin)
+	worker.SysProcAttr = workerProcAttr()
 	worker.Env = append(os.Environ(),
 		"TEMPORAL_ADDRESS="+srv.HostPort(), "TEMPORAL_NAMESPACE="+srv.Namespace(),
 		"OKTA_ORG_URL="+oktaSrv.URL, "OKTA_API_TOKEN="+fakeokta.DefaultAPIToken,
@@ -151,30 +202,34 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	var peakKB int64
-	stopWorker := func() {
+	samplePeak := func() {
 		if kb := vmHWM(worker.Process.Pid); kb > peakKB {
 			peakKB = kb
 		}
-		_ = worker.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = worker.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = worker.Process.Kill()
-			<-done
-		}
+	}
+	var stopOnce sync.Once
+	stopWorker := func() {
+		stopOnce.Do(func() {
+			samplePeak()
+			_ = worker.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { _ = worker.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(40 * time.Second):
+				_ = worker.Process.Kill()
+				<-done
+			}
+		})
 	}
 	defer stopWorker()
 
 	c := srv.Client()
-	batchID := workflows.BatchWorkflowID("bench")
 	in := workflows.MigrateBatchInput{Batch: "bench", Source: entra.Source{All: true}, WindowSize: *window, PageSize: *page,
 		Policy: workflows.PolicyNone}
 	var startErr error
-	for i := 0; i < 300; i++ { // until the worker has registered the search attributes
-		_, startErr = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: batchID, TaskQueue: workflows.TaskQueue}, workflows.MigrateBatch, in)
-		if startErr == nil {
+	for i := 0; i < 300; i++ { // until the worker is up (it checks the search attributes)
+		if _, startErr = control.StartBatch(ctx, c, in); startErr == nil || ctx.Err() != nil {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -182,59 +237,170 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if startErr != nil {
 		return fmt.Errorf("start the batch: %w", startErr)
 	}
-	fmt.Fprintf(stderr, "bulk: migrating %d users, Okta create limit %d/min, worker OKTA_RPS %.2f\n", *users, *limit, fig.OktaRPS)
+	log.Info("migrating", "users", *users, "limit_per_min", *limit, "get_limit_per_min", *getLimit, "okta_rps", fig.OktaRPS,
+		"window", *window, "timeout", *timeout)
 
+	// Watch until the batch says every user left the import phase, or
+	// nothing moved for -stall after the last create, or the time is up.
 	var progress workflows.BatchProgress
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	lastReport := time.Now()
+	lastLog, lastMove, lastCreated := time.Now(), time.Now(), -1
+	fig.Stopped = "done"
+watch:
 	for {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("bulk: gave up after %s with %d of %d users created: %w", time.Since(began).Round(time.Second), counter.created(), *users, ctx.Err())
+			fig.Stopped = "timeout"
+			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				fig.Stopped = "interrupted"
+			}
+			break watch
 		case <-tick.C:
 		}
-		if kb := vmHWM(worker.Process.Pid); kb > peakKB {
-			peakKB = kb
+		samplePeak()
+		if p, err := control.BatchProgress(ctx, c, "bench"); err == nil {
+			progress = p
 		}
-		if v, err := c.QueryWorkflow(ctx, batchID, "", workflows.QueryProgress); err == nil {
-			_ = v.Get(&progress)
+		created := counter.created()
+		if created != lastCreated {
+			lastCreated, lastMove = created, time.Now()
 		}
-		if time.Since(lastReport) >= 15*time.Second {
-			lastReport = time.Now()
-			fmt.Fprintf(stderr, "bulk: %s: listed %d, created %d, importing %d, 429s %d\n", time.Since(began).Round(time.Second),
-				progress.Listed, counter.created(), progress.Importing, counter.tooMany())
+		if time.Since(lastLog) >= *logEvery {
+			lastLog = time.Now()
+			log.Info("progress", "elapsed", time.Since(began).Round(time.Second), "listed", progress.Listed,
+				"created", created, "importing", progress.Importing, "http_429", counter.tooMany(), "load", loadAvg())
 		}
-		imported := progress.ListingDone && progress.Importing == 0 && progress.Started+progress.StartFailures+progress.AlreadyRunning >= progress.Listed
-		if imported && progress.Listed == *users {
-			break
+		switch {
+		case progress.ListingDone && progress.Listed >= *users && progress.Importing == 0:
+			break watch
+		case progress.ListingDone && time.Since(lastMove) >= *stall:
+			fig.Stopped = "stalled"
+			log.Warn("nothing moved", "for", *stall, "created", created, "batch_importing", progress.Importing)
+			break watch
 		}
 	}
 	stopWorker()
+	fig.LoadAvgAfter = loadAvg()
 
-	first, last, created := counter.createSpan()
-	fig.Created = created
-	if created > 1 && last.After(first) {
-		fig.WritesPerMin = float64(counter.writes()-1) / last.Sub(first).Minutes()
-		fig.ImportSeconds = last.Sub(first).Seconds()
+	// The users' own states, from visibility (eventually consistent: wait
+	// until it sees every started user, for at most 30 s).
+	qctx, qcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer qcancel()
+	var counts control.StateCounts
+	var countErr error
+	for i := 0; i < 30; i++ {
+		counts, countErr = control.CountStates(qctx, c, srv.Namespace(), "bench")
+		if countErr == nil && counts.Total >= int64(progress.Started) {
+			break
+		}
+		time.Sleep(time.Second)
 	}
+	fig.States = map[string]int64{"total": counts.Total}
+	for st, n := range counts.States {
+		if n > 0 {
+			fig.States[string(st)] = n
+		}
+	}
+	stuck := counts.States[workflows.StatePending] + counts.States[workflows.StateImporting]
+	if countErr != nil {
+		log.Warn("cannot count the users' states; using the batch's view", "error", countErr)
+		stuck = int64(progress.Importing)
+	}
+	if stuck > 0 {
+		fig.StuckExamples = stuckUsers(qctx, c, srv.Namespace(), 5)
+	}
+	fig.FailedUsers = int(counts.States[workflows.StateFailed]+stuck) + progress.StartFailures
+	fig.BatchImporting = progress.Importing
+	fig.BatchLastError = progress.LastError
+
+	times := counter.createTimes()
+	fig.Created = len(times)
+	fig.NotCreated = *users - fig.Created
+	if n := len(times); n > 1 && times[n-1].After(times[0]) {
+		span := times[n-1].Sub(times[0])
+		fig.WritesPerMinOverall = float64(n-1) / span.Minutes()
+		fig.ImportSeconds = span.Seconds()
+	}
+	fig.WritesPerMin = steadyRate(times, steadyLo, steadyHi)
 	fig.LimitRatio = fig.WritesPerMin / float64(*limit)
-	fig.OktaCalls = counter.calls()
-	if created > 0 {
-		fig.OktaCallsPerUser = float64(fig.OktaCalls) / float64(created)
+	fig.UsersPerSec = fig.WritesPerMin / 60
+	fig.PeakWrites60s = peakInWindow(times, time.Minute)
+	fig.CallsPerRoute = map[string]int{}
+	for _, r := range bulkRoutes {
+		if n := fo.Calls(r); n > 0 {
+			fig.CallsPerRoute[string(r)] = n
+		}
+	}
+	fig.OktaCalls = fo.Calls(fakeokta.RouteAny)
+	if fig.Created > 0 {
+		fig.OktaCallsPerUser = float64(fig.OktaCalls) / float64(fig.Created)
 	}
 	fig.HTTP429 = counter.tooMany()
-	fig.FailedUsers = progress.States[workflows.StateFailed] + progress.StartFailures
-	fig.NotCreated = *users - created
 	fig.WorkerPeakRSSMB = float64(peakKB) / 1024
 	fig.WallSeconds = time.Since(began).Seconds()
-	fig.LoadAvgAfter = loadAvg()
 	out, err := json.Marshal(fig)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(stdout, string(out))
-	return err
+	if _, err := fmt.Fprintln(stdout, string(out)); err != nil {
+		return err
+	}
+	if fig.Stopped != "done" {
+		return fmt.Errorf("bulk: stopped (%s) after %s with %d of %d users created", fig.Stopped,
+			time.Since(began).Round(time.Second), fig.Created, *users)
+	}
+	return nil
+}
+
+// bulkRoutes are the fakeokta routes reported per route.
+var bulkRoutes = []fakeokta.Route{
+	fakeokta.RouteCreateUser, fakeokta.RouteListUsers, fakeokta.RouteGetUser, fakeokta.RouteUpdateUser,
+	fakeokta.RouteReplaceUser, fakeokta.RouteDeleteUser, fakeokta.RouteActivateUser, fakeokta.RouteDeactivateUser,
+	fakeokta.RouteResetPassword, fakeokta.RouteExpirePassword, fakeokta.RouteListInlineHooks, fakeokta.RouteLogs,
+	fakeokta.RouteUnknown,
+}
+
+// stuckUsers returns up to n workflow IDs of the bench's users still in
+// Pending or Importing.
+func stuckUsers(ctx context.Context, c client.Client, namespace string, n int) []string {
+	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, PageSize: int32(n),
+		Query: "WorkflowType = 'MigrateUser' AND MigrationBatch = 'bench' AND MigrationState IN ('Pending', 'Importing')"})
+	if err != nil {
+		return []string{"(list failed: " + err.Error() + ")"}
+	}
+	var ids []string
+	for _, e := range resp.GetExecutions() {
+		ids = append(ids, e.GetExecution().GetWorkflowId())
+	}
+	return ids
+}
+
+// steadyRate returns the rate per minute between the lo and hi quantiles of
+// the sorted times ts (0 with fewer than two distinct times there).
+func steadyRate(ts []time.Time, lo, hi float64) float64 {
+	if len(ts) < 2 {
+		return 0
+	}
+	i := int(math.Round(lo * float64(len(ts)-1)))
+	j := int(math.Round(hi * float64(len(ts)-1)))
+	if j <= i || !ts[j].After(ts[i]) {
+		return 0
+	}
+	return float64(j-i) / ts[j].Sub(ts[i]).Minutes()
+}
+
+// peakInWindow returns the most times of the sorted ts within any span of d
+// (half-open: [t, t+d)).
+func peakInWindow(ts []time.Time, d time.Duration) int {
+	peak, lo := 0, 0
+	for hi := range ts {
+		for !ts[hi].Before(ts[lo].Add(d)) {
+			lo++
+		}
+		peak = max(peak, hi-lo+1)
+	}
+	return peak
 }
 
 // The bench tenant.
@@ -269,14 +435,12 @@ func seedBulkTenant(s *fakeentra.Server, n int, secret string) error {
 	return nil
 }
 
-// oktaCounter counts fakeokta's answers as the worker saw them.
+// oktaCounter sees fakeokta's answers as the worker did: the 429s and the
+// completion time of every successful create.
 type oktaCounter struct {
-	mu          sync.Mutex
-	n, n429     int
-	nWrites     int
-	nCreated    int
-	firstCreate time.Time
-	lastCreate  time.Time
+	mu      sync.Mutex
+	n429    int
+	creates []time.Time
 }
 
 func (c *oktaCounter) wrap(h http.Handler) http.Handler {
@@ -284,37 +448,27 @@ func (c *oktaCounter) wrap(h http.Handler) http.Handler {
 		rec := &codeRecorder{ResponseWriter: w, code: http.StatusOK}
 		h.ServeHTTP(rec, r)
 		now := time.Now()
-		write := r.Method != http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/users")
-		create := r.Method == http.MethodPost && r.URL.Path == "/api/v1/users"
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		c.n++
-		if rec.code == http.StatusTooManyRequests {
+		switch {
+		case rec.code == http.StatusTooManyRequests:
 			c.n429++
-			return
-		}
-		if write && rec.code < 300 {
-			c.nWrites++
-		}
-		if create && rec.code < 300 {
-			c.nCreated++
-			if c.firstCreate.IsZero() {
-				c.firstCreate = now
-			}
-			c.lastCreate = now
+		case r.Method == http.MethodPost && r.URL.Path == "/api/v1/users" && rec.code < 300:
+			c.creates = append(c.creates, now)
 		}
 	})
 }
 
-func (c *oktaCounter) calls() int   { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
 func (c *oktaCounter) tooMany() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n429 }
-func (c *oktaCounter) writes() int  { c.mu.Lock(); defer c.mu.Unlock(); return c.nWrites }
-func (c *oktaCounter) created() int { c.mu.Lock(); defer c.mu.Unlock(); return c.nCreated }
+func (c *oktaCounter) created() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.creates) }
 
-func (c *oktaCounter) createSpan() (first, last time.Time, n int) {
+// createTimes returns the creates' completion times, sorted.
+func (c *oktaCounter) createTimes() []time.Time {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.firstCreate, c.lastCreate, c.nCreated
+	ts := slices.Clone(c.creates)
+	c.mu.Unlock()
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	return ts
 }
 
 type codeRecorder struct {

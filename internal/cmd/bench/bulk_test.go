@@ -1,0 +1,52 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+func times(t0 time.Time, offsets ...time.Duration) []time.Time {
+	ts := make([]time.Time, len(offsets))
+	for i, d := range offsets {
+		ts[i] = t0.Add(d)
+	}
+	return ts
+}
+
+func TestSteadyRate(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	// 101 creates one second apart: 60/min everywhere.
+	var even []time.Duration
+	for i := range 101 {
+		even = append(even, time.Duration(i)*time.Second)
+	}
+	if got := steadyRate(times(t0, even...), 0.1, 0.9); got != 60 {
+		t.Errorf("even: %v/min, want 60", got)
+	}
+	// A slow ramp and a slow tail outside the 10-90% span do not count.
+	skewed := append([]time.Duration{}, even...)
+	for i := range 10 {
+		skewed[i] = time.Duration(i-100) * time.Second // ramp spread over 100 s before
+	}
+	if got := steadyRate(times(t0, skewed...), 0.1, 0.9); got != 60 {
+		t.Errorf("ramp: %v/min, want 60", got)
+	}
+	if got := steadyRate(nil, 0.1, 0.9); got != 0 {
+		t.Errorf("none: %v, want 0", got)
+	}
+	if got := steadyRate(times(t0, 0, 0, 0), 0.1, 0.9); got != 0 {
+		t.Errorf("simultaneous: %v, want 0", got)
+	}
+}
+
+func TestPeakInWindow(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	ts := times(t0, 0, 10*time.Second, 59*time.Second, 60*time.Second, 61*time.Second, 200*time.Second)
+	// [10 s, 70 s) holds 10, 59, 60 and 61 s; [0, 60 s) only three.
+	if got := peakInWindow(ts, time.Minute); got != 4 {
+		t.Errorf("peak %d, want 4", got)
+	}
+	if got := peakInWindow(nil, time.Minute); got != 0 {
+		t.Errorf("empty: peak %d, want 0", got)
+	}
+}
