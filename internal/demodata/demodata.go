@@ -24,9 +24,9 @@ type Directory struct {
 	AlreadyInOkta []string
 }
 
-// OktaCustomAttributes are the custom profile attributes the default
-// attribute mapping writes; Seed defines them in the emulated Okta schema, as
-// an administrator does in the Profile Editor.
+// OktaCustomAttributes are custom profile attributes Seed defines in the
+// emulated Okta schema, as an administrator does in the Profile Editor, so
+// that the opt-in officeLocation mapping can be tried against the demo.
 var OktaCustomAttributes = []string{"officeLocation"}
 
 // Seed seeds n users into e and their Okta side into o.
