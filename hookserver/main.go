@@ -30,6 +30,7 @@ import (
 
 	"entra2okta/internal/entra"
 	"entra2okta/internal/hook"
+	"entra2okta/workflows"
 )
 
 func main() {
@@ -51,6 +52,7 @@ type config struct {
 	entra             entra.Config
 	hook              hook.Config
 	shutdownTimeout   time.Duration
+	events            hook.EventConfig // Okta event hook; Client is set by run
 }
 
 // parseConfig reads flags from args, each defaulting to its environment
@@ -97,6 +99,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		oScope      = str("oauth-scope", "HOOK_OAUTH_SCOPE", "", "scope the token must carry (optional)")
 		oJWKS       = str("oauth-jwks-url", "HOOK_OAUTH_JWKS_URL", "", "signing keys (default issuer + /v1/keys)")
 		shutdownStr = str("shutdown-timeout", "HOOK_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for requests and pending signals")
+		o365App     = str("o365-app-id", "OKTA_O365_APP_ID", "", "Okta app id (0oa…) of the Office 365 app: assigning a user to it starts the user's migration (event hook on "+hook.EventsPath+")")
+		evBatch     = str("events-batch", "OKTA_EVENTS_BATCH", hook.DefaultEventsBatch, "batch label of the migrations that app assignments start")
+		evAfter     = str("events-deadline-after", "OKTA_EVENTS_DEADLINE_AFTER", "", "their deadline, after the assignment (default: the workflow's, 60 days)")
+		evPolicy    = str("events-policy", "OKTA_EVENTS_POLICY", "none", "their deadline policy: none, expire-password, reset-password or deactivate")
 	)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -184,6 +190,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if *oIssuer != "" {
 		c.hook.OAuth = &hook.OAuthConfig{Issuer: *oIssuer, Audience: *oAudience, ClientID: *oClient, Scope: *oScope, JWKSURL: *oJWKS}
 	}
+	c.events = hook.EventConfig{AppID: strings.TrimSpace(*o365App), Batch: *evBatch, Policy: workflows.DeadlinePolicy(*evPolicy)}
+	if *evAfter != "" {
+		c.events.DeadlineAfter = dur("events-deadline-after", *evAfter)
+	}
+	if !c.events.Policy.Valid() {
+		errs = append(errs, fmt.Errorf("-events-policy %q: not a deadline policy", *evPolicy))
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -234,6 +247,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	} else {
 		logger.Warn("serving plain HTTP: Okta only calls https URLs, so terminate TLS in front of this server")
 	}
+	events := cfg.events
+	events.Client = tc
 	srv, err := hook.NewServer(hook.ServerConfig{
 		Hook: cfg.hook,
 		TLS:  tlsConf,
@@ -241,6 +256,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		},
+		Events: &events,
 	}, verifier, tc, logger)
 	if err != nil {
 		return err
@@ -254,6 +270,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		"auth_header", cfg.hook.AuthHeader, "oauth", cfg.hook.OAuth != nil,
 		"policy_mfa", cfg.entra.Policy.MFAVerified, "policy_expired", cfg.entra.Policy.PasswordExpiredVerified,
 		"policy_ca", cfg.entra.Policy.ConditionalAccessVerified)
+	logger.Info("okta event hook", "path", hook.EventsPath, "recent", hook.RecentEventsPath, "o365_app_id", cfg.events.AppID,
+		"batch", cfg.events.Batch, "policy", string(cfg.events.Policy), "deadline_after", cfg.events.DeadlineAfter.String())
+	if cfg.events.AppID == "" {
+		logger.Warn("OKTA_O365_APP_ID is not set: Office 365 assignment events are ignored (user.import.password events are still relayed)")
+	}
 	if len(strings.TrimSpace(cfg.hook.AuthSecret)) < 16 {
 		logger.Warn("the auth secret is shorter than 16 characters")
 	}
