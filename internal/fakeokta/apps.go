@@ -163,8 +163,10 @@ func (s *Server) assignUserToApp(w http.ResponseWriter, r *http.Request) {
 		profile = map[string]any{}
 	}
 	base := info(r).base
+	// externalId (null in Okta's examples) is omitted: the schema does not
+	// declare it nullable.
 	writeJSON(w, http.StatusOK, map[string]any{
-		"id": u.id, "externalId": nil, "created": fmtTime(au.created), "lastUpdated": fmtTime(now),
+		"id": u.id, "created": fmtTime(au.created), "lastUpdated": fmtTime(now),
 		"scope": "USER", "status": "ACTIVE", "statusChanged": fmtTime(au.created), "passwordChanged": nil,
 		"syncState": "DISABLED", "credentials": map[string]string{"userName": au.userName}, "profile": profile,
 		"_links": map[string]any{

@@ -130,12 +130,10 @@ func (h *eventHook) render(base string) map[string]any {
 	}
 	self := base + "/api/v1/eventHooks/" + h.id
 	post := map[string]any{"allow": []string{"POST"}}
-	links := map[string]any{"self": link{Href: self}, "verify": link{Href: self + "/lifecycle/verify", Hints: post}}
-	if h.status == "ACTIVE" {
-		links["deactivate"] = link{Href: self + "/lifecycle/deactivate", Hints: post}
-	} else {
-		links["activate"] = link{Href: self + "/lifecycle/activate", Hints: post}
-	}
+	// The schema declares self, verify and deactivate only, and Okta's
+	// examples show all three whatever the status (RetrieveADeactivatedEventHook).
+	links := map[string]any{"self": link{Href: self}, "verify": link{Href: self + "/lifecycle/verify", Hints: post},
+		"deactivate": link{Href: self + "/lifecycle/deactivate", Hints: post}}
 	var filter any
 	if len(h.filter) > 0 && string(h.filter) != "null" {
 		filter = h.filter
