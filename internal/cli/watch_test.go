@@ -94,7 +94,7 @@ func TestWatchPrintsEachEventOnce(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 3 || !strings.Contains(lines[0], "alice@example.com") || !strings.Contains(lines[0], "signal") ||
 		!strings.Contains(lines[0], workflows.UserWorkflowID("alice@example.com")) || !strings.Contains(lines[1], "bob@example.com") ||
-		!strings.Contains(lines[2], hook.ActionDuplicate) {
+		!strings.Contains(lines[2], hook.ActionDuplicate) || !strings.Contains(lines[2], "alice@example.com") {
 		t.Fatalf("output:\n%s", out.String())
 	}
 

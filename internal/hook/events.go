@@ -354,6 +354,7 @@ func (h *EventHandler) serveDelivery(w http.ResponseWriter, r *http.Request) {
 		if !h.claim(ev.UUID) {
 			dups++
 			rec.Action, rec.Result = ActionDuplicate, ResultSkipped
+			_, rec.Login, _ = ev.target("User")
 			h.finish(rec)
 			continue
 		}
