@@ -22,7 +22,7 @@ import (
 	"entra2okta/workflows"
 )
 
-// Okta event hook routes (EVENTS.md).
+// Okta event hook routes (README "Okta event hooks").
 const (
 	// EventsPath is where Okta's event hook channel points: GET for the
 	// one-time verification, POST for deliveries.
@@ -148,7 +148,7 @@ type EventRecord struct {
 	Reason     string    `json:"reason,omitempty"`
 }
 
-// eventDelivery is Okta's event hook request body (EVENTS.md).
+// eventDelivery is Okta's event hook request body (README "Okta event hooks").
 type eventDelivery struct {
 	EventType        string `json:"eventType"`
 	EventTypeVersion string `json:"eventTypeVersion"`

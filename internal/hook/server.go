@@ -29,7 +29,7 @@ type ServerConfig struct {
 	// each connection (defaults 5 s, 10 s, 10 s, 120 s).
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// Events, when set, also serves Okta's event hook on EventsPath and
-	// RecentEventsPath (events.go, EVENTS.md).
+	// RecentEventsPath (events.go; README "Okta event hooks").
 	Events *EventConfig
 }
 
