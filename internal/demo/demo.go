@@ -126,6 +126,8 @@ type demo struct {
 	seeded   demodata.Directory
 	batch    string
 	workerCh chan error
+	o365App  string
+	hires    []fakeentra.DemoUser // new hires Okta assigns to Office 365 (event-driven)
 }
 
 func (d *demo) say(format string, args ...any) {
@@ -225,8 +227,13 @@ func (d *demo) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	hs, err := hook.NewServer(hook.ServerConfig{Hook: hook.Config{AuthSecret: secret}, TLS: d.ca.ServerTLSConfig()},
-		verifier, d.tc, d.logger)
+	if d.o365App, err = d.okta.AddApp("", "Microsoft Office 365"); err != nil {
+		return err
+	}
+	hs, err := hook.NewServer(hook.ServerConfig{
+		Hook: hook.Config{AuthSecret: secret}, TLS: d.ca.ServerTLSConfig(),
+		Events: &hook.EventConfig{Client: d.tc, AppID: d.o365App, DeadlineAfter: d.opts.Deadline, Policy: workflows.PolicyExpirePassword},
+	}, verifier, d.tc, d.logger)
 	if err != nil {
 		return err
 	}
@@ -244,7 +251,13 @@ func (d *demo) setup(ctx context.Context) error {
 	if _, err := d.okta.SetPasswordImportHook(d.hookURL, "Authorization", secret); err != nil {
 		return err
 	}
-	d.say("hook server at %s, registered in fakeokta as the password import inline hook", d.hookURL)
+	eventsURL := "https://" + ln.Addr().String() + hook.EventsPath
+	if _, err := d.okta.RegisterEventHook(ctx, eventsURL, "Authorization", secret,
+		fakeokta.EventAppMembershipAdd, fakeokta.EventPasswordImport); err != nil {
+		return err
+	}
+	d.say("hook server at %s: the password import inline hook, and the event hook (Office 365 assignments, user.import.password), registered and verified in fakeokta",
+		"https://"+ln.Addr().String())
 
 	// 4. Worker, in-process, with the real adapters pointed at the emulators.
 	wctx, stopWorker := context.WithCancel(context.Background())
@@ -286,6 +299,9 @@ func (d *demo) run(ctx context.Context) error {
 	if err := d.waitImported(ctx); err != nil {
 		return err
 	}
+	if err := d.assignNewHires(ctx); err != nil {
+		return err
+	}
 	plan := d.signIns()
 	d.say("simulating first sign-ins at Okta (/api/v1/authn): %d users type their Entra password (%d of them MFA-enforced in Entra, %d after a typo first), %d whose Entra password is expired or blocked by conditional access, and an attacker trying %d passwords on %s",
 		len(plan.right)+len(plan.wrongThenRight), plan.mfa, len(plan.wrongThenRight), len(plan.refused), plan.attackTries, plan.victim)
@@ -302,6 +318,45 @@ func (d *demo) run(ctx context.Context) error {
 		return fmt.Errorf("batch %s: %w", d.batch, err)
 	}
 	return d.summary(ctx, plan, res)
+}
+
+// assignNewHires adds three people to Entra ID who are in no batch, imports
+// them STAGED into Okta as the Office 365 app does, and assigns them to the
+// Office 365 app: Okta's event hook starts their migrations.
+func (d *demo) assignNewHires(ctx context.Context) error {
+	for i := 1; i <= 3; i++ {
+		upn := fmt.Sprintf("new.hire%d@%s", i, fakeentra.DemoDomain)
+		u := fakeentra.DemoUser{UserPrincipalName: upn, Password: fakeentra.DemoPassword(upn), State: fakeentra.StateNormal}
+		id, err := d.entra.AddUser(fakeentra.User{UserPrincipalName: upn, Password: u.Password,
+			Attributes: map[string]any{"givenName": "New", "surname": fmt.Sprintf("Hire%d", i), "displayName": fmt.Sprintf("New Hire %d", i),
+				"mail": upn, "department": "Sales", "jobTitle": "Account Executive"}})
+		if err != nil {
+			return err
+		}
+		u.ID = id
+		if _, err := d.okta.SeedUser(fakeokta.SeedUser{Status: fakeokta.StatusStaged,
+			Profile: map[string]any{"login": upn, "email": upn, "firstName": "New", "lastName": fmt.Sprintf("Hire%d", i)}}); err != nil {
+			return err
+		}
+		if err := d.okta.AssignUserToApp(d.o365App, upn); err != nil {
+			return err
+		}
+		d.hires = append(d.hires, u)
+	}
+	d.say("Okta assigned %d new hires (in no batch) to Office 365: the event hook starts their migrations (batch label %s)",
+		len(d.hires), hook.DefaultEventsBatch)
+	for {
+		sc, err := control.CountStates(ctx, d.tc, d.opts.Namespace, hook.DefaultEventsBatch)
+		if err == nil && sc.States[workflows.StateAwaitingSignIn] == int64(len(d.hires)) {
+			d.say("the new hires are imported and wait for their first sign-in")
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // waitImported shows progress until every user is past the import phase.
@@ -357,7 +412,8 @@ func (d *demo) waitFinal(ctx context.Context) error {
 				d.say("%s", line)
 				last = line
 			}
-			if sc.Total > 0 && sc.Done() == sc.Total {
+			ev, everr := control.CountStates(ctx, d.tc, d.opts.Namespace, hook.DefaultEventsBatch)
+			if sc.Total > 0 && sc.Done() == sc.Total && everr == nil && ev.Done() == ev.Total {
 				return nil
 			}
 		}
@@ -408,6 +464,7 @@ func (d *demo) signIns() signInPlan {
 			}
 		}
 	}
+	p.right = append(p.right, d.hires...)
 	p.attackTries = 25
 	return p
 }
@@ -524,7 +581,7 @@ func (d *demo) summary(ctx context.Context, p signInPlan, res signInResult) erro
 
 	// Checks: the demo proves its own outcome.
 	var problems []string
-	wantMigrated := len(p.right) + len(p.wrongThenRight)
+	wantMigrated := len(p.right) + len(p.wrongThenRight) - len(d.hires)
 	if got := sc.States[workflows.StateMigrated]; int(got) != wantMigrated {
 		problems = append(problems, fmt.Sprintf("%d users Migrated, expected %d (everyone who typed the right password)", got, wantMigrated))
 	}
@@ -539,6 +596,15 @@ func (d *demo) summary(ctx context.Context, p signInPlan, res signInResult) erro
 		if !d.okta.CheckPassword(u.UserPrincipalName, u.Password) {
 			problems = append(problems, u.UserPrincipalName+": Okta does not hold the verified password")
 		}
+	}
+	ev, err := control.CountStates(ctx, d.tc, d.opts.Namespace, hook.DefaultEventsBatch)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "Event-driven (no batch): %d new hires assigned to Office 365 in Okta → %d Migrated after their first sign-in.\n",
+		len(d.hires), ev.States[workflows.StateMigrated])
+	if int(ev.States[workflows.StateMigrated]) != len(d.hires) {
+		problems = append(problems, fmt.Sprintf("%d of %d new hires Migrated", ev.States[workflows.StateMigrated], len(d.hires)))
 	}
 	lk := d.entra.Lockout(p.victim)
 	fmt.Fprintf(d.out, "Attacker: %d wrong passwords for %s at Okta → %d reached Entra ID (abuse shield); Entra smart lockout: locked=%v.\n",
