@@ -57,10 +57,11 @@ func noUnexpected(t *testing.T, res *signInResult) {
 // batch imports (80 users) and starts it again.
 func TestWorkerKilledMidBatch(t *testing.T) {
 	skipIfShort(t)
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	bin := buildWorker(t)
-	sc := scenario{users: 80, deadline: 120 * time.Second}
+	sc := scenario{users: 80, deadline: 90 * time.Second}
 	h := newHarness(t, ctx, harnessOptions{users: sc.users})
 	w := h.startWorkerProcess(bin)
 	killed := false
@@ -96,9 +97,10 @@ func TestWorkerKilledMidBatch(t *testing.T) {
 // the workflows reach Migrated by reconciliation.
 func TestTemporalUnreachableWhileUsersSignIn(t *testing.T) {
 	skipIfShort(t)
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
 	defer cancel()
-	sc := scenario{users: 60, deadline: 170 * time.Second, persist: true}
+	sc := scenario{users: 60, deadline: 130 * time.Second, persist: true}
 	h := newHarness(t, ctx, harnessOptions{users: sc.users, persist: true})
 	h.startWorker()
 	p := h.runBatch("e2e-temporal-down", sc, func(plan, *signInResult) {
@@ -153,9 +155,10 @@ var oktaUserRoutes = []fakeokta.Route{fakeokta.RouteCreateUser, fakeokta.RouteLi
 // the user API with 500 and bursts of 429.
 func TestOktaRateLimitStormsAnd5xx(t *testing.T) {
 	skipIfShort(t)
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	sc := scenario{users: 60, deadline: 100 * time.Second}
+	sc := scenario{users: 60, deadline: 75 * time.Second}
 	h := newHarness(t, ctx, harnessOptions{users: sc.users})
 	for _, r := range oktaUserRoutes {
 		h.okta.SetErrorRate(r, 0.10)
@@ -184,9 +187,10 @@ func TestOktaRateLimitStormsAnd5xx(t *testing.T) {
 // are once they sign in again after read-only mode ends.
 func TestOktaReadOnly(t *testing.T) {
 	skipIfShort(t)
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	sc := scenario{users: 60, deadline: 100 * time.Second}
+	sc := scenario{users: 60, deadline: 60 * time.Second}
 	h := newHarness(t, ctx, harnessOptions{users: sc.users})
 	h.startWorker()
 	p := h.runBatch("e2e-readonly", sc, func(plan, *signInResult) { h.okta.SetReadOnly(true) }, func(p plan, res *signInResult) {
@@ -228,9 +232,10 @@ func TestOktaReadOnly(t *testing.T) {
 // wrong passwords on another.
 func TestEntraHangsThrottlesAndLocks(t *testing.T) {
 	skipIfShort(t)
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	sc := scenario{users: 60, deadline: 120 * time.Second}
+	sc := scenario{users: 60, deadline: 90 * time.Second}
 	h := newHarness(t, ctx, harnessOptions{users: sc.users})
 	for _, r := range []fakeentra.Route{fakeentra.RouteGraphUser, fakeentra.RouteGraphTransitive, fakeentra.RouteGraphDomains} {
 		h.entra.InjectFault(r, fakeentra.Fault{Hang: true, HangFor: 15 * time.Second, Times: 2})
@@ -280,9 +285,10 @@ func TestEntraHangsThrottlesAndLocks(t *testing.T) {
 // second time, and starts a second batch over the same users.
 func TestSameBatchTwiceAndOverlapping(t *testing.T) {
 	skipIfShort(t)
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	sc := scenario{users: 60, deadline: 100 * time.Second}
+	sc := scenario{users: 60, deadline: 60 * time.Second}
 	h := newHarness(t, ctx, harnessOptions{users: sc.users})
 	h.startWorker()
 	var second atomic.Value
@@ -308,10 +314,21 @@ func TestSameBatchTwiceAndOverlapping(t *testing.T) {
 	if err := run.Get(gctx, &res); err != nil {
 		t.Fatalf("overlapping batch: %v", err)
 	}
-	if res.Progress.Listed != sc.users || res.Progress.Started+res.Progress.AlreadyRunning != sc.users {
+	if res.Progress.Listed != sc.users || res.Progress.Started+res.Progress.AlreadyRunning != sc.users || res.Progress.StartFailures != 0 {
 		t.Errorf("overlapping batch progress %+v", res.Progress)
 	}
-	t.Logf("overlapping batch: %d started, %d already running", res.Progress.Started, res.Progress.AlreadyRunning)
+	first, err := control.BatchProgress(h.ctx, h.tc, "e2e-twice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each user's workflow was started by one batch; the other found it
+	// running (a user whose workflow had already ended may be started again).
+	if first.Started+res.Progress.Started < sc.users || first.AlreadyRunning+res.Progress.AlreadyRunning == 0 {
+		t.Errorf("the batches started %d and %d users, found %d and %d running", first.Started, res.Progress.Started,
+			first.AlreadyRunning, res.Progress.AlreadyRunning)
+	}
+	t.Logf("first batch: %d started, %d already running; overlapping batch: %d started, %d already running",
+		first.Started, first.AlreadyRunning, res.Progress.Started, res.Progress.AlreadyRunning)
 	h.checkInvariants(p)
 }
 
@@ -319,9 +336,10 @@ func TestSameBatchTwiceAndOverlapping(t *testing.T) {
 // shutdown, new server on the same address) while 60 users sign in.
 func TestHookServerRestartedDuringSignIns(t *testing.T) {
 	skipIfShort(t)
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	sc := scenario{users: 60, deadline: 100 * time.Second}
+	sc := scenario{users: 60, deadline: 60 * time.Second}
 	h := newHarness(t, ctx, harnessOptions{users: sc.users})
 	h.okta.SetLatency(fakeokta.RouteAuthn, 150*time.Millisecond) // spread the sign-ins over the restart
 	h.startWorker()

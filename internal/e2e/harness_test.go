@@ -406,7 +406,11 @@ func (h *harness) waitImported(batch string, timeout time.Duration) {
 			last = p
 			if p.ListingDone && p.Started+p.AlreadyRunning == p.Listed && p.Importing == 0 &&
 				p.States[workflows.StatePending]+p.States[workflows.StateImporting] == 0 && p.Listed > 0 {
-				return
+				// Users another batch started count too.
+				sc, err := control.CountStates(h.ctx, h.tc, "default", "")
+				if err == nil && sc.Total >= int64(p.Listed) && sc.States[workflows.StatePending]+sc.States[workflows.StateImporting] == 0 {
+					return
+				}
 			}
 		}
 		sleep(h.ctx, 500*time.Millisecond)
@@ -414,13 +418,15 @@ func (h *harness) waitImported(batch string, timeout time.Duration) {
 	h.t.Fatalf("batch %s not imported within %s: %+v", batch, timeout, last)
 }
 
-// waitFinal waits until every user workflow of the batch has ended.
-func (h *harness) waitFinal(batch string, want int, timeout time.Duration) {
+// waitFinal waits until every user workflow of the namespace (each test has
+// its own server; a user belongs to the batch that started its workflow) has
+// ended.
+func (h *harness) waitFinal(want int, timeout time.Duration) {
 	h.t.Helper()
 	end := time.Now().Add(timeout)
 	var last control.StateCounts
 	for time.Now().Before(end) {
-		sc, err := control.CountStates(h.ctx, h.tc, "default", batch)
+		sc, err := control.CountStates(h.ctx, h.tc, "default", "")
 		if err == nil {
 			last = sc
 			if sc.Total >= int64(want) && sc.Done() == sc.Total {
@@ -429,7 +435,7 @@ func (h *harness) waitFinal(batch string, want int, timeout time.Duration) {
 		}
 		sleep(h.ctx, time.Second)
 	}
-	h.t.Fatalf("batch %s not final within %s: %+v", batch, timeout, last)
+	h.t.Fatalf("users not final within %s: %+v", timeout, last)
 }
 
 func sleep(ctx context.Context, d time.Duration) {
