@@ -72,11 +72,15 @@ type hookFigures struct {
 	GoMemBefore map[string]float64 `json:"go_mem_before_mb"`
 	GoMemAfter  map[string]float64 `json:"go_mem_after_mb"`
 	// Machine.
-	GOMAXPROCS      int     `json:"gomaxprocs"`
-	LoadAvgBefore   string  `json:"loadavg_before"`
-	LoadAvgAfter    string  `json:"loadavg_after"`
-	ElapsedSeconds  float64 `json:"elapsed_seconds"`
-	ProcessIsShared string  `json:"note"`
+	GOMAXPROCS    int    `json:"gomaxprocs"`
+	LoadAvgBefore string `json:"loadavg_before"`
+	LoadAvgAfter  string `json:"loadavg_after"`
+	// Share of the last minute in which some runnable task waited for a CPU
+	// (/proc/pressure/cpu "some avg60"): other work on the machine.
+	CPUPressureBefore string  `json:"cpu_pressure_pct_before"`
+	CPUPressureAfter  string  `json:"cpu_pressure_pct_after"`
+	ElapsedSeconds    float64 `json:"elapsed_seconds"`
+	ProcessIsShared   string  `json:"note"`
 }
 
 // runHook loads an in-process hook server, over loopback TLS as Okta would
@@ -102,7 +106,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	began := time.Now()
 	fig := hookFigures{Bench: "hook", Rate: *rate, Seconds: *seconds, EntraLatency: ms(*latency), BudgetMs: ms(*budget),
-		Signaler: "in-memory, accepts every signal (no Temporal)", GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(),
+		Signaler: "in-memory, accepts every signal (no Temporal)", GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(), CPUPressureBefore: cpuPressure(),
 		ProcessIsShared: "the load generator, the hook server and the Entra emulator share this process and its CPUs"}
 
 	// What stands in for Entra.
@@ -337,7 +341,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stderr, "bench hook: %d requests failed: %s\n", v.(*atomic.Int64).Load(), k)
 		return true
 	})
-	fig.LoadAvgAfter = loadAvg()
+	fig.LoadAvgAfter, fig.CPUPressureAfter = loadAvg(), cpuPressure()
 	fig.ElapsedSeconds = round(time.Since(began).Seconds(), 1)
 	out, err := json.Marshal(fig)
 	if err != nil {
@@ -481,6 +485,20 @@ func loadAvg() string {
 		return ""
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// cpuPressure returns "some avg60" of /proc/pressure/cpu, "" if unavailable.
+func cpuPressure() string {
+	b, err := os.ReadFile("/proc/pressure/cpu")
+	if err != nil {
+		return ""
+	}
+	for _, f := range strings.Fields(strings.SplitN(string(b), "\n", 2)[0]) {
+		if v, ok := strings.CutPrefix(f, "avg60="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // pct returns the q-quantile of d in milliseconds (q=1: the maximum).
