@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -48,6 +49,10 @@ type bulkFigures struct {
 	PeakWrites60s       int     `json:"peak_writes_60s"`
 	OktaCallsPerUser    float64 `json:"okta_calls_per_user"`
 	HTTP429             int     `json:"http_429"`
+	// HTTP429ByRoute splits the 429s by route; the timeline says when
+	// they came: seconds after the batch started.
+	HTTP429ByRoute map[string]int `json:"http_429_by_route,omitempty"`
+	Timeline       bulkTimeline   `json:"timeline_s"`
 	// FailedUsers is Failed + never left Pending/Importing (per the users'
 	// own MigrationState in visibility) + start failures.
 	FailedUsers     int     `json:"failed_users"`
@@ -75,6 +80,16 @@ type bulkFigures struct {
 	Note            string           `json:"note"`
 }
 
+// bulkTimeline is when things happened, in seconds after the batch started
+// (-1: never).
+type bulkTimeline struct {
+	FirstCreate float64 `json:"first_create"`
+	ListingDone float64 `json:"listing_done"`
+	LastCreate  float64 `json:"last_create"`
+	First429    float64 `json:"first_429"`
+	Last429     float64 `json:"last_429"`
+}
+
 // The steady state is the middle of the run: from the create that completed
 // 10% of the creates to the one that completed 90%. It leaves out the ramp-up
 // (dev server warm-up, the first window of lookups) and the drain (the last
@@ -95,6 +110,7 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	users := fs.Int("users", 10_000, "users to migrate (all new to Okta, all eligible)")
 	limit := fs.Int("limit", 1200, "fakeokta's create limit L, calls per minute (POST /api/v1/users bucket)")
 	getLimit := fs.Int("get-limit", 0, "fakeokta's GET /api/v1/users/{id} limit per minute (0: L×2000/600, Okta Workforce's ratio)")
+	oktaRPS := fs.Float64("okta-rps", 0, "worker's OKTA_RPS (0: 2 × target × L / 60, see below)")
 	target := fs.Float64("target", 0.97, "fraction of L the worker's OKTA_RPS aims at (headroom for the server-side limiter's burst)")
 	window := fs.Int("window", 300, "MigrateBatch window size")
 	page := fs.Int("page", 500, "Graph page size")
@@ -135,6 +151,9 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// fixed 60 s windows: exactly L/min would risk a 429 at a window's edge.
 	// The GET bucket must hold the same rate of lookups (get-limit ≥ L).
 	fig.OktaRPS = 2 * *target * float64(*limit) / 60
+	if *oktaRPS > 0 {
+		fig.OktaRPS = *oktaRPS
+	}
 
 	tmp, err := os.MkdirTemp("", "bench-bulk-")
 	if err != nil {
@@ -237,6 +256,8 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if startErr != nil {
 		return fmt.Errorf("start the batch: %w", startErr)
 	}
+	batchStart := time.Now()
+	listingDone := time.Time{}
 	log.Info("migrating", "users", *users, "limit_per_min", *limit, "get_limit_per_min", *getLimit, "okta_rps", fig.OktaRPS,
 		"window", *window, "timeout", *timeout)
 
@@ -261,6 +282,9 @@ watch:
 		samplePeak()
 		if p, err := control.BatchProgress(ctx, c, "bench"); err == nil {
 			progress = p
+		}
+		if progress.ListingDone && listingDone.IsZero() {
+			listingDone = time.Now()
 		}
 		created := counter.created()
 		if created != lastCreated {
@@ -337,6 +361,19 @@ watch:
 		fig.OktaCallsPerUser = float64(fig.OktaCalls) / float64(fig.Created)
 	}
 	fig.HTTP429 = counter.tooMany()
+	since := func(t time.Time) float64 {
+		if t.IsZero() {
+			return -1
+		}
+		return math.Round(t.Sub(batchStart).Seconds()*10) / 10
+	}
+	first429, last429, by429 := counter.rejections()
+	fig.HTTP429ByRoute = by429
+	fig.Timeline = bulkTimeline{ListingDone: since(listingDone), First429: since(first429), Last429: since(last429),
+		FirstCreate: -1, LastCreate: -1}
+	if n := len(times); n > 0 {
+		fig.Timeline.FirstCreate, fig.Timeline.LastCreate = since(times[0]), since(times[n-1])
+	}
 	fig.WorkerPeakRSSMB = float64(peakKB) / 1024
 	fig.WallSeconds = time.Since(began).Seconds()
 	out, err := json.Marshal(fig)
@@ -438,9 +475,11 @@ func seedBulkTenant(s *fakeentra.Server, n int, secret string) error {
 // oktaCounter sees fakeokta's answers as the worker did: the 429s and the
 // completion time of every successful create.
 type oktaCounter struct {
-	mu      sync.Mutex
-	n429    int
-	creates []time.Time
+	mu                sync.Mutex
+	n429              int
+	by429             map[string]int
+	first429, last429 time.Time
+	creates           []time.Time
 }
 
 func (c *oktaCounter) wrap(h http.Handler) http.Handler {
@@ -453,6 +492,18 @@ func (c *oktaCounter) wrap(h http.Handler) http.Handler {
 		switch {
 		case rec.code == http.StatusTooManyRequests:
 			c.n429++
+			if c.by429 == nil {
+				c.by429 = map[string]int{}
+			}
+			route := r.Method + " /api/v1/users"
+			if r.URL.Path != "/api/v1/users" {
+				route += "/{id}"
+			}
+			c.by429[route]++
+			if c.first429.IsZero() {
+				c.first429 = now
+			}
+			c.last429 = now
 		case r.Method == http.MethodPost && r.URL.Path == "/api/v1/users" && rec.code < 300:
 			c.creates = append(c.creates, now)
 		}
@@ -460,6 +511,14 @@ func (c *oktaCounter) wrap(h http.Handler) http.Handler {
 }
 
 func (c *oktaCounter) tooMany() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n429 }
+
+// rejections returns when the first and last 429 came and the 429s by route.
+func (c *oktaCounter) rejections() (first, last time.Time, byRoute map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.first429, c.last429, maps.Clone(c.by429)
+}
+
 func (c *oktaCounter) created() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.creates) }
 
 // createTimes returns the creates' completion times, sorted.
