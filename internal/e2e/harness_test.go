@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -89,6 +91,10 @@ type harness struct {
 	hookSrv  *hook.Server
 
 	workerStop func()
+
+	// aside are users the plan leaves out of the sign-ins, with their
+	// expected final state (a test signs them in itself).
+	aside map[string]workflows.State
 
 	pwMu      sync.Mutex
 	passwords map[string]bool // every password typed or seeded in the run
@@ -393,6 +399,28 @@ func (h *harness) startBatch(batch string, deadlineAfter time.Duration) client.W
 	return run
 }
 
+// ordinaryUsers returns n users who are eligible, not yet in Okta with a
+// password, and whose Entra state is normal.
+func (h *harness) ordinaryUsers(n int) []fakeentra.DemoUser {
+	already := map[string]bool{}
+	for _, l := range h.dir.AlreadyInOkta {
+		already[strings.ToLower(l)] = true
+	}
+	var out []fakeentra.DemoUser
+	for _, u := range h.dir.Users {
+		if len(out) == n {
+			break
+		}
+		if !u.Guest && !u.Disabled && !u.Federated && u.State == fakeentra.StateNormal && !already[strings.ToLower(u.UserPrincipalName)] {
+			out = append(out, u)
+		}
+	}
+	if len(out) < n {
+		h.t.Fatalf("only %d ordinary users", len(out))
+	}
+	return out
+}
+
 func batchSource(h *harness) entra.Source { return entra.Source{GroupID: h.dir.AllStaffGroupID} }
 
 // waitImported waits until every user of the batch is past the import phase.
@@ -476,6 +504,9 @@ func (h *harness) makePlan() plan {
 			continue
 		case already[strings.ToLower(u.UserPrincipalName)]:
 			p.expect[u.UserPrincipalName] = workflows.StateAlreadyMigrated
+			continue
+		case h.aside[u.UserPrincipalName] != "":
+			p.expect[u.UserPrincipalName] = h.aside[u.UserPrincipalName]
 			continue
 		}
 		i++
@@ -568,13 +599,25 @@ func (h *harness) doSignIns(p plan) *signInResult {
 		ok, err := h.signIn(hc, u.UserPrincipalName, pw, ip)
 		res.record(u.UserPrincipalName, ok, want, err, time.Since(start))
 	}
+	// The kinds of sign-in are interleaved (by login), so that a fault
+	// injected during the sign-ins meets every kind.
+	var jobs []struct {
+		login string
+		f     func()
+	}
+	add := func(login string, f func()) {
+		jobs = append(jobs, struct {
+			login string
+			f     func()
+		}{login, f})
+	}
 	for i, u := range p.right {
-		do(func() { try(u, u.Password, fmt.Sprintf("198.51.100.%d", 1+i%250), true) })
+		add(u.UserPrincipalName, func() { try(u, u.Password, fmt.Sprintf("198.51.100.%d", 1+i%250), true) })
 	}
 	for i, u := range p.wrongThenRight {
 		w := wrongPassword(u, 1)
 		p.wrong[u.UserPrincipalName] = append(p.wrong[u.UserPrincipalName], w)
-		do(func() {
+		add(u.UserPrincipalName, func() {
 			ip := fmt.Sprintf("192.0.2.%d", 1+i%250)
 			try(u, w, ip, false)
 			try(u, u.Password, ip, true)
@@ -583,14 +626,18 @@ func (h *harness) doSignIns(p plan) *signInResult {
 	for i, u := range p.wrongOnly {
 		ws := []string{wrongPassword(u, 1), wrongPassword(u, 2)}
 		p.wrong[u.UserPrincipalName] = append(p.wrong[u.UserPrincipalName], ws...)
-		do(func() {
+		add(u.UserPrincipalName, func() {
 			for _, w := range ws {
 				try(u, w, fmt.Sprintf("203.0.113.%d", 1+i%250), false)
 			}
 		})
 	}
 	for i, u := range p.refused {
-		do(func() { try(u, u.Password, fmt.Sprintf("198.18.0.%d", 1+i%250), false) })
+		add(u.UserPrincipalName, func() { try(u, u.Password, fmt.Sprintf("198.18.0.%d", 1+i%250), false) })
+	}
+	sort.Slice(jobs, func(a, b int) bool { return pwID(jobs[a].login) < pwID(jobs[b].login) })
+	for _, j := range jobs {
+		do(j.f)
 	}
 	wg.Wait()
 	return res
@@ -742,17 +789,23 @@ func (h *harness) checkNoPasswordLeak() {
 	for pw := range h.passwords {
 		if strings.Contains(logs, pw) {
 			leaks++
-			t.Errorf("a password of the run (%.5s…) appears in the logs", pw)
+			t.Errorf("a password of the run (sha256 %s) appears in the logs", pwID(pw))
 		}
 		if strings.Contains(hist, pw) {
 			leaks++
-			t.Errorf("a password of the run (%.5s…) appears in a workflow history", pw)
+			t.Errorf("a password of the run (sha256 %s) appears in a workflow history", pwID(pw))
 		}
 		if leaks > 10 {
 			return
 		}
 	}
 	t.Logf("searched %d passwords in %d KiB of logs and %d histories (%d KiB)", len(h.passwords), len(logs)>>10, n, len(hist)>>10)
+}
+
+// pwID names a password in failure messages without showing any of it.
+func pwID(pw string) string {
+	h := sha256.Sum256([]byte(pw))
+	return hex.EncodeToString(h[:6])
 }
 
 func freeAddr(t *testing.T) string {
