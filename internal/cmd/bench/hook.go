@@ -68,6 +68,10 @@ type hookFigures struct {
 	RSSRawBeforeMB  float64 `json:"rss_raw_before_mb"`
 	RSSRawAfterMB   float64 `json:"rss_raw_after_mb"`
 	RSSRawGrowthPct float64 `json:"rss_raw_growth_pct"`
+	// After closing the idle connections a burst left in the HTTP pools
+	// (they would otherwise go after IdleConnTimeout): the steady state.
+	RSSIdleClosedMB        float64 `json:"rss_after_idle_closed_mb"`
+	RSSIdleClosedGrowthPct float64 `json:"rss_idle_closed_growth_pct"`
 	// Go's own accounting at the same two moments (runtime/metrics), MB.
 	GoMemBefore map[string]float64 `json:"go_mem_before_mb"`
 	GoMemAfter  map[string]float64 `json:"go_mem_after_mb"`
@@ -117,6 +121,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		logins     []string
 		passwords  []string
 		closeEntra = func() {}
+		closeIdle  = func() {}
 	)
 	switch *upstream {
 	case "fakeentra":
@@ -139,6 +144,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// burst does not turn into TLS handshakes.
 		hc := fe.HTTPClient(0)
 		hc.Transport.(*http.Transport).MaxIdleConnsPerHost = 1024
+		closeIdle = hc.CloseIdleConnections
 		v, err := entra.NewVerifier(entra.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
 			HTTPClient: hc, Policy: entra.DefaultPolicy()})
 		if err != nil {
@@ -319,6 +325,12 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fig.RSSRawBeforeMB, fig.RSSRawAfterMB = mb(rawBefore), mb(rawAfter)
 	fig.RSSGrowthPct = round(100*(float64(rssAfter)-float64(rssBefore))/float64(rssBefore), 1)
 	fig.RSSRawGrowthPct = round(100*(float64(rawAfter)-float64(rawBefore))/float64(rawBefore), 1)
+	client.CloseIdleConnections()
+	closeIdle()
+	time.Sleep(500 * time.Millisecond)
+	idle := rss(true)
+	fig.RSSIdleClosedMB = mb(idle)
+	fig.RSSIdleClosedGrowthPct = round(100*(float64(idle)-float64(rssBefore))/float64(rssBefore), 1)
 
 	fmt.Fprintf(stderr, "bench hook: hang phase, %d requests while Entra holds every token request\n", *hangN)
 	setHang(true)
