@@ -22,8 +22,10 @@ import (
 	"syscall"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"entra2okta/internal/control"
 	"entra2okta/internal/devtemporal"
@@ -58,26 +60,32 @@ type bulkFigures struct {
 	FailedUsers     int     `json:"failed_users"`
 	WorkerPeakRSSMB float64 `json:"worker_peak_rss_mb"`
 
-	Created         int              `json:"created"`
-	NotCreated      int              `json:"not_created"`
-	States          map[string]int64 `json:"states"`
-	StuckExamples   []string         `json:"stuck_examples,omitempty"`
-	BatchImporting  int              `json:"batch_importing"`
-	BatchLastError  string           `json:"batch_last_error,omitempty"`
-	OktaCalls       int              `json:"okta_calls"`
-	CallsPerRoute   map[string]int   `json:"calls_per_route"`
-	UsersPerSec     float64          `json:"users_per_sec"`
-	OktaRPS         float64          `json:"okta_rps"`
-	GetLimitPerMin  int              `json:"get_limit_per_min"`
-	OktaConcurrency int              `json:"okta_concurrency"`
-	WindowSize      int              `json:"window_size"`
-	ImportSeconds   float64          `json:"import_seconds"`
-	WallSeconds     float64          `json:"wall_seconds"`
-	Stopped         string           `json:"stopped"`
-	GOMAXPROCS      int              `json:"gomaxprocs"`
-	LoadAvgBefore   string           `json:"loadavg_before"`
-	LoadAvgAfter    string           `json:"loadavg_after"`
-	Note            string           `json:"note"`
+	Created        int              `json:"created"`
+	NotCreated     int              `json:"not_created"`
+	States         map[string]int64 `json:"states"`
+	StuckExamples  []string         `json:"stuck_examples,omitempty"`
+	BatchImporting int              `json:"batch_importing"`
+	BatchLastError string           `json:"batch_last_error,omitempty"`
+	// BatchUnreported are users whose start the batch's current run
+	// initiated but from whom it received no report of leaving Importing:
+	// candidates for a window slot never freed (only when BatchImporting > 0).
+	BatchUnreported []string `json:"batch_unreported,omitempty"`
+	// BatchRuns is how many runs the batch went through (continue-as-new).
+	BatchRuns       int            `json:"batch_runs"`
+	OktaCalls       int            `json:"okta_calls"`
+	CallsPerRoute   map[string]int `json:"calls_per_route"`
+	UsersPerSec     float64        `json:"users_per_sec"`
+	OktaRPS         float64        `json:"okta_rps"`
+	GetLimitPerMin  int            `json:"get_limit_per_min"`
+	OktaConcurrency int            `json:"okta_concurrency"`
+	WindowSize      int            `json:"window_size"`
+	ImportSeconds   float64        `json:"import_seconds"`
+	WallSeconds     float64        `json:"wall_seconds"`
+	Stopped         string         `json:"stopped"`
+	GOMAXPROCS      int            `json:"gomaxprocs"`
+	LoadAvgBefore   string         `json:"loadavg_before"`
+	LoadAvgAfter    string         `json:"loadavg_after"`
+	Note            string         `json:"note"`
 }
 
 // bulkTimeline is when things happened, in seconds after the batch started
@@ -108,15 +116,15 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("bench bulk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	users := fs.Int("users", 10_000, "users to migrate (all new to Okta, all eligible)")
-	limit := fs.Int("limit", 1200, "fakeokta's create limit L, calls per minute (POST /api/v1/users bucket)")
+	limit := fs.Int("limit", 900, "fakeokta's create limit L, calls per minute (POST /api/v1/users bucket)")
 	getLimit := fs.Int("get-limit", 0, "fakeokta's GET /api/v1/users/{id} limit per minute (0: L×2000/600, Okta Workforce's ratio)")
-	oktaRPS := fs.Float64("okta-rps", 0, "worker's OKTA_RPS (0: 2 × target × L / 60, see below)")
+	oktaRPS := fs.Float64("okta-rps", 0, "worker's OKTA_RPS (0: 2 × target × L / 60, as a lookup and a create per user share the queue's rate)")
 	target := fs.Float64("target", 0.97, "fraction of L the worker's OKTA_RPS aims at (headroom for the server-side limiter's burst)")
 	window := fs.Int("window", 300, "MigrateBatch window size")
 	page := fs.Int("page", 500, "Graph page size")
 	concurrency := fs.Int("okta-concurrency", 50, "worker's OKTA_CONCURRENCY")
 	timeout := fs.Duration("timeout", 0, "give up after this long (0: 3× the time L allows for -users, plus 5 min)")
-	stall := fs.Duration("stall", 90*time.Second, "stop when nothing moved for this long after every user was created")
+	stall := fs.Duration("stall", 90*time.Second, "stop when no create came for this long after the listing ended")
 	workerLog := fs.String("worker-log", "", "file for the worker's log (default: discarded)")
 	logEvery := fs.Duration("log-every", 15*time.Second, "progress line interval on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -337,6 +345,10 @@ watch:
 	fig.FailedUsers = int(counts.States[workflows.StateFailed]+stuck) + progress.StartFailures
 	fig.BatchImporting = progress.Importing
 	fig.BatchLastError = progress.LastError
+	fig.BatchRuns = progress.Runs
+	if progress.Importing > 0 {
+		fig.BatchUnreported = unreportedUsers(qctx, c, 5)
+	}
 
 	times := counter.createTimes()
 	fig.Created = len(times)
@@ -409,6 +421,41 @@ func stuckUsers(ctx context.Context, c client.Client, namespace string, n int) [
 	var ids []string
 	for _, e := range resp.GetExecutions() {
 		ids = append(ids, e.GetExecution().GetWorkflowId())
+	}
+	return ids
+}
+
+// unreportedUsers reads the bench batch's current run and returns up to n
+// workflow IDs of users it started but from whom it got no report of leaving
+// Pending or Importing.
+func unreportedUsers(ctx context.Context, c client.Client, n int) []string {
+	started := map[string]bool{}
+	var order []string
+	it := c.GetWorkflowHistory(ctx, workflows.BatchWorkflowID("bench"), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	dc := converter.GetDefaultDataConverter()
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return []string{"(history: " + err.Error() + ")"}
+		}
+		if a := e.GetStartChildWorkflowExecutionInitiatedEventAttributes(); a != nil {
+			if !started[a.GetWorkflowId()] {
+				order = append(order, a.GetWorkflowId())
+			}
+			started[a.GetWorkflowId()] = true
+		}
+		if a := e.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == workflows.SignalUserReport {
+			var r workflows.UserReportSignal
+			if dc.FromPayloads(a.GetInput(), &r) == nil && (r.From == workflows.StateImporting || r.From == workflows.StatePending) {
+				started[workflows.UserWorkflowID(r.Login)] = false
+			}
+		}
+	}
+	var ids []string
+	for _, id := range order {
+		if started[id] && len(ids) < n {
+			ids = append(ids, id)
+		}
 	}
 	return ids
 }
