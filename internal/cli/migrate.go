@@ -213,14 +213,20 @@ func waitBatch(ctx context.Context, c client.Client, namespace string, in workfl
 			}
 			return ExitOK
 		}
-		if !in.DryRun && p.ListingDone && p.Importing == 0 && p.States[workflows.StatePending]+p.States[workflows.StateImporting] == 0 {
-			if p.States[workflows.StateFailed] > 0 {
-				fmt.Fprintf(io.Out, "%d users Failed: starter report --batch %s\n", p.States[workflows.StateFailed], in.Batch)
-				return ExitFailures
+		if !in.DryRun {
+			done, sc, err := control.ImportDone(ctx, c, namespace, p)
+			if err != nil {
+				return fail(io, "%v", err)
 			}
-			fmt.Fprintf(io.Out, "every user is imported; waiting users migrate at their first Okta sign-in (deadline %s)\n",
-				p.Deadline.Format(time.RFC3339))
-			return ExitOK
+			if done {
+				if n := sc.States[workflows.StateFailed]; n > 0 {
+					fmt.Fprintf(io.Out, "%d users Failed: starter report --batch %s\n", n, in.Batch)
+					return ExitFailures
+				}
+				fmt.Fprintf(io.Out, "every user is imported; waiting users migrate at their first Okta sign-in (deadline %s)\n",
+					p.Deadline.Format(time.RFC3339))
+				return ExitOK
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -370,9 +370,8 @@ func (d *demo) waitImported(ctx context.Context) error {
 				d.say("%s", line)
 				last = line
 			}
-			if p.ListingDone && p.Importing == 0 && p.States[workflows.StatePending]+p.States[workflows.StateImporting] == 0 &&
-				p.Started > 0 {
-				d.say("every user is imported; %d wait for their first Okta sign-in", p.States[workflows.StateAwaitingSignIn])
+			if done, sc, err := control.ImportDone(ctx, d.tc, d.opts.Namespace, p); err == nil && done && p.Started > 0 {
+				d.say("every user is imported; %d wait for their first Okta sign-in", sc.States[workflows.StateAwaitingSignIn])
 				return nil
 			}
 		}
