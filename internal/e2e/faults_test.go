@@ -63,7 +63,7 @@ func TestWorkerKilledMidBatch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	bin := buildWorker(t)
-	sc := scenario{users: 80, deadline: 90 * time.Second}
+	sc := scenario{users: 80, deadline: 110 * time.Second}
 	h := newHarness(t, ctx, harnessOptions{users: sc.users})
 	w := h.startWorkerProcess(bin)
 	killed := false
@@ -261,7 +261,7 @@ func TestEntraHangsThrottlesAndLocks(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	sc := scenario{users: 60, deadline: 120 * time.Second}
+	sc := scenario{users: 60, deadline: 150 * time.Second}
 	h := newHarness(t, ctx, harnessOptions{users: sc.users})
 	for _, r := range []fakeentra.Route{fakeentra.RouteGraphUser, fakeentra.RouteGraphTransitive, fakeentra.RouteGraphDomains} {
 		// Six failed attempts in a row per route: under the 12 attempts of
