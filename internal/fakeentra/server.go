@@ -278,7 +278,7 @@ type TokenRequest struct {
 func (s *Server) TokenLog() []TokenRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]TokenRequest(nil), s.tokenLog...)
+	return append([]TokenRequest(nil), lastN(s.tokenLog, s.opts.LogLimit)...)
 }
 
 // GraphRequest records one Graph request.
@@ -302,25 +302,38 @@ type GraphRequest struct {
 func (s *Server) GraphLog() []GraphRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]GraphRequest(nil), s.graphLog...)
+	return append([]GraphRequest(nil), lastN(s.graphLog, s.opts.LogLimit)...)
 }
 
 func (s *Server) appendTokenLog(t TokenRequest) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tokenLog = append(s.tokenLog, t)
-	if n := len(s.tokenLog) - s.opts.LogLimit; n > 0 {
-		s.tokenLog = append([]TokenRequest(nil), s.tokenLog[n:]...)
-	}
+	s.tokenLog = appendBounded(s.tokenLog, t, s.opts.LogLimit)
 }
 
 func (s *Server) appendGraphLog(g GraphRequest) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.graphLog = append(s.graphLog, g)
-	if n := len(s.graphLog) - s.opts.LogLimit; n > 0 {
-		s.graphLog = append([]GraphRequest(nil), s.graphLog[n:]...)
+	s.graphLog = appendBounded(s.graphLog, g, s.opts.LogLimit)
+}
+
+// appendBounded appends v and keeps at least the last limit records, trimming
+// only when the log reaches twice the limit: amortised O(1) per record, where
+// trimming on every append would copy the whole log each time.
+func appendBounded[T any](log []T, v T, limit int) []T {
+	log = append(log, v)
+	if len(log) >= 2*limit {
+		log = append(make([]T, 0, 2*limit), log[len(log)-limit:]...)
 	}
+	return log
+}
+
+// lastN returns the last n records of log (all of them when fewer).
+func lastN[T any](log []T, n int) []T {
+	if len(log) > n {
+		return log[len(log)-n:]
+	}
+	return log
 }
 
 // newID returns a random GUID-formatted identifier (trace and request IDs).
