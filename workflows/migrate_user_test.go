@@ -478,3 +478,24 @@ func TestMigrateUser_ReportsToBatchAndRefreshesAttributes(t *testing.T) {
 	u, _ := o.User("lee@contoso.com")
 	assert.Equal(t, "Principal Engineer", u.Profile["title"])
 }
+
+// TestMigrateUser_LongThrottlingDoesNotFailTheUser: thirty 429s in a row (a
+// long storm, each with a short reset) and a run of 5xx delay the import, but
+// the user still reaches AwaitingSignIn: retries are bounded by time (the
+// activity's schedule-to-close), not by a count a 429 storm would use up.
+func TestMigrateUser_LongThrottlingDoesNotFailTheUser(t *testing.T) {
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("gus"))
+	for i := 0; i < 30; i++ {
+		o.FailNext("CreateUser", &apierr.Error{Kind: apierr.RateLimited, Service: "okta", Op: "create user", Status: 429,
+			Code: "E0000047", RetryAt: time.Now().Add(2 * time.Second)})
+	}
+	for i := 0; i < 15; i++ {
+		o.FailNext("GetUser", &apierr.Error{Kind: apierr.Transient, Service: "okta", Op: "get user", Status: 503})
+	}
+	env := newEnv(t, o, e)
+	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "gus@contoso.com", Deadline: start.Add(30 * 24 * time.Hour)})
+	res := userResult(t, env)
+	require.Equal(t, workflows.StateExpired, res.State, "imported, then waited until the deadline: %s", res.Error)
+	assert.NotEmpty(t, res.OktaUserID)
+	assert.Equal(t, 31, o.Calls("CreateUser"))
+}

@@ -34,15 +34,22 @@ func GraphActivityOptions() workflow.ActivityOptions {
 	}
 }
 
-// apiRetryPolicy bounds retries of API calls. The activities decide what is
-// retryable (activities/errors.go): NotFound, Conflict and Invalid are not,
-// Unauthorized only a few times, and a 429 waits for the service's reset time
-// (NextRetryDelay) instead of this backoff.
+// apiRetryPolicy retries API calls until the activity's ScheduleToCloseTimeout
+// (6 h): an Okta or Graph outage, or a long run of 429s, delays users but does
+// not fail them, and a user still fails, visibly, after six hours of it. A
+// count of attempts would be the wrong bound: a 429 waits for the service's
+// reset time (NextRetryDelay, often a second or two) instead of this backoff,
+// so a dozen attempts could be spent in a minute of throttling. The
+// activities decide what is retryable at all (activities/errors.go): NotFound,
+// Conflict and Invalid are not, and Unauthorized only a few times.
 func apiRetryPolicy() *temporal.RetryPolicy {
 	return &temporal.RetryPolicy{
 		InitialInterval:    2 * time.Second,
 		BackoffCoefficient: 2,
 		MaximumInterval:    5 * time.Minute,
-		MaximumAttempts:    12, // about 30 minutes of backoff before the user fails
+		// The real bound is ScheduleToCloseTimeout; this cap only keeps a
+		// storm of instant retries finite (Temporal's test suite also caps an
+		// unlimited policy at 10 attempts, which would hide the difference).
+		MaximumAttempts: 1000,
 	}
 }
