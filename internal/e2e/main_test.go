@@ -3,6 +3,7 @@ package e2e
 import (
 	"flag"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -19,5 +20,9 @@ func TestMain(m *testing.M) {
 			panic(err)
 		}
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if workerBin != "" { // built by buildWorker in a directory of its own
+		_ = os.RemoveAll(filepath.Dir(workerBin))
+	}
+	os.Exit(code)
 }
