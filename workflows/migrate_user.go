@@ -700,6 +700,9 @@ func (m *userMigration) upsertSearchAttributes(ctx workflow.Context) {
 	}
 }
 
+// reportAttempts bounds the tries of one report to the batch.
+const reportAttempts = 5
+
 // report tells the batch that the user's state changed. A batch that has
 // ended (or was terminated) cannot be told; the user's migration goes on.
 func (m *userMigration) report(ctx workflow.Context) {
@@ -707,11 +710,21 @@ func (m *userMigration) report(ctx workflow.Context) {
 		return
 	}
 	sig := UserReportSignal{Login: m.st.Login, From: m.st.Reported, To: m.st.State, Reason: m.st.Reason}
-	if err := workflow.SignalExternalWorkflow(ctx, m.in.ReportTo, "", SignalUserReport, sig).Get(ctx, nil); err != nil {
-		m.logger.Warn("cannot report to the batch", "batchWorkflowID", m.in.ReportTo, "error", err)
-		return
+	// A signal can fail while the batch continues as new (its run closes just
+	// as the signal lands); the batch's next run is current a moment later.
+	// A lost report would leave the batch counting the user in its old state
+	// for ever, so try a few times before concluding the batch is gone.
+	var err error
+	for attempt := 1; attempt <= reportAttempts; attempt++ {
+		if err = workflow.SignalExternalWorkflow(ctx, m.in.ReportTo, "", SignalUserReport, sig).Get(ctx, nil); err == nil {
+			m.st.Reported = m.st.State
+			return
+		}
+		if attempt < reportAttempts {
+			_ = workflow.Sleep(ctx, time.Duration(attempt)*time.Second)
+		}
 	}
-	m.st.Reported = m.st.State
+	m.logger.Warn("cannot report to the batch", "batchWorkflowID", m.in.ReportTo, "error", err)
 }
 
 // result is the workflow's result.

@@ -499,3 +499,31 @@ func TestMigrateUser_LongThrottlingDoesNotFailTheUser(t *testing.T) {
 	assert.NotEmpty(t, res.OktaUserID)
 	assert.Equal(t, 31, o.Calls("CreateUser"))
 }
+
+// TestMigrateUser_RetriesAReportTheBatchMissed: a report that fails (the batch
+// was continuing as new) is sent again, so the batch's counts never keep a
+// user in a state it left.
+func TestMigrateUser_RetriesAReportTheBatchMissed(t *testing.T) {
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("mo"))
+	env := newEnv(t, o, e)
+	var delivered []workflows.UserReportSignal
+	failures := 2
+	env.OnSignalExternalWorkflow(mock.Anything, "migrate-batch/b1", "", workflows.SignalUserReport, mock.Anything).
+		Return(func(_, _, _, _ string, arg any) error {
+			if failures > 0 {
+				failures--
+				return errors.New("workflow execution already completed")
+			}
+			delivered = append(delivered, arg.(workflows.UserReportSignal))
+			return nil
+		})
+	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "mo@contoso.com", Batch: "b1",
+		ReportTo: "migrate-batch/b1", Deadline: start.Add(time.Hour), DomainsKnown: true})
+	res := userResult(t, env)
+	assert.Equal(t, workflows.StateExpired, res.State)
+	require.Len(t, delivered, 2, "both state changes reached the batch")
+	assert.Equal(t, workflows.StateImporting, delivered[0].From)
+	assert.Equal(t, workflows.StateAwaitingSignIn, delivered[0].To)
+	assert.Equal(t, workflows.StateAwaitingSignIn, delivered[1].From)
+	assert.Equal(t, workflows.StateExpired, delivered[1].To)
+}
