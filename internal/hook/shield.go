@@ -214,6 +214,16 @@ func (s *shield) record(user string, k [sha256.Size]byte, res entra.Result, now 
 		s.users.remove(normUser(user))
 	case entra.Rejected:
 		s.rejected.put(k, rejection{expires: now.Add(s.cfg.NegativeTTL), code: res.Code, reason: res.Reason})
+	case entra.Indeterminate:
+		// Entra answered 429 or 5xx, or did not answer: it evaluated no
+		// password, so smart lockout counted nothing; give the attempt back,
+		// or Entra's own throttling would lock the user out of migrating.
+		// A timeout may have reached Entra: it stays charged.
+		if notEvaluated(res) {
+			if u, ok := s.users.get(normUser(user)); ok && u.count > 0 {
+				u.count--
+			}
+		}
 	}
 	if res.Code == codeLocked || res.Code == codeLoopDetected {
 		u := s.current(s.users, normUser(user), s.cfg.UserWindow, now)
@@ -225,6 +235,13 @@ func (s *shield) record(user string, k [sha256.Size]byte, res entra.Result, now 
 			s.backoffUntil = until
 		}
 	}
+}
+
+// notEvaluated reports whether Entra certainly did not evaluate the password:
+// a 429 (not 50196, Entra's per-user "loop detected"), a 5xx or a refused
+// connection.
+func notEvaluated(res entra.Result) bool {
+	return res.Code != codeLoopDetected && (res.Reason == entra.ReasonThrottled || res.Reason == entra.ReasonUnavailable)
 }
 
 // sizes returns the table sizes, for tests and the benchmark.

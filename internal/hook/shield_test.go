@@ -95,3 +95,43 @@ func TestIPKey(t *testing.T) {
 		}
 	}
 }
+
+// TestShieldGivesBackAttemptsEntraNeverEvaluated: checks that met Entra's
+// throttling or outage (429, 5xx) evaluated no password, so they do not spend
+// the user's budget; a timeout, which may have reached Entra, and a wrong
+// password do.
+func TestShieldGivesBackAttemptsEntraNeverEvaluated(t *testing.T) {
+	s, err := newShield(ShieldConfig{UserAttempts: 2, UserWindow: time.Minute, IPAttempts: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	for i, res := range []entra.Result{
+		{Verdict: entra.Indeterminate, Reason: entra.ReasonThrottled},
+		{Verdict: entra.Indeterminate, Reason: entra.ReasonUnavailable},
+		{Verdict: entra.Indeterminate, Reason: entra.ReasonThrottled},
+		{Verdict: entra.Indeterminate, Reason: entra.ReasonUnavailable},
+	} {
+		if why := s.admit("fay@example.com", "", t0); why != "" {
+			t.Fatalf("attempt %d after %d unevaluated checks: %q", i, i, why)
+		}
+		s.record("fay@example.com", [32]byte{}, res, t0)
+	}
+	for i, res := range []entra.Result{
+		{Verdict: entra.Indeterminate, Reason: entra.ReasonTimeout},
+		{Verdict: entra.Rejected, Code: 50126, Reason: entra.ReasonWrongPassword},
+	} {
+		if why := s.admit("fay@example.com", "", t0); why != "" {
+			t.Fatalf("charged attempt %d: %q", i, why)
+		}
+		s.record("fay@example.com", [32]byte{byte(i + 1)}, res, t0)
+	}
+	if why := s.admit("fay@example.com", "", t0); why != reasonUserBudget {
+		t.Fatalf("after a timeout and a wrong password (budget 2): %q", why)
+	}
+	// Entra's per-user "loop detected" (50196) is no refund: it cools the user down.
+	s.record("gil@example.com", [32]byte{}, entra.Result{Verdict: entra.Indeterminate, Code: 50196, Reason: entra.ReasonThrottled}, t0)
+	if why := s.admit("gil@example.com", "", t0); why != reasonUserBudget {
+		t.Fatalf("after AADSTS50196: %q", why)
+	}
+}
