@@ -16,6 +16,10 @@ const (
 	TaskQueue = "entra2okta"
 	// OktaTaskQueue runs every activity that calls the Okta Management API.
 	OktaTaskQueue = "entra2okta-okta"
+	// OktaCreateTaskQueue runs CreateOktaUser alone: the writes a migration
+	// spends Okta's create bucket on (okta.md §4), paced by a server-side
+	// limit of their own, whatever the mix of lookups and creates.
+	OktaCreateTaskQueue = "entra2okta-okta-create"
 	// GraphTaskQueue runs every activity that calls Microsoft Graph.
 	GraphTaskQueue = "entra2okta-graph"
 )

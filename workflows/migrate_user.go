@@ -208,7 +208,8 @@ func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) erro
 	if action == PlanCreate {
 		nu := okta.NewUser{Profile: newUserProfile(user, m.maps), PasswordHook: true, Activate: true}
 		var cr activities.CreateOktaUserResult
-		if err := workflow.ExecuteActivity(octx, a.CreateOktaUser, activities.CreateOktaUserInput{User: nu}).Get(ctx, &cr); err != nil {
+		cctx := workflow.WithActivityOptions(ctx, OktaCreateActivityOptions())
+		if err := workflow.ExecuteActivity(cctx, a.CreateOktaUser, activities.CreateOktaUserInput{User: nu}).Get(ctx, &cr); err != nil {
 			return m.fail(ctx, "create the Okta user", err)
 		}
 		current = cr.User

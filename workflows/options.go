@@ -22,6 +22,16 @@ func OktaActivityOptions() workflow.ActivityOptions {
 	}
 }
 
+// OktaCreateActivityOptions are OktaActivityOptions on OktaCreateTaskQueue,
+// for CreateOktaUser: one server-side limit on the lookups and the creates
+// together bounds their sum, not the writes, so a mix tilted towards creates
+// could exceed Okta's create limit (internal/cmd/bench/BULK.md).
+func OktaCreateActivityOptions() workflow.ActivityOptions {
+	o := OktaActivityOptions()
+	o.TaskQueue = OktaCreateTaskQueue
+	return o
+}
+
 // GraphActivityOptions are the options of every activity that calls Microsoft
 // Graph; they run on GraphTaskQueue for the same reason.
 func GraphActivityOptions() workflow.ActivityOptions {

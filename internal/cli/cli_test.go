@@ -194,7 +194,7 @@ func TestStarterCommands(t *testing.T) {
 	cfg.OktaOrgURL, cfg.OktaAPIToken = os_.URL, "tok"
 	cfg.EntraTenantID, cfg.EntraClientID, cfg.EntraClientSecret = dir.TenantID, dir.GraphClientID, dir.GraphClientSecret
 	cfg.EntraAuthorityHost, cfg.GraphBaseURL = es.URL, es.URL
-	cfg.MetricsAddr, cfg.OktaRPS = "off", 100
+	cfg.MetricsAddr, cfg.OktaRPS, cfg.OktaCreateRPS = "off", 100, 100
 	cfg.HTTPClient = ca.HTTPClient(30 * time.Second)
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	go func() { done <- worker.Run(wctx, cfg) }()

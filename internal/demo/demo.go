@@ -69,6 +69,7 @@ type Options struct {
 const (
 	apiToken   = "demo-okta-api-token"
 	oktaRPS    = 40.0
+	createRPS  = 20.0
 	attackerIP = "203.0.113.66"
 )
 
@@ -271,7 +272,7 @@ func (d *demo) setup(ctx context.Context) error {
 	wcfg.OktaOrgURL, wcfg.OktaAPIToken = d.oktaURL, apiToken
 	wcfg.EntraTenantID, wcfg.EntraClientID, wcfg.EntraClientSecret = d.seeded.TenantID, d.seeded.GraphClientID, d.seeded.GraphClientSecret
 	wcfg.EntraAuthorityHost, wcfg.GraphBaseURL = d.entraURL, d.entraURL
-	wcfg.OktaRPS, wcfg.GraphRPS, wcfg.MetricsAddr = oktaRPS, 100, "off"
+	wcfg.OktaRPS, wcfg.OktaCreateRPS, wcfg.GraphRPS, wcfg.MetricsAddr = oktaRPS, createRPS, 100, "off"
 	wcfg.HTTPClient, wcfg.Logger = d.ca.HTTPClient(30*time.Second), d.logger
 	go func() { d.workerCh <- worker.Run(wctx, wcfg) }()
 	d.onClose(func() {
@@ -281,7 +282,8 @@ func (d *demo) setup(ctx context.Context) error {
 		case <-time.After(30 * time.Second):
 		}
 	})
-	d.say("worker running: Okta at ≤ %.0f requests/s (server-enforced on task queue %s)", oktaRPS, workflows.OktaTaskQueue)
+	d.say("worker running: Okta creates at ≤ %.0f/s and other calls at ≤ %.0f/s (server-enforced on task queues %s and %s)",
+		createRPS, oktaRPS, workflows.OktaCreateTaskQueue, workflows.OktaTaskQueue)
 	return nil
 }
 

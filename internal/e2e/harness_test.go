@@ -262,7 +262,7 @@ func (h *harness) workerConfig() worker.Config {
 	cfg.OktaOrgURL, cfg.OktaAPIToken = h.oktaURL, apiToken
 	cfg.EntraTenantID, cfg.EntraClientID, cfg.EntraClientSecret = h.dir.TenantID, h.dir.GraphClientID, h.dir.GraphClientSecret
 	cfg.EntraAuthorityHost, cfg.GraphBaseURL = h.entraURL, h.entraURL
-	cfg.OktaRPS, cfg.GraphRPS, cfg.MetricsAddr = 200, 200, "off"
+	cfg.OktaRPS, cfg.OktaCreateRPS, cfg.GraphRPS, cfg.MetricsAddr = 200, 200, 200, "off"
 	cfg.LogLevel = "debug"
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.HTTPClient, cfg.Logger = h.ca.HTTPClient(30*time.Second), h.logger.With("component", "worker")

@@ -143,7 +143,7 @@ func TestEventHooksEndToEnd(t *testing.T) {
 	wcfg.EntraAuthorityHost, wcfg.GraphBaseURL = fe.URL, fe.URL
 	wcfg.HTTPClient = &http.Client{Timeout: 30 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	wcfg.OktaRPS, wcfg.GraphRPS, wcfg.MetricsAddr = 100, 100, "off"
+	wcfg.OktaRPS, wcfg.OktaCreateRPS, wcfg.GraphRPS, wcfg.MetricsAddr = 100, 100, 100, "off"
 	wcfg.ShutdownTimeout = 5 * time.Second
 	wcfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	wctx, stopWorker := context.WithCancel(ctx)

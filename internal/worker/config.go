@@ -22,10 +22,14 @@ const (
 	DefaultTemporalNamespace = "default"
 	DefaultAuthorityHost     = "https://login.microsoftonline.com"
 	DefaultGraphBaseURL      = "https://graph.microsoft.com"
-	// DefaultOktaRPS is 600 calls a minute: Okta's Workforce create bucket
-	// (okta.md §4). A new user costs a lookup (its own bucket) and a create,
-	// so raise it towards twice the create limit when most users are new.
+	// DefaultOktaRPS paces the Okta calls other than creates (lookups,
+	// updates, activations, System Log): 600 a minute, the smallest of the
+	// buckets they fall in (okta.md §4).
 	DefaultOktaRPS = 10.0
+	// DefaultOktaCreateRPS paces the creates alone (their own task queue):
+	// 97 % of Okta's 600-a-minute create bucket, leaving the server-side
+	// limiter's burst room under the limit.
+	DefaultOktaCreateRPS = 9.7
 	// DefaultGraphRPS stays well under Graph's per-app throttling.
 	DefaultGraphRPS = 20.0
 	// DefaultOktaConcurrency leaves headroom under Okta's 75 concurrent
@@ -61,8 +65,11 @@ type Config struct {
 
 	// OktaRPS and GraphRPS are the task queues' TaskQueueActivitiesPerSecond:
 	// enforced by the server across every worker (peers.md §4.5).
-	OktaRPS  float64 // OKTA_RPS
-	GraphRPS float64 // GRAPH_RPS
+	OktaRPS float64 // OKTA_RPS
+	// OktaCreateRPS is the create queue's TaskQueueActivitiesPerSecond: the
+	// writes that fill Okta's create bucket, paced on their own.
+	OktaCreateRPS float64 // OKTA_CREATE_RPS
+	GraphRPS      float64 // GRAPH_RPS
 	// OktaConcurrency is the Okta worker's MaxConcurrentActivityExecutionSize,
 	// under Okta's 75 concurrent requests.
 	OktaConcurrency  int // OKTA_CONCURRENCY
@@ -96,6 +103,7 @@ func DefaultConfig() Config {
 		EntraAuthorityHost:       DefaultAuthorityHost,
 		GraphBaseURL:             DefaultGraphBaseURL,
 		OktaRPS:                  DefaultOktaRPS,
+		OktaCreateRPS:            DefaultOktaCreateRPS,
 		GraphRPS:                 DefaultGraphRPS,
 		OktaConcurrency:          DefaultOktaConcurrency,
 		GraphConcurrency:         DefaultGraphConcurrency,
@@ -178,7 +186,8 @@ func bindFlags(cfg *Config, getenv func(string) string) (*flag.FlagSet, error) {
 	secret(&cfg.EntraClientSecret, "entra-client-secret", "ENTRA_CLIENT_SECRET", "app registration's client secret")
 	str(&cfg.EntraAuthorityHost, "entra-authority-host", "ENTRA_AUTHORITY_HOST", "Entra authority host")
 	str(&cfg.GraphBaseURL, "graph-base-url", "GRAPH_BASE_URL", "Microsoft Graph base URL")
-	float(&cfg.OktaRPS, "okta-rps", "OKTA_RPS", "Okta calls per second across all workers (server-enforced)")
+	float(&cfg.OktaRPS, "okta-rps", "OKTA_RPS", "Okta lookups and updates per second across all workers (server-enforced)")
+	float(&cfg.OktaCreateRPS, "okta-create-rps", "OKTA_CREATE_RPS", "Okta user creates per second across all workers (server-enforced; Okta's create limit ÷ 60)")
 	float(&cfg.GraphRPS, "graph-rps", "GRAPH_RPS", "Graph calls per second across all workers (server-enforced)")
 	integer(&cfg.OktaConcurrency, "okta-concurrency", "OKTA_CONCURRENCY", "concurrent Okta calls per worker, under Okta's 75")
 	integer(&cfg.GraphConcurrency, "graph-concurrency", "GRAPH_CONCURRENCY", "concurrent Graph calls per worker")
@@ -204,8 +213,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s is required", r.name))
 		}
 	}
-	if c.OktaRPS <= 0 || c.GraphRPS <= 0 {
-		errs = append(errs, errors.New("OKTA_RPS and GRAPH_RPS must be positive"))
+	if c.OktaRPS <= 0 || c.OktaCreateRPS <= 0 || c.GraphRPS <= 0 {
+		errs = append(errs, errors.New("OKTA_RPS, OKTA_CREATE_RPS and GRAPH_RPS must be positive"))
 	}
 	if c.OktaConcurrency < 1 || c.OktaConcurrency >= MaxOktaConcurrency {
 		errs = append(errs, fmt.Errorf("OKTA_CONCURRENCY must be 1-%d, under Okta's limit of %d concurrent requests", MaxOktaConcurrency-1, MaxOktaConcurrency))
@@ -236,6 +245,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("entraAuthorityHost", c.EntraAuthorityHost),
 		slog.String("graphBaseURL", c.GraphBaseURL),
 		slog.Float64("oktaRPS", c.OktaRPS),
+		slog.Float64("oktaCreateRPS", c.OktaCreateRPS),
 		slog.Float64("graphRPS", c.GraphRPS),
 		slog.Int("oktaConcurrency", c.OktaConcurrency),
 		slog.Int("graphConcurrency", c.GraphConcurrency),

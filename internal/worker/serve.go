@@ -18,7 +18,7 @@ import (
 // runs: an activity scheduled on the wrong queue fails loudly as unregistered
 // instead of bypassing that API's rate limit.
 func oktaActivities(a *activities.Activities) []any {
-	return []any{a.FindOktaUser, a.CreateOktaUser, a.UpdateOktaUser, a.ActivateOktaUser,
+	return []any{a.FindOktaUser, a.UpdateOktaUser, a.ActivateOktaUser,
 		a.GetOktaPasswordImportEvents, a.ApplyOktaDeadlinePolicy}
 }
 
@@ -26,11 +26,12 @@ func graphActivities(a *activities.Activities) []any {
 	return []any{a.GetEntraUser, a.ListEntraUsers, a.GetEntraDomains}
 }
 
-// Serve runs the three workers on c until ctx is done, then stops them,
+// Serve runs the four workers on c until ctx is done, then stops them,
 // letting running activities finish within cfg.ShutdownTimeout:
 //   - workflows.TaskQueue: MigrateUser and MigrateBatch;
 //   - workflows.OktaTaskQueue: the Okta activities, rate-limited by the server
 //     (cfg.OktaRPS) and capped at cfg.OktaConcurrency per worker;
+//   - workflows.OktaCreateTaskQueue: CreateOktaUser, paced by cfg.OktaCreateRPS;
 //   - workflows.GraphTaskQueue: the Graph activities, likewise.
 //
 // It registers missing search attributes first when cfg asks for it.
@@ -51,12 +52,22 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 
 	oktaW := sdkworker.New(c, workflows.OktaTaskQueue, sdkworker.Options{
 		TaskQueueActivitiesPerSecond:       cfg.OktaRPS,
-		MaxConcurrentActivityExecutionSize: cfg.OktaConcurrency,
+		MaxConcurrentActivityExecutionSize: max(1, cfg.OktaConcurrency-cfg.OktaConcurrency/5),
 		WorkerStopTimeout:                  cfg.ShutdownTimeout,
 	})
 	for _, fn := range oktaActivities(acts) {
 		oktaW.RegisterActivity(fn)
 	}
+	// The creates have their own queue and limit (workflows.OktaCreateTaskQueue);
+	// a fifth of OKTA_CONCURRENCY serves them, so both workers together stay
+	// within it, under Okta's 75 concurrent requests.
+	createConc := max(1, cfg.OktaConcurrency/5)
+	oktaCreateW := sdkworker.New(c, workflows.OktaCreateTaskQueue, sdkworker.Options{
+		TaskQueueActivitiesPerSecond:       cfg.OktaCreateRPS,
+		MaxConcurrentActivityExecutionSize: createConc,
+		WorkerStopTimeout:                  cfg.ShutdownTimeout,
+	})
+	oktaCreateW.RegisterActivity(acts.CreateOktaUser)
 	graphW := sdkworker.New(c, workflows.GraphTaskQueue, sdkworker.Options{
 		TaskQueueActivitiesPerSecond:       cfg.GraphRPS,
 		MaxConcurrentActivityExecutionSize: cfg.GraphConcurrency,
@@ -69,7 +80,8 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 	named := []struct {
 		queue string
 		w     sdkworker.Worker
-	}{{workflows.TaskQueue, main}, {workflows.OktaTaskQueue, oktaW}, {workflows.GraphTaskQueue, graphW}}
+	}{{workflows.TaskQueue, main}, {workflows.OktaTaskQueue, oktaW}, {workflows.OktaCreateTaskQueue, oktaCreateW},
+		{workflows.GraphTaskQueue, graphW}}
 	var started []sdkworker.Worker
 	stopAll := func() {
 		for i := len(started) - 1; i >= 0; i-- {
@@ -84,8 +96,8 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 		started = append(started, n.w)
 	}
 	logger.Info("workers started", "namespace", cfg.TemporalNamespace,
-		"queues", []string{workflows.TaskQueue, workflows.OktaTaskQueue, workflows.GraphTaskQueue},
-		"oktaRPS", cfg.OktaRPS, "graphRPS", cfg.GraphRPS, "oktaConcurrency", cfg.OktaConcurrency)
+		"queues", []string{workflows.TaskQueue, workflows.OktaTaskQueue, workflows.OktaCreateTaskQueue, workflows.GraphTaskQueue},
+		"oktaRPS", cfg.OktaRPS, "oktaCreateRPS", cfg.OktaCreateRPS, "graphRPS", cfg.GraphRPS, "oktaConcurrency", cfg.OktaConcurrency)
 	<-ctx.Done()
 	logger.Info("stopping workers")
 	stopAll()

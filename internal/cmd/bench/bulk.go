@@ -76,6 +76,7 @@ type bulkFigures struct {
 	CallsPerRoute   map[string]int `json:"calls_per_route"`
 	UsersPerSec     float64        `json:"users_per_sec"`
 	OktaRPS         float64        `json:"okta_rps"`
+	OktaCreateRPS   float64        `json:"okta_create_rps"`
 	GetLimitPerMin  int            `json:"get_limit_per_min"`
 	OktaConcurrency int            `json:"okta_concurrency"`
 	WindowSize      int            `json:"window_size"`
@@ -118,7 +119,7 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	users := fs.Int("users", 10_000, "users to migrate (all new to Okta, all eligible)")
 	limit := fs.Int("limit", 900, "fakeokta's create limit L, calls per minute (POST /api/v1/users bucket)")
 	getLimit := fs.Int("get-limit", 0, "fakeokta's GET /api/v1/users/{id} limit per minute (0: L×2000/600, Okta Workforce's ratio)")
-	oktaRPS := fs.Float64("okta-rps", 0, "worker's OKTA_RPS (0: 2 × target × L / 60, as a lookup and a create per user share the queue's rate)")
+	oktaRPS := fs.Float64("okta-rps", 0, "worker's OKTA_RPS for the lookups (0: 2 × target × L / 60; the creates are paced by OKTA_CREATE_RPS = target × L / 60)")
 	target := fs.Float64("target", 0.97, "fraction of L the worker's OKTA_RPS aims at (headroom for the server-side limiter's burst)")
 	window := fs.Int("window", 300, "MigrateBatch window size")
 	page := fs.Int("page", 500, "Graph page size")
@@ -147,18 +148,19 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		OktaConcurrency: *concurrency, GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(),
 		SteadyState: fmt.Sprintf("successful creates between the %.0fth and %.0fth percentile of create completion times", steadyLo*100, steadyHi*100),
 		Note:        "dev server (in memory), emulators and bench share the machine's CPUs; the worker runs as its own process"}
-	// The worker's OKTA_RPS is the Okta task queue's
-	// TaskQueueActivitiesPerSecond, enforced by the Temporal server for every
-	// activity on the queue, not just the writes. A new user costs two Okta
-	// activities: FindOktaUser (GET /api/v1/users/{login}, its own bucket)
-	// and CreateOktaUser (one POST /api/v1/users?activate=true with the hook
-	// and the profile: the only write). In the steady state they alternate,
-	// so creates/s = OKTA_RPS/2, and OKTA_RPS = 2 × target × L / 60 paces the
-	// writes at target × L. The target stays a little under 1 because the
+	// A new user costs two Okta activities: FindOktaUser (GET
+	// /api/v1/users/{login}, its own bucket) on the Okta task queue, and
+	// CreateOktaUser (one POST /api/v1/users?activate=true with the hook and
+	// the profile: the only write) on the create queue. The worker's
+	// OKTA_CREATE_RPS, the create queue's TaskQueueActivitiesPerSecond
+	// (enforced by the Temporal server), paces the writes at target × L / 60;
+	// OKTA_RPS lets the lookups run a little ahead (2 × that) so they never
+	// starve the creates. The target stays a little under 1 because the
 	// server's limiter admits short bursts and fakeokta (like Okta) counts in
 	// fixed 60 s windows: exactly L/min would risk a 429 at a window's edge.
-	// The GET bucket must hold the same rate of lookups (get-limit ≥ L).
-	fig.OktaRPS = 2 * *target * float64(*limit) / 60
+	// The GET bucket must hold the lookups (get-limit ≥ L).
+	fig.OktaCreateRPS = *target * float64(*limit) / 60
+	fig.OktaRPS = 2 * fig.OktaCreateRPS
 	if *oktaRPS > 0 {
 		fig.OktaRPS = *oktaRPS
 	}
@@ -222,7 +224,8 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"OKTA_ORG_URL="+oktaSrv.URL, "OKTA_API_TOKEN="+fakeokta.DefaultAPIToken,
 		"ENTRA_TENANT_ID="+bulkTenantID, "ENTRA_CLIENT_ID="+bulkClientID, "ENTRA_CLIENT_SECRET="+graphSecret,
 		"ENTRA_AUTHORITY_HOST="+fe.URL, "GRAPH_BASE_URL="+fe.URL, "SSL_CERT_FILE="+caFile,
-		"OKTA_RPS="+strconv.FormatFloat(fig.OktaRPS, 'f', 3, 64), "GRAPH_RPS=200",
+		"OKTA_RPS="+strconv.FormatFloat(fig.OktaRPS, 'f', 3, 64), "OKTA_CREATE_RPS="+strconv.FormatFloat(fig.OktaCreateRPS, 'f', 3, 64),
+		"GRAPH_RPS=200",
 		"OKTA_CONCURRENCY="+strconv.Itoa(*concurrency), "METRICS_ADDR=off", "LOG_LEVEL=warn")
 	worker.Stdout, worker.Stderr = wlog, wlog
 	if err := worker.Start(); err != nil {
