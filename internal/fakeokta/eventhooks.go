@@ -252,19 +252,16 @@ func (s *Server) listEventHooks(w http.ResponseWriter, r *http.Request) {
 
 // onEventHook runs op under the lock with the event hook the path names.
 func (s *Server) onEventHook(op func(w http.ResponseWriter, r *http.Request, h *eventHook, now time.Time) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		now := s.now()
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		h, ok := s.eventHooks.hooks[r.PathValue("id")]
-		if !ok {
-			s.fail(w, notFound(r.PathValue("id"), "EventHook"))
-			return
-		}
-		if err := op(w, r, h, now); err != nil {
-			s.fail(w, err)
-		}
+	return onObject(s, s.eventHookByPath, op)
+}
+
+// eventHookByPath returns the event hook the path names. Callers hold s.mu.
+func (s *Server) eventHookByPath(r *http.Request) (*eventHook, *apiError) {
+	h, ok := s.eventHooks.hooks[r.PathValue("id")]
+	if !ok {
+		return nil, notFound(r.PathValue("id"), "EventHook")
 	}
+	return h, nil
 }
 
 func (s *Server) getEventHook(w http.ResponseWriter, r *http.Request, h *eventHook, _ time.Time) error {

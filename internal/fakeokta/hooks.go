@@ -219,21 +219,7 @@ func (s *Server) listInlineHooks(w http.ResponseWriter, r *http.Request) {
 // lock with the hook the path names, as userOp does for users.
 type hookOp func(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error
 
-func (s *Server) onHook(op hookOp) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		now := s.now()
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		h, e := s.hookByPath(r)
-		if e != nil {
-			s.fail(w, e)
-			return
-		}
-		if err := op(w, r, h, now); err != nil {
-			s.fail(w, err)
-		}
-	}
-}
+func (s *Server) onHook(op hookOp) http.HandlerFunc { return onObject(s, s.hookByPath, op) }
 
 func (s *Server) getInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, _ time.Time) error {
 	writeJSON(w, http.StatusOK, h.render(info(r).base))

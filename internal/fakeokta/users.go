@@ -473,17 +473,24 @@ func applyCredentials(u *user, c *credsIn, now time.Time) *apiError {
 // a returned error is answered as Okta's error body.
 type userOp func(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error
 
-func (s *Server) onUser(op userOp) http.HandlerFunc {
+func (s *Server) onUser(op userOp) http.HandlerFunc { return onObject(s, s.userByPath, op) }
+
+// onObject is the handler shape every /api/v1/{collection}/{id}[/...] route
+// shares: under the lock, find the object the path names (find answers
+// Okta's 404 when there is none), run op, and answer a returned error as
+// Okta's error body.
+func onObject[T any](s *Server, find func(*http.Request) (T, *apiError),
+	op func(w http.ResponseWriter, r *http.Request, obj T, now time.Time) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		now := s.now()
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		u, e := s.userByPath(r)
+		obj, e := find(r)
 		if e != nil {
 			s.fail(w, e)
 			return
 		}
-		if err := op(w, r, u, now); err != nil {
+		if err := op(w, r, obj, now); err != nil {
 			s.fail(w, err)
 		}
 	}
