@@ -98,6 +98,9 @@ var (
 	MigrationBatchKey = temporal.NewSearchAttributeKeyKeyword("MigrationBatch")
 	// MigrationDeadlineKey holds the time the deadline policy applies.
 	MigrationDeadlineKey = temporal.NewSearchAttributeKeyTime("MigrationDeadline")
+	// MigrationBatchRunKey holds the first run ID of the batch that started
+	// the user (BatchProgress.BatchRun), set when the user's workflow starts.
+	MigrationBatchRunKey = temporal.NewSearchAttributeKeyKeyword("MigrationBatchRun")
 )
 
 // SearchAttributes lists our search attributes, for registration on a namespace.
@@ -106,6 +109,7 @@ func SearchAttributes() temporal.SearchAttributes {
 		MigrationStateKey.ValueSet(""),
 		MigrationBatchKey.ValueSet(""),
 		MigrationDeadlineKey.ValueSet(time.Time{}),
+		MigrationBatchRunKey.ValueSet(""),
 	)
 }
 

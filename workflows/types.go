@@ -54,6 +54,13 @@ const (
 	// events at which Temporal warns (peers.md §4.3).
 	DefaultUserHistoryLimit  = 2000
 	DefaultBatchHistoryLimit = 8000
+	// DefaultSweepEvery is how often a waiting batch looks for users that
+	// ended without a report.
+	DefaultSweepEvery = time.Hour
+	// DefaultDeadlineSpread is the span over which a batch spreads its users'
+	// deadlines: 100,000 users over 24 h is about 1.2 policy calls a second,
+	// well under an Okta token's share of the lifecycle limit.
+	DefaultDeadlineSpread = 24 * time.Hour
 	// DefaultMaxPlanEntries caps the per-user lines of a dry run's result,
 	// keeping it far below the 2 MB payload limit; counts cover every user.
 	DefaultMaxPlanEntries = 1000
@@ -89,6 +96,11 @@ type MigrateUserInput struct {
 	// ReportTo is the workflow ID of a batch to tell about state changes
 	// (SignalUserReport); "" for none.
 	ReportTo string
+	// BatchRun identifies the batch run that started the user (the batch's
+	// first run ID, which stays the same across its continue-as-new); every
+	// report carries it, so that a later batch of the same name never counts
+	// an earlier batch's users.
+	BatchRun string
 	// HistoryLimit overrides DefaultUserHistoryLimit.
 	HistoryLimit int
 	// Resume carries the state across continue-as-new; nil on a first run.
@@ -174,6 +186,9 @@ type UserReportSignal struct {
 	From   State
 	To     State
 	Reason string
+	// BatchRun is MigrateUserInput.BatchRun: the batch ignores (and counts)
+	// reports of users another run of the same batch name started.
+	BatchRun string
 }
 
 // MigrateBatchInput starts a batch. The workflow ID is BatchWorkflowID(Batch).
@@ -206,6 +221,15 @@ type MigrateBatchInput struct {
 	MaxPlanEntries int
 	// HistoryLimit overrides DefaultBatchHistoryLimit.
 	HistoryLimit int
+	// SweepEvery is how often a waiting batch looks for users whose workflow
+	// closed without a final report (terminated, timed out); default
+	// DefaultSweepEvery.
+	SweepEvery time.Duration
+	// DeadlineSpread spreads the users' deadlines over this span after
+	// Deadline (each user's offset comes from its login), so that a batch's
+	// users do not all apply their policy at once; default
+	// DefaultDeadlineSpread, negative for none.
+	DeadlineSpread time.Duration
 	// Resume carries the state across continue-as-new; nil on a first run.
 	Resume *BatchState
 }
@@ -218,6 +242,12 @@ type BatchState struct {
 	PlanTruncated    bool
 	FederatedDomains []string
 	DomainsKnown     bool
+	// Swept lists the workflow IDs of users counted in
+	// BatchProgress.Unreported, so that a sweep never counts a user twice.
+	Swept []string
+	// Version is the batch's code version (GetVersion of batchVersionChange),
+	// carried so that every run of a batch follows the same path.
+	Version int
 }
 
 // BatchProgress is what the progress query returns.
@@ -235,8 +265,19 @@ type BatchProgress struct {
 	AlreadyRunning int
 	// StartFailures counts users whose workflow could not be started.
 	StartFailures int
+	// BatchRun is the batch's first run ID: the users it started carry it
+	// (MigrationBatchRun search attribute, reports).
+	BatchRun string
 	// States counts started users by their last reported state.
 	States map[State]int
+	// Unreported counts users whose workflow closed without reporting its
+	// final state (terminated, timed out), by Temporal execution status; the
+	// batch found them by a sweep and counts them as ended.
+	Unreported map[string]int
+	// ForeignReports counts reports from users of another batch run.
+	ForeignReports int
+	// Sweeps counts the looks for users that ended without a report.
+	Sweeps int
 	// Importing is the number of users in the sliding window.
 	Importing int
 	// Planned counts a dry run's users by planned action.
@@ -258,6 +299,9 @@ func (p BatchProgress) Done() bool {
 		return true
 	}
 	terminal := 0
+	for _, n := range p.Unreported {
+		terminal += n
+	}
 	for _, s := range States() {
 		if s.Terminal() {
 			terminal += p.States[s]

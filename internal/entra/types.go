@@ -33,8 +33,26 @@ type Domain struct {
 type Source struct {
 	GroupID string   // transitive members of this group
 	Filter  string   // a Graph $filter over /users
-	Logins  []string // explicit user principal names
+	Logins  []string // explicit user principal names (at most MaxInlineLogins)
 	All     bool     // every user
+	// CSV is a file of user principal names that the workers read a page at
+	// a time, for lists too long to ride in a workflow's input.
+	CSV *CSVFile
+}
+
+// MaxInlineLogins bounds Source.Logins: 5,000 logins of up to 64 bytes stay
+// well under Temporal's 2 MB payload limit in every input that carries them;
+// a longer list goes in a CSVFile.
+const MaxInlineLogins = 5000
+
+// CSVFile is a CSV of logins (one per row, first column; an optional header
+// row whose first cell is "login", "upn" or "userPrincipalName"), at a path
+// every worker can read. SHA256 (hex) pins its content: a worker that finds
+// another content fails the listing rather than migrating other users.
+type CSVFile struct {
+	Path   string
+	SHA256 string
+	Rows   int // logins in the file, for progress
 }
 
 // UserPage is one page of users and the cursor of the next one ("" at the end).
