@@ -28,6 +28,11 @@ const (
 	Unauthorized
 	// RateLimited means the service throttled us; RetryAt says when to come back.
 	RateLimited
+	// Busy means the object is in the middle of an asynchronous change (Okta
+	// E0000112: the user is still being activated); the same request is worth
+	// retrying after a short wait, once the change is done. RetryAt says when,
+	// if the service said.
+	Busy
 )
 
 // String returns the Kind's name, used as part of Temporal error types.
@@ -45,6 +50,8 @@ func (k Kind) String() string {
 		return "Unauthorized"
 	case RateLimited:
 		return "RateLimited"
+	case Busy:
+		return "Busy"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }

@@ -37,7 +37,7 @@ func TestKindsThroughWrapping(t *testing.T) {
 	if !errors.Is(e, cause) || e.Error() != "graph: list users: Transient: dial tcp: refused" {
 		t.Fatalf("unwrap/format: %q", e.Error())
 	}
-	for k, want := range map[apierr.Kind]string{apierr.Conflict: "Conflict", apierr.Invalid: "Invalid", apierr.Unauthorized: "Unauthorized", apierr.Kind(42): "Kind(42)"} {
+	for k, want := range map[apierr.Kind]string{apierr.Conflict: "Conflict", apierr.Invalid: "Invalid", apierr.Unauthorized: "Unauthorized", apierr.Busy: "Busy", apierr.Kind(42): "Kind(42)"} {
 		if k.String() != want {
 			t.Errorf("%d.String() = %q", int(k), k.String())
 		}

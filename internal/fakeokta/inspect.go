@@ -9,25 +9,29 @@ import (
 
 // UserState is a snapshot of an emulated user, for tests.
 type UserState struct {
-	ID              string
-	Login           string
-	Status          string
-	ProviderType    string // IMPORT, OKTA, FEDERATION, ...
-	ProviderName    string
-	Profile         map[string]any
-	HasPassword     bool // a password is stored (hashed)
-	OnImportHook    bool // credentials.password.hook is set
-	Created         time.Time
-	Activated       time.Time
-	StatusChanged   time.Time
-	LastLogin       time.Time
-	LastUpdated     time.Time
-	PasswordChanged time.Time
+	ID     string
+	Login  string
+	Status string
+	// TransitioningToStatus is the target of an asynchronous status change
+	// still running ("" when none).
+	TransitioningToStatus string
+	ProviderType          string // IMPORT, OKTA, FEDERATION, ...
+	ProviderName          string
+	Profile               map[string]any
+	HasPassword           bool // a password is stored (hashed)
+	OnImportHook          bool // credentials.password.hook is set
+	Created               time.Time
+	Activated             time.Time
+	StatusChanged         time.Time
+	LastLogin             time.Time
+	LastUpdated           time.Time
+	PasswordChanged       time.Time
 }
 
 func (u *user) state() UserState {
 	return UserState{
-		ID: u.id, Login: u.login(), Status: u.status, ProviderType: u.providerType, ProviderName: u.providerName,
+		ID: u.id, Login: u.login(), Status: u.status, TransitioningToStatus: u.transitioning,
+		ProviderType: u.providerType, ProviderName: u.providerName,
 		Profile: cloneMap(u.profile), HasPassword: u.hash != nil, OnImportHook: u.hook,
 		Created: u.created, Activated: u.activated, StatusChanged: u.statusChanged, LastLogin: u.lastLogin,
 		LastUpdated: u.lastUpdated, PasswordChanged: u.passwordChanged,
@@ -49,7 +53,9 @@ func (s *Server) Users() []UserState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]UserState, 0, len(s.users))
+	now := s.now()
 	for _, id := range slices.Sorted(maps.Keys(s.users)) {
+		s.users[id].settle(now)
 		out = append(out, s.users[id].state())
 	}
 	return out
@@ -133,7 +139,12 @@ type SeedUser struct {
 	// ImportHook puts the user on the password import hook (provider IMPORT).
 	ImportHook bool
 	// ProviderType overrides the provider (e.g. FEDERATION); default OKTA.
+	// FEDERATION and SOCIAL users hold no password: Password and ImportHook
+	// are refused with them.
 	ProviderType string
+	// ProviderName is the provider's name (e.g. an identity provider's);
+	// default ProviderType.
+	ProviderName string
 	// Created defaults to now.
 	Created time.Time
 }
@@ -150,6 +161,9 @@ func (s *Server) SeedUser(in SeedUser) (UserState, error) {
 	}
 	if in.Password != "" && in.ImportHook {
 		return UserState{}, errors.New("fakeokta: seed user: Password and ImportHook are exclusive")
+	}
+	if passwordless(in.ProviderType) && (in.Password != "" || in.ImportHook) {
+		return UserState{}, errors.New("fakeokta: seed user: a " + in.ProviderType + " user holds no password")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -168,6 +182,9 @@ func (s *Server) SeedUser(in SeedUser) (UserState, error) {
 	}
 	if in.ProviderType != "" {
 		u.providerType, u.providerName = in.ProviderType, in.ProviderType
+	}
+	if in.ProviderName != "" {
+		u.providerName = in.ProviderName
 	}
 	if in.Status != StatusStaged {
 		u.activated, u.statusChanged = in.Created, in.Created

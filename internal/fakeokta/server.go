@@ -49,6 +49,7 @@ const (
 	RouteDeleteUser        Route = "DELETE /api/v1/users/{id}"
 	RouteActivateUser      Route = "POST /api/v1/users/{id}/lifecycle/activate"
 	RouteDeactivateUser    Route = "POST /api/v1/users/{id}/lifecycle/deactivate"
+	RouteReactivateUser    Route = "POST /api/v1/users/{id}/lifecycle/reactivate"
 	RouteResetPassword     Route = "POST /api/v1/users/{id}/lifecycle/reset_password"
 	RouteExpirePassword    Route = "POST /api/v1/users/{id}/lifecycle/expire_password"
 	RouteListInlineHooks   Route = "GET /api/v1/inlineHooks"
@@ -121,6 +122,18 @@ type Options struct {
 	// ProfileAttributes are custom profile attributes the org's user schema
 	// defines, besides Okta's base attributes; others are rejected as Okta does.
 	ProfileAttributes []string
+	// ActivationDelay makes activation asynchronous, as Okta's is: for this
+	// long after a create with activate=true, an activate or a reactivate,
+	// the user keeps its status with transitioningToStatus set, and every
+	// change to it answers 409 E0000112. Zero (the default) activates at
+	// once. SetActivationDelay changes it.
+	ActivationDelay time.Duration
+	// ProvisionOnActivate models an Identity Engine authenticator enrollment
+	// policy that requires the password authenticator: a user created or
+	// activated with a password (the import hook counts) is left
+	// PROVISIONED, unable to sign in, until it is reactivated. See
+	// activationTarget. SetProvisionOnActivate changes it.
+	ProvisionOnActivate bool
 	// LogDelay is how long a System Log event takes to become visible to
 	// GET /api/v1/logs (Okta's log is eventually consistent); default 0.
 	LogDelay time.Duration
@@ -149,24 +162,26 @@ type Server struct {
 	inFlight atomic.Int64
 	maxConc  atomic.Int64
 
-	mu         sync.Mutex
-	users      map[string]*user  // by id
-	logins     map[string]string // folded login -> id
-	hooks      map[string]*inlineHook
-	events     []LogEvent
-	eventSeq   int64
-	hookCalls  []HookCall
-	requests   []RecordedRequest
-	calls      map[Route]int
-	windows    map[Bucket]*window
-	faults     map[Route][]*faultState
-	latency    map[Route]time.Duration
-	errorRate  map[Route]float64
-	readOnly   bool
-	profileExt map[string]bool
-	limits     map[Bucket]int
-	eventHooks eventHookState // eventhooks.go
-	apps       appState       // apps.go
+	mu                  sync.Mutex
+	users               map[string]*user  // by id
+	logins              map[string]string // folded login -> id
+	hooks               map[string]*inlineHook
+	events              []LogEvent
+	eventSeq            int64
+	hookCalls           []HookCall
+	requests            []RecordedRequest
+	calls               map[Route]int
+	windows             map[Bucket]*window
+	faults              map[Route][]*faultState
+	latency             map[Route]time.Duration
+	errorRate           map[Route]float64
+	readOnly            bool
+	profileExt          map[string]bool
+	limits              map[Bucket]int
+	activationDelay     time.Duration  // Options.ActivationDelay
+	provisionOnActivate bool           // Options.ProvisionOnActivate
+	eventHooks          eventHookState // eventhooks.go
+	apps                appState       // apps.go
 }
 
 // New returns an empty emulator.
@@ -204,6 +219,9 @@ func New(opts Options) *Server {
 		errorRate:  map[Route]float64{},
 		profileExt: map[string]bool{},
 		limits:     map[Bucket]int{},
+
+		activationDelay:     opts.ActivationDelay,
+		provisionOnActivate: opts.ProvisionOnActivate,
 	}
 	for b, n := range DefaultRateLimits {
 		s.limits[b] = n
@@ -235,13 +253,14 @@ func (s *Server) routes() {
 		RouteCreateUser:        s.createUser,
 		RouteListUsers:         s.listUsers,
 		RouteGetUser:           s.onUser(s.getUser),
-		RouteUpdateUser:        s.onUser(s.updateUser),
-		RouteReplaceUser:       s.onUser(s.replaceUser),
-		RouteDeleteUser:        s.onUser(s.deleteUser),
-		RouteActivateUser:      s.onUser(s.activateUser),
-		RouteDeactivateUser:    s.onUser(s.deactivateUser),
-		RouteResetPassword:     s.onUser(s.resetPassword),
-		RouteExpirePassword:    s.onUser(s.expirePassword),
+		RouteUpdateUser:        s.onUserChange(s.updateUser),
+		RouteReplaceUser:       s.onUserChange(s.replaceUser),
+		RouteDeleteUser:        s.onUserChange(s.deleteUser),
+		RouteActivateUser:      s.onUserChange(s.activateUser),
+		RouteDeactivateUser:    s.onUserChange(s.deactivateUser),
+		RouteReactivateUser:    s.onUserChange(s.reactivateUser),
+		RouteResetPassword:     s.onUserChange(s.resetPassword),
+		RouteExpirePassword:    s.onUserChange(s.expirePassword),
 		RouteListInlineHooks:   s.listInlineHooks,
 		RouteCreateInlineHook:  s.createInlineHook,
 		RouteGetInlineHook:     s.onHook(s.getInlineHook),
@@ -394,6 +413,22 @@ func (s *Server) SetRateLimit(b Bucket, perWindow int) {
 	if perWindow > 0 {
 		s.limits[b] = perWindow
 	}
+}
+
+// SetActivationDelay changes Options.ActivationDelay for the activations
+// that follow.
+func (s *Server) SetActivationDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.activationDelay = d
+}
+
+// SetProvisionOnActivate changes Options.ProvisionOnActivate for the
+// activations that follow.
+func (s *Server) SetProvisionOnActivate(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.provisionOnActivate = on
 }
 
 type statusRecorder struct {

@@ -30,7 +30,21 @@ const (
 const (
 	ProviderImport = "IMPORT"
 	ProviderOkta   = "OKTA"
+	// ProviderFederation and ProviderSocial are users who sign in through an
+	// identity provider; Okta supports no password for them.
+	ProviderFederation = "FEDERATION"
+	ProviderSocial     = "SOCIAL"
 )
+
+// passwordless reports whether a provider type supports no password or
+// recovery question credential: "Creating users with a FEDERATION or SOCIAL
+// provider sets the user status to either ACTIVE or STAGED based on the
+// activate query parameter since these two providers don't support a
+// password or recovery_question credential" (OAS Users tag, "User creation
+// scenarios": https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/).
+func passwordless(providerType string) bool {
+	return providerType == ProviderFederation || providerType == ProviderSocial
+}
 
 // defaultUserTypeID is the id of the org's default user type.
 const defaultUserTypeID = "oty1fakeoktadefault0"
@@ -51,6 +65,19 @@ type user struct {
 	salt, hash         []byte // the stored password (nil when none)
 	recoveryQuestion   string
 	typeID             string
+	// transitioning is the target of an asynchronous status change still
+	// running (transitioningToStatus), which completes at transitionAt.
+	transitioning string
+	transitionAt  time.Time
+}
+
+// settle completes an asynchronous status change whose time has come. Every
+// path that reads or changes a user settles it first (findUser, listUsers).
+func (u *user) settle(now time.Time) {
+	if u.transitioning != "" && !now.Before(u.transitionAt) {
+		u.setStatus(u.transitioning, u.transitionAt)
+		u.transitioning = ""
+	}
 }
 
 func (u *user) login() string { s, _ := u.profile["login"].(string); return s }
@@ -94,18 +121,21 @@ func hashPassword(salt []byte, pw string) []byte {
 // --- JSON shapes -----------------------------------------------------------
 
 type userOut struct {
-	ID              string         `json:"id"`
-	Status          string         `json:"status"`
-	Created         *string        `json:"created"`
-	Activated       *string        `json:"activated"`
-	StatusChanged   *string        `json:"statusChanged"`
-	LastLogin       *string        `json:"lastLogin"`
-	LastUpdated     *string        `json:"lastUpdated"`
-	PasswordChanged *string        `json:"passwordChanged"`
-	Type            map[string]any `json:"type"`
-	Profile         map[string]any `json:"profile"`
-	Credentials     credsOut       `json:"credentials"`
-	Links           map[string]any `json:"_links"`
+	ID              string  `json:"id"`
+	Status          string  `json:"status"`
+	Created         *string `json:"created"`
+	Activated       *string `json:"activated"`
+	StatusChanged   *string `json:"statusChanged"`
+	LastLogin       *string `json:"lastLogin"`
+	LastUpdated     *string `json:"lastUpdated"`
+	PasswordChanged *string `json:"passwordChanged"`
+	// TransitioningToStatus is only returned while the user's status is
+	// transitioning (OAS User.transitioningToStatus).
+	TransitioningToStatus *string        `json:"transitioningToStatus,omitempty"`
+	Type                  map[string]any `json:"type"`
+	Profile               map[string]any `json:"profile"`
+	Credentials           credsOut       `json:"credentials"`
+	Links                 map[string]any `json:"_links"`
 }
 
 type credsOut struct {
@@ -163,6 +193,10 @@ func (u *user) render(base string, full bool) userOut {
 	}
 	if u.recoveryQuestion != "" {
 		out.Credentials.RecoveryQuestion = map[string]string{"question": u.recoveryQuestion}
+	}
+	if u.transitioning != "" {
+		t := u.transitioning
+		out.TransitioningToStatus = &t
 	}
 	return out
 }
@@ -325,6 +359,14 @@ var diacritics = func() map[rune]rune {
 // findUser resolves an id, a login or a login short name (the part before
 // "@", when unique). The caller holds s.mu.
 func (s *Server) findUser(key string) *user {
+	u := s.lookupUser(key)
+	if u != nil {
+		u.settle(s.now())
+	}
+	return u
+}
+
+func (s *Server) lookupUser(key string) *user {
 	if u, ok := s.users[key]; ok {
 		return u
 	}
@@ -403,7 +445,11 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		if u.providerName == "" {
 			u.providerName = u.providerType
 		}
-		federated = u.providerType == "FEDERATION" || u.providerType == "SOCIAL"
+		federated = passwordless(u.providerType)
+		if federated && (u.hasPassword() || u.recoveryQuestion != "") {
+			s.fail(w, noPasswordForProvider(u.providerType))
+			return
+		}
 	}
 	switch {
 	case nextLogin != "" && nextLogin != "changePassword":
@@ -420,16 +466,19 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	// Creation scenarios (OAS Users tag): STAGED without activation; with it,
 	// ACTIVE when the user has a password (a hook counts) or an external
-	// provider, else PROVISIONED (the user must complete activation).
+	// provider, else PROVISIONED (the user must complete activation); see
+	// activationTarget for the enrollment policy and the asynchronous case.
 	switch {
 	case !activate:
 		u.status = StatusStaged
 	case nextLogin == "changePassword":
 		u.status = StatusPasswordExpired
-	case u.hasPassword() || federated:
-		u.status = StatusActive
+	case s.activationDelay > 0:
+		// Created, then activated asynchronously (OAS createUser).
+		u.status = StatusStaged
+		u.transitioning, u.transitionAt = s.activationTarget(u), now.Add(s.activationDelay)
 	default:
-		u.status = StatusProvisioned
+		u.status = s.activationTarget(u)
 	}
 	s.users[u.id] = u
 	s.logins[foldLogin(u.login())] = u.id
@@ -441,10 +490,21 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, u.render(base, true))
 }
 
+// noPasswordForProvider is Okta's validation failure for a password on a
+// FEDERATION or SOCIAL user, which "don't support a password or
+// recovery_question credential" (OAS Users tag, "User creation scenarios").
+// Okta documents no dedicated code; E0000001 is its validation failure.
+func noPasswordForProvider(providerType string) *apiError {
+	return validationFailed("password", "password: Users with a "+providerType+" provider do not support a password credential")
+}
+
 // applyCredentials applies credentials from a create or update request.
 func applyCredentials(u *user, c *credsIn, now time.Time) *apiError {
 	if c == nil {
 		return nil
+	}
+	if c.Password != nil && passwordless(u.providerType) {
+		return noPasswordForProvider(u.providerType)
 	}
 	if p := c.Password; p != nil {
 		switch {
@@ -582,25 +642,103 @@ func (s *Server) activateUser(w http.ResponseWriter, r *http.Request, u *user, n
 	default:
 		return notAllowedInStatus()
 	}
-	// Users with a password (or the hook) or an external provider become
-	// ACTIVE; the others must complete the welcome flow (PROVISIONED).
-	if u.hasPassword() || u.providerType == "FEDERATION" || u.providerType == "SOCIAL" {
-		u.setStatus(StatusActive, now)
-	} else {
-		u.setStatus(StatusProvisioned, now)
-	}
-	u.activated = now
+	s.activateLocked(u, s.activationTarget(u), now)
 	s.addEventLocked(r, "user.lifecycle.activate", "Activate Okta user", "SUCCESS", "", u)
+	writeActivation(w, r, sendEmail)
+	return nil
+}
+
+// writeActivation answers an activation: an empty object when Okta emails
+// the user, the activation link and token otherwise (OAS UserActivationToken).
+func writeActivation(w http.ResponseWriter, r *http.Request, sendEmail bool) {
 	if sendEmail {
 		writeJSON(w, http.StatusOK, struct{}{})
-		return nil
+		return
 	}
 	token := randomID("", 20, idAlphabet)
 	writeJSON(w, http.StatusOK, map[string]string{
 		"activationUrl":   info(r).base + "/tokens/" + token + "/verify",
 		"activationToken": token,
 	})
+}
+
+// activationTarget is the status an activation leads to. Users with a
+// password (the hook counts) or an external provider become ACTIVE; the
+// others must complete the welcome flow, PROVISIONED ("Users who don't have
+// a password must complete the welcome flow by visiting the activation link
+// to complete the transition to ACTIVE status":
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/#tag/UserLifecycle/operation/activateUser).
+// Under an Identity Engine enrollment policy that requires the password
+// authenticator (Options.ProvisionOnActivate), a user created or activated
+// with a password is left PROVISIONED and sent a one-time token instead (OAS
+// Users tag, "Create user with optional password":
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/).
+func (s *Server) activationTarget(u *user) string {
+	switch {
+	case passwordless(u.providerType):
+		return StatusActive
+	case u.hasPassword() && s.provisionOnActivate:
+		return StatusProvisioned
+	case u.hasPassword():
+		return StatusActive
+	}
+	return StatusProvisioned
+}
+
+// activateLocked moves u towards status: at once, or, with an activation
+// delay (Options.ActivationDelay), asynchronously: "Activation of a user is
+// an asynchronous operation. The user has the transitioningToStatus property
+// with an ACTIVE value during activation" (OAS activateUser, createUser).
+func (s *Server) activateLocked(u *user, status string, now time.Time) {
+	u.activated = now
+	u.lastUpdated = now
+	if s.activationDelay <= 0 {
+		u.setStatus(status, now)
+		return
+	}
+	u.transitioning, u.transitionAt = status, now.Add(s.activationDelay)
+}
+
+// reactivateUser restarts the activation of a PROVISIONED or RECOVERY user
+// (OAS reactivateUser, sendEmail default false): "Users that don't have a
+// password must complete the flow by completing the Reset password flow and
+// MFA enrollment steps to transition the user to ACTIVE status", so a user
+// who has one (the import hook counts) becomes ACTIVE
+// (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/#tag/UserLifecycle/operation/reactivateUser).
+// Other statuses get E0000038, which Okta documents for an operation "not
+// allowed in the user's current status".
+func (s *Server) reactivateUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
+	sendEmail, err := queryBool(r, "sendEmail", false)
+	if err != nil {
+		return err
+	}
+	if u.status != StatusProvisioned && u.status != StatusRecovery {
+		return notAllowedInStatus()
+	}
+	if u.hasPassword() {
+		s.activateLocked(u, StatusActive, now)
+	}
+	s.addEventLocked(r, "user.lifecycle.reactivate", "Reactivate Okta user", "SUCCESS", "", u)
+	writeActivation(w, r, sendEmail)
 	return nil
+}
+
+// stillActivating is Okta's answer to a change of a user whose asynchronous
+// activation is running (https://developer.okta.com/docs/reference/error-codes/#E0000112).
+func stillActivating() *apiError {
+	return &apiError{status: http.StatusConflict, code: "E0000112",
+		summary: "Cannot update this user because they are still being activated. Please try again in a few minutes."}
+}
+
+// onUserChange is onUser for the calls that change a user: while an
+// asynchronous status change runs they answer 409 E0000112.
+func (s *Server) onUserChange(op userOp) http.HandlerFunc {
+	return s.onUser(func(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
+		if u.transitioning != "" {
+			return stillActivating()
+		}
+		return op(w, r, u, now)
+	})
 }
 
 func (s *Server) deactivateUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
@@ -712,8 +850,10 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	base := info(r).base
 	page := make([]userOut, 0, min(limit, len(ids)))
 	more := false
+	now := s.now()
 	for _, id := range ids {
 		u := s.users[id]
+		u.settle(now)
 		if !matchAll(match, u) {
 			continue
 		}

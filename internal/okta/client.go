@@ -172,10 +172,25 @@ func (c *Client) UpdateUser(ctx context.Context, id string, up UserUpdate) (User
 }
 
 // ActivateUser activates a STAGED or DEPROVISIONED user. Activating an
-// ACTIVE user is an apierr Invalid (E0000016).
+// ACTIVE user is an apierr Invalid (E0000016); one whose activation is still
+// running (TransitioningToStatus) an apierr Busy (E0000112). Okta activates
+// asynchronously: a nil error means the activation started.
 func (c *Client) ActivateUser(ctx context.Context, id string, sendEmail bool) error {
 	return c.call(ctx, "activate user", func(ctx context.Context) (*oktasdk.Response, error) {
 		_, resp, err := c.sdk.User.ActivateUser(ctx, url.PathEscape(id), query.NewQueryParams(query.WithSendEmail(sendEmail)))
+		return resp, err
+	})
+}
+
+// ReactivateUser restarts the activation of a PROVISIONED (or RECOVERY)
+// user, without an email when sendEmail is false: a user who holds a
+// password (the import hook counts) becomes ACTIVE; one without must finish
+// Okta's activation flow. Any other status is an apierr Invalid
+// (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/#tag/UserLifecycle/operation/reactivateUser).
+// The activation token Okta answers with is not exposed.
+func (c *Client) ReactivateUser(ctx context.Context, id string, sendEmail bool) error {
+	return c.call(ctx, "reactivate user", func(ctx context.Context) (*oktasdk.Response, error) {
+		_, resp, err := c.sdk.User.ReactivateUser(ctx, url.PathEscape(id), query.NewQueryParams(query.WithSendEmail(sendEmail)))
 		return resp, err
 	})
 }
@@ -316,7 +331,7 @@ func fromSDK(u *oktasdk.User) User {
 	if u == nil {
 		return User{}
 	}
-	out := User{ID: u.Id, Status: u.Status, Profile: Profile{}}
+	out := User{ID: u.Id, Status: u.Status, TransitioningToStatus: u.TransitioningToStatus, Profile: Profile{}}
 	if u.Profile != nil {
 		for k, v := range *u.Profile {
 			out.Profile[k] = v

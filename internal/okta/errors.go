@@ -109,8 +109,13 @@ func classify(op string, err error, resp *oktasdk.Response, obs *observation) *a
 	case e.Status == http.StatusUnauthorized || oe.ErrorCode == "E0000011" || oe.ErrorCode == "E0000006":
 		// A refused token or one without the admin rights it needs.
 		e.Kind = apierr.Unauthorized
+	case oe.ErrorCode == "E0000112":
+		// 409 "Cannot update this user because they are still being
+		// activated. Please try again in a few minutes." Activation is
+		// asynchronous (transitioningToStatus); the same call succeeds once
+		// it is done (https://developer.okta.com/docs/reference/error-codes/#E0000112).
+		e.Kind = apierr.Busy
 	case e.Status == http.StatusConflict:
-		// E0000112: the user is still being activated; try again later.
 		e.Kind = apierr.Transient
 	case e.Status >= 500 || e.Status == 0:
 		e.Kind = apierr.Transient

@@ -32,8 +32,13 @@ type Profile map[string]any
 
 // User is the part of an Okta user the migration needs.
 type User struct {
-	ID           string
-	Status       string
+	ID     string
+	Status string
+	// TransitioningToStatus is the target of an asynchronous status change
+	// still running (ACTIVE during an activation, DEPROVISIONED, PROVISIONED);
+	// "" when none. Lifecycle calls on such a user answer E0000112 (apierr
+	// Busy) until it is done (OAS User.transitioningToStatus, activateUser).
+	TransitioningToStatus string
 	Login        string
 	Profile      Profile
 	ProviderType string // IMPORT, OKTA, ACTIVE_DIRECTORY, FEDERATION, SOCIAL, LDAP; "" if none

@@ -117,7 +117,7 @@ var Exceptions = []Exception{
 		Kind:     Relax,
 		Source:   "https://developer.okta.com/docs/reference/error-codes/#E0000112 (okta.md §3.2, §3.6)",
 		Note:     "A change to a user whose activation is still running gets 409 E0000112 (Cannot update this user because they are still being activated); the user operations document no 409.",
-		ops:      []string{"updateUser", "replaceUser", "activateUser", "deactivateUser", "deleteUser", "expirePassword", "resetPassword"},
+		ops:      []string{"updateUser", "replaceUser", "activateUser", "reactivateUser", "deactivateUser", "deleteUser", "expirePassword", "resetPassword"},
 		statuses: []int{http.StatusConflict},
 		errBody:  true,
 		codes:    []string{"E0000112"},

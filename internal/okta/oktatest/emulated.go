@@ -189,7 +189,7 @@ func (s *suite) testServerError(t *testing.T) {
 	s.Fake.InjectFault(fakeokta.RouteActivateUser, fakeokta.Fault{Status: 409, Code: "E0000112",
 		Summary: "Cannot update this user because they are still being activated. Please try again in a few minutes.", Times: 1})
 	err := c.ActivateUser(t.Context(), "00u0000000000000none", false)
-	wantErr(t, err, apierr.Transient, http.StatusConflict, "E0000112")
+	wantErr(t, err, apierr.Busy, http.StatusConflict, "E0000112")
 	s.Fake.FailNext(fakeokta.RouteGetUser, 1, http.StatusForbidden)
 	_, err = c.GetUser(t.Context(), s.login("x"))
 	wantErr(t, err, apierr.Unauthorized, http.StatusForbidden, "E0000006")
