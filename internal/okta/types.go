@@ -39,10 +39,10 @@ type User struct {
 	// "" when none. Lifecycle calls on such a user answer E0000112 (apierr
 	// Busy) until it is done (OAS User.transitioningToStatus, activateUser).
 	TransitioningToStatus string
-	Login        string
-	Profile      Profile
-	ProviderType string // IMPORT, OKTA, ACTIVE_DIRECTORY, FEDERATION, SOCIAL, LDAP; "" if none
-	ProviderName string
+	Login                 string
+	Profile               Profile
+	ProviderType          string // IMPORT, OKTA, ACTIVE_DIRECTORY, FEDERATION, SOCIAL, LDAP; "" if none
+	ProviderName          string
 	// HasPassword reports that credentials.password is present: Okta holds a
 	// password, a hash or the import hook for the user. A user the Office 365
 	// app imported STAGED has provider OKTA but no password (okta.md §3.1).
