@@ -10,18 +10,23 @@ import (
 )
 
 func runRollback(ctx context.Context, args []string, env Env, io IO) int {
-	fs := newFlagSet("rollback", "rollback --batch NAME [--dry-run]", io)
+	fs := newFlagSet("rollback", "rollback --batch NAME [--dry-run] [--stop-timeout 2m]", io)
 	var tf temporalFlags
 	tf.register(fs, env)
 	var of oktaFlags
 	of.register(fs, env)
 	batch := fs.String("batch", "", "batch name (required)")
-	dryRun := fs.Bool("dry-run", false, "list what would be deleted; change nothing")
+	dryRun := fs.Bool("dry-run", false, "list what would be deleted; change nothing (the batch is not stopped)")
+	stopTimeout := fs.Duration("stop-timeout", control.DefaultStopTimeout,
+		"how long to wait for the batch workflow to stop before touching any user")
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
 	if err := checkBatchName(*batch); err != nil {
 		return usageErr(io, "%v", err)
+	}
+	if *stopTimeout <= 0 {
+		return usageErr(io, "--stop-timeout must be positive, got %s", *stopTimeout)
 	}
 	oc, err := of.client(ctx)
 	if err != nil {
@@ -33,7 +38,17 @@ func runRollback(ctx context.Context, args []string, env Env, io IO) int {
 	}
 	defer c.Close()
 	counts := map[string]int{}
-	err = control.Rollback(ctx, c, oc, tf.namespace, *batch, *dryRun, func(a control.RollbackAction) {
+	opts := control.RollbackOptions{DryRun: *dryRun, StopTimeout: *stopTimeout, OnStop: func(s control.BatchStop) {
+		switch {
+		case !s.Found:
+			fmt.Fprintf(io.Out, "batch %s: no batch workflow (%s); rolling back its users\n", *batch, s.WorkflowID)
+		case s.Cancelled:
+			fmt.Fprintf(io.Out, "batch %s: stopped the batch workflow (%s, now %s); no user will be started\n", *batch, s.WorkflowID, s.Status)
+		default:
+			fmt.Fprintf(io.Out, "batch %s: the batch workflow had already ended (%s)\n", *batch, s.Status)
+		}
+	}}
+	err = control.Rollback(ctx, c, oc, tf.namespace, *batch, opts, func(a control.RollbackAction) {
 		counts[a.Action]++
 		verb := a.Action
 		if *dryRun && verb == "delete" {

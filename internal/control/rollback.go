@@ -2,10 +2,13 @@ package control
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"entra2okta/internal/apierr"
@@ -28,79 +31,267 @@ type RollbackAction struct {
 	Reason     string
 }
 
+// DefaultStopTimeout bounds how long a rollback waits for the batch workflow
+// to close after asking it to stop.
+const DefaultStopTimeout = 2 * time.Minute
+
+// RollbackOptions tune Rollback.
+type RollbackOptions struct {
+	// DryRun reports what would be done and changes nothing: the batch is not
+	// stopped, no workflow is skipped, no Okta user is touched.
+	DryRun bool
+	// StopTimeout bounds the wait for the batch workflow to close
+	// (DefaultStopTimeout when zero).
+	StopTimeout time.Duration
+	// OnStop, when set, is told how the batch was stopped, before any user is
+	// touched.
+	OnStop func(BatchStop)
+}
+
+// BatchStop says what StopBatch found and did.
+type BatchStop struct {
+	WorkflowID string
+	// Found is false when the batch has no MigrateBatch workflow (a batch
+	// label only the event hook uses, or a workflow past retention).
+	Found bool
+	// Cancelled is true when StopBatch asked a running run to stop.
+	Cancelled bool
+	RunID     string
+	// Status is the close status of the latest run: Canceled, Completed,
+	// Failed, Terminated, TimedOut.
+	Status string
+}
+
+// StopBatch asks the batch's MigrateBatch workflow to stop (a cancellation
+// request, which the workflow answers by listing and starting no more users)
+// and waits, up to timeout, until its latest run has closed. A batch that has
+// already closed, or never existed, is left as it is. A run that continues as
+// new instead of closing is cancelled again. When the workflow is still
+// running at the timeout, it returns an error: callers must not assume that no
+// user is being started.
+func StopBatch(ctx context.Context, c client.Client, batch string, timeout time.Duration) (BatchStop, error) {
+	if timeout <= 0 {
+		timeout = DefaultStopTimeout
+	}
+	id := workflows.BatchWorkflowID(batch)
+	stop := BatchStop{WorkflowID: id}
+	deadline := time.Now().Add(timeout)
+	cancelled := "" // the run a cancellation was sent to
+	for {
+		d, err := c.DescribeWorkflowExecution(ctx, id, "")
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return stop, nil
+		}
+		if err != nil {
+			return stop, fmt.Errorf("stop batch %s: describe workflow %s: %w", batch, id, err)
+		}
+		info := d.GetWorkflowExecutionInfo()
+		stop.Found, stop.RunID = true, info.GetExecution().GetRunId()
+		if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			stop.Status = titleCase(strings.TrimPrefix(info.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
+			return stop, nil
+		}
+		if stop.RunID != cancelled {
+			// Cancelling a run that closed meanwhile answers NotFound: the
+			// next describe sees how it closed.
+			if err := c.CancelWorkflow(ctx, id, stop.RunID); err != nil && !errors.As(err, &nf) {
+				return stop, fmt.Errorf("stop batch %s: cancel workflow %s: %w", batch, id, err)
+			}
+			stop.Cancelled, cancelled = true, stop.RunID
+		}
+		if time.Now().After(deadline) {
+			return stop, fmt.Errorf("batch %s: workflow %s (run %s) was asked to stop but is still running after %s, "+
+				"so users may still be started; nothing was rolled back. Check that a worker is running and retry, "+
+				"or terminate the batch workflow (temporal workflow terminate --workflow-id %s)", batch, id, stop.RunID, timeout, id)
+		}
+		select {
+		case <-ctx.Done():
+			return stop, fmt.Errorf("stop batch %s: %w", batch, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // Rollback removes from Okta the users that this batch created and that never
 // signed in (provider still IMPORT). It never touches a user the batch
 // adopted, a user who already holds an Okta password, or a user whose status
-// cannot be read. Running workflows of deleted users are first ended as
-// Skipped, so they do not go on reconciling against a deleted user.
-func Rollback(ctx context.Context, c client.Client, o OktaUsers, namespace, batch string, dryRun bool, fn func(RollbackAction)) error {
+// cannot be read.
+//
+// Unless it is a dry run, it first stops the batch (StopBatch), so that no
+// user is started while it runs, and ends as Skipped the users still
+// importing, so that none creates an Okta user after it was looked at. Each
+// user to delete is then handled in this order: its running workflow is ended
+// as Skipped (it must not go on reconciling against a deleted user); Okta is
+// read again right before the deactivation, and the user is kept if it has
+// signed in (provider no longer IMPORT) or its login changed since the first
+// read; it is deactivated, which stops any further sign-in; Okta is read a
+// last time, to catch a sign-in between that read and the deactivation; only
+// then is it deleted.
+func Rollback(ctx context.Context, c client.Client, o OktaUsers, namespace, batch string, opts RollbackOptions, fn func(RollbackAction)) error {
+	if !opts.DryRun {
+		stop, err := StopBatch(ctx, c, batch, opts.StopTimeout)
+		if err != nil {
+			return err
+		}
+		if opts.OnStop != nil {
+			opts.OnStop(stop)
+		}
+	}
 	return ListUsers(ctx, c, namespace, batch, func(r ReportRow) error {
-		fn(rollbackOne(ctx, c, o, r, batch, dryRun))
+		fn(rollbackOne(ctx, c, o, r, batch, opts.DryRun))
 		return nil
 	})
 }
 
+const rollbackSkipReason = "rolled back: Okta user deleted by starter rollback"
+
 func rollbackOne(ctx context.Context, c client.Client, o OktaUsers, r ReportRow, batch string, dryRun bool) RollbackAction {
 	act := RollbackAction{Login: r.Login, Action: "keep"}
-	qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	uctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	v, err := c.QueryWorkflow(qctx, r.WorkflowID, "", workflows.QueryStatus)
-	if err != nil {
-		act.Action, act.Reason = "error", "status query failed (is a worker running?): "+err.Error()
+	fail := func(format string, args ...any) RollbackAction {
+		act.Action, act.Reason = "error", fmt.Sprintf(format, args...)
 		return act
 	}
-	var st workflows.UserStatus
-	if err := v.Get(&st); err != nil {
-		act.Action, act.Reason = "error", "status decode: "+err.Error()
-		return act
+	st, err := userStatus(uctx, c, r.WorkflowID)
+	if err != nil {
+		return fail("status query failed (is a worker running?): %v", err)
 	}
 	act.OktaUserID = st.OktaUserID
-	switch {
-	case st.Batch != batch:
+	if st.Batch != batch {
 		act.Reason = "belongs to batch " + st.Batch
 		return act
-	case st.OktaAction != "create" || st.OktaUserID == "":
+	}
+	running := r.Execution == "Running" && !st.State.Terminal()
+	if running && (st.State == workflows.StatePending || st.State == workflows.StateImporting) {
+		if dryRun {
+			act.Reason = "still importing (" + string(st.State) + "): a rollback ends it first, then deletes the Okta user if it created one"
+			return act
+		}
+		// End it before deciding, so that it creates no Okta user after
+		// this look; what it did by then is in its final status.
+		if st, err = endUser(uctx, c, st, "rolled back: import stopped by starter rollback"); err != nil {
+			return fail("stop the import: %v", err)
+		}
+		running = false
+		act.OktaUserID = st.OktaUserID
+	}
+	if st.OktaAction != "create" || st.OktaUserID == "" {
 		act.Reason = "not created by this batch (" + orNone(st.OktaAction) + ")"
 		return act
 	}
-	u, err := o.GetUser(qctx, st.OktaUserID)
-	if apierr.Is(err, apierr.NotFound) {
-		act.Reason = "already gone from Okta"
-		return act
-	}
-	if err != nil {
-		act.Action, act.Reason = "error", "okta: "+err.Error()
-		return act
-	}
-	if !strings.EqualFold(u.Login, st.Login) {
-		act.Reason = fmt.Sprintf("Okta user %s now has login %s", u.ID, u.Login)
-		return act
-	}
-	if u.ProviderType != okta.ProviderImport {
-		act.Reason = "signed in already (provider " + orNone(u.ProviderType) + ")"
+	u, keep, err := checkDeletable(uctx, o, st)
+	switch {
+	case err != nil:
+		return fail("okta: %v", err)
+	case keep != "":
+		act.Reason = keep
 		return act
 	}
 	act.Action, act.Reason = "delete", "created by this batch, never signed in"
 	if dryRun {
 		return act
 	}
-	if r.Execution == "Running" {
-		if _, err := SkipUser(qctx, c, st.Login, "rolled back: Okta user deleted by starter rollback"); err != nil {
-			act.Action, act.Reason = "error", "skip before delete: "+err.Error()
-			return act
+	if running {
+		if _, err := endUser(uctx, c, st, rollbackSkipReason); err != nil {
+			return fail("skip before delete: %v", err)
 		}
 	}
-	if u.Status != okta.StatusDeprovisioned {
-		if err := o.DeactivateUser(qctx, u.ID); err != nil {
-			act.Action, act.Reason = "error", "deactivate: "+err.Error()
-			return act
-		}
-	}
-	if err := o.DeleteUser(qctx, u.ID); err != nil && !apierr.Is(err, apierr.NotFound) {
-		act.Action, act.Reason = "error", "delete: "+err.Error()
+	// Read again right before deactivating: the user may have signed in
+	// since the first read (while its workflow was being ended, or while the
+	// rollback worked through other users).
+	if u, keep, err = checkDeletable(uctx, o, st); err != nil {
+		return fail("okta, re-check before deactivating: %v", err)
+	} else if keep != "" {
+		act.Action, act.Reason = "keep", keep+" (seen on the re-check before deactivating)"
 		return act
 	}
+	if u.Status != okta.StatusDeprovisioned {
+		if err := o.DeactivateUser(uctx, u.ID); err != nil {
+			return fail("deactivate: %v", err)
+		}
+	}
+	// A deactivated user can no longer sign in, so this read is final: a
+	// sign-in that slipped in between the re-check and the deactivation shows
+	// here, and the user is not deleted.
+	if _, keep, err = checkDeletable(uctx, o, st); err != nil {
+		return fail("okta, re-check after deactivating (user %s is deactivated, not deleted): %v", u.ID, err)
+	} else if keep != "" {
+		return fail("%s just before its deactivation: user %s is left deactivated, not deleted; reactivate it in Okta", keep, u.ID)
+	}
+	if err := deleteUser(uctx, o, u.ID); err != nil {
+		return fail("delete (user %s is deactivated): %v", u.ID, err)
+	}
 	return act
+}
+
+// checkDeletable reads the Okta user a batch created and returns, when it
+// must be kept, why: gone already, another login, or signed in already.
+func checkDeletable(ctx context.Context, o OktaUsers, st workflows.UserStatus) (okta.User, string, error) {
+	u, err := o.GetUser(ctx, st.OktaUserID)
+	switch {
+	case apierr.Is(err, apierr.NotFound):
+		return u, "already gone from Okta", nil
+	case err != nil:
+		return u, "", err
+	case !strings.EqualFold(u.Login, st.Login):
+		return u, fmt.Sprintf("Okta user %s now has login %s", u.ID, u.Login), nil
+	case u.ProviderType != okta.ProviderImport:
+		return u, "signed in already (provider " + orNone(u.ProviderType) + ")", nil
+	}
+	return u, "", nil
+}
+
+// deleteUser deletes a deactivated user, waiting out a deactivation that Okta
+// is still completing (E0000112, apierr.Busy), for up to about 10 s. A user
+// already gone counts as deleted.
+func deleteUser(ctx context.Context, o OktaUsers, id string) error {
+	for attempt := 0; ; attempt++ {
+		err := o.DeleteUser(ctx, id)
+		if err == nil || apierr.Is(err, apierr.NotFound) {
+			return nil
+		}
+		if !apierr.Is(err, apierr.Busy) || attempt == 9 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// userStatus queries a MigrateUser workflow's status.
+func userStatus(ctx context.Context, c client.Client, workflowID string) (workflows.UserStatus, error) {
+	var st workflows.UserStatus
+	v, err := c.QueryWorkflow(ctx, workflowID, "", workflows.QueryStatus)
+	if err != nil {
+		return st, err
+	}
+	if err := v.Get(&st); err != nil {
+		return st, fmt.Errorf("decode status: %w", err)
+	}
+	return st, nil
+}
+
+// endUser ends a running migration as Skipped and returns its final status.
+// A migration that ended meanwhile by itself is not an error: its final status
+// is returned.
+func endUser(ctx context.Context, c client.Client, st workflows.UserStatus, reason string) (workflows.UserStatus, error) {
+	got, err := SkipUser(ctx, c, st.Login, reason)
+	if err != nil {
+		now, qerr := userStatus(ctx, c, workflows.UserWorkflowID(st.Login))
+		if qerr != nil || !now.State.Terminal() {
+			return st, err
+		}
+		return now, nil
+	}
+	if !got.State.Terminal() {
+		return got, fmt.Errorf("the migration accepted the skip but is still %s after 30 s", got.State)
+	}
+	return got, nil
 }
 
 func orNone(s string) string {
