@@ -14,4 +14,7 @@ package activities
 type Activities struct {
 	Okta  OktaUsers
 	Entra EntraDirectory
+	// Temporal and Namespace serve the batch's sweep (FindClosedUsers).
+	Temporal  Visibility
+	Namespace string
 }

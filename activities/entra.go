@@ -40,13 +40,23 @@ type ListEntraUsersInput struct {
 type ListEntraUsersResult struct {
 	Users []entra.User
 	Next  string
+	// Read counts the logins read for an explicit-logins or CSV source
+	// (Users omits those unknown to Entra).
+	Read int
 }
 
 // ListEntraUsers reads one page of users of a source: a group's transitive
 // members, a $filter, explicit logins or every user (entra.md §5.1). One page
 // per activity keeps each attempt short and lets the workflow carry the cursor
 // across continue-as-new.
+//
+// Explicit logins and CSV files are read a page at a time, each login with
+// its own Graph read, several at once, heartbeating as they complete, so a
+// page of up to 999 logins fits its attempt and a stuck one is seen quickly.
 func (a *Activities) ListEntraUsers(ctx context.Context, in ListEntraUsersInput) (ListEntraUsersResult, error) {
+	if len(in.Source.Logins) > 0 || in.Source.CSV != nil {
+		return a.listLoginPage(ctx, in)
+	}
 	page, err := a.Entra.ListUsers(ctx, in.Source, in.Attributes, in.Cursor, in.PageSize)
 	if err != nil {
 		return ListEntraUsersResult{}, fail(ctx, err)

@@ -3,8 +3,10 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +19,16 @@ import (
 	"entra2okta/internal/entra"
 )
 
+// batchChange is the GetVersion change ID of the campaign-scale batch:
+// version 1 counts users in a ledger (BatchState.Ledger) by sequence number,
+// consumes reports only from the main loop, continues as new before its
+// run's pending children reach Temporal's limit, sweeps for users that
+// closed without a report, reads explicit logins and CSV files a page at a
+// time, and spreads the users' deadlines. DefaultVersion is the first
+// release's path, kept for the runs that started on it; a batch takes the
+// new path at its next continue-as-new.
+const batchChange = "campaign-scale"
+
 // MigrateBatch migrates the users of a source: it pages the source through
 // Graph, starts one MigrateUser child per user (ID UserWorkflowID, abandoned
 // on close so they outlive the batch's continue-as-new) with at most
@@ -24,7 +36,8 @@ import (
 // children's reports until every user has ended. A dry run starts nothing: it
 // looks each user up in Okta and reports what would happen. Its ID is
 // BatchWorkflowID(in.Batch); it answers QueryProgress. The shape is samples-go
-// batch-sliding-window (peers.md §4.3).
+// batch-sliding-window
+// (https://github.com/temporalio/samples-go/tree/main/batch-sliding-window).
 func MigrateBatch(ctx workflow.Context, in MigrateBatchInput) (MigrateBatchResult, error) {
 	b := &batchMigration{}
 	if err := b.setup(ctx, in); err != nil {
@@ -37,20 +50,29 @@ func MigrateBatch(ctx workflow.Context, in MigrateBatchInput) (MigrateBatchResul
 type batchMigration struct {
 	in            MigrateBatchInput
 	st            BatchState
-	running       map[string]bool // workflow IDs of users in the import phase
+	v             workflow.Version
+	running       map[string]bool // first release: workflow IDs of users in the import phase
 	pendingStarts int
-	window        int
-	pageSize      int
-	maxPlan       int
-	historyLimit  int
-	reports       workflow.ReceiveChannel
-	logger        log.Logger
+	// children counts the children this run started that have not closed:
+	// Temporal's pending children of the run.
+	children     int
+	window       int
+	pageSize     int
+	maxPlan      int
+	historyLimit int
+	maxChildren  int
+	sweepEvery   time.Duration
+	sweepTimer   workflow.Future
+	reports      workflow.ReceiveChannel
+	logger       log.Logger
 }
 
 // setup validates the input, restores or initialises the state, installs the
-// progress query and starts receiving the children's reports.
+// progress query and, on the first release's path, starts receiving the
+// children's reports.
 func (b *batchMigration) setup(ctx workflow.Context, in MigrateBatchInput) error {
-	if err := validateBatchInput(in); err != nil {
+	b.v = workflow.GetVersion(ctx, batchChange, workflow.DefaultVersion, 1)
+	if err := validateBatchInput(in, b.v); err != nil {
 		return err
 	}
 	b.in = in
@@ -58,6 +80,8 @@ func (b *batchMigration) setup(ctx workflow.Context, in MigrateBatchInput) error
 	b.pageSize = withDefault(in.PageSize, DefaultPageSize)
 	b.maxPlan = withDefault(in.MaxPlanEntries, DefaultMaxPlanEntries)
 	b.historyLimit = withDefault(in.HistoryLimit, DefaultBatchHistoryLimit)
+	b.maxChildren = withDefault(in.MaxChildrenPerRun, DefaultMaxChildrenPerRun)
+	b.sweepEvery = withDefault(in.SweepEvery, DefaultSweepEvery)
 	b.running = map[string]bool{}
 	if in.Resume != nil {
 		b.st = *in.Resume
@@ -83,6 +107,14 @@ func (b *batchMigration) setup(ctx workflow.Context, in MigrateBatchInput) error
 	if b.st.Progress.Planned == nil {
 		b.st.Progress.Planned = map[PlanAction]int{}
 	}
+	if b.v >= 1 {
+		if b.st.Progress.Unreported == nil {
+			b.st.Progress.Unreported = map[string]int{}
+		}
+		if b.st.Progress.BatchRun == "" {
+			b.st.Progress.BatchRun = workflow.GetInfo(ctx).FirstRunID
+		}
+	}
 	b.logger = log.With(workflow.GetLogger(ctx), "batch", in.Batch)
 	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (BatchProgress, error) { return b.progress(), nil }); err != nil {
 		return err
@@ -92,13 +124,18 @@ func (b *batchMigration) setup(ctx workflow.Context, in MigrateBatchInput) error
 		return err
 	}
 	b.reports = workflow.GetSignalChannel(ctx, SignalUserReport)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var r UserReportSignal
-			b.reports.Receive(ctx, &r)
-			b.onReport(r)
-		}
-	})
+	if b.v == workflow.DefaultVersion {
+		// The first release's pump. A report handed to this parked receiver
+		// never enters the channel's buffer, so continueAsNew's drain cannot
+		// see it: version 1 consumes reports from the main loop only.
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			for {
+				var r UserReportSignal
+				b.reports.Receive(ctx, &r)
+				b.onReport(r)
+			}
+		})
+	}
 	return nil
 }
 
@@ -110,13 +147,20 @@ func withDefault[T ~int | ~int64](v, def T) T {
 }
 
 // validateBatchInput rejects inputs no run could complete.
-func validateBatchInput(in MigrateBatchInput) error {
+func validateBatchInput(in MigrateBatchInput, v workflow.Version) error {
 	var problems []string
 	if strings.TrimSpace(in.Batch) == "" {
 		problems = append(problems, "Batch is required")
 	}
 	if n := sourceFields(in.Source); n != 1 {
-		problems = append(problems, fmt.Sprintf("Source must set exactly one of GroupID, Filter, Logins, All (%d set)", n))
+		problems = append(problems, fmt.Sprintf("Source must set exactly one of GroupID, Filter, Logins, All, CSV (%d set)", n))
+	}
+	if v >= 1 && len(in.Source.Logins) > entra.MaxInlineLogins {
+		problems = append(problems, fmt.Sprintf("Source.Logins holds %d logins; more than %d go in a CSV file (Source.CSV)",
+			len(in.Source.Logins), entra.MaxInlineLogins))
+	}
+	if f := in.Source.CSV; f != nil && (f.Path == "" || len(f.SHA256) != 64) {
+		problems = append(problems, "Source.CSV needs a Path and its SHA256 (64 hex digits)")
 	}
 	if !in.Policy.Valid() {
 		problems = append(problems, fmt.Sprintf("unknown deadline policy %q", in.Policy))
@@ -133,6 +177,12 @@ func validateBatchInput(in MigrateBatchInput) error {
 	if in.PageSize < 0 || in.PageSize > 999 {
 		problems = append(problems, "PageSize must be 1-999")
 	}
+	if in.MaxChildrenPerRun < 0 || in.MaxChildrenPerRun > DefaultMaxChildrenPerRun {
+		problems = append(problems, fmt.Sprintf("MaxChildrenPerRun must be 1-%d", DefaultMaxChildrenPerRun))
+	}
+	if in.SweepEvery < 0 {
+		problems = append(problems, "SweepEvery must be positive")
+	}
 	if in.ReconcileEvery != 0 && in.ReconcileEvery < MinReconcileEvery {
 		problems = append(problems, fmt.Sprintf("ReconcileEvery must be at least %s", MinReconcileEvery))
 	}
@@ -144,7 +194,7 @@ func validateBatchInput(in MigrateBatchInput) error {
 
 func sourceFields(s entra.Source) int {
 	n := 0
-	for _, set := range []bool{s.GroupID != "", s.Filter != "", len(s.Logins) > 0, s.All} {
+	for _, set := range []bool{s.GroupID != "", s.Filter != "", len(s.Logins) > 0, s.All, s.CSV != nil} {
 		if set {
 			n++
 		}
@@ -163,6 +213,9 @@ func (b *batchMigration) run(ctx workflow.Context) (MigrateBatchResult, error) {
 		}
 		b.st.FederatedDomains = federatedDomainNames(dr.Domains)
 		b.st.DomainsKnown = true
+	}
+	if b.v >= 1 {
+		return b.runLedger(ctx)
 	}
 	for !b.st.Progress.ListingDone {
 		var page activities.ListEntraUsersResult
@@ -194,12 +247,393 @@ func (b *batchMigration) run(ctx workflow.Context) (MigrateBatchResult, error) {
 			return MigrateBatchResult{}, b.continueAsNew(ctx)
 		}
 	}
+	return b.done(), nil
+}
+
+// done is the batch's result.
+func (b *batchMigration) done() MigrateBatchResult {
 	b.logger.Info("batch done", "listed", b.st.Progress.Listed, "started", b.st.Progress.Started)
-	return MigrateBatchResult{Progress: b.progress(), Plan: b.st.Plan, PlanTruncated: b.st.PlanTruncated}, nil
+	return MigrateBatchResult{Progress: b.progress(), Plan: b.st.Plan, PlanTruncated: b.st.PlanTruncated}
+}
+
+// runLedger is run on version 1: the listing, then the wait, each continuing
+// as new when due. Every wait consumes the reports that arrived (applyReports)
+// so that continue-as-new, which drains them once more, never leaves one
+// behind, and completion is decided after the drain.
+func (b *batchMigration) runLedger(ctx workflow.Context) (MigrateBatchResult, error) {
+	p := &b.st.Progress
+	for !p.ListingDone {
+		if len(b.st.PendingLogins) == 0 && !b.st.SourceDone {
+			page, err := b.listPage(ctx)
+			if err != nil {
+				return b.failed("list the source's users", err)
+			}
+			p.Cursor, b.st.SourceDone = page.Next, page.Next == ""
+			if b.in.DryRun {
+				if err := b.planPage(ctx, page.Users); err != nil {
+					return MigrateBatchResult{}, err
+				}
+			} else {
+				p.Listed += len(page.Users)
+				b.st.PendingLogins = b.startableLogins(page.Users)
+			}
+		}
+		if err := b.startPending(ctx); err != nil {
+			return MigrateBatchResult{}, err
+		}
+		p.ListingDone = b.st.SourceDone && len(b.st.PendingLogins) == 0
+		if !p.ListingDone && (b.children >= b.maxChildren || b.continueAsNewDue(ctx)) {
+			return MigrateBatchResult{}, b.continueAsNew(ctx)
+		}
+	}
+	for {
+		if err := b.wait(ctx, func() bool { return p.Done() || b.continueAsNewDue(ctx) }); err != nil {
+			return MigrateBatchResult{}, err
+		}
+		if p.Done() {
+			return b.done(), nil
+		}
+		if err := b.continueAsNew(ctx); !errors.Is(err, errNotYet) {
+			return MigrateBatchResult{}, err
+		}
+	}
+}
+
+// listPage reads the next page of the source. Explicit logins ride in the
+// activity's input a page at a time (not the whole list, which would land in
+// the history once per page); a CSV file is read by the workers.
+func (b *batchMigration) listPage(ctx workflow.Context) (activities.ListEntraUsersResult, error) {
+	src := b.in.Source
+	cursor := b.st.Progress.Cursor
+	var next string
+	if len(src.Logins) > 0 {
+		off := 0
+		if cursor != "" {
+			off, _ = strconv.Atoi(cursor)
+		}
+		end := min(off+b.pageSize, len(src.Logins))
+		src.Logins, cursor = src.Logins[off:end], ""
+		if end < len(b.in.Source.Logins) {
+			next = strconv.Itoa(end)
+		}
+	}
+	opts := GraphActivityOptions()
+	if len(src.Logins) > 0 || src.CSV != nil {
+		opts = GraphLoginPageActivityOptions()
+	}
+	var page activities.ListEntraUsersResult
+	in := activities.ListEntraUsersInput{Source: src, Attributes: listProperties(), Cursor: cursor, PageSize: b.pageSize}
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.ListEntraUsers, in).Get(ctx, &page); err != nil {
+		return page, err
+	}
+	if len(b.in.Source.Logins) > 0 {
+		page.Next = next
+	}
+	return page, nil
+}
+
+// startableLogins keeps the logins of a page's users, counting those without one.
+func (b *batchMigration) startableLogins(users []entra.User) []string {
+	logins := make([]string, 0, len(users))
+	for _, u := range users {
+		login := strings.TrimSpace(u.UserPrincipalName)
+		if login == "" {
+			b.st.Progress.StartFailures++
+			b.st.Progress.LastError = fmt.Sprintf("user %s has no userPrincipalName", u.ID)
+			continue
+		}
+		logins = append(logins, login)
+	}
+	return logins
+}
+
+// startPending starts the pending logins of the page, each when the window
+// has a free slot, stopping early when the run has started as many children
+// as it may hold (they stay pending children of this run while they wait for
+// their sign-in): the rest carry over to the next run. A page (at most 999
+// users) adds a few thousand events at most, so the history length is
+// checked between pages.
+func (b *batchMigration) startPending(ctx workflow.Context) error {
+	p := &b.st.Progress
+	for len(b.st.PendingLogins) > 0 {
+		if b.children >= b.maxChildren {
+			return nil
+		}
+		if err := b.wait(ctx, func() bool { return b.importing() < b.window }); err != nil {
+			return err
+		}
+		login := b.st.PendingLogins[0]
+		b.st.PendingLogins = b.st.PendingLogins[1:]
+		if len(b.st.Ledger) >= MaxBatchUsers {
+			p.StartFailures++
+			p.LastError = fmt.Sprintf("the batch reached %d users: start the rest as another batch", MaxBatchUsers)
+			continue
+		}
+		b.st.Ledger = append(b.st.Ledger, ledgerNone)
+		b.startUser(ctx, len(b.st.Ledger), login)
+	}
+	return nil
+}
+
+// importing is the number of users in the import phase: the window's use.
+func (b *batchMigration) importing() int {
+	return b.st.Progress.States[StatePending] + b.st.Progress.States[StateImporting]
+}
+
+// startUser starts the migration of the user with ledger sequence seq. The
+// start is confirmed asynchronously; a user whose workflow already runs (in
+// another batch, or listed twice) is counted, not started twice. The child's
+// end is watched while this run lives: one that closes without reporting
+// (terminated, timed out) is counted at once; those of earlier runs are
+// found by the sweep.
+func (b *batchMigration) startUser(ctx workflow.Context, seq int, login string) {
+	p := &b.st.Progress
+	id := UserWorkflowID(login)
+	deadline := spreadDeadline(p.Deadline, b.in.DeadlineSpread, login)
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            id,
+		TaskQueue:             TaskQueue,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		Memo:                  map[string]any{activities.BatchSeqMemo: seq},
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			MigrationStateKey.ValueSet(string(StatePending)),
+			MigrationBatchKey.ValueSet(b.in.Batch),
+			MigrationDeadlineKey.ValueSet(deadline),
+			MigrationBatchRunKey.ValueSet(p.BatchRun)),
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, MigrateUser, MigrateUserInput{
+		Login:                      login,
+		Batch:                      b.in.Batch,
+		Deadline:                   deadline,
+		Policy:                     p.Policy,
+		ReconcileEvery:             b.in.ReconcileEvery,
+		Attributes:                 b.in.Attributes,
+		FederatedToDeadline:        b.in.FederatedToDeadline,
+		RefreshAttributesOnCapture: b.in.RefreshAttributesOnCapture,
+		FederatedDomains:           b.st.FederatedDomains,
+		DomainsKnown:               true,
+		ReportTo:                   workflow.GetInfo(ctx).WorkflowExecution.ID,
+		BatchRun:                   p.BatchRun,
+		BatchSeq:                   seq,
+	})
+	b.st.Ledger[seq-1] = stateCode(StateImporting)
+	p.Started++
+	p.States[StateImporting]++
+	b.children++
+	b.pendingStarts++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		err := child.GetChildWorkflowExecution().Get(ctx, nil)
+		b.pendingStarts--
+		if err != nil {
+			b.children--
+			b.st.Ledger[seq-1] = ledgerNone
+			p.Started--
+			p.States[StateImporting]--
+			if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+				p.AlreadyRunning++
+				b.logger.Info("user already migrating elsewhere", "login", login)
+				return
+			}
+			p.StartFailures++
+			p.LastError = fmt.Sprintf("start %s: %v", id, err)
+			b.logger.Error("cannot start the user's migration", "login", login, "error", err)
+			return
+		}
+		err = child.Get(ctx, nil)
+		b.children--
+		if status := closeStatus(err); status != "" {
+			b.closed(seq, status)
+		}
+	})
+}
+
+// closeStatus names how a child that did not complete ended ("" when it
+// completed, or when this run is what was cancelled).
+func closeStatus(err error) string {
+	var term *temporal.TerminatedError
+	var timeout *temporal.TimeoutError
+	var canceled *temporal.CanceledError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &term):
+		return "Terminated"
+	case errors.As(err, &timeout):
+		return "TimedOut"
+	case errors.As(err, &canceled):
+		return "Canceled"
+	}
+	return "Failed"
+}
+
+// spreadDeadline moves a user's deadline by a fixed fraction of spread taken
+// from its login, so that a batch's users do not all apply their policy at
+// the same instant (and queue for hours on the Okta task queue); the same
+// login always gets the same deadline.
+func spreadDeadline(deadline time.Time, spread time.Duration, login string) time.Time {
+	if spread == 0 {
+		spread = DefaultDeadlineSpread
+	}
+	if spread < 0 {
+		return deadline
+	}
+	h := fnv.New64a()
+	h.Write([]byte(strings.ToLower(login)))
+	return deadline.Add(time.Duration(h.Sum64() % uint64(spread)))
+}
+
+// Ledger codes: 0 for a user not started, 1+i for States()[i], and the
+// closedCodes for users whose workflow closed without a final report.
+const ledgerNone byte = 0
+
+const closedBase byte = 200
+
+// closedCode is the ledger code of a ClosedStatuses entry (0 for another).
+func closedCode(status string) byte {
+	if i := slices.Index(ClosedStatuses(), status); i >= 0 {
+		return closedBase + byte(i)
+	}
+	return ledgerNone
+}
+
+func stateCode(s State) byte { return byte(slices.Index(States(), s) + 1) }
+
+// ledgerState is the State of a code (ok false for none and closed codes).
+func ledgerState(c byte) (State, bool) {
+	if c == ledgerNone || int(c) > len(States()) {
+		return "", false
+	}
+	return States()[c-1], true
+}
+
+// rank orders the states a user passes through; a report never moves a user back.
+func rank(s State) int {
+	switch {
+	case s.Terminal():
+		return 3
+	case s == StateAwaitingSignIn:
+		return 2
+	case s == StateImporting:
+		return 1
+	}
+	return 0
+}
+
+// applyReport applies one report on version 1. A report of another batch
+// run is counted and ignored; one without a sequence number comes from a
+// user the first release started, counted as it was then.
+func (b *batchMigration) applyReport(r UserReportSignal) {
+	p := &b.st.Progress
+	if r.BatchRun != "" && r.BatchRun != p.BatchRun {
+		p.ForeignReports++
+		return
+	}
+	if r.Seq == 0 {
+		b.onReport(r)
+		return
+	}
+	if r.Seq < 0 || r.Seq > len(b.st.Ledger) || !slices.Contains(States(), r.To) {
+		p.ForeignReports++
+		return
+	}
+	old, ok := ledgerState(b.st.Ledger[r.Seq-1])
+	if !ok || rank(r.To) <= rank(old) {
+		return // not started, closed, or a late or repeated report
+	}
+	p.States[old]--
+	p.States[r.To]++
+	b.st.Ledger[r.Seq-1] = stateCode(r.To)
+}
+
+// closed counts a user whose workflow closed without reporting its final
+// state; it reports true if the ledger changed.
+func (b *batchMigration) closed(seq int, status string) bool {
+	code := closedCode(status)
+	if seq < 1 || seq > len(b.st.Ledger) || code == ledgerNone {
+		return false
+	}
+	old, ok := ledgerState(b.st.Ledger[seq-1])
+	if !ok || old.Terminal() {
+		return false // reported its end before it closed
+	}
+	p := &b.st.Progress
+	p.States[old]--
+	p.Unreported[status]++
+	b.st.Ledger[seq-1] = code
+	b.logger.Warn("a user's workflow closed without reporting", "seq", seq, "status", status, "lastState", old)
+	return true
+}
+
+// applyReports consumes every report delivered so far.
+func (b *batchMigration) applyReports() {
+	var r UserReportSignal
+	for b.reports.ReceiveAsync(&r) {
+		b.applyReport(r)
+		r = UserReportSignal{}
+	}
+}
+
+// wait blocks until cond holds, applying reports as they arrive and sweeping
+// for users that closed without a report every SweepEvery while users are
+// migrating.
+func (b *batchMigration) wait(ctx workflow.Context, cond func() bool) error {
+	for {
+		b.applyReports()
+		if cond() {
+			return nil
+		}
+		if b.sweepTimer == nil && b.st.Progress.Started > 0 {
+			b.sweepTimer = workflow.NewTimer(ctx, b.sweepEvery)
+		}
+		err := workflow.Await(ctx, func() bool {
+			return b.reports.Len() > 0 || cond() || (b.sweepTimer != nil && b.sweepTimer.IsReady())
+		})
+		if err != nil {
+			return err
+		}
+		if b.sweepTimer != nil && b.sweepTimer.IsReady() {
+			b.sweepTimer = nil
+			if err := b.sweep(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// sweepMargin covers the lag of Temporal's visibility store: each sweep
+// reads the ends since the previous sweep started, less this margin.
+const sweepMargin = 10 * time.Minute
+
+// sweep finds, through visibility, the batch's users whose workflow closed
+// without reporting (a terminated workflow runs no code) and counts them as
+// ended, so that they neither hold a window slot nor keep the batch open. A
+// failed sweep is recorded and tried again at the next one.
+func (b *batchMigration) sweep(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	in := activities.FindClosedUsersInput{BatchRun: b.st.Progress.BatchRun}
+	if !b.st.SweptAt.IsZero() {
+		in.ClosedSince = b.st.SweptAt.Add(-sweepMargin)
+	}
+	var res activities.FindClosedUsersResult
+	actx := workflow.WithActivityOptions(ctx, SweepActivityOptions())
+	if err := workflow.ExecuteActivity(actx, a.FindClosedUsers, in).Get(ctx, &res); err != nil {
+		if temporal.IsCanceledError(err) {
+			return err
+		}
+		b.st.Progress.LastError = "sweep for closed users: " + describe(err)
+		return nil
+	}
+	b.st.SweptAt = now
+	b.st.Progress.Sweeps++
+	for _, u := range res.Users {
+		b.closed(u.Seq, u.Status)
+	}
+	return nil
 }
 
 // startPage starts a MigrateUser child per user, waiting for a free slot of
-// the window before each.
+// the window before each (the first release's path).
 func (b *batchMigration) startPage(ctx workflow.Context, users []entra.User) error {
 	for _, u := range users {
 		b.st.Progress.Listed++
@@ -222,9 +656,9 @@ func (b *batchMigration) startPage(ctx workflow.Context, users []entra.User) err
 	return nil
 }
 
-// startChild starts one user's migration. The start is confirmed
-// asynchronously: a user whose workflow already runs (in another batch, or from
-// an earlier listing) is counted, not started twice.
+// startChild starts one user's migration (the first release's path). The
+// start is confirmed asynchronously: a user whose workflow already runs (in
+// another batch, or from an earlier listing) is counted, not started twice.
 func (b *batchMigration) startChild(ctx workflow.Context, id, login string) {
 	p := &b.st.Progress
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
@@ -275,7 +709,8 @@ func (b *batchMigration) startChild(ctx workflow.Context, id, login string) {
 }
 
 // onReport applies a child's state change to the counts, freeing its window
-// slot once it leaves the import phase.
+// slot once it leaves the import phase (the first release's reports, which
+// carry no sequence number).
 func (b *batchMigration) onReport(r UserReportSignal) {
 	p := &b.st.Progress
 	if r.From == StateImporting || r.From == StatePending {
@@ -369,9 +804,14 @@ func (b *batchMigration) extendDeadline(_ workflow.Context, req ExtendDeadlineRe
 // progress is the progress query's answer.
 func (b *batchMigration) progress() BatchProgress {
 	p := b.st.Progress
-	p.Importing = len(b.running)
+	if b.v >= 1 {
+		p.Importing = b.importing()
+	} else {
+		p.Importing = len(b.running)
+	}
 	p.States = maps.Clone(p.States)
 	p.Planned = maps.Clone(p.Planned)
+	p.Unreported = maps.Clone(p.Unreported)
 	return p
 }
 
@@ -388,19 +828,31 @@ func (b *batchMigration) continueAsNewDue(ctx workflow.Context) bool {
 	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= b.historyLimit
 }
 
+// errNotYet tells the wait loop that continue-as-new found the batch done
+// after its last drain.
+var errNotYet = errors.New("the batch completed while continuing as new")
+
 // continueAsNew waits for pending child starts and handlers, drains the
 // reports (which would otherwise be lost, as samples-go batch-sliding-window
-// warns) and starts a new run carrying the state.
+// warns) and starts a new run carrying the state. On version 1 it returns
+// errNotYet when the drained reports completed the batch.
 func (b *batchMigration) continueAsNew(ctx workflow.Context) error {
 	if err := workflow.Await(ctx, func() bool { return b.pendingStarts == 0 && workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err
 	}
-	for {
-		var r UserReportSignal
-		if !b.reports.ReceiveAsync(&r) {
-			break
+	if b.v >= 1 {
+		b.applyReports()
+		if b.st.Progress.Done() {
+			return errNotYet
 		}
-		b.onReport(r)
+	} else {
+		for {
+			var r UserReportSignal
+			if !b.reports.ReceiveAsync(&r) {
+				break
+			}
+			b.onReport(r)
+		}
 	}
 	st := b.st
 	// Sorting makes the map's random iteration order irrelevant.

@@ -100,7 +100,9 @@ func TestMigrateBatch_MigratesEveryUserThroughAWindow(t *testing.T) {
 	alice := results[workflows.UserWorkflowID("alice@contoso.com")]
 	assert.Equal(t, workflows.StateMigrated, alice.State)
 	assert.Equal(t, "wave-1", alice.Status.Batch)
-	assert.Equal(t, start.Add(10*24*time.Hour), alice.Status.Deadline)
+	// The users' deadlines are spread over DefaultDeadlineSpread after the batch's.
+	assert.WithinRange(t, alice.Status.Deadline, start.Add(10*24*time.Hour), start.Add(10*24*time.Hour+workflows.DefaultDeadlineSpread))
+	assert.NotEqual(t, alice.Status.Deadline, results[workflows.UserWorkflowID("bob@contoso.com")].Status.Deadline)
 	assert.Equal(t, workflows.PolicyExpirePassword, alice.Status.Policy)
 	u, _ := o.User("bob@contoso.com")
 	assert.Equal(t, okta.StatusPasswordExpired, u.Status)
@@ -172,23 +174,17 @@ func TestMigrateBatch_ContinuesAsNewAndResumes(t *testing.T) {
 	assert.Equal(t, []string{"fabrikam.com"}, st.FederatedDomains)
 	// amy and ben were started; whatever they had reported was drained into the counts.
 	assert.Equal(t, 2, st.Progress.States[workflows.StateImporting]+st.Progress.States[workflows.StateAwaitingSignIn])
-	assert.Equal(t, st.Progress.States[workflows.StateImporting], len(st.Running))
+	assert.Len(t, st.Ledger, 2, "one ledger entry per started user")
+	assert.Empty(t, st.PendingLogins)
 
 	// The next run lists the rest; amy's and ben's workflows (started by the
 	// previous run) keep reporting to the batch's workflow ID.
 	env2 := newEnv(t, o, e)
 	env2.SetStartTime(start.Add(time.Minute))
-	prior := map[string]workflows.State{}
-	for _, id := range st.Running {
-		prior[id] = workflows.StateImporting
-	}
 	env2.RegisterDelayedCallback(func() {
-		for _, login := range []string{"amy@contoso.com", "ben@contoso.com"} {
-			from := workflows.StateAwaitingSignIn
-			if _, ok := prior[workflows.UserWorkflowID(login)]; ok {
-				from = workflows.StateImporting
-			}
-			env2.SignalWorkflow(workflows.SignalUserReport, workflows.UserReportSignal{Login: login, From: from, To: workflows.StateMigrated})
+		for i, login := range []string{"amy@contoso.com", "ben@contoso.com"} {
+			env2.SignalWorkflow(workflows.SignalUserReport, workflows.UserReportSignal{Login: login,
+				To: workflows.StateMigrated, BatchRun: st.Progress.BatchRun, Seq: i + 1})
 		}
 	}, time.Hour)
 	env2.ExecuteWorkflow(workflows.MigrateBatch, next)
@@ -235,7 +231,7 @@ func TestMigrateBatch_ExtendDeadlineForUsersNotYetStarted(t *testing.T) {
 			workflows.ExtendDeadlineRequest{By: 24 * time.Hour})
 	}, 0)
 	// Window 1: ben starts only after amy has been imported, after the update.
-	env.ExecuteWorkflow(workflows.MigrateBatch, workflows.MigrateBatchInput{Batch: "ext", Source: entra.Source{All: true},
+	env.ExecuteWorkflow(workflows.MigrateBatch, workflows.MigrateBatchInput{Batch: "ext", Source: entra.Source{All: true}, DeadlineSpread: -1,
 		DeadlineAfter: 24 * time.Hour, PageSize: 1, WindowSize: 1})
 	res := batchResult(t, env)
 	require.Error(t, rejected)

@@ -28,6 +28,10 @@ var confirmDelays = []time.Duration{0, time.Minute, 10 * time.Minute}
 // errOktaUserGone marks an Okta user deleted while the migration waited.
 var errOktaUserGone = errors.New("the Okta user no longer exists")
 
+// errApplyingPolicy refuses an update that arrives while the deadline policy
+// is being applied: it could no longer change the outcome.
+var errApplyingPolicy = errors.New("the deadline policy is being applied to this user; the update cannot change it any more")
+
 // MigrateUser migrates one user from Entra ID to Okta: it checks eligibility,
 // creates or adopts the Okta user on the password import hook, then waits for
 // the first sign-in (which moves the password into Okta) or the deadline.
@@ -39,8 +43,21 @@ func MigrateUser(ctx workflow.Context, in MigrateUserInput) (MigrateUserResult, 
 	if err := m.setup(ctx, in); err != nil {
 		return MigrateUserResult{}, err
 	}
-	return m.run(ctx)
+	res, err := m.run(ctx)
+	if err != nil {
+		m.abort(ctx, err)
+	}
+	return res, err
 }
+
+// userChange is the GetVersion change ID of the campaign-scale user: version
+// 1 reports once (a signal to a batch continuing as new reaches its next
+// run; one to a closed batch cannot succeed) with the batch run and its
+// sequence number, waits for its last report before it closes (Temporal
+// drops a signal whose sender has closed), reports its end when cancelled or
+// failed, re-checks Okta and applies the deadline policy in one activity,
+// and skips the start-up upsert of the search attributes its batch set.
+const userChange = "campaign-scale"
 
 // userMigration is MigrateUser's state (STYLE.md §1.2: setup, then run).
 type userMigration struct {
@@ -54,11 +71,18 @@ type userMigration struct {
 	verified  workflow.ReceiveChannel
 	events    workflow.ReceiveChannel
 	wake      workflow.Channel // nudged by update handlers
+	v         workflow.Version
+	// applying is set while the deadline policy is being applied: updates
+	// are refused then rather than accepted and ignored.
+	applying bool
+	// reporting is the last report not yet confirmed (version 1).
+	reporting workflow.Future
 }
 
 // setup validates the input, restores or initialises the state, and installs
 // the query and update handlers.
 func (m *userMigration) setup(ctx workflow.Context, in MigrateUserInput) error {
+	m.v = workflow.GetVersion(ctx, userChange, workflow.DefaultVersion, 1)
 	in.Login = strings.TrimSpace(in.Login)
 	if err := validateUserInput(in); err != nil {
 		return err
@@ -107,10 +131,29 @@ func (m *userMigration) setup(ctx workflow.Context, in MigrateUserInput) error {
 		workflow.UpdateHandlerOptions{Validator: m.validateSkip}); err != nil {
 		return err
 	}
-	if in.Resume == nil {
+	if in.Resume == nil && (m.v == workflow.DefaultVersion || in.BatchRun == "") {
 		m.upsertSearchAttributes(ctx)
 	}
 	return nil
+}
+
+// abort ends, as Failed, a migration whose workflow stops on an error (its
+// cancellation, mostly), so that its batch counts it as ended; a
+// continue-as-new is no end. It runs in a disconnected context: a cancelled
+// workflow may still issue commands.
+func (m *userMigration) abort(ctx workflow.Context, err error) {
+	var can *workflow.ContinueAsNewError
+	if m.v == workflow.DefaultVersion || errors.As(err, &can) || m.st.State.Terminal() {
+		return
+	}
+	dctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	m.st.LastError = describe(err)
+	reason := "the migration stopped: " + m.st.LastError
+	if temporal.IsCanceledError(err) {
+		reason = "the migration was cancelled"
+	}
+	m.end(dctx, StateFailed, reason)
 }
 
 // validateUserInput rejects inputs no run could complete.
@@ -451,6 +494,9 @@ func (m *userMigration) passwordStored(ctx workflow.Context, useLog bool) (bool,
 // applyDeadline ends a user who did not sign in by the deadline: a last check
 // (a lost signal must not cost a migrated user its password), then the policy.
 func (m *userMigration) applyDeadline(ctx workflow.Context) error {
+	if m.v >= 1 {
+		return m.applyDeadlineRechecked(ctx)
+	}
 	stored, how, err := m.passwordStored(ctx, false)
 	if err != nil {
 		if temporal.IsCanceledError(err) {
@@ -476,6 +522,40 @@ func (m *userMigration) applyDeadline(ctx workflow.Context) error {
 		return m.fail(ctx, "apply the deadline policy "+string(m.st.Policy), err)
 	}
 	m.end(ctx, StateExpired, "deadline passed; policy "+string(m.st.Policy)+" applied")
+	return nil
+}
+
+// applyDeadlineRechecked is applyDeadline on version 1: one activity checks
+// that Okta still holds no password and applies the policy, so a user who
+// signs in while the policy waits in the Okta task queue keeps the password.
+// Updates are refused while it runs.
+func (m *userMigration) applyDeadlineRechecked(ctx workflow.Context) error {
+	m.applying = true
+	defer func() { m.applying = false }()
+	action := activities.DeadlineAction(m.st.Policy)
+	if m.st.Policy == PolicyNone || m.st.Policy == "" {
+		action = ""
+	}
+	octx := workflow.WithActivityOptions(ctx, OktaActivityOptions())
+	in := activities.ApplyOktaDeadlinePolicyInput{UserID: m.st.OktaUserID, Action: action, Recheck: true}
+	var res activities.ApplyOktaDeadlinePolicyResult
+	if err := workflow.ExecuteActivity(octx, a.ApplyOktaDeadlinePolicy, in).Get(ctx, &res); err != nil {
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNotFound {
+			m.st.LastError = errOktaUserGone.Error()
+			m.end(ctx, StateFailed, "the Okta user was deleted before the deadline")
+			return nil
+		}
+		return m.fail(ctx, "apply the deadline policy "+string(m.st.Policy), err)
+	}
+	switch {
+	case res.PasswordStored:
+		return m.migrated(ctx, "at the deadline: Okta holds the password (provider OKTA)")
+	case action == "":
+		m.end(ctx, StateExpired, "deadline passed; policy none: the user stays on the password hook")
+	default:
+		m.end(ctx, StateExpired, "deadline passed; policy "+string(m.st.Policy)+" applied")
+	}
 	return nil
 }
 
@@ -559,6 +639,7 @@ func (m *userMigration) continueAsNew(ctx workflow.Context) error {
 	if m.verified.Len() > 0 || m.events.Len() > 0 || m.skip != "" {
 		return nil
 	}
+	m.awaitReport(ctx)
 	in := m.in
 	st := m.st
 	in.Resume = &st
@@ -571,6 +652,9 @@ func (m *userMigration) continueAsNew(ctx workflow.Context) error {
 func (m *userMigration) validateExtendDeadline(ctx workflow.Context, req ExtendDeadlineRequest) error {
 	if m.st.State.Terminal() {
 		return fmt.Errorf("the migration has ended (%s)", m.st.State)
+	}
+	if m.applying {
+		return errApplyingPolicy
 	}
 	if req.Deadline.IsZero() == (req.By == 0) {
 		return errors.New("set exactly one of Deadline and By")
@@ -611,6 +695,8 @@ func (m *userMigration) validateSkip(_ workflow.Context, req SkipRequest) error 
 	switch {
 	case m.st.State.Terminal():
 		return fmt.Errorf("the migration has ended (%s)", m.st.State)
+	case m.applying:
+		return errApplyingPolicy
 	case m.skip != "":
 		return errors.New("a skip is already pending")
 	case reason == "":
@@ -711,6 +797,10 @@ func (m *userMigration) report(ctx workflow.Context) {
 		return
 	}
 	sig := UserReportSignal{Login: m.st.Login, From: m.st.Reported, To: m.st.State, Reason: m.st.Reason}
+	if m.v >= 1 {
+		m.reportOnce(ctx, sig)
+		return
+	}
 	// A signal can fail while the batch continues as new (its run closes just
 	// as the signal lands); the batch's next run is current a moment later.
 	// A lost report would leave the batch counting the user in its old state
@@ -726,6 +816,35 @@ func (m *userMigration) report(ctx workflow.Context) {
 		}
 	}
 	m.logger.Warn("cannot report to the batch", "batchWorkflowID", m.in.ReportTo, "error", err)
+}
+
+// reportOnce sends a report once (version 1). The server delivers a signal
+// sent to a batch that is continuing as new to its next run, and refuses to
+// close a run while a signal for it is pending, so a retry could only reach a
+// batch that has ended. A final report is awaited: Temporal drops the signal
+// of a workflow that has closed
+// (https://github.com/temporalio/temporal/blob/main/service/history/transfer_queue_active_task_executor.go,
+// processSignalExecution). Others are awaited before the next report or a
+// continue-as-new (awaitReport).
+func (m *userMigration) reportOnce(ctx workflow.Context, sig UserReportSignal) {
+	m.awaitReport(ctx)
+	sig.BatchRun, sig.Seq = m.in.BatchRun, m.in.BatchSeq
+	m.reporting = workflow.SignalExternalWorkflow(ctx, m.in.ReportTo, "", SignalUserReport, sig)
+	m.st.Reported = m.st.State
+	if m.st.State.Terminal() {
+		m.awaitReport(ctx)
+	}
+}
+
+// awaitReport waits for the last report's delivery, logging a failure.
+func (m *userMigration) awaitReport(ctx workflow.Context) {
+	if m.reporting == nil {
+		return
+	}
+	if err := m.reporting.Get(ctx, nil); err != nil {
+		m.logger.Warn("cannot report to the batch", "batchWorkflowID", m.in.ReportTo, "error", err)
+	}
+	m.reporting = nil
 }
 
 // result is the workflow's result.

@@ -500,30 +500,29 @@ func TestMigrateUser_LongThrottlingDoesNotFailTheUser(t *testing.T) {
 	assert.Equal(t, 31, o.Calls("CreateUser"))
 }
 
-// TestMigrateUser_RetriesAReportTheBatchMissed: a report that fails (the batch
-// was continuing as new) is sent again, so the batch's counts never keep a
-// user in a state it left.
-func TestMigrateUser_RetriesAReportTheBatchMissed(t *testing.T) {
+// TestMigrateUser_ReportsOnceWithItsBatchRunAndSeq: each state change is
+// sent once (a failed report reached a batch that has ended; the server
+// delivers one to a batch continuing as new to its next run), carrying the
+// batch run and the user's place in the batch's ledger.
+func TestMigrateUser_ReportsOnceWithItsBatchRunAndSeq(t *testing.T) {
 	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("mo"))
 	env := newEnv(t, o, e)
-	var delivered []workflows.UserReportSignal
-	failures := 2
+	var sent []workflows.UserReportSignal
 	env.OnSignalExternalWorkflow(mock.Anything, "migrate-batch/b1", "", workflows.SignalUserReport, mock.Anything).
 		Return(func(_, _, _, _ string, arg any) error {
-			if failures > 0 {
-				failures--
+			sent = append(sent, arg.(workflows.UserReportSignal))
+			if len(sent) == 1 {
 				return errors.New("workflow execution already completed")
 			}
-			delivered = append(delivered, arg.(workflows.UserReportSignal))
 			return nil
 		})
 	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "mo@contoso.com", Batch: "b1",
-		ReportTo: "migrate-batch/b1", Deadline: start.Add(time.Hour), DomainsKnown: true})
+		ReportTo: "migrate-batch/b1", BatchRun: "run-1", BatchSeq: 7, Deadline: start.Add(time.Hour), DomainsKnown: true})
 	res := userResult(t, env)
 	assert.Equal(t, workflows.StateExpired, res.State)
-	require.Len(t, delivered, 2, "both state changes reached the batch")
-	assert.Equal(t, workflows.StateImporting, delivered[0].From)
-	assert.Equal(t, workflows.StateAwaitingSignIn, delivered[0].To)
-	assert.Equal(t, workflows.StateAwaitingSignIn, delivered[1].From)
-	assert.Equal(t, workflows.StateExpired, delivered[1].To)
+	require.Len(t, sent, 2, "one signal per state change, no retry")
+	assert.Equal(t, workflows.UserReportSignal{Login: "mo@contoso.com", From: workflows.StateImporting,
+		To: workflows.StateAwaitingSignIn, Reason: sent[0].Reason, BatchRun: "run-1", Seq: 7}, sent[0])
+	assert.Equal(t, workflows.StateExpired, sent[1].To)
+	assert.Equal(t, 7, sent[1].Seq)
 }

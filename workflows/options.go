@@ -63,3 +63,26 @@ func apiRetryPolicy() *temporal.RetryPolicy {
 		MaximumAttempts: 1000,
 	}
 }
+
+// GraphLoginPageActivityOptions are GraphActivityOptions for a page of
+// explicit logins or CSV rows: one Graph read per login, up to 999 of them,
+// so the attempt may take minutes and heartbeats after each login.
+func GraphLoginPageActivityOptions() workflow.ActivityOptions {
+	o := GraphActivityOptions()
+	o.StartToCloseTimeout = 15 * time.Minute
+	o.HeartbeatTimeout = time.Minute
+	return o
+}
+
+// SweepActivityOptions are the options of FindClosedUsers, which reads
+// Temporal's visibility store (no rate-limited API): it runs on TaskQueue.
+// A failed sweep is tried again at the next one, so the bound is short.
+func SweepActivityOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		TaskQueue:              TaskQueue,
+		StartToCloseTimeout:    2 * time.Minute,
+		HeartbeatTimeout:       time.Minute,
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		RetryPolicy:            apiRetryPolicy(),
+	}
+}

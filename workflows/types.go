@@ -54,6 +54,18 @@ const (
 	// events at which Temporal warns (peers.md §4.3).
 	DefaultUserHistoryLimit  = 2000
 	DefaultBatchHistoryLimit = 8000
+	// DefaultMaxChildrenPerRun is how many users one run of a batch starts
+	// before it continues as new. Temporal refuses a run's 2,001st pending
+	// child (limit.numPendingChildExecutions.error), and a migrating user
+	// stays a pending child for the weeks it waits for its sign-in, so the
+	// window alone does not bound them. At 1,000 a 100,000-user batch takes
+	// at least 100 runs; each run's history stays near 5,000 events (a start
+	// costs the batch about 3 events, a report 1 to 4) and its input carries
+	// the 100 kB ledger.
+	DefaultMaxChildrenPerRun = 1000
+	// MaxBatchUsers bounds the users of one batch: its ledger (one byte a
+	// user) rides in every continue-as-new input, kept under 512 kB.
+	MaxBatchUsers = 500_000
 	// DefaultSweepEvery is how often a waiting batch looks for users that
 	// ended without a report.
 	DefaultSweepEvery = time.Hour
@@ -101,6 +113,9 @@ type MigrateUserInput struct {
 	// report carries it, so that a later batch of the same name never counts
 	// an earlier batch's users.
 	BatchRun string
+	// BatchSeq is the user's place in its batch's ledger (1-based; 0 when
+	// started alone); reports carry it.
+	BatchSeq int
 	// HistoryLimit overrides DefaultUserHistoryLimit.
 	HistoryLimit int
 	// Resume carries the state across continue-as-new; nil on a first run.
@@ -189,6 +204,9 @@ type UserReportSignal struct {
 	// BatchRun is MigrateUserInput.BatchRun: the batch ignores (and counts)
 	// reports of users another run of the same batch name started.
 	BatchRun string
+	// Seq is MigrateUserInput.BatchSeq (0 from users started before it
+	// existed).
+	Seq int
 }
 
 // MigrateBatchInput starts a batch. The workflow ID is BatchWorkflowID(Batch).
@@ -221,6 +239,8 @@ type MigrateBatchInput struct {
 	MaxPlanEntries int
 	// HistoryLimit overrides DefaultBatchHistoryLimit.
 	HistoryLimit int
+	// MaxChildrenPerRun overrides DefaultMaxChildrenPerRun.
+	MaxChildrenPerRun int
 	// SweepEvery is how often a waiting batch looks for users whose workflow
 	// closed without a final report (terminated, timed out); default
 	// DefaultSweepEvery.
@@ -242,12 +262,20 @@ type BatchState struct {
 	PlanTruncated    bool
 	FederatedDomains []string
 	DomainsKnown     bool
-	// Swept lists the workflow IDs of users counted in
-	// BatchProgress.Unreported, so that a sweep never counts a user twice.
-	Swept []string
-	// Version is the batch's code version (GetVersion of batchVersionChange),
-	// carried so that every run of a batch follows the same path.
-	Version int
+	// Ledger holds one byte per user the batch tried to start, in start
+	// order (the user's BatchSeq is its index + 1): the state the batch
+	// counts it in. Reports and sweeps move a user forward only, so a
+	// duplicate, late or out-of-order report cannot skew the counts; 100,000
+	// users take 100 kB.
+	Ledger []byte
+	// PendingLogins are the logins of the current page not started yet when
+	// a run continued as new (it stops at MaxChildrenPerRun children).
+	PendingLogins []string
+	// SweptAt is when the last sweep for closed users started.
+	SweptAt time.Time
+	// SourceDone is set once the source's last page has been read
+	// (Progress.ListingDone waits for its users to be started too).
+	SourceDone bool
 }
 
 // BatchProgress is what the progress query returns.
@@ -299,8 +327,8 @@ func (p BatchProgress) Done() bool {
 		return true
 	}
 	terminal := 0
-	for _, n := range p.Unreported {
-		terminal += n
+	for _, st := range ClosedStatuses() {
+		terminal += p.Unreported[st]
 	}
 	for _, s := range States() {
 		if s.Terminal() {
@@ -309,6 +337,10 @@ func (p BatchProgress) Done() bool {
 	}
 	return terminal >= p.Started
 }
+
+// ClosedStatuses lists the Temporal execution statuses of a user workflow
+// that closed without completing: the keys of BatchProgress.Unreported.
+func ClosedStatuses() []string { return []string{"Terminated", "TimedOut", "Failed", "Canceled"} }
 
 // MigrateBatchResult is the outcome of a batch: the final progress and, for a
 // dry run, the plan.

@@ -28,7 +28,8 @@ func graphActivities(a *activities.Activities) []any {
 
 // Serve runs the four workers on c until ctx is done, then stops them,
 // letting running activities finish within cfg.ShutdownTimeout:
-//   - workflows.TaskQueue: MigrateUser and MigrateBatch;
+//   - workflows.TaskQueue: MigrateUser and MigrateBatch, and the batch's
+//     sweep for users that closed without a report;
 //   - workflows.OktaTaskQueue: the Okta activities, rate-limited by the server
 //     (cfg.OktaRPS) and capped at cfg.OktaConcurrency per worker;
 //   - workflows.OktaCreateTaskQueue: CreateOktaUser, paced by cfg.OktaCreateRPS;
@@ -49,6 +50,11 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 	}
 	main := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
 	workflows.Register(main)
+	// The batch's sweep reads this namespace's visibility store.
+	if acts.Temporal == nil {
+		acts.Temporal, acts.Namespace = c, cfg.TemporalNamespace
+	}
+	main.RegisterActivity(acts.FindClosedUsers)
 
 	oktaW := sdkworker.New(c, workflows.OktaTaskQueue, sdkworker.Options{
 		TaskQueueActivitiesPerSecond:       cfg.OktaRPS,
