@@ -8,18 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"math"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -28,9 +19,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"entra2okta/internal/control"
-	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/fakeentra"
 	"entra2okta/internal/fakeokta"
 	"entra2okta/workflows"
 )
@@ -165,107 +154,25 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fig.OktaRPS = *oktaRPS
 	}
 
-	tmp, err := os.MkdirTemp("", "bench-bulk-")
+	st, err := startStack(ctx, log, stackOptions{
+		Users:      *users,
+		OktaLimits: map[fakeokta.Bucket]int{fakeokta.BucketUsers: *limit, fakeokta.BucketUserGet: *getLimit},
+		WorkerEnv: []string{
+			"OKTA_RPS=" + strconv.FormatFloat(fig.OktaRPS, 'f', 3, 64), "OKTA_CREATE_RPS=" + strconv.FormatFloat(fig.OktaCreateRPS, 'f', 3, 64),
+			"GRAPH_RPS=200", "OKTA_CONCURRENCY=" + strconv.Itoa(*concurrency)},
+		WorkerLog: *workerLog,
+	})
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer st.Close()
+	fo, counter, c := st.fo, st.counter, st.client()
+	srv := st.srv
 
-	log.Info("starting the dev server and the emulators")
-	srv, err := devtemporal.Start(ctx, devtemporal.Options{SearchAttributes: workflows.SearchAttributes()})
-	if err != nil {
-		return err
-	}
-	defer srv.Stop()
-
-	fe, err := fakeentra.Start(fakeentra.Options{LogLimit: 1})
-	if err != nil {
-		return err
-	}
-	defer fe.Close()
-	graphSecret := "bench-graph-secret"
-	if err := seedBulkTenant(fe.Server, *users, graphSecret); err != nil {
-		return err
-	}
-
-	fo := fakeokta.New(fakeokta.Options{RequestLogLimit: 1, RateLimits: map[fakeokta.Bucket]int{
-		fakeokta.BucketUsers: *limit, fakeokta.BucketUserGet: *getLimit}})
-	counter := &oktaCounter{}
-	oktaSrv, err := fe.CA.Serve("", counter.wrap(fo)) // one CA for both emulators
-	if err != nil {
-		return err
-	}
-	defer oktaSrv.Close()
-	caFile := filepath.Join(tmp, "ca.pem")
-	if err := os.WriteFile(caFile, fe.CA.CAPEM(), 0o600); err != nil {
-		return err
-	}
-
-	bin := filepath.Join(tmp, "worker")
-	log.Info("building the worker")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "entra2okta/worker")
-	build.Stdout, build.Stderr = stderr, stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build the worker: %w", err)
-	}
-	wlog := io.Discard
-	if *workerLog != "" {
-		f, err := os.Create(*workerLog)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		wlog = f
-	}
-	worker := exec.Command(bin)
-	worker.SysProcAttr = workerProcAttr()
-	worker.Env = append(os.Environ(),
-		"TEMPORAL_ADDRESS="+srv.HostPort(), "TEMPORAL_NAMESPACE="+srv.Namespace(),
-		"OKTA_ORG_URL="+oktaSrv.URL, "OKTA_API_TOKEN="+fakeokta.DefaultAPIToken,
-		"ENTRA_TENANT_ID="+bulkTenantID, "ENTRA_CLIENT_ID="+bulkClientID, "ENTRA_CLIENT_SECRET="+graphSecret,
-		"ENTRA_AUTHORITY_HOST="+fe.URL, "GRAPH_BASE_URL="+fe.URL, "SSL_CERT_FILE="+caFile,
-		"OKTA_RPS="+strconv.FormatFloat(fig.OktaRPS, 'f', 3, 64), "OKTA_CREATE_RPS="+strconv.FormatFloat(fig.OktaCreateRPS, 'f', 3, 64),
-		"GRAPH_RPS=200",
-		"OKTA_CONCURRENCY="+strconv.Itoa(*concurrency), "METRICS_ADDR=off", "LOG_LEVEL=warn")
-	worker.Stdout, worker.Stderr = wlog, wlog
-	if err := worker.Start(); err != nil {
-		return err
-	}
-	var peakKB int64
-	samplePeak := func() {
-		if kb := vmHWM(worker.Process.Pid); kb > peakKB {
-			peakKB = kb
-		}
-	}
-	var stopOnce sync.Once
-	stopWorker := func() {
-		stopOnce.Do(func() {
-			samplePeak()
-			_ = worker.Process.Signal(syscall.SIGTERM)
-			done := make(chan struct{})
-			go func() { _ = worker.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(40 * time.Second):
-				_ = worker.Process.Kill()
-				<-done
-			}
-		})
-	}
-	defer stopWorker()
-
-	c := srv.Client()
 	in := workflows.MigrateBatchInput{Batch: "bench", Source: entra.Source{All: true}, WindowSize: *window, PageSize: *page,
 		Policy: workflows.PolicyNone}
-	var startErr error
-	for i := 0; i < 300; i++ { // until the worker is up (it checks the search attributes)
-		if _, startErr = control.StartBatch(ctx, c, in); startErr == nil || ctx.Err() != nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if startErr != nil {
-		return fmt.Errorf("start the batch: %w", startErr)
+	if _, err := startBatchWhenReady(ctx, c, in); err != nil {
+		return err
 	}
 	batchStart := time.Now()
 	listingDone := time.Time{}
@@ -290,7 +197,7 @@ watch:
 			break watch
 		case <-tick.C:
 		}
-		samplePeak()
+		st.samplePeak()
 		if p, err := control.BatchProgress(ctx, c, "bench"); err == nil {
 			progress = p
 		}
@@ -315,7 +222,7 @@ watch:
 			break watch
 		}
 	}
-	stopWorker()
+	st.stopWorker()
 	fig.LoadAvgAfter = loadAvg()
 
 	// The users' own states, from visibility (eventually consistent: wait
@@ -389,7 +296,7 @@ watch:
 	if n := len(times); n > 0 {
 		fig.Timeline.FirstCreate, fig.Timeline.LastCreate = since(times[0]), since(times[n-1])
 	}
-	fig.WorkerPeakRSSMB = float64(peakKB) / 1024
+	fig.WorkerPeakRSSMB = st.workerPeakRSSMB()
 	fig.WallSeconds = time.Since(began).Seconds()
 	out, err := json.Marshal(fig)
 	if err != nil {
@@ -488,119 +395,4 @@ func peakInWindow(ts []time.Time, d time.Duration) int {
 		peak = max(peak, hi-lo+1)
 	}
 	return peak
-}
-
-// The bench tenant.
-const (
-	bulkTenantID = "6d1c5b7a-2f3e-4a9b-8c7d-0e1f2a3b4c5d"
-	bulkClientID = "0f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f"
-	bulkDomain   = "bulk.example.com"
-)
-
-// seedBulkTenant creates a managed tenant with n enabled members and the
-// Graph reader app.
-func seedBulkTenant(s *fakeentra.Server, n int, secret string) error {
-	if err := s.AddTenant(fakeentra.Tenant{ID: bulkTenantID, DisplayName: "Bulk"}); err != nil {
-		return err
-	}
-	if err := s.AddDomain(bulkTenantID, fakeentra.Domain{Name: bulkDomain, Default: true}); err != nil {
-		return err
-	}
-	if err := s.AddClient(fakeentra.Client{ID: bulkClientID, Secret: secret, TenantID: bulkTenantID, DisplayName: "bench reader"}); err != nil {
-		return err
-	}
-	for i := 0; i < n; i++ {
-		upn := fmt.Sprintf("user%06d@%s", i, bulkDomain)
-		_, err := s.AddUser(fakeentra.User{UserPrincipalName: upn, Attributes: map[string]any{
-			"givenName": "User", "surname": fmt.Sprintf("N%06d", i), "displayName": fmt.Sprintf("User %06d", i),
-			"mail": upn, "jobTitle": "Engineer", "department": "R&D", "businessPhones": []any{"+1 555 0100"},
-		}})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// oktaCounter sees fakeokta's answers as the worker did: the 429s and the
-// completion time of every successful create.
-type oktaCounter struct {
-	mu                sync.Mutex
-	n429              int
-	by429             map[string]int
-	first429, last429 time.Time
-	creates           []time.Time
-}
-
-func (c *oktaCounter) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &codeRecorder{ResponseWriter: w, code: http.StatusOK}
-		h.ServeHTTP(rec, r)
-		now := time.Now()
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		switch {
-		case rec.code == http.StatusTooManyRequests:
-			c.n429++
-			if c.by429 == nil {
-				c.by429 = map[string]int{}
-			}
-			route := r.Method + " /api/v1/users"
-			if r.URL.Path != "/api/v1/users" {
-				route += "/{id}"
-			}
-			c.by429[route]++
-			if c.first429.IsZero() {
-				c.first429 = now
-			}
-			c.last429 = now
-		case r.Method == http.MethodPost && r.URL.Path == "/api/v1/users" && rec.code < 300:
-			c.creates = append(c.creates, now)
-		}
-	})
-}
-
-func (c *oktaCounter) tooMany() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n429 }
-
-// rejections returns when the first and last 429 came and the 429s by route.
-func (c *oktaCounter) rejections() (first, last time.Time, byRoute map[string]int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.first429, c.last429, maps.Clone(c.by429)
-}
-
-func (c *oktaCounter) created() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.creates) }
-
-// createTimes returns the creates' completion times, sorted.
-func (c *oktaCounter) createTimes() []time.Time {
-	c.mu.Lock()
-	ts := slices.Clone(c.creates)
-	c.mu.Unlock()
-	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
-	return ts
-}
-
-type codeRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (r *codeRecorder) WriteHeader(code int) {
-	r.code = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-// vmHWM returns a process's peak resident set size in kB (0 if unknown).
-func vmHWM(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb
-		}
-	}
-	return 0
 }

@@ -1,0 +1,404 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"entra2okta/internal/control"
+	"entra2okta/internal/devtemporal"
+	"entra2okta/internal/entra"
+	"entra2okta/internal/fakeentra"
+	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/hook"
+	"entra2okta/workflows"
+)
+
+// stackOptions configures startStack.
+type stackOptions struct {
+	// Users is how many enabled managed-domain members the tenant holds
+	// (benchLogin(i)).
+	Users int
+	// Password, when set, gives user i the Entra password Password(i), adds
+	// the verifier's public client to the tenant, and starts the password
+	// import hook server, registered in fakeokta.
+	Password func(i int) string
+	// OktaLimits sets fakeokta's per-minute quotas by bucket (the others keep
+	// Okta's defaults). NoOktaLimits puts every bucket and fakeokta's
+	// concurrency limit out of reach instead.
+	OktaLimits   map[fakeokta.Bucket]int
+	NoOktaLimits bool
+	// OnCreate, when set, is told the outcome of every POST /api/v1/users.
+	OnCreate func(login string, status int)
+	// WorkerEnv is added to the worker's environment (rates, concurrency).
+	WorkerEnv []string
+	// WorkerLog is a file for the worker's output ("": discarded).
+	WorkerLog string
+}
+
+// benchStack is what the bulk and campaign benchmarks run against: the
+// pinned Temporal dev server (in memory), fakeentra with a seeded tenant,
+// fakeokta behind a counter, optionally the hook server, and the worker
+// binary as a process of its own (so its RSS is its own).
+type benchStack struct {
+	srv     *devtemporal.Server
+	fe      *fakeentra.Running
+	fo      *fakeokta.Server
+	counter *oktaCounter
+	oktaURL string
+	worker  *exec.Cmd
+	peakKB  atomic.Int64
+	stop    sync.Once
+	closers []func()
+}
+
+// startStack starts everything; Close stops it, last started first.
+func startStack(ctx context.Context, log *slog.Logger, opts stackOptions) (_ *benchStack, err error) {
+	s := &benchStack{}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	tmp, err := os.MkdirTemp("", "bench-stack-")
+	if err != nil {
+		return nil, err
+	}
+	s.onClose(func() { _ = os.RemoveAll(tmp) })
+
+	log.Info("starting the dev server and the emulators")
+	if s.srv, err = devtemporal.Start(ctx, devtemporal.Options{SearchAttributes: workflows.SearchAttributes()}); err != nil {
+		return nil, err
+	}
+	s.onClose(func() { _ = s.srv.Stop() })
+
+	if s.fe, err = fakeentra.Start(fakeentra.Options{LogLimit: 1}); err != nil {
+		return nil, err
+	}
+	s.onClose(func() { _ = s.fe.Close() })
+	graphSecret := "bench-graph-secret"
+	if err := seedBulkTenant(s.fe.Server, opts.Users, graphSecret, opts.Password); err != nil {
+		return nil, err
+	}
+
+	fopts := fakeokta.Options{RequestLogLimit: 1, RateLimits: opts.OktaLimits, HookRootCAs: s.fe.CA.CertPool()}
+	if opts.NoOktaLimits {
+		fopts.RateLimits = map[fakeokta.Bucket]int{}
+		for b := range fakeokta.DefaultRateLimits {
+			fopts.RateLimits[b] = 1 << 30
+		}
+		fopts.ConcurrencyLimit = 1 << 20
+	}
+	s.fo = fakeokta.New(fopts)
+	s.counter = &oktaCounter{onCreate: opts.OnCreate}
+	oktaSrv, err := s.fe.CA.Serve("", s.counter.wrap(s.fo)) // one CA for both emulators and the hook server
+	if err != nil {
+		return nil, err
+	}
+	s.onClose(func() { _ = oktaSrv.Close() })
+	s.oktaURL = oktaSrv.URL
+	caFile := filepath.Join(tmp, "ca.pem")
+	if err := os.WriteFile(caFile, s.fe.CA.CAPEM(), 0o600); err != nil {
+		return nil, err
+	}
+
+	if opts.Password != nil {
+		if err := s.startHook(); err != nil {
+			return nil, err
+		}
+	}
+
+	bin := filepath.Join(tmp, "worker")
+	log.Info("building the worker")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "entra2okta/worker")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return nil, fmt.Errorf("build the worker: %w", err)
+	}
+	var wlog io.Writer = io.Discard
+	if opts.WorkerLog != "" {
+		f, err := os.Create(opts.WorkerLog)
+		if err != nil {
+			return nil, err
+		}
+		s.onClose(func() { _ = f.Close() })
+		wlog = f
+	}
+	s.worker = exec.Command(bin)
+	s.worker.SysProcAttr = workerProcAttr()
+	s.worker.Env = append(os.Environ(),
+		"TEMPORAL_ADDRESS="+s.srv.HostPort(), "TEMPORAL_NAMESPACE="+s.srv.Namespace(),
+		"OKTA_ORG_URL="+s.oktaURL, "OKTA_API_TOKEN="+fakeokta.DefaultAPIToken,
+		"ENTRA_TENANT_ID="+bulkTenantID, "ENTRA_CLIENT_ID="+bulkClientID, "ENTRA_CLIENT_SECRET="+graphSecret,
+		"ENTRA_AUTHORITY_HOST="+s.fe.URL, "GRAPH_BASE_URL="+s.fe.URL, "SSL_CERT_FILE="+caFile,
+		"METRICS_ADDR=off", "LOG_LEVEL=warn")
+	s.worker.Env = append(s.worker.Env, opts.WorkerEnv...)
+	s.worker.Stdout, s.worker.Stderr = wlog, wlog
+	if err := s.worker.Start(); err != nil {
+		return nil, err
+	}
+	s.onClose(s.stopWorker)
+	return s, nil
+}
+
+// startHook starts the password import hook server (verifying against
+// fakeentra, signalling through the dev server's client) and registers it in
+// fakeokta, as the demo does.
+func (s *benchStack) startHook() error {
+	v, err := entra.NewVerifier(entra.Config{AuthorityHost: s.fe.URL, TenantID: bulkTenantID, ClientID: bulkPublicClientID,
+		HTTPClient: s.fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
+	if err != nil {
+		return err
+	}
+	secret := "Basic YmVuY2g6Y2FtcGFpZ24=" // the hook's shared secret, loopback only
+	hs, err := hook.NewServer(hook.ServerConfig{Hook: hook.Config{AuthSecret: secret}, TLS: s.fe.CA.ServerTLSConfig()},
+		v, s.srv.Client(), nil)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = hs.Serve(ln) }()
+	s.onClose(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(ctx)
+	})
+	_, err = s.fo.SetPasswordImportHook("https://"+ln.Addr().String()+hook.PasswordImportPath, "Authorization", secret)
+	return err
+}
+
+func (s *benchStack) onClose(f func()) { s.closers = append(s.closers, f) }
+
+// Close stops everything startStack started, last started first.
+func (s *benchStack) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}
+
+// client is the dev server's client.
+func (s *benchStack) client() client.Client { return s.srv.Client() }
+
+// samplePeak records the worker's peak RSS so far.
+func (s *benchStack) samplePeak() {
+	if s.worker == nil || s.worker.Process == nil {
+		return
+	}
+	if kb := vmHWM(s.worker.Process.Pid); kb > s.peakKB.Load() {
+		s.peakKB.Store(kb)
+	}
+}
+
+// workerPeakRSSMB is the worker's peak RSS seen, in MB.
+func (s *benchStack) workerPeakRSSMB() float64 { return float64(s.peakKB.Load()) / 1024 }
+
+// stopWorker stops the worker (SIGTERM, then SIGKILL after 40 s), once.
+func (s *benchStack) stopWorker() {
+	s.stop.Do(func() {
+		s.samplePeak()
+		_ = s.worker.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = s.worker.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(40 * time.Second):
+			_ = s.worker.Process.Kill()
+			<-done
+		}
+	})
+}
+
+// startBatchWhenReady starts a batch, retrying for up to a minute until the
+// worker is up (it checks the search attributes before it polls).
+func startBatchWhenReady(ctx context.Context, c client.Client, in workflows.MigrateBatchInput) (client.WorkflowRun, error) {
+	var (
+		run client.WorkflowRun
+		err error
+	)
+	for i := 0; i < 300; i++ {
+		if run, err = control.StartBatch(ctx, c, in); err == nil || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start the batch: %w", err)
+	}
+	return run, nil
+}
+
+// The bench tenant.
+const (
+	bulkTenantID       = "6d1c5b7a-2f3e-4a9b-8c7d-0e1f2a3b4c5d"
+	bulkClientID       = "0f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f"
+	bulkPublicClientID = "3a4b5c6d-7e8f-4a0b-9c1d-2e3f4a5b6c7d"
+	bulkDomain         = "bulk.example.com"
+)
+
+// benchLogin is the user principal name of the tenant's user i.
+func benchLogin(i int) string { return fmt.Sprintf("user%06d@%s", i, bulkDomain) }
+
+// seedBulkTenant creates a managed tenant with n enabled members and the
+// Graph reader app; with password set, each user has password(i) and the
+// tenant the verifier's public client (ROPC).
+func seedBulkTenant(s *fakeentra.Server, n int, secret string, password func(int) string) error {
+	if err := s.AddTenant(fakeentra.Tenant{ID: bulkTenantID, DisplayName: "Bulk"}); err != nil {
+		return err
+	}
+	if err := s.AddDomain(bulkTenantID, fakeentra.Domain{Name: bulkDomain, Default: true}); err != nil {
+		return err
+	}
+	if err := s.AddClient(fakeentra.Client{ID: bulkClientID, Secret: secret, TenantID: bulkTenantID, DisplayName: "bench reader"}); err != nil {
+		return err
+	}
+	if password != nil {
+		if err := s.AddClient(fakeentra.Client{ID: bulkPublicClientID, Public: true, ConsentedScopes: []string{"User.Read"},
+			TenantID: bulkTenantID, DisplayName: "bench verifier"}); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < n; i++ {
+		upn := benchLogin(i)
+		u := fakeentra.User{UserPrincipalName: upn, Attributes: map[string]any{
+			"givenName": "User", "surname": fmt.Sprintf("N%06d", i), "displayName": fmt.Sprintf("User %06d", i),
+			"mail": upn, "jobTitle": "Engineer", "department": "R&D", "businessPhones": []any{"+1 555 0100"},
+		}}
+		if password != nil {
+			u.Password = password(i)
+		}
+		if _, err := s.AddUser(u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// oktaCounter sees fakeokta's answers as the worker did: the 429s, the
+// completion time of every successful create and, for onCreate, each
+// create's login and status.
+type oktaCounter struct {
+	mu                sync.Mutex
+	n429              int
+	by429             map[string]int
+	first429, last429 time.Time
+	creates           []time.Time
+	onCreate          func(login string, status int)
+}
+
+func (c *oktaCounter) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		isCreate := r.Method == http.MethodPost && r.URL.Path == "/api/v1/users"
+		login := ""
+		if isCreate && c.onCreate != nil && r.Body != nil {
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			_ = r.Body.Close()
+			if err == nil {
+				var nu struct {
+					Profile struct {
+						Login string `json:"login"`
+					} `json:"profile"`
+				}
+				_ = json.Unmarshal(body, &nu)
+				login = nu.Profile.Login
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		rec := &codeRecorder{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		now := time.Now()
+		if login != "" {
+			c.onCreate(login, rec.code)
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		switch {
+		case rec.code == http.StatusTooManyRequests:
+			c.n429++
+			if c.by429 == nil {
+				c.by429 = map[string]int{}
+			}
+			route := r.Method + " /api/v1/users"
+			if r.URL.Path != "/api/v1/users" {
+				route += "/{id}"
+			}
+			c.by429[route]++
+			if c.first429.IsZero() {
+				c.first429 = now
+			}
+			c.last429 = now
+		case isCreate && rec.code < 300:
+			c.creates = append(c.creates, now)
+		}
+	})
+}
+
+func (c *oktaCounter) tooMany() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n429 }
+
+// rejections returns when the first and last 429 came and the 429s by route.
+func (c *oktaCounter) rejections() (first, last time.Time, byRoute map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.first429, c.last429, maps.Clone(c.by429)
+}
+
+func (c *oktaCounter) created() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.creates) }
+
+// createTimes returns the creates' completion times, sorted.
+func (c *oktaCounter) createTimes() []time.Time {
+	c.mu.Lock()
+	ts := slices.Clone(c.creates)
+	c.mu.Unlock()
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	return ts
+}
+
+type codeRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *codeRecorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (fakeokta's Drop
+// fault hijacks it).
+func (r *codeRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// vmHWM returns a process's peak resident set size in kB (0 if unknown).
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
