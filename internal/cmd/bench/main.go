@@ -3,10 +3,11 @@
 //
 //	go run ./internal/cmd/bench hook [flags]   # the password import hook server
 //	go run ./internal/cmd/bench bulk [flags]   # a batch's import against Okta's rate limit
+//	go run ./internal/cmd/bench campaign [flags] # a whole campaign: import, abnormal ends, sign-ins, deadline
 //
 // Each subcommand starts what it measures in-process against the loopback
-// emulators, so it needs no network; bulk also starts the pinned Temporal dev
-// server and the worker binary.
+// emulators, so it needs no network; bulk and campaign also start the pinned
+// Temporal dev server and the worker binary.
 package main
 
 import (
@@ -39,11 +40,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runHook(ctx, args[1:], stdout, stderr)
 	case "bulk":
 		return runBulk(ctx, args[1:], stdout, stderr)
+	case "campaign":
+		return runCampaign(ctx, args[1:], stdout, stderr)
 	}
 	return usage(stderr)
 }
 
 func usage(stderr io.Writer) error {
-	fmt.Fprintln(stderr, "usage: bench <subcommand> [flags]; subcommands: hook, bulk (run bench <subcommand> -h for flags)")
+	fmt.Fprintln(stderr, "usage: bench <subcommand> [flags]; subcommands: hook, bulk, campaign (run bench <subcommand> -h for flags)")
 	return fmt.Errorf("no such subcommand")
 }
