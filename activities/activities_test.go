@@ -162,6 +162,8 @@ func TestActivateOktaUser(t *testing.T) {
 			assert.Equal(t, "00u1", id)
 			assert.False(t, sendEmail)
 			return nil
+		}, GetUserFn: func(context.Context, string) (okta.User, error) { // the read that confirms ACTIVE
+			return okta.User{ID: "00u1", Status: okta.StatusActive}, nil
 		}}
 		res, err := execute[activities.ActivateOktaUserResult](t, &activities.Activities{Okta: f}, "ActivateOktaUser",
 			activities.ActivateOktaUserInput{UserID: "00u1"})

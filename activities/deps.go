@@ -18,7 +18,11 @@ type OktaUsers interface {
 	CreateUser(ctx context.Context, u okta.NewUser) (okta.User, error)
 	// UpdateUser is a partial update (POST /api/v1/users/{id}).
 	UpdateUser(ctx context.Context, id string, u okta.UserUpdate) (okta.User, error)
+	// ActivateUser returns apierr Busy while an asynchronous activation of
+	// the user runs (E0000112).
 	ActivateUser(ctx context.Context, id string, sendEmail bool) error
+	// ReactivateUser restarts the activation of a PROVISIONED user.
+	ReactivateUser(ctx context.Context, id string, sendEmail bool) error
 	DeactivateUser(ctx context.Context, id string) error
 	ExpirePassword(ctx context.Context, id string) error
 	ResetPassword(ctx context.Context, id string, sendEmail bool) error

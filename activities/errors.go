@@ -21,6 +21,7 @@ const (
 	ErrTypeUnauthorized = "Unauthorized" // retried UnauthorizedMaxAttempts times, then non-retryable
 	ErrTypeRateLimited  = "RateLimited"  // retried after the service's reset time
 	ErrTypeTransient    = "Transient"    // retried with the activity's backoff
+	ErrTypeBusy         = "Busy"         // retried after a short wait (busyRetryDelay)
 )
 
 // UnauthorizedMaxAttempts bounds the attempts of an activity whose credentials
@@ -44,7 +45,23 @@ var errorTable = map[apierr.Kind]errorRule{
 	apierr.Unauthorized: {ErrTypeUnauthorized, false},
 	apierr.RateLimited:  {ErrTypeRateLimited, false},
 	apierr.Transient:    {ErrTypeTransient, false},
+	apierr.Busy:         {ErrTypeBusy, false},
 }
+
+// busyRetryDelay is the wait before retrying an activity that failed Busy
+// (Okta E0000112: the user's activation is still running). It starts short,
+// since an asynchronous activation normally takes moments, and doubles with
+// each attempt up to maxBusyRetryDelay, so that a user stuck in transition
+// costs a few calls an hour, not a storm, until the schedule-to-close bound.
+func busyRetryDelay(attempt int32) time.Duration {
+	d := 5 * time.Second
+	for i := int32(1); i < attempt && d < maxBusyRetryDelay; i++ {
+		d *= 2
+	}
+	return min(d, maxBusyRetryDelay)
+}
+
+const maxBusyRetryDelay = 5 * time.Minute
 
 // fail converts an adapter error into the Temporal error an activity returns,
 // using the activity's attempt number and the wall clock (activities may read
@@ -88,6 +105,11 @@ func temporalError(err error, attempt int32, now time.Time) error {
 		opts.NextRetryDelay = apierr.RetryAfter(err, now)
 	case apierr.Unauthorized:
 		opts.NonRetryable = attempt >= UnauthorizedMaxAttempts
+	case apierr.Busy:
+		opts.NextRetryDelay = busyRetryDelay(attempt)
+		if d := apierr.RetryAfter(err, now); d > 0 {
+			opts.NextRetryDelay = d
+		}
 	}
 	return temporal.NewApplicationErrorWithOptions(err.Error(), rule.errType, opts)
 }

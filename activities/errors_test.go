@@ -32,6 +32,10 @@ func TestTemporalErrorTable(t *testing.T) {
 		{"rate limited with reset", &apierr.Error{Kind: apierr.RateLimited, RetryAt: now.Add(37 * time.Second)}, 1, ErrTypeRateLimited, false, 37 * time.Second},
 		{"rate limited, reset passed", &apierr.Error{Kind: apierr.RateLimited, RetryAt: now.Add(-time.Second)}, 1, ErrTypeRateLimited, false, 0},
 		{"transient", &apierr.Error{Kind: apierr.Transient, Status: 503}, 1, ErrTypeTransient, false, 0},
+		{"busy, first attempt", &apierr.Error{Kind: apierr.Busy, Status: 409, Code: "E0000112"}, 1, ErrTypeBusy, false, 5 * time.Second},
+		{"busy, third attempt", &apierr.Error{Kind: apierr.Busy, Status: 409, Code: "E0000112"}, 3, ErrTypeBusy, false, 20 * time.Second},
+		{"busy for long", &apierr.Error{Kind: apierr.Busy, Status: 409, Code: "E0000112"}, 40, ErrTypeBusy, false, 5 * time.Minute},
+		{"busy with a time", &apierr.Error{Kind: apierr.Busy, RetryAt: now.Add(9 * time.Second)}, 1, ErrTypeBusy, false, 9 * time.Second},
 		{"unclassified", errors.New("connection reset"), 1, ErrTypeTransient, false, 0},
 		{"our deadline", fmt.Errorf("okta: get user: %w", context.DeadlineExceeded), 1, ErrTypeTransient, false, 0},
 		{"wrapped kind", fmt.Errorf("ctx: %w", &apierr.Error{Kind: apierr.Invalid}), 1, ErrTypeInvalid, true, 0},
@@ -54,7 +58,7 @@ func TestTemporalErrorTable(t *testing.T) {
 }
 
 func TestErrorTableCoversEveryKind(t *testing.T) {
-	for k := apierr.Transient; k <= apierr.RateLimited; k++ {
+	for k := apierr.Transient; k <= apierr.Busy; k++ {
 		rule, ok := errorTable[k]
 		require.True(t, ok, k.String())
 		assert.Equal(t, k.String(), rule.errType)

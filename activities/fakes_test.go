@@ -17,6 +17,7 @@ type fakeOkta struct {
 	CreateUserFn           func(ctx context.Context, u okta.NewUser) (okta.User, error)
 	UpdateUserFn           func(ctx context.Context, id string, u okta.UserUpdate) (okta.User, error)
 	ActivateUserFn         func(ctx context.Context, id string, sendEmail bool) error
+	ReactivateUserFn       func(ctx context.Context, id string, sendEmail bool) error
 	DeactivateUserFn       func(ctx context.Context, id string) error
 	ExpirePasswordFn       func(ctx context.Context, id string) error
 	ResetPasswordFn        func(ctx context.Context, id string, sendEmail bool) error
@@ -53,6 +54,13 @@ func (f *fakeOkta) ActivateUser(ctx context.Context, id string, sendEmail bool) 
 		return unexpected("ActivateUser")
 	}
 	return f.ActivateUserFn(ctx, id, sendEmail)
+}
+
+func (f *fakeOkta) ReactivateUser(ctx context.Context, id string, sendEmail bool) error {
+	if f.ReactivateUserFn == nil {
+		return unexpected("ReactivateUser")
+	}
+	return f.ReactivateUserFn(ctx, id, sendEmail)
 }
 
 func (f *fakeOkta) DeactivateUser(ctx context.Context, id string) error {

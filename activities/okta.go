@@ -2,7 +2,9 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -38,6 +40,13 @@ func (a *Activities) FindOktaUser(ctx context.Context, in FindOktaUserInput) (Fi
 // CreateOktaUserInput is the user to create.
 type CreateOktaUserInput struct {
 	User okta.NewUser
+	// NotBefore is a time before the lookup that found no Okta user with
+	// this login (the workflow's time when it decided to create it). Okta
+	// records when it creates a user, so an existing user created since,
+	// with the credential and every profile value this call sends, is the
+	// one an earlier attempt of this call created: see CreatedByUs. Zero
+	// turns the check off.
+	NotBefore time.Time
 }
 
 // CreateOktaUserResult is the user Okta holds after the call. Existed is true
@@ -45,6 +54,43 @@ type CreateOktaUserInput struct {
 type CreateOktaUserResult struct {
 	User    okta.User
 	Existed bool
+	// CreatedByUs, with Existed, says that the existing user is the one an
+	// earlier attempt of this call created (its answer was lost: a time-out,
+	// a dropped connection, a 5xx after the write): a create, not an
+	// adoption of someone else's user.
+	CreatedByUs bool
+}
+
+// createClockSkew is how far Okta's clock (a user's created) may be behind
+// the Temporal server's (NotBefore) for a user to count as ours.
+const createClockSkew = time.Minute
+
+// createdByEarlierAttempt tells whether existing is the user an earlier
+// attempt of this create made: created by Okta since in.NotBefore (less the
+// clock skew), on the import hook if the create asked for it, and holding
+// every profile value the create sent (the login case-insensitively, as
+// Okta compares logins). Anything else is someone else's user.
+func createdByEarlierAttempt(existing okta.User, in CreateOktaUserInput) bool {
+	if in.NotBefore.IsZero() || existing.Created.IsZero() || existing.Created.Before(in.NotBefore.Add(-createClockSkew)) {
+		return false
+	}
+	if in.User.PasswordHook && (existing.ProviderType != okta.ProviderImport || !existing.HasPassword) {
+		return false
+	}
+	for k, want := range in.User.Profile {
+		got, ok := existing.Profile[k]
+		if !ok {
+			return false
+		}
+		if k == "login" {
+			if !strings.EqualFold(fmt.Sprint(got), fmt.Sprint(want)) {
+				return false
+			}
+		} else if fmt.Sprint(got) != fmt.Sprint(want) {
+			return false
+		}
+	}
+	return true
 }
 
 // CreateOktaUser creates a user (POST /api/v1/users, okta.md §3.1). It is
@@ -65,6 +111,10 @@ func (a *Activities) CreateOktaUser(ctx context.Context, in CreateOktaUserInput)
 		// Conflict but unreadable (e.g. a login only fetchable by id): report
 		// the lookup's failure, which says why adoption is impossible.
 		return CreateOktaUserResult{}, fail(ctx, gerr)
+	}
+	if createdByEarlierAttempt(existing, in) {
+		activity.GetLogger(ctx).Info("okta user created by an earlier attempt whose answer was lost", "oktaUserID", existing.ID)
+		return CreateOktaUserResult{User: existing, Existed: true, CreatedByUs: true}, nil
 	}
 	activity.GetLogger(ctx).Info("okta login already exists; adopting", "oktaUserID", existing.ID)
 	return CreateOktaUserResult{User: existing, Existed: true}, nil
@@ -95,28 +145,136 @@ func (a *Activities) UpdateOktaUser(ctx context.Context, in UpdateOktaUserInput)
 // ActivateOktaUserInput names the user to activate.
 type ActivateOktaUserInput struct {
 	UserID string
+	// Status is the user's status as the caller last read it (optional): a
+	// PROVISIONED user is reactivated rather than activated, which saves
+	// the call Okta would refuse.
+	Status string
 }
 
-// ActivateOktaUserResult says whether the user was already active.
+// ActivateOktaUserResult says whether the user was already active, and
+// whether it had to be reactivated.
 type ActivateOktaUserResult struct {
 	AlreadyActive bool
+	// Reactivated says that Okta left the user PROVISIONED (an Identity
+	// Engine enrollment policy) and a reactivation made it ACTIVE.
+	Reactivated bool
 }
 
-// ActivateOktaUser activates a STAGED user without sending an email: a user on
-// the password hook needs no activation token (okta.md §3.1, §3.2). It is
-// idempotent: when Okta refuses because the user is already ACTIVE (E0000016,
-// e.g. on a retry after a lost response) it succeeds.
+// transitionWaits are the pauses between reads of a user whose activation
+// Okta is still performing, within one attempt; the last one repeats. When
+// the attempt's deadline is near, the activity fails Busy and Temporal
+// retries it later (errors.go).
+var transitionWaits = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}
+
+// ActivateOktaUser makes the user ACTIVE without sending an email: a user on
+// the password hook needs no activation token (okta.md §3.1, §3.2). It ends
+// only when Okta says ACTIVE with no transition running, so it handles:
+//   - asynchronous activation: while transitioningToStatus is set, calls
+//     answer 409 E0000112 (apierr Busy); it reads the user until the
+//     transition is done, and fails Busy (retried shortly) if the attempt
+//     runs out first;
+//   - a user Okta left PROVISIONED (an enrollment policy that requires the
+//     password authenticator): activate is only for STAGED and DEPROVISIONED
+//     users; reactivate restarts the activation, which makes a user holding
+//     a password, such as the import hook, ACTIVE
+//     (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/#tag/UserLifecycle/operation/reactivateUser);
+//   - a retry after a lost answer: Okta refuses to activate an ACTIVE user
+//     (E0000016), and the read shows it ACTIVE.
+//
+// Each attempt activates and reactivates at most once; a status no call of
+// ours can move to ACTIVE (SUSPENDED, a PROVISIONED user without a password,
+// one still PROVISIONED after its reactivation) fails non-retryably.
 func (a *Activities) ActivateOktaUser(ctx context.Context, in ActivateOktaUserInput) (ActivateOktaUserResult, error) {
-	err := a.Okta.ActivateUser(ctx, in.UserID, false)
-	if err == nil {
-		return ActivateOktaUserResult{}, nil
+	var res ActivateOktaUserResult
+	activated, reactivated := false, false
+	var refused error // the last Invalid answer, which explains a final failure
+	// call makes one lifecycle call; Busy (a transition already running) and
+	// Invalid (not allowed in the user's status) are answered by the read
+	// that follows.
+	call := func(reactivate bool) error {
+		var err error
+		if reactivate {
+			reactivated, res.Reactivated = true, true
+			err = a.Okta.ReactivateUser(ctx, in.UserID, false)
+		} else {
+			activated = true
+			err = a.Okta.ActivateUser(ctx, in.UserID, false)
+		}
+		switch {
+		case err == nil, apierr.Is(err, apierr.Busy):
+			refused = nil
+			return nil
+		case apierr.Is(err, apierr.Invalid):
+			refused = err
+			return nil
+		}
+		return fail(ctx, err)
 	}
-	if reached, cerr := a.reachedStatus(ctx, err, in.UserID, okta.StatusActive); reached {
-		return ActivateOktaUserResult{AlreadyActive: true}, nil
-	} else if cerr != nil {
-		return ActivateOktaUserResult{}, cerr
+	if err := call(in.Status == okta.StatusProvisioned); err != nil {
+		return res, err
 	}
-	return ActivateOktaUserResult{}, fail(ctx, err)
+	res.AlreadyActive = refused != nil
+	waits := transitionWaits
+	for {
+		u, err := a.Okta.GetUser(ctx, in.UserID)
+		if err != nil {
+			return res, fail(ctx, err)
+		}
+		switch {
+		case u.TransitioningToStatus != "":
+			d := waits[0]
+			if len(waits) > 1 {
+				waits = waits[1:]
+			}
+			if err := sleepWithin(ctx, d); err != nil {
+				return res, fail(ctx, &apierr.Error{Kind: apierr.Busy, Service: "okta", Op: "activate user",
+					Err: fmt.Errorf("Okta is still moving the user from %s to %s: %w", u.Status, u.TransitioningToStatus, err)})
+			}
+			continue
+		case u.Status == okta.StatusActive:
+			return res, nil
+		case u.Status == okta.StatusProvisioned && u.HasPassword && !reactivated:
+			res.AlreadyActive = false
+			if err := call(true); err != nil {
+				return res, err
+			}
+			continue
+		case (u.Status == okta.StatusStaged || u.Status == okta.StatusDeprovisioned) && !activated:
+			res.AlreadyActive = false
+			if err := call(false); err != nil {
+				return res, err
+			}
+			continue
+		}
+		if refused == nil {
+			why := "Okta left it there"
+			if u.Status == okta.StatusProvisioned && !u.HasPassword {
+				why = "it has no password credential, so only Okta's own activation flow can complete it"
+			}
+			refused = &apierr.Error{Kind: apierr.Invalid, Service: "okta", Op: "activate user",
+				Err: fmt.Errorf("the user is %s after activation: %s", u.Status, why)}
+		}
+		return res, fail(ctx, refused)
+	}
+}
+
+// errNoTimeToWait says that a wait would outlast the attempt's deadline.
+var errNoTimeToWait = errors.New("no time left in this attempt to wait for it")
+
+// sleepWithin waits d unless the context ends first or its deadline leaves
+// less than d plus a margin for the next call.
+func sleepWithin(ctx context.Context, d time.Duration) error {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d+5*time.Second {
+		return errNoTimeToWait
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // GetOktaPasswordImportEventsInput selects a user's password import events.

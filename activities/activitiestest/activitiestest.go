@@ -35,13 +35,24 @@ type Okta struct {
 	fail map[string][]error
 	// hideFromGet makes the next n lookups by login miss.
 	hideFromGet int
+	// provision leaves users activated with a password PROVISIONED, as an
+	// Okta enrollment policy requiring the password authenticator does.
+	provision bool
+	// asyncReads makes activations asynchronous: the user keeps
+	// TransitioningToStatus for that many reads, changes meanwhile are Busy.
+	asyncReads int
+	pending    map[string]int // user id -> reads left before its transition completes
+	// loseCreates makes the next creates succeed in Okta but answer an error.
+	loseCreates int
+	now         func() time.Time
 }
 
 var _ activities.OktaUsers = (*Okta)(nil)
 
 // NewOkta returns an empty org.
 func NewOkta() *Okta {
-	return &Okta{users: map[string]*okta.User{}, events: map[string][]okta.LogEvent{}, fail: map[string][]error{}}
+	return &Okta{users: map[string]*okta.User{}, events: map[string][]okta.LogEvent{}, fail: map[string][]error{},
+		pending: map[string]int{}, now: time.Now}
 }
 
 // Add stores a user (an id is assigned when empty) and returns its id.
@@ -106,7 +117,7 @@ func (o *Okta) Calls(method string) int {
 // Writes counts the calls that change Okta.
 func (o *Okta) Writes() int {
 	n := 0
-	for _, m := range []string{"CreateUser", "UpdateUser", "ActivateUser", "DeactivateUser", "ExpirePassword", "ResetPassword"} {
+	for _, m := range []string{"CreateUser", "UpdateUser", "ActivateUser", "ReactivateUser", "DeactivateUser", "ExpirePassword", "ResetPassword"} {
 		n += o.Calls(m)
 	}
 	return n
@@ -155,7 +166,71 @@ func (o *Okta) GetUser(_ context.Context, idOrLogin string) (okta.User, error) {
 	if u == nil {
 		return okta.User{}, notFound("get user")
 	}
-	return *u, nil
+	out := *u
+	o.settleLocked(u)
+	return out, nil
+}
+
+// SetProvisionOnActivate makes activations of users with a password (the
+// hook counts) leave them PROVISIONED, until ReactivateUser.
+func (o *Okta) SetProvisionOnActivate(on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.provision = on
+}
+
+// SetAsyncActivation makes activations asynchronous: the user is read with
+// TransitioningToStatus reads times before its status changes, and lifecycle
+// calls meanwhile fail apierr Busy (E0000112). 0 activates at once.
+func (o *Okta) SetAsyncActivation(reads int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.asyncReads = reads
+}
+
+// LoseCreateAnswers makes the next n creates create the user but answer a
+// transient error, as a time-out after Okta's write does.
+func (o *Okta) LoseCreateAnswers(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.loseCreates = n
+}
+
+// SetClock sets the clock that stamps created users (default time.Now).
+func (o *Okta) SetClock(now func() time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.now = now
+}
+
+// activateLocked moves u to the status an activation leads to, at once or
+// after o.asyncReads reads.
+func (o *Okta) activateLocked(u *okta.User) {
+	to := okta.StatusActive
+	if o.provision && u.HasPassword {
+		to = okta.StatusProvisioned
+	}
+	if o.asyncReads > 0 {
+		u.TransitioningToStatus = to
+		o.pending[u.ID] = o.asyncReads
+		return
+	}
+	u.Status = to
+}
+
+// settleLocked counts one read of u and completes its transition when due.
+func (o *Okta) settleLocked(u *okta.User) {
+	if u.TransitioningToStatus == "" {
+		return
+	}
+	if o.pending[u.ID]--; o.pending[u.ID] <= 0 {
+		u.Status, u.TransitioningToStatus = u.TransitioningToStatus, ""
+		delete(o.pending, u.ID)
+	}
+}
+
+func stillActivating(op string) error {
+	return &apierr.Error{Kind: apierr.Busy, Service: "okta", Op: op, Status: 409, Code: "E0000112"}
 }
 
 // CreateUser implements activities.OktaUsers.
@@ -170,15 +245,27 @@ func (o *Okta) CreateUser(_ context.Context, nu okta.NewUser) (okta.User, error)
 	if exists {
 		return okta.User{}, &apierr.Error{Kind: apierr.Conflict, Service: "okta", Op: "create user", Status: 400, Code: "E0000001"}
 	}
-	u := okta.User{Login: login, Profile: nu.Profile, Status: okta.StatusStaged}
-	if nu.Activate {
-		u.Status = okta.StatusActive
+	o.mu.Lock()
+	u := okta.User{Login: login, Profile: nu.Profile, Status: okta.StatusStaged, Created: o.now()}
+	lose := o.loseCreates > 0
+	if lose {
+		o.loseCreates--
 	}
+	o.mu.Unlock()
 	if nu.PasswordHook {
 		u.ProviderType, u.HasPassword = okta.ProviderImport, true
 	}
 	id := o.Add(u)
 	u.ID = id
+	if nu.Activate {
+		o.mu.Lock()
+		o.activateLocked(o.users[id])
+		u = *o.users[id]
+		o.mu.Unlock()
+	}
+	if lose {
+		return okta.User{}, &apierr.Error{Kind: apierr.Transient, Service: "okta", Op: "create user", Err: context.DeadlineExceeded}
+	}
 	return u, nil
 }
 
@@ -213,6 +300,9 @@ func (o *Okta) transition(method, id, to string, from ...string) error {
 	if u == nil {
 		return notFound(method)
 	}
+	if u.TransitioningToStatus != "" {
+		return stillActivating(method)
+	}
 	if len(from) > 0 && !contains(from, u.Status) {
 		return &apierr.Error{Kind: apierr.Invalid, Service: "okta", Op: method, Status: 403, Code: "E0000038"}
 	}
@@ -234,7 +324,53 @@ func (o *Okta) ActivateUser(_ context.Context, id string, sendEmail bool) error 
 	if sendEmail {
 		return &apierr.Error{Kind: apierr.Invalid, Service: "okta", Op: "activate: test expects sendEmail=false"}
 	}
-	return o.transition("ActivateUser", id, okta.StatusActive, okta.StatusStaged, okta.StatusDeprovisioned)
+	if err := o.begin("ActivateUser"); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	u := o.users[id]
+	switch {
+	case u == nil:
+		return notFound("activate user")
+	case u.TransitioningToStatus != "":
+		return stillActivating("activate user")
+	case u.Status == okta.StatusActive:
+		return &apierr.Error{Kind: apierr.Invalid, Service: "okta", Op: "activate user", Status: 403, Code: "E0000016"}
+	case u.Status != okta.StatusStaged && u.Status != okta.StatusDeprovisioned:
+		return &apierr.Error{Kind: apierr.Invalid, Service: "okta", Op: "activate user", Status: 403, Code: "E0000038"}
+	}
+	o.activateLocked(u)
+	return nil
+}
+
+// ReactivateUser implements activities.OktaUsers: a PROVISIONED user with a
+// password becomes ACTIVE; one without stays PROVISIONED.
+func (o *Okta) ReactivateUser(_ context.Context, id string, sendEmail bool) error {
+	if sendEmail {
+		return &apierr.Error{Kind: apierr.Invalid, Service: "okta", Op: "reactivate: test expects sendEmail=false"}
+	}
+	if err := o.begin("ReactivateUser"); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	u := o.users[id]
+	switch {
+	case u == nil:
+		return notFound("reactivate user")
+	case u.TransitioningToStatus != "":
+		return stillActivating("reactivate user")
+	case u.Status != okta.StatusProvisioned && u.Status != okta.StatusRecovery:
+		return &apierr.Error{Kind: apierr.Invalid, Service: "okta", Op: "reactivate user", Status: 403, Code: "E0000038"}
+	}
+	if u.HasPassword {
+		provision := o.provision
+		o.provision = false // reactivation makes a user with a password ACTIVE
+		o.activateLocked(u)
+		o.provision = provision
+	}
+	return nil
 }
 
 // DeactivateUser implements activities.OktaUsers.

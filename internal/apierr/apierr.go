@@ -104,11 +104,11 @@ func Is(err error, k Kind) bool {
 	return errors.As(err, &e) && e.Kind == k
 }
 
-// RetryAfter returns how long to wait before retrying a RateLimited err,
-// measured from now; zero when unknown or not rate limited.
+// RetryAfter returns how long to wait before retrying a RateLimited or Busy
+// err, measured from now; zero when unknown or of another kind.
 func RetryAfter(err error, now time.Time) time.Duration {
 	var e *Error
-	if !errors.As(err, &e) || e.Kind != RateLimited || e.RetryAt.IsZero() {
+	if !errors.As(err, &e) || (e.Kind != RateLimited && e.Kind != Busy) || e.RetryAt.IsZero() {
 		return 0
 	}
 	if d := e.RetryAt.Sub(now); d > 0 {
