@@ -51,7 +51,8 @@ type campaignOptions struct {
 	// end abnormally; SignInPct is the percentage of the others who sign in
 	// (the rest wait for the deadline).
 	FailPct, TerminatePct, SkipPct, SignInPct float64
-	// Baseline is how many trivial workflows the baseline runs (0: min(Users, 2,000)).
+	// Baseline is how many trivial workflows the baseline runs (0:
+	// min(Users, 2,000); negative: no baseline).
 	Baseline int
 	// HistorySample is how many users' histories are measured.
 	HistorySample int
@@ -208,7 +209,7 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Float64Var(&o.TerminatePct, "terminate-pct", o.TerminatePct, "percent of users whose MigrateUser is terminated (half while importing, half while waiting)")
 	fs.Float64Var(&o.SkipPct, "skip-pct", o.SkipPct, "percent of users skipped (half while importing, half while waiting)")
 	fs.Float64Var(&o.SignInPct, "signin-pct", o.SignInPct, "percent of the other users who sign in; the rest reach the deadline")
-	fs.IntVar(&o.Baseline, "baseline", 0, "trivial workflows in the baseline (0: min(users, 2000))")
+	fs.IntVar(&o.Baseline, "baseline", 0, "trivial workflows in the baseline (0: min(users, 2000); negative: none)")
 	fs.IntVar(&o.HistorySample, "history-sample", o.HistorySample, "users whose histories are measured")
 	fs.IntVar(&o.Actors, "actors", o.Actors, "users acted on at once (sign-ins, skips, terminations)")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "give up after this long (0: deadline + 10 min + users/5 s)")
@@ -274,12 +275,14 @@ func campaign(ctx context.Context, o campaignOptions, log *slog.Logger) (campaig
 	defer st.Close()
 	c := st.client()
 
-	log.Info("baseline: trivial workflows of three no-op activities", "workflows", o.Baseline, "concurrency", o.Window)
-	if fig.Baseline, err = runBaseline(ctx, c, o.Baseline, o.Window); err != nil {
-		return fig, fmt.Errorf("baseline: %w", err)
+	if o.Baseline > 0 {
+		log.Info("baseline: trivial workflows of three no-op activities", "workflows", o.Baseline, "concurrency", o.Window)
+		if fig.Baseline, err = runBaseline(ctx, c, o.Baseline, o.Window); err != nil {
+			return fig, fmt.Errorf("baseline: %w", err)
+		}
+		fig.BaselineWfPerS = fig.Baseline.PerS
+		log.Info("baseline done", "wf_per_s", fmt.Sprintf("%.1f", fig.BaselineWfPerS))
 	}
-	fig.BaselineWfPerS = fig.Baseline.PerS
-	log.Info("baseline done", "wf_per_s", fmt.Sprintf("%.1f", fig.BaselineWfPerS))
 
 	source, err := campaignSource(o)
 	if err != nil {
@@ -298,6 +301,7 @@ func campaign(ctx context.Context, o campaignOptions, log *slog.Logger) (campaig
 		"window", o.Window, "page", o.Page, "source", o.Source, "timeout", o.Timeout)
 
 	actors := newActors(st, o, watch, password)
+	actors.deadline = batchStart.Add(o.DeadlineAfter)
 	actx, stopActors := context.WithCancel(ctx)
 	actorsDone := actors.run(actx, plan.actions)
 	defer func() { stopActors(); <-actorsDone }()

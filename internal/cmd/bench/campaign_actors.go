@@ -82,6 +82,9 @@ type campaignActors struct {
 	oktaURL  string
 	watch    *createWatch
 	password func(i int) string
+	// deadline is the batch's deadline: past it, a user may be having its
+	// policy applied, and a refused skip or sign-in is a missed action.
+	deadline time.Time
 	n        int
 	listed   atomic.Int64 // the batch's Listed, from the sampler
 	finished atomic.Int64
@@ -279,6 +282,9 @@ func (a *campaignActors) act(ctx context.Context, x campaignAction) (outcome, er
 		err = a.signIn(ctx, x)
 	}
 	if err != nil {
+		if ctx.Err() == nil && time.Now().After(a.deadline) {
+			return outcomeMissed, nil
+		}
 		return outcomeError, err
 	}
 	return outcomeDone, nil

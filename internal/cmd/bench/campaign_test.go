@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestCampaign runs bench campaign's campaign with 2,000 users on the real
+// dev server and worker process: a CSV source, a continue-as-new threshold
+// low enough that the batch continues as new in both its phases, creates
+// that fail, users terminated and skipped while importing and while waiting,
+// sign-ins through the hook server, and a deadline for the rest. The batch
+// must complete, and its counts must equal the users' own search attributes.
+// BENCH_CAMPAIGN_USERS changes the size.
+func TestCampaign(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the Temporal dev server, the emulators, the hook server and the worker, and migrates 2,000 users")
+	}
+	o := defaultCampaignOptions()
+	o.Users = 2000
+	if s := os.Getenv("BENCH_CAMPAIGN_USERS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 100 {
+			t.Fatalf("BENCH_CAMPAIGN_USERS=%q: want a number ≥ 100", s)
+		}
+		o.Users = n
+	}
+	o.Page = 100 // a page per listing run at most: the listing continues as new o.Users/100 times at most
+	o.HistoryLimit = 300
+	o.DeadlineAfter = 2 * time.Minute // users imported later expire at once
+	o.Baseline = -1                   // correctness, not speed
+	o.HistorySample = 20
+	o.Timeout = 20 * time.Minute
+	o.Stall = 2 * time.Minute
+	o.LogEvery = 30 * time.Second
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fig, err := campaign(ctx, o, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(fig)
+	t.Logf("figures: %s", out)
+
+	if !fig.BatchCompleted {
+		t.Errorf("the batch did not complete: %s (stopped: %s) %s", fig.BatchStatus, fig.Stopped, fig.BatchError)
+	}
+	if !fig.BatchCountsMatchVisibility || fig.LostReports != 0 {
+		t.Errorf("the batch's counts differ from visibility by %d: %+v", fig.LostReports, fig.Counts)
+	}
+	if fig.Started != o.Users {
+		t.Errorf("the batch started %d users, want %d", fig.Started, o.Users)
+	}
+	// The abnormal ends did happen, and every user ended.
+	for what, n := range map[string]int{"failed": fig.FailedUsers, "terminated": fig.Terminated, "skipped": fig.Skipped,
+		"signed in": fig.SignedIn, "expired": fig.Expired} {
+		if n == 0 {
+			t.Errorf("no user %s", what)
+		}
+	}
+	// Each failed create fails its user, unless the user was terminated
+	// while its create was on the wire.
+	if served := fig.Injected.CreateFaultsServed; fig.FailedUsers > served || fig.FailedUsers < served-fig.Injected.Done[actTerminateEarly] {
+		t.Errorf("%d users Failed, %d creates failed by fakeokta", fig.FailedUsers, served)
+	}
+	if ended := fig.FailedUsers + fig.Terminated + fig.Skipped + fig.SignedIn + fig.Expired; ended != o.Users {
+		t.Errorf("%d users ended Failed, terminated, Skipped, Migrated or Expired; want all %d", ended, o.Users)
+	}
+	if len(fig.Injected.Errors) > 0 {
+		t.Errorf("actions failed: %v (first: %s)", fig.Injected.Errors, fig.Injected.FirstErr)
+	}
+	// Both phases continued as new.
+	if fig.BatchRunsListing < 2 || fig.BatchRunsWaiting < 2 {
+		t.Errorf("the batch ran %d runs listing and %d waiting; want the threshold to cut both", fig.BatchRunsListing, fig.BatchRunsWaiting)
+	}
+	if fig.PendingChildrenMax >= 2000 {
+		t.Errorf("a batch run had %d pending children (Temporal's limit is 2,000)", fig.PendingChildrenMax)
+	}
+}
