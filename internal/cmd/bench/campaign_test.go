@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"entra2okta/workflows"
 )
 
 // TestCampaign runs bench campaign's campaign with 2,000 users on the real
@@ -81,5 +83,56 @@ func TestCampaign(t *testing.T) {
 	}
 	if fig.PendingChildrenMax >= 2000 {
 		t.Errorf("a batch run had %d pending children (Temporal's limit is 2,000)", fig.PendingChildrenMax)
+	}
+}
+
+func TestPlanCampaign(t *testing.T) {
+	o := defaultCampaignOptions()
+	o.Users = 1000
+	p := planCampaign(o)
+	got := map[string]int{}
+	seen := map[int]bool{}
+	for i, a := range p.actions {
+		got[a.kind]++
+		if seen[a.i] || a.login != benchLogin(a.i) || (i > 0 && p.actions[i-1].i >= a.i) {
+			t.Fatalf("action %d (%+v): users must be distinct and in the source's order", i, a)
+		}
+		seen[a.i] = true
+	}
+	// 2 % terminated, 2 % skipped, each half while importing; 70 % of the
+	// other 960 sign in; 2 % of creates fail.
+	want := map[string]int{actTerminateEarly: 10, actTerminateLate: 10, actSkipEarly: 10, actSkipLate: 10, actSignIn: 672}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s: %d users, want %d", k, got[k], n)
+		}
+	}
+	if p.failures != 20 {
+		t.Errorf("failures %d, want 20", p.failures)
+	}
+	total := 0
+	for _, tr := range p.faultTranches(o.Users) {
+		total += tr.n
+	}
+	if total != p.failures {
+		t.Errorf("the tranches fail %d creates, want %d", total, p.failures)
+	}
+	if q := planCampaign(o); len(q.actions) != len(p.actions) || q.actions[7] != p.actions[7] {
+		t.Error("the plan depends on the seed only")
+	}
+}
+
+func TestCompareCounts(t *testing.T) {
+	p := workflows.BatchProgress{States: map[workflows.State]int{workflows.StateMigrated: 5, workflows.StateFailed: 1},
+		Unreported: map[string]int{"Terminated": 2}}
+	v := visCounts{states: map[workflows.State]int{workflows.StateMigrated: 5, workflows.StateFailed: 1}, unreported: 2}
+	if _, lost := compareCounts(p, v); lost != 0 {
+		t.Errorf("equal counts: lost %d", lost)
+	}
+	v.states[workflows.StateMigrated] = 4
+	v.states[workflows.StateAwaitingSignIn] = 1
+	v.unreported = 3
+	if _, lost := compareCounts(p, v); lost != 3 {
+		t.Errorf("lost %d, want 3", lost)
 	}
 }
