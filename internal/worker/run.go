@@ -70,6 +70,12 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("dial temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	defer c.Close()
+	// Once the workers poll, warn if the rates in force are not the
+	// configured ones (see checkRates).
+	checkCtx, stopCheck := context.WithCancel(ctx)
+	checked := make(chan struct{})
+	go func() { defer close(checked); checkRates(checkCtx, c, cfg, logger, rateCheckDelay) }()
+	defer func() { stopCheck(); <-checked }()
 	return Serve(ctx, c, &activities.Activities{Okta: oktaClient, Entra: graphClient}, cfg, logger)
 }
 
