@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+
 	"entra2okta/internal/cli"
 	"entra2okta/internal/control"
 	"entra2okta/internal/demodata"
@@ -76,6 +78,8 @@ func TestUsageErrors(t *testing.T) {
 		{"extend", "--batch", "b1", "--deadline", "tomorrow"},
 		{"skip", "alice@contoso.com"}, // no reason
 		{"rollback", "--batch", "b1"}, // no Okta settings
+		{"rollback", "--batch", "b1", "--stop-timeout", "0s", "--okta-org-url", "https://x.okta.com", "--okta-api-token", "t"},
+		{"throttle", "--okta-rps", "-2"},
 		{"demo", "--users", "3"},
 	} {
 		if code, _, _ := run(t, env, args...); code != cli.ExitUsage {
@@ -226,13 +230,23 @@ func TestStarterCommands(t *testing.T) {
 	if code != cli.ExitOK || !strings.Contains(out, "AwaitingSignIn") || !strings.Contains(out, "7 users") {
 		t.Fatalf("status: exit %d\n%s", code, out)
 	}
+	// Without an override, status shows the rates the workers ask for.
+	for _, want := range []string{"100.00 requests/s (6000/min), the workers' OKTA_RPS", "the workers' OKTA_CREATE_RPS", "the workers' GRAPH_RPS"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status does not show %q:\n%s", want, out)
+		}
+	}
 
 	code, out, _ = run(t, env, "report", "--batch", "b1", "--format", "json")
 	var rows []control.ReportRow
 	if code != cli.ExitOK || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 7 {
 		t.Fatalf("report json: exit %d, %d rows\n%s", code, len(rows), out)
 	}
-	firstDeadline := rows[0].Deadline
+	// Each user's own deadline: users of a batch may not share one exactly.
+	firstDeadline := map[string]time.Time{}
+	for _, r := range rows {
+		firstDeadline[r.Login] = r.Deadline
+	}
 	for _, r := range rows {
 		if r.State != string(workflows.StateAwaitingSignIn) || r.Batch != "b1" || r.Deadline.IsZero() {
 			t.Errorf("report row %+v", r)
@@ -250,8 +264,19 @@ func TestStarterCommands(t *testing.T) {
 	if rps, set, err := control.ActivityRateLimit(ctx, tsrv.Client(), "default", workflows.OktaTaskQueue); err != nil || !set || rps != 4.5 {
 		t.Fatalf("server rate limit after throttle: %v %v %v", rps, set, err)
 	}
-	if code, _, _ := run(t, env, "throttle", "--okta-rps", "100"); code != cli.ExitOK {
-		t.Fatal("throttle back")
+	// status shows the override, its reason, and that the workers' rate is not applied.
+	code, out, _ = run(t, env, "status", "--batch", "b1")
+	if code != cli.ExitOK || !strings.Contains(out, "4.50 requests/s (270/min), set by starter throttle at ") ||
+		!strings.Contains(out, `("set by starter throttle")`) || !strings.Contains(out, "the workers' OKTA_RPS (100/s) is not applied until starter throttle --reset") {
+		t.Fatalf("status with an override: exit %d\n%s", code, out)
+	}
+	// --reset removes it: the workers' OKTA_RPS applies again.
+	code, out, errOut = run(t, env, "throttle", "--reset", "--reason", "incident over")
+	if code != cli.ExitOK || !strings.Contains(out, "100.00 requests/s (6000/min), the workers' OKTA_RPS") {
+		t.Fatalf("throttle --reset: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if rps, set, err := control.ActivityRateLimit(ctx, tsrv.Client(), "default", workflows.OktaTaskQueue); err != nil || set {
+		t.Fatalf("server rate limit after throttle --reset: %v %v %v", rps, set, err)
 	}
 
 	code, out, errOut = run(t, env, "extend", "--batch", "b1", "--deadline", "+2d")
@@ -265,8 +290,8 @@ func TestStarterCommands(t *testing.T) {
 			return err
 		}
 		for _, r := range rows {
-			if d := r.Deadline.Sub(firstDeadline); d < 47*time.Hour || d > 49*time.Hour {
-				return fmt.Errorf("%s deadline %s, was %s", r.Login, r.Deadline, firstDeadline)
+			if d := r.Deadline.Sub(firstDeadline[r.Login]); d < 47*time.Hour || d > 49*time.Hour {
+				return fmt.Errorf("%s deadline %s, was %s", r.Login, r.Deadline, firstDeadline[r.Login])
 			}
 		}
 		return nil
@@ -292,9 +317,19 @@ func TestStarterCommands(t *testing.T) {
 			t.Fatalf("dry run deleted %s", l)
 		}
 	}
+	if d, err := tsrv.Client().DescribeWorkflowExecution(ctx, workflows.BatchWorkflowID("b1"), ""); err != nil ||
+		d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		t.Fatalf("the dry run changed the batch: %v %v", d.GetWorkflowExecutionInfo().GetStatus(), err)
+	}
 	code, out, errOut = run(t, env, "rollback", "--batch", "b1")
-	if code != cli.ExitOK || !strings.Contains(out, "batch b1: 5 deleted, 2 kept, 0 errors") {
+	if code != cli.ExitOK || !strings.Contains(out, "batch b1: 5 deleted, 2 kept, 0 errors") ||
+		!strings.Contains(out, "batch b1: stopped the batch workflow") {
 		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// The batch was stopped first: it is closed, and starts no user any more.
+	if d, err := tsrv.Client().DescribeWorkflowExecution(ctx, workflows.BatchWorkflowID("b1"), ""); err != nil ||
+		d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		t.Fatalf("batch b1 after rollback: %v %v", d.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
 	// Deleted: created, never signed in (including the skipped one). Kept: the
 	// one who signed in, the adopted STAGED user, the outsider.

@@ -55,7 +55,9 @@ func bar(pct float64, width int) string {
 }
 
 func runStatus(ctx context.Context, args []string, env Env, io IO) int {
-	fs := newFlagSet("status", "status [--batch NAME] [--watch] [--interval 5s]", io)
+	fs := newFlagSet("status", "status [--batch NAME] [--watch] [--interval 5s]\n\n"+
+		"Counts of users per state, then the rate limit in force on each task queue: the\n"+
+		"one set by starter throttle (with its reason and time), else the workers' own.", io)
 	var tf temporalFlags
 	tf.register(fs, env)
 	batch := fs.String("batch", "", "batch name (default: all batches)")
@@ -74,14 +76,23 @@ func runStatus(ctx context.Context, args []string, env Env, io IO) int {
 		return fail(io, "%v", err)
 	}
 	defer c.Close()
-	rps, _, _ := control.ActivityRateLimit(ctx, c, tf.namespace, workflows.OktaTaskQueue)
 	var prev *control.StateCounts
 	for {
 		sc, err := control.CountStates(ctx, c, tf.namespace, *batch)
 		if err != nil {
 			return fail(io, "%v", err)
 		}
+		// The rate the server enforces now on the Okta queue: starter
+		// throttle's override if one is set, else the workers' OKTA_RPS.
+		var rps float64
+		if r, err := control.DescribeActivityRate(ctx, c, tf.namespace, workflows.OktaTaskQueue); err == nil && r.Source != control.RateFromServer {
+			rps = r.Effective
+		}
 		printCounts(io.Out, *batch, sc, prev, rps)
+		fmt.Fprintln(io.Out, "rate limits (server-enforced, all workers):")
+		if err := printRates(ctx, io.Out, c, tf.namespace); err != nil {
+			return fail(io, "%v", err)
+		}
 		if !*watch || (sc.Total > 0 && sc.Done() == sc.Total) {
 			if sc.States[workflows.StateFailed] > 0 {
 				return ExitFailures
