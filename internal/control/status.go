@@ -51,7 +51,7 @@ func userQuery(batch string, extra ...string) string {
 
 // CountStates counts a batch's users per MigrationState ("" batch: all
 // batches). SQL visibility cannot group by a custom search attribute, so it
-// runs one count query per state (../../../shared/reference/peers.md §4.6).
+// runs one count query per state.
 func CountStates(ctx context.Context, c client.Client, namespace, batch string) (StateCounts, error) {
 	sc := StateCounts{At: time.Now(), States: map[workflows.State]int64{}}
 	count := func(q string) (int64, error) {

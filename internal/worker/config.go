@@ -24,7 +24,7 @@ const (
 	DefaultGraphBaseURL      = "https://graph.microsoft.com"
 	// DefaultOktaRPS paces the Okta calls other than creates (lookups,
 	// updates, activations, System Log): 600 a minute, the smallest of the
-	// buckets they fall in (okta.md §4).
+	// buckets they fall in (https://developer.okta.com/docs/reference/rate-limits/).
 	DefaultOktaRPS = 10.0
 	// DefaultOktaCreateRPS paces the creates alone (their own task queue):
 	// 97 % of Okta's 600-a-minute create bucket, leaving the server-side
@@ -33,7 +33,8 @@ const (
 	// DefaultGraphRPS stays well under Graph's per-app throttling.
 	DefaultGraphRPS = 20.0
 	// DefaultOktaConcurrency leaves headroom under Okta's 75 concurrent
-	// requests for the org's other API clients (okta.md §4).
+	// requests for the org's other API clients
+	// (https://developer.okta.com/docs/reference/rl-best-practices/).
 	DefaultOktaConcurrency = 50
 	// MaxOktaConcurrency is Okta's concurrency limit, which we stay under.
 	MaxOktaConcurrency = 75
@@ -64,7 +65,9 @@ type Config struct {
 	GraphBaseURL       string // GRAPH_BASE_URL
 
 	// OktaRPS and GraphRPS are the task queues' TaskQueueActivitiesPerSecond:
-	// enforced by the server across every worker (peers.md §4.5).
+	// enforced by the server across every worker. A rate set by starter
+	// throttle wins over them until starter throttle --reset; workers asking
+	// for different rates get the one of the latest poll (see checkRates).
 	OktaRPS float64 // OKTA_RPS
 	// OktaCreateRPS is the create queue's TaskQueueActivitiesPerSecond: the
 	// writes that fill Okta's create bucket, paced on their own.
