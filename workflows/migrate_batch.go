@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -112,7 +113,8 @@ func (b *batchMigration) setup(ctx workflow.Context, in MigrateBatchInput) error
 			b.st.Progress.Unreported = map[string]int{}
 		}
 		if b.st.Progress.BatchRun == "" {
-			b.st.Progress.BatchRun = workflow.GetInfo(ctx).FirstRunID
+			info := workflow.GetInfo(ctx)
+			b.st.Progress.BatchRun = cmp.Or(info.FirstRunID, info.WorkflowExecution.RunID)
 		}
 	}
 	b.logger = log.With(workflow.GetLogger(ctx), "batch", in.Batch)

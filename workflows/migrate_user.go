@@ -242,23 +242,43 @@ func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) erro
 	m.setState(ctx, StateImporting, "")
 	octx := workflow.WithActivityOptions(ctx, OktaActivityOptions())
 
+	// A time before the lookup: a user with this login that Okta created
+	// since, as we would have, is ours (CreateOktaUserInput.NotBefore).
+	notBefore := workflow.Now(ctx)
 	var found activities.FindOktaUserResult
 	if err := workflow.ExecuteActivity(octx, a.FindOktaUser, activities.FindOktaUserInput{IDOrLogin: user.UserPrincipalName}).Get(ctx, &found); err != nil {
 		return m.fail(ctx, "look up the Okta user", err)
 	}
+	// plan is oktaPlan; histories from before changeIdPIneligible adopted
+	// the users of an identity provider.
+	plan := func(found bool, u okta.User) (PlanAction, string) {
+		action, why := oktaPlan(found, u)
+		if action == PlanSkip && strings.HasPrefix(why, ReasonOktaIdP) &&
+			workflow.GetVersion(ctx, changeIdPIneligible, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return oktaPlanBeforeIdP(found, u)
+		}
+		return action, why
+	}
 	current := found.User
-	action, why := oktaPlan(found.Found, found.User)
+	action, why := plan(found.Found, found.User)
 	if action == PlanCreate {
 		nu := okta.NewUser{Profile: newUserProfile(user, m.maps), PasswordHook: true, Activate: true}
 		var cr activities.CreateOktaUserResult
 		cctx := workflow.WithActivityOptions(ctx, OktaCreateActivityOptions())
-		if err := workflow.ExecuteActivity(cctx, a.CreateOktaUser, activities.CreateOktaUserInput{User: nu}).Get(ctx, &cr); err != nil {
+		in := activities.CreateOktaUserInput{User: nu, NotBefore: notBefore}
+		if err := workflow.ExecuteActivity(cctx, a.CreateOktaUser, in).Get(ctx, &cr); err != nil {
 			return m.fail(ctx, "create the Okta user", err)
 		}
 		current = cr.User
-		if cr.Existed { // created meanwhile, or by an earlier attempt of ours
-			action, why = oktaPlan(true, cr.User)
-		} else {
+		switch {
+		case cr.Existed && cr.CreatedByUs &&
+			workflow.GetVersion(ctx, changeCreateRecognised, workflow.DefaultVersion, 1) >= 1:
+			// An earlier attempt created it and its answer was lost: a
+			// create (which a rollback may undo), with nothing to adopt.
+			m.st.OktaAction = "create"
+		case cr.Existed: // created meanwhile by someone else
+			action, why = plan(true, cr.User)
+		default:
 			m.st.OktaAction = "create"
 		}
 	}
@@ -290,12 +310,18 @@ func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) erro
 		}
 	}
 	// Okta activates only STAGED users (okta.md §3.2); a created user is
-	// normally ACTIVE already.
-	if current.Status == okta.StatusStaged {
+	// normally ACTIVE already. An Identity Engine enrollment policy can leave
+	// it PROVISIONED instead, unable to sign in until it is reactivated.
+	activate := current.Status == okta.StatusStaged
+	if current.Status == okta.StatusProvisioned &&
+		workflow.GetVersion(ctx, changeReactivateProvisioned, workflow.DefaultVersion, 1) >= 1 {
+		activate = true
+	}
+	if activate {
 		if m.skipIfRequested(ctx) {
 			return nil
 		}
-		in := activities.ActivateOktaUserInput{UserID: current.ID}
+		in := activities.ActivateOktaUserInput{UserID: current.ID, Status: current.Status}
 		if err := workflow.ExecuteActivity(octx, a.ActivateOktaUser, in).Get(ctx, nil); err != nil {
 			return m.fail(ctx, "activate the Okta user", err)
 		}

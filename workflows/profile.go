@@ -181,6 +181,23 @@ const (
 	ReasonNoLogin       = "no-usable-login"    // the UPN cannot be an Okta login
 	ReasonDeprovisioned = "okta-deprovisioned" // an admin deactivated the Okta user
 	ReasonOktaPassword  = "okta-password"      // Okta already holds a password
+	ReasonOktaIdP       = "okta-idp-user"      // the Okta user signs in through an identity provider
+)
+
+// GetVersion change IDs of the import (MigrateUser's importToOkta). Each is
+// asked only on the path it changes, so that the common path records no
+// marker.
+const (
+	// changeIdPIneligible: an Okta user whose credential provider is
+	// FEDERATION or SOCIAL ends Ineligible; before, it was adopted (and Okta
+	// refused its password hook).
+	changeIdPIneligible = "okta-idp-user-ineligible"
+	// changeCreateRecognised: a create whose answer was lost and whose retry
+	// found the user it had created records "create", not "adopt".
+	changeCreateRecognised = "okta-create-recognised"
+	// changeReactivateProvisioned: a user Okta left PROVISIONED is
+	// reactivated; before, it was left so, unable to sign in.
+	changeReactivateProvisioned = "okta-reactivate-provisioned"
 )
 
 // eligibility decides whether a Graph user can be migrated. federatedOK says
@@ -251,9 +268,20 @@ func federatedDomainNames(ds []entra.Domain) []string {
 }
 
 // oktaPlan decides what the import does with the Okta user of a login: create
-// it, adopt it, or skip it (Okta already holds its password, or an admin
-// deactivated it). The migration and the dry run share it.
+// it, adopt it, or skip it (Okta already holds its password, an admin
+// deactivated it, or it signs in through an identity provider). The
+// migration and the dry run share it.
 func oktaPlan(found bool, u okta.User) (PlanAction, string) {
+	return planFor(found, u, true)
+}
+
+// oktaPlanBeforeIdP is oktaPlan as it was before changeIdPIneligible, for
+// the histories recorded then.
+func oktaPlanBeforeIdP(found bool, u okta.User) (PlanAction, string) {
+	return planFor(found, u, false)
+}
+
+func planFor(found bool, u okta.User, idpIneligible bool) (PlanAction, string) {
 	switch {
 	case !found:
 		return PlanCreate, "no Okta user with this login"
@@ -261,16 +289,31 @@ func oktaPlan(found bool, u okta.User) (PlanAction, string) {
 		return PlanSkip, ReasonOktaPassword + ": Okta already holds a password (provider OKTA)"
 	case u.Status == okta.StatusDeprovisioned:
 		return PlanSkip, ReasonDeprovisioned + ": the Okta user was deactivated; not reactivating it"
+	case idpIneligible && identityProviderUser(u):
+		return PlanSkip, fmt.Sprintf("%s: the Okta user signs in through an identity provider (provider %s %q); "+
+			"Okta supports no password for it, so there is nothing to import", ReasonOktaIdP, u.ProviderType, u.ProviderName)
 	}
 	var steps []string
 	if u.ProviderType != okta.ProviderImport {
 		steps = append(steps, "set the password hook")
 	}
 	steps = append(steps, "copy attributes")
-	if u.Status == okta.StatusStaged {
+	switch u.Status {
+	case okta.StatusStaged:
 		steps = append(steps, "activate")
+	case okta.StatusProvisioned:
+		steps = append(steps, "reactivate")
 	}
 	return PlanAdopt, fmt.Sprintf("Okta user %s (provider %q): %s", u.Status, u.ProviderType, strings.Join(steps, ", "))
+}
+
+// identityProviderUser reports whether the Okta user's credential provider is
+// FEDERATION or SOCIAL: such users sign in through an identity provider, and
+// Okta supports no password credential for them ("these two providers don't
+// support a password or recovery_question credential", User creation
+// scenarios: https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/).
+func identityProviderUser(u okta.User) bool {
+	return u.ProviderType == okta.ProviderFederation || u.ProviderType == okta.ProviderSocial
 }
 
 // HoldsOktaPassword reports whether Okta itself holds the user's password:
