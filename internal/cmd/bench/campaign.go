@@ -135,6 +135,8 @@ type campaignFigures struct {
 	BatchError   string         `json:"batch_error,omitempty"`
 	Injected     injected       `json:"injected"`
 	ImportS      float64        `json:"import_s"`
+	ListingDoneS float64        `json:"listing_done_s"`
+	DeadlineS    float64        `json:"deadline_s"`
 	Imported     int            `json:"imported"`
 	Baseline     baselineResult `json:"baseline"`
 	Config       campaignConfig `json:"config"`
@@ -393,6 +395,11 @@ watch:
 		fig.BatchRunsWaiting = final.Runs - s.runsListing + 1
 	}
 	fig.PendingChildrenMax = s.pendingMax
+	fig.DeadlineS = o.DeadlineAfter.Seconds()
+	fig.ListingDoneS = -1
+	if !s.listingDone.IsZero() {
+		fig.ListingDoneS = s.listingDone.Sub(batchStart).Seconds()
+	}
 	fig.Imported, fig.ImportS = s.importedAt()
 	if fig.ImportS > 0 {
 		fig.UsersPerS = float64(fig.Imported) / fig.ImportS
@@ -589,6 +596,7 @@ type campaignSampler struct {
 
 	progress    workflows.BatchProgress
 	runsListing int
+	listingDone time.Time
 	pendingNow  int
 	pendingMax  int
 	// imported is the last count of users past the import; importedLast
@@ -616,7 +624,7 @@ func (s *campaignSampler) sample(ctx context.Context, st *benchStack) {
 	if p, err := control.BatchProgress(qctx, s.c, campaignBatch); err == nil {
 		s.progress = p
 		if p.ListingDone && s.runsListing == 0 {
-			s.runsListing = p.Runs
+			s.runsListing, s.listingDone = p.Runs, time.Now()
 		}
 	}
 	if d, err := s.c.DescribeWorkflowExecution(qctx, workflows.BatchWorkflowID(campaignBatch), ""); err == nil {

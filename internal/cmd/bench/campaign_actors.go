@@ -308,9 +308,13 @@ func (a *campaignActors) signIn(ctx context.Context, x campaignAction) error {
 		return err
 	}
 	defer resp.Body.Close()
+	var tx struct {
+		Status string `json:"status"`
+	}
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&tx)
 	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("sign-in of %s: HTTP %d", x.login, resp.StatusCode)
+	if resp.StatusCode != http.StatusOK || tx.Status != "SUCCESS" {
+		return fmt.Errorf("sign-in of %s: HTTP %d, status %q", x.login, resp.StatusCode, tx.Status)
 	}
 	return nil
 }
