@@ -122,7 +122,7 @@ type FindClosedUsersInput struct {
 type ClosedUser struct {
 	WorkflowID string
 	Seq        int    // the user's BatchSeq memo: its place in the batch's ledger
-	Status     string // Temporal execution status: Terminated, TimedOut, Failed, Canceled
+	Status     string // Temporal execution status as the API names it: Terminated, TimedOut, Failed, Canceled
 	CloseTime  time.Time
 }
 
@@ -163,7 +163,7 @@ func (a *Activities) FindClosedUsers(ctx context.Context, in FindClosedUsersInpu
 		}
 		for _, e := range resp.GetExecutions() {
 			cu := ClosedUser{WorkflowID: e.GetExecution().GetWorkflowId(), CloseTime: e.GetCloseTime().AsTime(),
-				Status: statusName(e.GetStatus().String())}
+				Status: e.GetStatus().String()}
 			if p := e.GetMemo().GetFields()[BatchSeqMemo]; p != nil {
 				if err := dc.FromPayload(p, &cu.Seq); err != nil {
 					return FindClosedUsersResult{}, fmt.Errorf("decode the BatchSeq memo of %s: %w", cu.WorkflowID, err)
@@ -177,16 +177,4 @@ func (a *Activities) FindClosedUsers(ctx context.Context, in FindClosedUsersInpu
 			return res, nil
 		}
 	}
-}
-
-// statusName turns WORKFLOW_EXECUTION_STATUS_TIMED_OUT into TimedOut.
-func statusName(enum string) string {
-	rest := strings.TrimPrefix(enum, "WORKFLOW_EXECUTION_STATUS_")
-	var b strings.Builder
-	for _, w := range strings.Split(strings.ToLower(rest), "_") {
-		if w != "" {
-			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
-		}
-	}
-	return b.String()
 }

@@ -2,11 +2,11 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"entra2okta/internal/entra"
+	"entra2okta/internal/logincsv"
 	"entra2okta/workflows"
 )
 
@@ -47,57 +48,34 @@ func ParseDeadline(s string) (after time.Duration, at time.Time, err error) {
 // login, upn, userPrincipalName or email when there is a header, else the first
 // column. Blank lines and lines starting with # are skipped; duplicates
 // (case-insensitive) are dropped.
-func ReadLoginsCSV(r io.Reader) ([]string, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.Comment = '#'
-	cr.TrimLeadingSpace = true
-	col, first := 0, true
-	seen := map[string]bool{}
-	var logins []string
-	for line := 1; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("users file: %w", err)
-		}
-		if first {
-			first = false
-			header := false
-			for i, f := range rec {
-				switch strings.ToLower(strings.TrimSpace(f)) {
-				case "login", "upn", "userprincipalname", "email", "mail":
-					col, header = i, true
-				}
-				if header {
-					break
-				}
-			}
-			if header {
-				continue
-			}
-		}
-		if col >= len(rec) {
-			return nil, fmt.Errorf("users file line %d: no column %d", line, col+1)
-		}
-		login := strings.TrimSpace(rec[col])
-		if login == "" {
-			continue
-		}
-		if !strings.Contains(login, "@") {
-			return nil, fmt.Errorf("users file line %d: %q is not a user principal name (name@domain)", line, login)
-		}
-		if k := strings.ToLower(login); !seen[k] {
-			seen[k] = true
-			logins = append(logins, login)
-		}
+func ReadLoginsCSV(r io.Reader) ([]string, error) { return logincsv.Read(r) }
+
+// usersSource is the batch source of a users file: its logins in the
+// workflow's input when they are few (entra.MaxInlineLogins), else the file
+// itself, pinned by its SHA-256, which every worker must be able to read at
+// the same path.
+func usersSource(path string) (entra.Source, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return entra.Source{}, err
 	}
-	if len(logins) == 0 {
-		return nil, errors.New("users file: no users")
+	logins, err := ReadLoginsCSV(f)
+	f.Close()
+	if err != nil {
+		return entra.Source{}, err
 	}
-	return logins, nil
+	if len(logins) <= entra.MaxInlineLogins {
+		return entra.Source{Logins: logins}, nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return entra.Source{}, err
+	}
+	sha, rows, err := logincsv.Describe(abs)
+	if err != nil {
+		return entra.Source{}, err
+	}
+	return entra.Source{CSV: &entra.CSVFile{Path: abs, SHA256: sha, Rows: rows}}, nil
 }
 
 func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
@@ -154,16 +132,15 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 	case *all:
 		in.Source = entra.Source{All: true}
 	default:
-		f, err := os.Open(*usersFile)
+		src, err := usersSource(*usersFile)
 		if err != nil {
 			return usageErr(io, "%v", err)
 		}
-		logins, err := ReadLoginsCSV(f)
-		f.Close()
-		if err != nil {
-			return usageErr(io, "%v", err)
+		in.Source = src
+		if src.CSV != nil {
+			fmt.Fprintf(io.Out, "%d logins: the workers read %s a page at a time (every worker must see it at this path)\n",
+				src.CSV.Rows, src.CSV.Path)
 		}
-		in.Source = entra.Source{Logins: logins}
 	}
 
 	c, err := tf.dial(ctx)
@@ -185,6 +162,16 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 		return ExitOK
 	}
 	return waitBatch(ctx, c, tf.namespace, in, run, io)
+}
+
+// failedUnreported counts the users whose workflow closed without reporting
+// (terminated, timed out, failed, cancelled): they did not migrate.
+func failedUnreported(p workflows.BatchProgress) int {
+	n := 0
+	for _, v := range p.Unreported {
+		n += v
+	}
+	return n
 }
 
 // waitBatch shows a batch's progress until every listed user is past the
@@ -214,12 +201,8 @@ func waitBatch(ctx context.Context, c client.Client, namespace string, in workfl
 			return ExitOK
 		}
 		if !in.DryRun {
-			done, sc, err := control.ImportDone(ctx, c, namespace, p)
-			if err != nil {
-				return fail(io, "%v", err)
-			}
-			if done {
-				if n := sc.States[workflows.StateFailed]; n > 0 {
+			if control.ImportDone(p) {
+				if n := p.States[workflows.StateFailed] + failedUnreported(p); n > 0 {
 					fmt.Fprintf(io.Out, "%d users Failed: starter report --batch %s\n", n, in.Batch)
 					return ExitFailures
 				}

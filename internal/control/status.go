@@ -79,17 +79,8 @@ func CountStates(ctx context.Context, c client.Client, namespace, batch string) 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "") + "'" }
 
 // ImportDone reports whether every user a batch started is past the import
-// phase, from the users' own search attributes (the batch's own window count
-// comes from its children's reports; visibility is the source of truth).
-// p is the batch's progress: its listing must be complete.
-func ImportDone(ctx context.Context, c client.Client, namespace string, p workflows.BatchProgress) (bool, StateCounts, error) {
-	if !p.ListingDone {
-		return false, StateCounts{}, nil
-	}
-	sc, err := CountStates(ctx, c, namespace, p.Batch)
-	if err != nil {
-		return false, sc, err
-	}
-	started := int64(p.Started)
-	return sc.Total >= started && sc.States[workflows.StatePending]+sc.States[workflows.StateImporting] == 0, sc, nil
+// phase, from the batch's own counts: its ledger counts every report exactly
+// once, and the users whose workflow closed without one.
+func ImportDone(p workflows.BatchProgress) bool {
+	return p.ListingDone && p.Importing == 0
 }

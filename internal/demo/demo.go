@@ -372,8 +372,8 @@ func (d *demo) waitImported(ctx context.Context) error {
 				d.say("%s", line)
 				last = line
 			}
-			if done, sc, err := control.ImportDone(ctx, d.tc, d.opts.Namespace, p); err == nil && done && p.Started > 0 {
-				d.say("every user is imported; %d wait for their first Okta sign-in", sc.States[workflows.StateAwaitingSignIn])
+			if control.ImportDone(p) && p.Started > 0 {
+				d.say("every user is imported; %d wait for their first Okta sign-in", p.States[workflows.StateAwaitingSignIn])
 				return nil
 			}
 		}
