@@ -32,9 +32,9 @@ func runThrottle(ctx context.Context, args []string, env Env, io IO) int {
 	var tf temporalFlags
 	tf.register(fs, env)
 	rates := map[string]*float64{
-		"okta-rps":        fs.Float64("okta-rps", -1, "Okta lookups and updates per second, for all workers (server-enforced; 0 pauses them)"),
-		"okta-create-rps": fs.Float64("okta-create-rps", -1, "Okta user creates per second, for all workers (server-enforced; Okta's create limit ÷ 60)"),
-		"graph-rps":       fs.Float64("graph-rps", -1, "Microsoft Graph requests per second, for all workers (server-enforced)"),
+		"okta-rps":        fs.Float64("okta-rps", 0, "Okta lookups and updates per second, for all workers (server-enforced; 0 pauses them)"),
+		"okta-create-rps": fs.Float64("okta-create-rps", 0, "Okta user creates per second, for all workers (server-enforced; Okta's create limit ÷ 60)"),
+		"graph-rps":       fs.Float64("graph-rps", 0, "Microsoft Graph requests per second, for all workers (server-enforced)"),
 	}
 	reset := fs.Bool("reset", false, "remove the rates set by starter throttle on the queues given no rate here: the workers' own "+
 		"OKTA_RPS, OKTA_CREATE_RPS and GRAPH_RPS apply again")
