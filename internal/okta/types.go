@@ -24,6 +24,10 @@ const (
 	ProviderImport = "IMPORT"
 	// ProviderOkta marks a user whose password Okta holds.
 	ProviderOkta = "OKTA"
+	// ProviderFederation and ProviderSocial mark users who sign in through
+	// an identity provider; Okta supports no password for them.
+	ProviderFederation = "FEDERATION"
+	ProviderSocial     = "SOCIAL"
 )
 
 // Profile is an Okta user profile: login, email, firstName, lastName and any
