@@ -87,8 +87,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		policyMFA   = str("policy-mfa", "HOOK_POLICY_MFA", "true", "MFA required/enrollment/external challenge (AADSTS50076/50079/50074/50072/50158) counts as verified")
 		policyExp   = str("policy-expired", "HOOK_POLICY_EXPIRED", "false", "an expired password (AADSTS50055/50144) counts as verified")
 		policyCA    = str("policy-ca", "HOOK_POLICY_CA", "false", "blocked by conditional access (AADSTS53003) counts as verified")
-		userTries   = str("user-attempts", "HOOK_USER_ATTEMPTS", "5", "checks per username reaching Entra per user window (keep below Entra's smart lockout threshold of 10)")
-		userWindow  = str("user-window", "HOOK_USER_WINDOW", "15m", "per-username window and cool-down")
+		lockout     = str("lockout-threshold", "HOOK_LOCKOUT_THRESHOLD", "10", "the tenant's smart lockout threshold (10 in Azure public clouds, 3 in US Government clouds) and no more than Okta's password policy lockout")
+		userTries   = str("user-attempts", "HOOK_USER_ATTEMPTS", "0", "checks per username that Entra may count as failures in any span of the user window (0: 5, or the daily number when lower)")
+		userDaily   = str("user-daily-attempts", "HOOK_USER_DAILY_ATTEMPTS", "0", "checks per username that Entra may count as failures in any 24 h until a verified sign-in (0: half the lockout threshold); must stay below the threshold")
+		userWindow  = str("user-window", "HOOK_USER_WINDOW", "15m", "per-username sliding window and cool-down")
 		ipTries     = str("ip-attempts", "HOOK_IP_ATTEMPTS", "50", "checks per source address reaching Entra per address window (-1: off)")
 		ipWindow    = str("ip-window", "HOOK_IP_WINDOW", "15m", "per-address window")
 		negTTL      = str("negative-ttl", "HOOK_NEGATIVE_TTL", "5m", "how long a rejected username+password is answered from memory")
@@ -158,11 +160,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			Budget:        dur("budget", *budget),
 			MaxConcurrent: integer("max-concurrent", *maxConc),
 			Shield: hook.ShieldConfig{
-				UserAttempts: integer("user-attempts", *userTries),
-				UserWindow:   dur("user-window", *userWindow),
-				IPAttempts:   integer("ip-attempts", *ipTries),
-				IPWindow:     dur("ip-window", *ipWindow),
-				NegativeTTL:  dur("negative-ttl", *negTTL),
+				LockoutThreshold:  integer("lockout-threshold", *lockout),
+				UserAttempts:      integer("user-attempts", *userTries),
+				UserDailyAttempts: integer("user-daily-attempts", *userDaily),
+				UserWindow:        dur("user-window", *userWindow),
+				IPAttempts:        integer("ip-attempts", *ipTries),
+				IPWindow:          dur("ip-window", *ipWindow),
+				NegativeTTL:       dur("negative-ttl", *negTTL),
 			},
 		},
 	}
@@ -184,8 +188,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.hook.MaxConcurrent < 1 {
 		errs = append(errs, fmt.Errorf("-max-concurrent %d: must be positive", c.hook.MaxConcurrent))
 	}
-	if c.hook.Shield.UserAttempts < 1 || c.hook.Shield.UserAttempts >= 10 {
-		errs = append(errs, fmt.Errorf("-user-attempts %d: must be 1..9, below Entra's smart lockout threshold of 10", c.hook.Shield.UserAttempts))
+	if c.hook.Shield.LockoutThreshold < 2 || c.hook.Shield.UserAttempts < 0 || c.hook.Shield.UserDailyAttempts < 0 {
+		errs = append(errs, fmt.Errorf("-lockout-threshold %d, -user-attempts %d, -user-daily-attempts %d: the threshold must be at least 2 and the attempts not negative",
+			c.hook.Shield.LockoutThreshold, c.hook.Shield.UserAttempts, c.hook.Shield.UserDailyAttempts))
+	} else if err := c.hook.Shield.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("-user-attempts, -user-daily-attempts, -lockout-threshold: %w", err))
 	}
 	if *oIssuer != "" {
 		c.hook.OAuth = &hook.OAuthConfig{Issuer: *oIssuer, Audience: *oAudience, ClientID: *oClient, Scope: *oScope, JWKSURL: *oJWKS}

@@ -35,6 +35,9 @@ func TestParseConfig(t *testing.T) {
 	if p := c.entra.Policy; !p.MFAVerified || p.PasswordExpiredVerified || p.ConditionalAccessVerified {
 		t.Fatalf("default policy %+v", p)
 	}
+	if sh := c.hook.Shield; sh.LockoutThreshold != 10 || sh.Validate() != nil {
+		t.Fatalf("default shield %+v", sh)
+	}
 
 	env := map[string]string{"HOOK_POLICY_MFA": "false", "HOOK_POLICY_EXPIRED": "true", "HOOK_POLICY_CA": "1",
 		"HOOK_BUDGET": "2s", "HOOK_LISTEN_ADDR": ":9999", "HOOK_AUTH_HEADER": "X-Secret"}
@@ -57,16 +60,19 @@ func TestParseConfig(t *testing.T) {
 		args []string
 		want string
 	}{
-		"no secret":        {map[string]string{"ENTRA_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c"}, nil, "HOOK_AUTH_SECRET"},
-		"no tenant":        {map[string]string{"HOOK_AUTH_SECRET": "s"}, nil, "ENTRA_TENANT_ID"},
-		"cert without key": {base, []string{"-tls-cert", "c.pem"}, "HOOK_TLS_KEY"},
-		"budget too long":  {base, []string{"-budget", "3s"}, "budget"},
-		"bad duration":     {base, []string{"-user-window", "soon"}, "user-window"},
-		"bad policy":       {base, []string{"-policy-mfa", "maybe"}, "policy-mfa"},
-		"too many tries":   {base, []string{"-user-attempts", "10"}, "user-attempts"},
-		"bad level":        {base, []string{"-log-level", "loud"}, "log-level"},
-		"no concurrency":   {base, []string{"-max-concurrent", "0"}, "max-concurrent"},
-		"stray argument":   {base, []string{"extra"}, "unexpected"},
+		"no secret":                  {map[string]string{"ENTRA_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c"}, nil, "HOOK_AUTH_SECRET"},
+		"no tenant":                  {map[string]string{"HOOK_AUTH_SECRET": "s"}, nil, "ENTRA_TENANT_ID"},
+		"cert without key":           {base, []string{"-tls-cert", "c.pem"}, "HOOK_TLS_KEY"},
+		"budget too long":            {base, []string{"-budget", "3s"}, "budget"},
+		"bad duration":               {base, []string{"-user-window", "soon"}, "user-window"},
+		"bad policy":                 {base, []string{"-policy-mfa", "maybe"}, "policy-mfa"},
+		"too many tries":             {base, []string{"-user-attempts", "10"}, "user-attempts"},
+		"daily cap at the threshold": {base, []string{"-user-daily-attempts", "10"}, "lockout threshold of 10"},
+		"US Gov threshold":           {base, []string{"-lockout-threshold", "3", "-user-daily-attempts", "3"}, "lockout threshold of 3"},
+		"threshold too low":          {base, []string{"-lockout-threshold", "1"}, "lockout-threshold"},
+		"bad level":                  {base, []string{"-log-level", "loud"}, "log-level"},
+		"no concurrency":             {base, []string{"-max-concurrent", "0"}, "max-concurrent"},
+		"stray argument":             {base, []string{"extra"}, "unexpected"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := parseConfig(tc.args, envOf(tc.env), io.Discard)

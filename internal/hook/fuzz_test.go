@@ -24,7 +24,7 @@ func FuzzPasswordImport(f *testing.F) {
 	f.Add([]byte("{\"data\":\xff}"))
 
 	v := verifierReturning(entra.Result{Verdict: entra.Rejected, Code: 50126, Reason: "wrong_password"})
-	h, err := NewHandler(Config{AuthSecret: testSecret, Budget: time.Second, Shield: ShieldConfig{UserAttempts: 1 << 30, IPAttempts: -1}},
+	h, err := NewHandler(Config{AuthSecret: testSecret, Budget: time.Second, Shield: ShieldConfig{LockoutThreshold: 1 << 31, UserDailyAttempts: 1 << 30, UserAttempts: 1 << 30, IPAttempts: -1, GlobalFailures: -1}},
 		v, &fakeSignaler{}, nil)
 	if err != nil {
 		f.Fatal(err)

@@ -324,7 +324,13 @@ func (h *Handler) verify(req importRequest, k [32]byte, deadline time.Time) outc
 	default:
 		return shielded(reasonOverloaded)
 	}
-	if why := h.shield.admit(req.Username, ipKey(req.IP), time.Now()); why != "" {
+	c, why, tripped := h.shield.admit(req.Username, req.IP, time.Now())
+	if tripped {
+		h.m.breakerTrips.Inc()
+		h.log.Warn("hook: circuit breaker open: too many failed checks at Entra across all users; no check reaches Entra until it closes",
+			"failures", h.cfg.Shield.GlobalFailures, "window", h.shield.cfg.GlobalWindow.String(), "cooldown", h.shield.cfg.BreakerCooldown.String())
+	}
+	if why != "" {
 		return shielded(why)
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -336,7 +342,7 @@ func (h *Handler) verify(req importRequest, k [32]byte, deadline time.Time) outc
 		res.Latency = time.Since(began)
 	}
 	h.m.entraSeconds.Observe(res.Latency.Seconds())
-	h.shield.record(req.Username, k, res, time.Now())
+	h.shield.record(c, k, res, time.Now())
 	return outcome{res: res, outcome: outcomeOf(res.Verdict)}
 }
 

@@ -20,6 +20,7 @@ type metrics struct {
 	signals       *prometheus.CounterVec // by result
 	signalQueue   prometheus.GaugeFunc   // pending signals
 	authFailures  *prometheus.CounterVec // by reason
+	breakerTrips  prometheus.Counter     // times the circuit breaker opened
 	all           []prometheus.Collector // for registration
 }
 
@@ -68,9 +69,13 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) (*metrics, e
 			Name: "entra2okta_hook_auth_failures_total",
 			Help: "Requests refused with 401, by reason.",
 		}, []string{"reason"}),
+		breakerTrips: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "entra2okta_hook_breaker_trips_total",
+			Help: "Times the tenant-wide circuit breaker opened: too many checks failed at Entra across all users.",
+		}),
 	}
 	m.all = []prometheus.Collector{m.requests, m.outcomes, m.answerSeconds, m.entraSeconds, m.shield,
-		m.upstream, m.coalesced, m.signals, m.signalQueue, m.authFailures}
+		m.upstream, m.coalesced, m.signals, m.signalQueue, m.authFailures, m.breakerTrips}
 	if reg != nil {
 		for _, c := range m.all {
 			if err := reg.Register(c); err != nil {
