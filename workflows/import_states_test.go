@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/workflow"
 
 	"entra2okta/activities/activitiestest"
 	"entra2okta/internal/okta"
@@ -115,4 +116,44 @@ func TestMigrateUser_CreateWhoseAnswerWasLostIsStillACreate(t *testing.T) {
 	assert.Equal(t, "create", res.Status.OktaAction)
 	assert.Equal(t, 2, o.Calls("CreateUser"))
 	assert.Equal(t, 0, o.Calls("UpdateUser"), "nothing to adopt: the user is the one we created")
+}
+
+// TestMigrateUser_ImportChangesKeepTheirOldPath: histories recorded before
+// each change (GetVersion answering DefaultVersion) replay the old commands:
+// an identity provider's user adopted, a PROVISIONED user left so, a lost
+// create's user adopted.
+func TestMigrateUser_ImportChangesKeepTheirOldPath(t *testing.T) {
+	t.Run("identity provider user adopted", func(t *testing.T) {
+		o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("dave"))
+		o.Add(okta.User{Login: "dave@contoso.com", Status: okta.StatusActive, ProviderType: okta.ProviderFederation,
+			Profile: okta.Profile{"login": "dave@contoso.com"}})
+		env := newEnv(t, o, e)
+		env.OnGetVersion("okta-idp-user-ineligible", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
+		env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "dave@contoso.com"})
+		assert.Equal(t, 1, o.Calls("UpdateUser"), "the old path puts the hook on the user")
+	})
+	t.Run("PROVISIONED user not reactivated", func(t *testing.T) {
+		o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("alice"))
+		o.SetProvisionOnActivate(true)
+		env := newEnv(t, o, e)
+		env.OnGetVersion("okta-reactivate-provisioned", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
+		env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "alice@contoso.com"})
+		assert.Equal(t, 0, o.Calls("ReactivateUser"))
+		u, _ := o.User("alice@contoso.com")
+		assert.Equal(t, okta.StatusProvisioned, u.Status)
+	})
+	t.Run("lost create adopted", func(t *testing.T) {
+		o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("erin"))
+		o.SetClock(func() time.Time { return start.Add(time.Minute) })
+		o.LoseCreateAnswers(1)
+		env := newEnv(t, o, e)
+		env.OnGetVersion("okta-create-recognised", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		var action string
+		env.RegisterDelayedCallback(func() { action = queryStatus(t, env).OktaAction; env.CancelWorkflow() }, time.Hour)
+		env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "erin@contoso.com"})
+		assert.Equal(t, "adopt", action)
+		assert.Equal(t, 1, o.Calls("UpdateUser"))
+	})
 }

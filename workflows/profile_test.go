@@ -67,10 +67,19 @@ func TestOktaPlan(t *testing.T) {
 		{true, okta.User{ProviderType: okta.ProviderImport, Status: okta.StatusDeprovisioned}, PlanSkip, ReasonDeprovisioned},
 		{true, okta.User{Status: okta.StatusStaged}, PlanAdopt, "set the password hook, copy attributes, activate"},
 		{true, okta.User{ProviderType: okta.ProviderImport, Status: okta.StatusActive}, PlanAdopt, "): copy attributes"},
+		// Left PROVISIONED (an enrollment policy, or activated without a credential).
+		{true, okta.User{ProviderType: okta.ProviderOkta, Status: okta.StatusProvisioned}, PlanAdopt, "set the password hook, copy attributes, reactivate"},
+		// Users of an identity provider: Okta supports no password for them.
+		{true, okta.User{ProviderType: okta.ProviderFederation, ProviderName: "ADFS", Status: okta.StatusActive}, PlanSkip, ReasonOktaIdP + ": "},
+		{true, okta.User{ProviderType: okta.ProviderSocial, ProviderName: "Google", Status: okta.StatusStaged}, PlanSkip, `provider SOCIAL "Google"`},
+		{true, okta.User{ProviderType: okta.ProviderFederation, Status: okta.StatusDeprovisioned}, PlanSkip, ReasonDeprovisioned},
 	}
 	for _, c := range cases {
 		action, reason := oktaPlan(c.found, c.user)
 		assert.Equal(t, c.action, action)
 		assert.Contains(t, reason, c.reason)
 	}
+	// The plan recorded histories replay with: such users were adopted.
+	action, _ := oktaPlanBeforeIdP(true, okta.User{ProviderType: okta.ProviderFederation, Status: okta.StatusActive})
+	assert.Equal(t, PlanAdopt, action)
 }
