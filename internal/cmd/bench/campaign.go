@@ -214,7 +214,7 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&o.Baseline, "baseline", 0, "trivial workflows in the baseline (0: min(users, 2000); negative: none)")
 	fs.IntVar(&o.HistorySample, "history-sample", o.HistorySample, "users whose histories are measured")
 	fs.IntVar(&o.Actors, "actors", o.Actors, "users acted on at once (sign-ins, skips, terminations)")
-	fs.DurationVar(&o.Timeout, "timeout", 0, "give up after this long (0: deadline + 10 min + users/5 s)")
+	fs.DurationVar(&o.Timeout, "timeout", 0, "give up after this long (0: deadline + spread + 10 min + users/2 s)")
 	fs.DurationVar(&o.Stall, "stall", o.Stall, "stop when the batch's counts did not move for this long after the deadline")
 	fs.StringVar(&o.WorkerLog, "worker-log", "", "file for the worker's log (default: discarded)")
 	fs.DurationVar(&o.LogEvery, "log-every", o.LogEvery, "progress line interval on stderr")
@@ -348,8 +348,7 @@ watch:
 				"imported", s.imported, "states", statesString(p.States), "unreported", p.Unreported, "runs", p.Runs,
 				"pending_children", s.pendingNow, "acted", actors.finished.Load(), "load", loadAvg())
 		}
-		if s.progress.ListingDone && actors.finished.Load() == int64(len(plan.actions)) &&
-			time.Now().After(deadlineAt.Add(2*o.SweepEvery)) && time.Since(lastMove) >= o.Stall {
+		if s.progress.ListingDone && time.Now().After(deadlineAt.Add(2*o.SweepEvery)) && time.Since(lastMove) >= o.Stall {
 			fig.Stopped = "stalled"
 			log.Warn("the batch's counts did not move", "for", o.Stall)
 			break watch
@@ -452,7 +451,7 @@ func (o *campaignOptions) complete() error {
 		o.Baseline = min(o.Users, 2000)
 	}
 	if o.Timeout == 0 {
-		o.Timeout = o.DeadlineAfter + max(o.DeadlineSpread, 0) + 10*time.Minute + time.Duration(o.Users)*time.Second/5
+		o.Timeout = o.DeadlineAfter + max(o.DeadlineSpread, 0) + 10*time.Minute + time.Duration(o.Users)*time.Second/2
 	}
 	return nil
 }
