@@ -331,19 +331,42 @@ const (
 // ApplyOktaDeadlinePolicyInput names the user and the action.
 type ApplyOktaDeadlinePolicyInput struct {
 	UserID string
+	// Action is "" to check only (the deadline policy none).
 	Action DeadlineAction
+	// Recheck reads the user first and does nothing when Okta holds its
+	// password: a user who signed in while the policy waited in the task
+	// queue keeps it.
+	Recheck bool
 }
 
 // ApplyOktaDeadlinePolicyResult says whether the user was already in the
-// action's resulting status.
+// action's resulting status, or (Recheck) already held an Okta password.
 type ApplyOktaDeadlinePolicyResult struct {
 	AlreadyApplied bool
+	PasswordStored bool
 }
 
 // ApplyOktaDeadlinePolicy applies a straggler action. It is idempotent: when
 // Okta refuses the transition because the user already has the resulting
 // status (a retry after a lost response), it succeeds.
+//
+// With Recheck, the check that Okta holds no password and the action are one
+// activity, a moment apart, rather than two separated by a wait in the task
+// queue. Each attempt checks again.
 func (a *Activities) ApplyOktaDeadlinePolicy(ctx context.Context, in ApplyOktaDeadlinePolicyInput) (ApplyOktaDeadlinePolicyResult, error) {
+	if in.Recheck {
+		u, err := a.Okta.GetUser(ctx, in.UserID)
+		if err != nil {
+			return ApplyOktaDeadlinePolicyResult{}, fail(ctx, err)
+		}
+		// Okta holds the password: provider OKTA with a credential.
+		if u.ProviderType == okta.ProviderOkta && u.HasPassword {
+			return ApplyOktaDeadlinePolicyResult{PasswordStored: true}, nil
+		}
+		if in.Action == "" {
+			return ApplyOktaDeadlinePolicyResult{}, nil
+		}
+	}
 	var err error
 	var want string
 	switch in.Action {
