@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -93,6 +94,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		userWindow  = str("user-window", "HOOK_USER_WINDOW", "15m", "per-username sliding window and cool-down")
 		ipTries     = str("ip-attempts", "HOOK_IP_ATTEMPTS", "50", "checks per source address reaching Entra per address window (-1: off)")
 		ipWindow    = str("ip-window", "HOOK_IP_WINDOW", "15m", "per-address window")
+		ipTrusted   = str("ip-trusted", "HOOK_IP_TRUSTED", "", "comma-separated CIDR ranges exempt from the per-address budget (an office NAT, VPN or secure web gateway)")
+		globalFails = str("global-failures", "HOOK_GLOBAL_FAILURES", "500", "checks that may fail at Entra across all users per global window before the circuit breaker opens (-1: off)")
+		globalWin   = str("global-window", "HOOK_GLOBAL_WINDOW", "1m", "tenant-wide sliding window")
+		breakerCool = str("breaker-cooldown", "HOOK_BREAKER_COOLDOWN", "1m", "how long the circuit breaker stays open")
 		negTTL      = str("negative-ttl", "HOOK_NEGATIVE_TTL", "5m", "how long a rejected username+password is answered from memory")
 		maxConc     = str("max-concurrent", "HOOK_MAX_CONCURRENT", "1024", "checks in flight against Entra; beyond it requests are answered UNVERIFIED at once")
 		oIssuer     = str("oauth-issuer", "HOOK_OAUTH_ISSUER", "", "also require an Okta OAuth 2.0 access token from this issuer, e.g. https://{org}/oauth2/default")
@@ -167,6 +172,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 				IPAttempts:        integer("ip-attempts", *ipTries),
 				IPWindow:          dur("ip-window", *ipWindow),
 				NegativeTTL:       dur("negative-ttl", *negTTL),
+				GlobalFailures:    integer("global-failures", *globalFails),
+				GlobalWindow:      dur("global-window", *globalWin),
+				BreakerCooldown:   dur("breaker-cooldown", *breakerCool),
 			},
 		},
 	}
@@ -193,6 +201,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			c.hook.Shield.LockoutThreshold, c.hook.Shield.UserAttempts, c.hook.Shield.UserDailyAttempts))
 	} else if err := c.hook.Shield.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("-user-attempts, -user-daily-attempts, -lockout-threshold: %w", err))
+	}
+	for _, r := range strings.Split(*ipTrusted, ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-ip-trusted: %q is not a CIDR range", r))
+			continue
+		}
+		c.hook.Shield.IPTrusted = append(c.hook.Shield.IPTrusted, p.Masked())
 	}
 	if *oIssuer != "" {
 		c.hook.OAuth = &hook.OAuthConfig{Issuer: *oIssuer, Audience: *oAudience, ClientID: *oClient, Scope: *oScope, JWKSURL: *oJWKS}

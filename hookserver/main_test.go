@@ -35,7 +35,7 @@ func TestParseConfig(t *testing.T) {
 	if p := c.entra.Policy; !p.MFAVerified || p.PasswordExpiredVerified || p.ConditionalAccessVerified {
 		t.Fatalf("default policy %+v", p)
 	}
-	if sh := c.hook.Shield; sh.LockoutThreshold != 10 || sh.Validate() != nil {
+	if sh := c.hook.Shield; sh.LockoutThreshold != 10 || sh.GlobalFailures != 500 || len(sh.IPTrusted) != 0 || sh.Validate() != nil {
 		t.Fatalf("default shield %+v", sh)
 	}
 
@@ -69,6 +69,7 @@ func TestParseConfig(t *testing.T) {
 		"too many tries":             {base, []string{"-user-attempts", "10"}, "user-attempts"},
 		"daily cap at the threshold": {base, []string{"-user-daily-attempts", "10"}, "lockout threshold of 10"},
 		"US Gov threshold":           {base, []string{"-lockout-threshold", "3", "-user-daily-attempts", "3"}, "lockout threshold of 3"},
+		"bad trusted range":          {base, []string{"-ip-trusted", "10.0.0.0/8, office"}, "ip-trusted"},
 		"threshold too low":          {base, []string{"-lockout-threshold", "1"}, "lockout-threshold"},
 		"bad level":                  {base, []string{"-log-level", "loud"}, "log-level"},
 		"no concurrency":             {base, []string{"-max-concurrent", "0"}, "max-concurrent"},

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -634,3 +636,90 @@ func TestShutdownIsBounded(t *testing.T) {
 		t.Fatalf("shutdown took %v", d)
 	}
 }
+
+// TestIPBudgetCountsFailuresOnly: behind one office NAT, VPN or secure web
+// gateway, any number of users with the right password are verified; only
+// failures spend the address's budget; trusted ranges have none; requests
+// without an address share one.
+func TestIPBudgetCountsFailuresOnly(t *testing.T) {
+	v := passwordVerifier("right")
+	office := "198.51.100.0/24"
+	h := newTestHandler(t, Config{Shield: ShieldConfig{IPAttempts: 3, IPTrusted: []netip.Prefix{netip.MustParsePrefix(office)}}}, v, &fakeSignaler{}, nil)
+	for i := range 120 {
+		if got := credentialOf(t, post(h, payload("e", fmt.Sprintf("staff%d@example.com", i), "right", "203.0.113.20"))); got != "VERIFIED" {
+			t.Fatalf("user %d behind one address with the right password: %q", i, got)
+		}
+	}
+	for i := range 3 {
+		_ = post(h, payload("e", fmt.Sprintf("typo%d@example.com", i), "wrong", "203.0.113.20"))
+	}
+	if got := credentialOf(t, post(h, payload("e", "late@example.com", "right", "203.0.113.20"))); got == "VERIFIED" {
+		t.Fatal("the address's failure budget is spent, yet a check reached Entra")
+	}
+	if got := testutil.ToFloat64(h.m.shield.WithLabelValues(reasonIPBudget)); got != 1 {
+		t.Fatalf("address rejections %v, want 1", got)
+	}
+	// A trusted range has no address budget (the per-user budget still holds).
+	for i := range 10 {
+		_ = post(h, payload("e", fmt.Sprintf("office%d@example.com", i), "wrong", "198.51.100.7"))
+	}
+	if got := credentialOf(t, post(h, payload("e", "office-late@example.com", "right", "198.51.100.8"))); got != "VERIFIED" {
+		t.Fatalf("trusted range: %q", got)
+	}
+	// No address: one shared budget.
+	for i := range 3 {
+		_ = post(h, payload("e", fmt.Sprintf("anon%d@example.com", i), "wrong", ""))
+	}
+	calls := v.calls.Load()
+	_ = post(h, payload("e", "anon-late@example.com", "right", ""))
+	if v.calls.Load() != calls {
+		t.Fatal("requests without an address have no budget")
+	}
+}
+
+// TestCircuitBreaker: failures across many users beyond the tenant-wide
+// budget open the breaker (metric, log line); no check reaches Entra until
+// it closes.
+func TestCircuitBreaker(t *testing.T) {
+	v := passwordVerifier("right")
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	h := newTestHandler(t, Config{Shield: ShieldConfig{GlobalFailures: 20, GlobalWindow: time.Hour, BreakerCooldown: 300 * time.Millisecond, IPAttempts: -1}},
+		v, &fakeSignaler{}, logger)
+	for i := range 30 {
+		_ = post(h, payload("e", fmt.Sprintf("spray%d@example.com", i), "Summer2026!", ""))
+	}
+	if n := v.calls.Load(); n != 20 {
+		t.Fatalf("%d checks reached Entra, want the 20 of the tenant-wide budget", n)
+	}
+	if got := testutil.ToFloat64(h.m.breakerTrips); got != 1 {
+		t.Fatalf("breaker trips %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(h.m.shield.WithLabelValues(reasonBreakerOpen)); got != 10 {
+		t.Fatalf("breaker rejections %v, want 10", got)
+	}
+	mu.Lock()
+	logged := strings.Contains(logs.String(), "circuit breaker open")
+	mu.Unlock()
+	if !logged {
+		t.Fatal("no log line when the breaker opened")
+	}
+	// After the cool-down the breaker closes, but the window still holds 20
+	// failures: the next check opens it again.
+	time.Sleep(350 * time.Millisecond)
+	if got := credentialOf(t, post(h, payload("e", "real@example.com", "right", ""))); got == "VERIFIED" {
+		t.Fatal("the window still holds 20 failures: the breaker must open again")
+	}
+	if got := testutil.ToFloat64(h.m.breakerTrips); got != 2 {
+		t.Fatalf("breaker trips %v, want 2", got)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -3,7 +3,6 @@ package hook
 import (
 	"fmt"
 	"math/rand/v2"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -360,5 +359,3 @@ func TestShieldGivesBackAttemptsEntraNeverEvaluated(t *testing.T) {
 		t.Fatalf("after AADSTS50196: %q", why)
 	}
 }
-
-var _ = netip.Prefix{}
