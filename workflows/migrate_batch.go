@@ -391,7 +391,7 @@ func (b *batchMigration) importing() int {
 func (b *batchMigration) startUser(ctx workflow.Context, seq int, login string) {
 	p := &b.st.Progress
 	id := UserWorkflowID(login)
-	deadline := spreadDeadline(p.Deadline, b.in.DeadlineSpread, login)
+	deadline := spreadDeadline(p.Deadline, b.spread(ctx), login)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            id,
 		TaskQueue:             TaskQueue,
@@ -469,15 +469,23 @@ func closeStatus(err error) string {
 	return "Failed"
 }
 
+// spread is the span over which the users' deadlines are spread:
+// DeadlineSpread, else a tenth of the time left until the batch's deadline,
+// at most DefaultDeadlineSpread (a 60-day campaign spreads over 24 h, a
+// 90-second demo over 9 s).
+func (b *batchMigration) spread(ctx workflow.Context) time.Duration {
+	if b.in.DeadlineSpread != 0 {
+		return b.in.DeadlineSpread
+	}
+	return max(0, min(DefaultDeadlineSpread, b.st.Progress.Deadline.Sub(workflow.Now(ctx))/10))
+}
+
 // spreadDeadline moves a user's deadline by a fixed fraction of spread taken
 // from its login, so that a batch's users do not all apply their policy at
 // the same instant (and queue for hours on the Okta task queue); the same
 // login always gets the same deadline.
 func spreadDeadline(deadline time.Time, spread time.Duration, login string) time.Time {
-	if spread == 0 {
-		spread = DefaultDeadlineSpread
-	}
-	if spread < 0 {
+	if spread <= 0 {
 		return deadline
 	}
 	h := fnv.New64a()

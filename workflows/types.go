@@ -69,9 +69,9 @@ const (
 	// DefaultSweepEvery is how often a waiting batch looks for users that
 	// ended without a report.
 	DefaultSweepEvery = time.Hour
-	// DefaultDeadlineSpread is the span over which a batch spreads its users'
-	// deadlines: 100,000 users over 24 h is about 1.2 policy calls a second,
-	// well under an Okta token's share of the lifecycle limit.
+	// DefaultDeadlineSpread is the longest span over which a batch spreads
+	// its users' deadlines: 100,000 users over 24 h is about 1.2 policy calls
+	// a second, well under an Okta token's share of the lifecycle limit.
 	DefaultDeadlineSpread = 24 * time.Hour
 	// DefaultMaxPlanEntries caps the per-user lines of a dry run's result,
 	// keeping it far below the 2 MB payload limit; counts cover every user.
@@ -247,8 +247,9 @@ type MigrateBatchInput struct {
 	SweepEvery time.Duration
 	// DeadlineSpread spreads the users' deadlines over this span after
 	// Deadline (each user's offset comes from its login), so that a batch's
-	// users do not all apply their policy at once; default
-	// DefaultDeadlineSpread, negative for none.
+	// users do not all apply their policy at once; default a tenth of the
+	// time left until the deadline, at most DefaultDeadlineSpread; negative
+	// for none.
 	DeadlineSpread time.Duration
 	// Resume carries the state across continue-as-new; nil on a first run.
 	Resume *BatchState
