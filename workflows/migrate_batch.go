@@ -64,7 +64,11 @@ type batchMigration struct {
 	maxChildren  int
 	sweepEvery   time.Duration
 	sweepTimer   workflow.Future
-	reports      workflow.ReceiveChannel
+	// listed holds the current page's users by login (version 1), passed to
+	// their workflows so that they need not read them again; users carried
+	// over a continue-as-new read themselves.
+	listed  map[string]entra.User
+	reports workflow.ReceiveChannel
 	logger       log.Logger
 }
 
@@ -278,6 +282,12 @@ func (b *batchMigration) runLedger(ctx workflow.Context) (MigrateBatchResult, er
 			} else {
 				p.Listed += len(page.Users)
 				b.st.PendingLogins = b.startableLogins(page.Users)
+				if b.listsMappings() {
+					b.listed = make(map[string]entra.User, len(page.Users))
+					for _, u := range page.Users {
+						b.listed[strings.TrimSpace(u.UserPrincipalName)] = u
+					}
+				}
 			}
 		}
 		if err := b.startPending(ctx); err != nil {
@@ -323,8 +333,12 @@ func (b *batchMigration) listPage(ctx workflow.Context) (activities.ListEntraUse
 	if len(src.Logins) > 0 || src.CSV != nil {
 		opts = GraphLoginPageActivityOptions()
 	}
+	attrs := listProperties()
+	if b.listsMappings() {
+		attrs = graphProperties(b.mappings())
+	}
 	var page activities.ListEntraUsersResult
-	in := activities.ListEntraUsersInput{Source: src, Attributes: listProperties(), Cursor: cursor, PageSize: b.pageSize}
+	in := activities.ListEntraUsersInput{Source: src, Attributes: attrs, Cursor: cursor, PageSize: b.pageSize}
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.ListEntraUsers, in).Get(ctx, &page); err != nil {
 		return page, err
 	}
@@ -332,6 +346,22 @@ func (b *batchMigration) listPage(ctx workflow.Context) (activities.ListEntraUse
 		page.Next = next
 	}
 	return page, nil
+}
+
+// mappings are the attribute mappings the users apply.
+func (b *batchMigration) mappings() []AttributeMapping {
+	if b.in.Attributes != nil {
+		return b.in.Attributes
+	}
+	return DefaultAttributeMappings()
+}
+
+// listsMappings reports whether the listing reads every mapped property, so
+// that each user's workflow can start from the listed user: not on a dry run
+// (which needs none), nor when the manager is mapped (Graph expands it per
+// user on some sources, which would slow every page).
+func (b *batchMigration) listsMappings() bool {
+	return !b.in.DryRun && !slices.ContainsFunc(b.mappings(), func(m AttributeMapping) bool { return m.Graph == ManagerUPN })
 }
 
 // startableLogins keeps the logins of a page's users, counting those without one.
@@ -418,6 +448,7 @@ func (b *batchMigration) startUser(ctx workflow.Context, seq int, login string) 
 		ReportTo:                   workflow.GetInfo(ctx).WorkflowExecution.ID,
 		BatchRun:                   p.BatchRun,
 		BatchSeq:                   seq,
+		Listed:                     b.listedUser(login),
 	})
 	b.st.Ledger[seq-1] = stateCode(StateImporting)
 	p.Started++
@@ -448,6 +479,16 @@ func (b *batchMigration) startUser(ctx workflow.Context, seq int, login string) 
 			b.closed(seq, status)
 		}
 	})
+}
+
+// listedUser is the listing's record of login, nil when it has none.
+func (b *batchMigration) listedUser(login string) *entra.User {
+	u, ok := b.listed[login]
+	if !ok {
+		return nil
+	}
+	delete(b.listed, login)
+	return &u
 }
 
 // closeStatus names how a child that did not complete ended ("" when it

@@ -93,6 +93,7 @@ func TestMigrateBatch_MigratesEveryUserThroughAWindow(t *testing.T) {
 	assert.True(t, p.Done())
 	assert.Equal(t, 1, e.Calls("Domains"), "read once for the whole batch")
 	assert.Equal(t, 3, e.Calls("ListUsers"))
+	assert.Equal(t, 0, e.Calls("User"), "each user starts from the listing, which read every mapped property")
 
 	// The batch ends on the last report, which its child sends just before
 	// completing: four children completed while the test environment ran.

@@ -116,6 +116,9 @@ type MigrateUserInput struct {
 	// BatchSeq is the user's place in its batch's ledger (1-based; 0 when
 	// started alone); reports carry it.
 	BatchSeq int
+	// Listed is the user as its batch's listing read it, with every mapped
+	// property; nil to read the user from Graph.
+	Listed *entra.User
 	// HistoryLimit overrides DefaultUserHistoryLimit.
 	HistoryLimit int
 	// Resume carries the state across continue-as-new; nil on a first run.
