@@ -69,7 +69,7 @@ type batchMigration struct {
 	// over a continue-as-new read themselves.
 	listed  map[string]entra.User
 	reports workflow.ReceiveChannel
-	logger       log.Logger
+	logger  log.Logger
 }
 
 // setup validates the input, restores or initialises the state, installs the
