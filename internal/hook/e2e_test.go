@@ -191,15 +191,17 @@ func TestEndToEndThroughEmulators(t *testing.T) {
 	}
 
 	// 3. Bob types a wrong password: UNVERIFIED, one attempt (no Okta retry),
-	// nothing stored; a repeat is answered from the negative cache.
-	for range 2 {
+	// nothing stored; a repeat is answered from the negative cache, as a
+	// failed hook call (403, not retried) rather than another failed
+	// sign-in towards Okta's lockout.
+	for i, want := range []string{fakeokta.HookUnverified, fakeokta.HookFailed} {
 		if code := signIn(bob.UserPrincipalName, "not-"+bob.Password); code != http.StatusUnauthorized {
 			t.Fatalf("bob's wrong password: HTTP %d", code)
 		}
-	}
-	call = lastHookCall(bob.UserPrincipalName)
-	if call.Outcome != fakeokta.HookUnverified || call.Stored || len(call.Attempts) != 1 {
-		t.Fatalf("bob's hook call %+v", call)
+		call = lastHookCall(bob.UserPrincipalName)
+		if call.Outcome != want || call.Stored || len(call.Attempts) != 1 {
+			t.Fatalf("bob's hook call %d %+v, want %s", i, call, want)
+		}
 	}
 	if n := fe.TokenRequests(bob.UserPrincipalName); n != 1 {
 		t.Fatalf("%d Entra token requests for a repeated wrong password, want 1", n)
@@ -224,15 +226,17 @@ func TestEndToEndThroughEmulators(t *testing.T) {
 		t.Fatalf("disabled user's signal %+v", s)
 	}
 
-	// 5. Entra hangs for carol: the hook answers UNVERIFIED within its
-	// budget, so Okta neither times out nor retries against Entra.
+	// 5. Entra hangs for carol: the hook answers undecided (403) within its
+	// budget, so Okta neither times out nor retries against Entra, and does
+	// not count a failed sign-in.
 	fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Hang: true, User: carol.UserPrincipalName})
 	start := time.Now()
 	if code := signIn(carol.UserPrincipalName, carol.Password); code != http.StatusUnauthorized {
 		t.Fatalf("carol while Entra hangs: HTTP %d", code)
 	}
 	call = lastHookCall(carol.UserPrincipalName)
-	if call.Outcome != fakeokta.HookUnverified || len(call.Attempts) != 1 || call.Attempts[0].Duration > budget+200*time.Millisecond {
+	if call.Outcome != fakeokta.HookFailed || len(call.Attempts) != 1 || call.Attempts[0].Status != hook.StatusUndecided ||
+		call.Attempts[0].Duration > budget+200*time.Millisecond {
 		t.Fatalf("carol's hook call %+v (took %v)", call, time.Since(start))
 	}
 	if s := signals.wait(t, carol.UserPrincipalName, 1)[0]; s.Outcome != workflows.OutcomeIndeterminate || s.Reason != "timeout" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -111,14 +112,22 @@ func fixture(t testing.TB, name string) []byte {
 }
 
 // payload builds a documented-shape request for user and password.
+// requestSeq numbers the Okta request ids of payload: each call is another
+// end-user request, as each sign-in is.
+var requestSeq atomic.Int64
+
 func payload(eventID, user, password, ip string) []byte {
+	return payloadWithRequest(eventID, fmt.Sprintf("r%d", requestSeq.Add(1)), user, password, ip)
+}
+
+func payloadWithRequest(eventID, requestID, user, password, ip string) []byte {
 	b, err := json.Marshal(map[string]any{
 		"eventId":   eventID,
 		"eventTime": "2020-01-17T21:23:56.000Z",
 		"eventType": EventTypePasswordImport,
 		"data": map[string]any{
 			"context": map[string]any{
-				"request":    map[string]any{"id": "r1", "method": "POST", "url": map[string]any{"value": "/api/v1/authn"}, "ipAddress": ip},
+				"request":    map[string]any{"id": requestID, "method": "POST", "url": map[string]any{"value": "/api/v1/authn"}, "ipAddress": ip},
 				"credential": map[string]any{"username": user, "password": password},
 			},
 			"action": map[string]any{"credential": "UNVERIFIED"},
@@ -164,6 +173,9 @@ func post(h http.Handler, body []byte, mutate ...func(*http.Request)) *httptest.
 // credentialOf decodes Okta's command response, failing on any other shape.
 func credentialOf(t testing.TB, w *httptest.ResponseRecorder) string {
 	t.Helper()
+	if w.Code == StatusUndecided && w.Body.String() == string(bodyUndecided) {
+		return "UNDECIDED"
+	}
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d, body %s", w.Code, w.Body.String())
 	}

@@ -41,6 +41,10 @@ func FuzzPasswordImport(f *testing.F) {
 			if got := credentialOf(t, w); got != "UNVERIFIED" || w.Body.String() != string(bodyUnverified) {
 				t.Fatalf("credential %q, body %q", got, w.Body.String())
 			}
+		case StatusUndecided:
+			if perr != nil || w.Body.String() != string(bodyUndecided) {
+				t.Fatalf("undecided answer to a body the decoder rejects (%v), or body %q", perr, w.Body.String())
+			}
 		case http.StatusBadRequest:
 			if perr == nil {
 				t.Fatalf("answered 400 to a decodable body")

@@ -13,10 +13,13 @@ package hook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -146,10 +149,41 @@ func (h *Handler) Shutdown(ctx context.Context) error { return h.disp.shutdown(c
 // the check's deadline: a tenth of it, at most 20 ms.
 func answerReserve(budget time.Duration) time.Duration { return min(budget/10, 20*time.Millisecond) }
 
-// Okta's command response (okta.md §1.3), precomputed.
+// Okta's command response, precomputed
+// (https://developer.okta.com/docs/reference/password-hook/).
 var (
 	bodyVerified   = []byte(`{"commands":[{"type":"com.okta.action.update","value":{"credential":"VERIFIED"}}]}`)
 	bodyUnverified = []byte(`{"commands":[{"type":"com.okta.action.update","value":{"credential":"UNVERIFIED"}}]}`)
+	bodyUndecided  = []byte(`{"errorSummary":"the password could not be checked now; try again later"}`)
+)
+
+// StatusUndecided is the HTTP status of the answer "no statement about the
+// password" (a 403 with Okta's Error object, the non-2xx answer the hook's
+// OpenAPI description documents): Entra could not decide (time-out, throttling, outage, lockout),
+// or the shield kept the check from Entra, or the password was already
+// answered. Okta's password policy locks an account after failed sign-ins and
+// by default never unlocks it (PasswordPolicyPasswordSettingsLockout:
+// maxAttempts 10, autoUnlockMinutes 0, in
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Policy/).
+// An UNVERIFIED command is Okta's wrong password, so answering UNVERIFIED
+// whenever Entra cannot decide would let an Entra incident, or an attacker
+// spending a user's budget, lock real users out of Okta for good. A non-2xx
+// answer is a failed hook call instead: the user cannot sign in, the
+// password is not imported, the next sign-in calls the hook again, and
+// Okta does not retry a 4xx
+// (https://developer.okta.com/docs/concepts/inline-hooks/, "Timeout and
+// retry", "Inline hook timeout behavior"). Okta does not document whether a
+// failed hook call counts towards the lockout; fakeokta models that it does
+// not, and the README says how to confirm it in a preview org.
+const StatusUndecided = http.StatusForbidden
+
+// answer is what the hook tells Okta.
+type answer int
+
+const (
+	answerUndecided  answer = iota // StatusUndecided, error object
+	answerVerified                 // 200 VERIFIED
+	answerUnverified               // 200 UNVERIFIED: Entra just rejected this check, charged to the user's budget
 )
 
 // outcome is what the hook established for one request.
@@ -158,6 +192,22 @@ type outcome struct {
 	outcome  string // workflows.Outcome*
 	shielded string // why Entra was not asked, "" if it was (or was joined)
 	joined   bool   // shared an identical in-flight check
+	replayed bool   // answered from the request's earlier answer (Okta's retry)
+	answer   answer
+}
+
+// answerOf is the answer to Okta: VERIFIED when Entra verified the password;
+// UNVERIFIED only when Entra itself just rejected it in a check this request
+// led (so the UNVERIFIED answers for one user, each a failed sign-in for
+// Okta's lockout, are bounded by the user's budget); otherwise undecided.
+func answerOf(out outcome) answer {
+	switch {
+	case out.outcome == workflows.OutcomeVerified:
+		return answerVerified
+	case out.outcome == workflows.OutcomeUnverified && out.shielded == "" && !out.joined && out.res.Verdict == entra.Rejected:
+		return answerUnverified
+	}
+	return answerUndecided
 }
 
 func (h *Handler) serveImport(w http.ResponseWriter, r *http.Request) {
@@ -188,23 +238,27 @@ func (h *Handler) serveImport(w http.ResponseWriter, r *http.Request) {
 
 	out := h.check(req, deadline)
 
-	// Answer Okta first. Indeterminate outcomes are answered 200 UNVERIFIED:
-	// Okta retries a timeout or 5xx once (okta.md §1.5), which would only
-	// send the same credential to Entra a second time (entra.md §3).
-	body := bodyUnverified
-	if out.outcome == workflows.OutcomeVerified {
+	// Answer Okta first: never 5xx or late, which Okta retries, sending the
+	// same credential to Entra a second time.
+	status, body := http.StatusOK, bodyUndecided
+	switch out.answer {
+	case answerVerified:
 		body = bodyVerified
+	case answerUnverified:
+		body = bodyUnverified
+	default:
+		status = StatusUndecided
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	_, _ = w.Write(body)
 	answered := time.Now()
 	answerTime := answered.Sub(start)
 
-	h.m.requests.WithLabelValues("200").Inc()
+	h.m.requests.WithLabelValues(codeLabel(status)).Inc()
 	h.m.answerSeconds.Observe(answerTime.Seconds())
-	h.m.outcomes.WithLabelValues(out.outcome, codeLabel(out.res.Code), out.res.Reason).Inc()
+	h.m.outcomes.WithLabelValues(out.outcome, out.res.Reason).Inc()
 	if out.shielded != "" {
 		h.m.shield.WithLabelValues(out.shielded).Inc()
 	}
@@ -222,6 +276,8 @@ func (h *Handler) serveImport(w http.ResponseWriter, r *http.Request) {
 		slog.Int("code", out.res.Code),
 		slog.String("reason", out.res.Reason),
 		slog.Bool("coalesced", out.joined),
+		slog.Bool("replayed", out.replayed),
+		slog.Int("status", status),
 		slog.Duration("entra_latency", out.res.Latency),
 		slog.Duration("answer_latency", answerTime),
 		slog.String("ip", req.IP),
@@ -273,6 +329,14 @@ func (h *Handler) fail(w http.ResponseWriter, status int, summary string) {
 // negative cache, by joining an identical in-flight check, or by asking
 // Entra when the shield admits it.
 func (h *Handler) check(req importRequest, deadline time.Time) outcome {
+	out := h.decide(req, deadline)
+	if !out.replayed {
+		out.answer = answerOf(out)
+	}
+	return out
+}
+
+func (h *Handler) decide(req importRequest, deadline time.Time) outcome {
 	if len(req.Username) > maxUsernameBytes || len(req.Password) > maxPasswordBytes {
 		// No Entra account has such a credential; don't spend an attempt.
 		return outcome{
@@ -281,7 +345,32 @@ func (h *Handler) check(req importRequest, deadline time.Time) outcome {
 			shielded: reasonCredentialSize,
 		}
 	}
+	if req.Password != strings.TrimSpace(req.Password) {
+		// ROPC does not support passwords with leading or trailing spaces
+		// (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth-ropc):
+		// Entra could not say whether it is right, so it is not asked and
+		// the user's budget is not spent.
+		return shielded(reasonPasswordSpaces)
+	}
 	k := h.shield.pairKey(req.Username, req.Password)
+	rk, replay := h.shield.requestKey(req.RequestID, k)
+	if replay {
+		if prev, ok := h.shield.answered(rk, time.Now()); ok {
+			// Okta's retry of a request already checked: the same answer,
+			// no second Entra attempt.
+			prev.replayed, prev.joined, prev.shielded = true, false, ""
+			return prev
+		}
+	}
+	out := h.decideOnce(req, k, deadline)
+	if replay {
+		out.answer = answerOf(out)
+		h.shield.remember(rk, out, time.Now())
+	}
+	return out
+}
+
+func (h *Handler) decideOnce(req importRequest, k [32]byte, deadline time.Time) outcome {
 	if rej, ok := h.shield.cachedRejection(k, time.Now()); ok {
 		return outcome{
 			res:      entra.Result{Verdict: entra.Rejected, Code: rej.code, Reason: reasonCachedReject},
@@ -292,8 +381,17 @@ func (h *Handler) check(req importRequest, deadline time.Time) outcome {
 	led := false
 	// Coalesce identical checks (Okta's retry of a slow call carries the same
 	// credential): keyed by the HMAC, never by the password.
-	ch := h.flight.DoChan(string(k[:]), func() (any, error) {
+	ch := h.flight.DoChan(string(k[:]), func() (out any, _ error) {
 		led = true
+		// singleflight re-raises a panic in every waiter's goroutine, which
+		// would kill the process and reset every budget: answer undecided.
+		defer func() {
+			if p := recover(); p != nil {
+				h.m.panics.Inc()
+				h.log.Error("hook: panic in a password check (answered undecided)", "panic", fmt.Sprintf("%T", p), "stack", string(debug.Stack()))
+				out = outcome{res: entra.Result{Verdict: entra.Indeterminate, Reason: reasonPanic}, outcome: workflows.OutcomeIndeterminate}
+			}
+		}()
 		return h.verify(req, k, deadline), nil
 	})
 	t := time.NewTimer(time.Until(deadline))

@@ -70,13 +70,13 @@ func TestVerdictMatrix(t *testing.T) {
 		{"disabled", entra.Result{Verdict: entra.Rejected, Code: 50057, Reason: "disabled"}, "UNVERIFIED", workflows.OutcomeUnverified},
 		{"expired (policy default)", entra.Result{Verdict: entra.Rejected, Code: 50055, Reason: "password_expired"}, "UNVERIFIED", workflows.OutcomeUnverified},
 		{"conditional access (policy default)", entra.Result{Verdict: entra.Rejected, Code: 53003, Reason: "conditional_access"}, "UNVERIFIED", workflows.OutcomeUnverified},
-		{"locked", entra.Result{Verdict: entra.Indeterminate, Code: 50053, Reason: "locked"}, "UNVERIFIED", workflows.OutcomeIndeterminate},
-		{"throttled", entra.Result{Verdict: entra.Indeterminate, Reason: "throttled", RetryAfter: time.Second}, "UNVERIFIED", workflows.OutcomeIndeterminate},
-		{"loop detected", entra.Result{Verdict: entra.Indeterminate, Code: 50196, Reason: "throttled"}, "UNVERIFIED", workflows.OutcomeIndeterminate},
-		{"config error", entra.Result{Verdict: entra.Indeterminate, Code: 7000218, Reason: "config"}, "UNVERIFIED", workflows.OutcomeIndeterminate},
-		{"verifier timeout", entra.Result{Verdict: entra.Indeterminate, Reason: "timeout"}, "UNVERIFIED", workflows.OutcomeIndeterminate},
-		{"empty verdict", entra.Result{}, "UNVERIFIED", workflows.OutcomeIndeterminate},
-		{"unknown verdict", entra.Result{Verdict: "maybe", Code: 12345}, "UNVERIFIED", workflows.OutcomeIndeterminate},
+		{"locked", entra.Result{Verdict: entra.Indeterminate, Code: 50053, Reason: "locked"}, "UNDECIDED", workflows.OutcomeIndeterminate},
+		{"throttled", entra.Result{Verdict: entra.Indeterminate, Reason: "throttled", RetryAfter: time.Second}, "UNDECIDED", workflows.OutcomeIndeterminate},
+		{"loop detected", entra.Result{Verdict: entra.Indeterminate, Code: 50196, Reason: "throttled"}, "UNDECIDED", workflows.OutcomeIndeterminate},
+		{"config error", entra.Result{Verdict: entra.Indeterminate, Code: 7000218, Reason: "config"}, "UNDECIDED", workflows.OutcomeIndeterminate},
+		{"verifier timeout", entra.Result{Verdict: entra.Indeterminate, Reason: "timeout"}, "UNDECIDED", workflows.OutcomeIndeterminate},
+		{"empty verdict", entra.Result{}, "UNDECIDED", workflows.OutcomeIndeterminate},
+		{"unknown verdict", entra.Result{Verdict: "maybe", Code: 12345}, "UNDECIDED", workflows.OutcomeIndeterminate},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,7 +94,7 @@ func TestVerdictMatrix(t *testing.T) {
 			if sig.Outcome != tc.outcome || sig.Code != tc.res.Code || sig.Reason != tc.res.Reason || sig.EventID != "ev-"+tc.name {
 				t.Fatalf("signal %+v, want outcome %s code %d reason %q", sig, tc.outcome, tc.res.Code, tc.res.Reason)
 			}
-			if got := testutil.ToFloat64(h.m.outcomes.WithLabelValues(tc.outcome, codeLabel(tc.res.Code), tc.res.Reason)); got != 1 {
+			if got := testutil.ToFloat64(h.m.outcomes.WithLabelValues(tc.outcome, tc.res.Reason)); got != 1 {
 				t.Fatalf("outcome metric %v", got)
 			}
 		})
@@ -323,9 +323,12 @@ func TestNegativeCache(t *testing.T) {
 	v := passwordVerifier("right")
 	s := &fakeSignaler{}
 	h := newTestHandler(t, Config{}, v, s, nil)
-	for i := range 3 {
-		if got := credentialOf(t, post(h, payload(fmt.Sprint("e", i), "dave@example.com", "wrong", ""))); got != "UNVERIFIED" {
-			t.Fatalf("attempt %d: %q", i, got)
+	// Entra's rejection is UNVERIFIED; the repeats, answered from memory,
+	// are undecided (a failed hook call, not another failed sign-in for
+	// Okta's lockout).
+	for i, want := range []string{"UNVERIFIED", "UNDECIDED", "UNDECIDED"} {
+		if got := credentialOf(t, post(h, payload(fmt.Sprint("e", i), "dave@example.com", "wrong", ""))); got != want {
+			t.Fatalf("attempt %d: %q, want %q", i, got, want)
 		}
 	}
 	if got := v.calls.Load(); got != 1 {
@@ -353,7 +356,7 @@ func TestUserBudget(t *testing.T) {
 		_ = post(h, payload("e", "frank@example.com", fmt.Sprint("guess", i), ""))
 	}
 	// Budget spent: even the right password is not sent to Entra.
-	if got := credentialOf(t, post(h, payload("e4", "FRANK@example.com", "right", ""))); got != "UNVERIFIED" {
+	if got := credentialOf(t, post(h, payload("e4", "FRANK@example.com", "right", ""))); got != "UNDECIDED" {
 		t.Fatalf("over budget: %q", got)
 	}
 	if got := v.calls.Load(); got != 3 {
@@ -393,7 +396,7 @@ func TestIPBudget(t *testing.T) {
 	h := newTestHandler(t, Config{Shield: ShieldConfig{IPAttempts: 2}}, v, &fakeSignaler{}, nil)
 	_ = post(h, payload("e", "u1@example.com", "x", "203.0.113.9"))
 	_ = post(h, payload("e", "u2@example.com", "x", "203.0.113.9"))
-	if got := credentialOf(t, post(h, payload("e", "u3@example.com", "right", "203.0.113.9"))); got != "UNVERIFIED" {
+	if got := credentialOf(t, post(h, payload("e", "u3@example.com", "right", "203.0.113.9"))); got != "UNDECIDED" {
 		t.Fatalf("over address budget: %q", got)
 	}
 	// Addresses in one IPv6 /64 share a budget.
@@ -430,7 +433,7 @@ func TestEntraThrottlingPausesCalls(t *testing.T) {
 	v := verifierReturning(entra.Result{Verdict: entra.Indeterminate, Reason: "throttled", RetryAfter: time.Minute})
 	h := newTestHandler(t, Config{}, v, &fakeSignaler{}, nil)
 	_ = post(h, payload("e", "a@example.com", "a", ""))
-	if got := credentialOf(t, post(h, payload("e", "b@example.com", "b", ""))); got != "UNVERIFIED" {
+	if got := credentialOf(t, post(h, payload("e", "b@example.com", "b", ""))); got != "UNDECIDED" {
 		t.Fatalf("%q", got)
 	}
 	if got := v.calls.Load(); got != 1 {
@@ -444,10 +447,10 @@ func TestEntraThrottlingPausesCalls(t *testing.T) {
 func TestOverlongCredentialNotSent(t *testing.T) {
 	v := verifierReturning(entra.Result{Verdict: entra.Verified})
 	h := newTestHandler(t, Config{}, v, &fakeSignaler{}, nil)
-	if got := credentialOf(t, post(h, payload("e", "a@example.com", strings.Repeat("p", 2000), ""))); got != "UNVERIFIED" {
+	if got := credentialOf(t, post(h, payload("e", "a@example.com", strings.Repeat("p", 2000), ""))); got != "UNDECIDED" {
 		t.Fatalf("%q", got)
 	}
-	if got := credentialOf(t, post(h, payload("e", strings.Repeat("u", 600)+"@example.com", "p", ""))); got != "UNVERIFIED" {
+	if got := credentialOf(t, post(h, payload("e", strings.Repeat("u", 600)+"@example.com", "p", ""))); got != "UNDECIDED" {
 		t.Fatalf("%q", got)
 	}
 	if n := v.calls.Load(); n != 0 {
@@ -471,7 +474,7 @@ func TestOverloadAnswersAtOnce(t *testing.T) {
 	go post(h, payload("e", "a@example.com", "a", ""))
 	<-entered
 	start := time.Now()
-	if got := credentialOf(t, post(h, payload("e", "b@example.com", "b", ""))); got != "UNVERIFIED" {
+	if got := credentialOf(t, post(h, payload("e", "b@example.com", "b", ""))); got != "UNDECIDED" {
 		t.Fatalf("%q", got)
 	}
 	if d := time.Since(start); d > 500*time.Millisecond {
@@ -501,7 +504,7 @@ func TestVerifierHangsAnswerWithinBudget(t *testing.T) {
 			start := time.Now()
 			got := credentialOf(t, post(h, fixture(t, "classic.json")))
 			took := time.Since(start)
-			if got != "UNVERIFIED" {
+			if got != "UNDECIDED" {
 				t.Fatalf("hanging verifier answered %q", got)
 			}
 			// The check gives up answerReserve before the budget; allow the
@@ -723,3 +726,83 @@ func TestCircuitBreaker(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestPanicInCoalescedCheckIsRecovered: a panic in a shared check would be
+// re-raised by singleflight in every waiter and kill the process; it is
+// answered undecided and counted instead.
+func TestPanicInCoalescedCheckIsRecovered(t *testing.T) {
+	release := make(chan struct{})
+	v := &fakeVerifier{fn: func(context.Context, string, string) entra.Result {
+		<-release
+		panic("verifier bug")
+	}}
+	h := newTestHandler(t, Config{}, v, &fakeSignaler{}, nil)
+	var wg sync.WaitGroup
+	got := make([]string, 4)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = credentialOf(t, post(h, payload("e", "pat@example.com", "pw", "")))
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	for i, g := range got {
+		if g != "UNDECIDED" {
+			t.Fatalf("request %d: %q", i, g)
+		}
+	}
+	if n := testutil.ToFloat64(h.m.panics); n != 1 {
+		t.Fatalf("panics metric %v, want 1", n)
+	}
+}
+
+// TestOktaRetryOfTheSameRequestCostsNoEntraAttempt: Okta retries a hook call
+// once after a time-out; the retry carries the same request id and
+// credential and gets the same answer without a second Entra attempt. Another
+// request with the same wrong password is not a retry.
+func TestOktaRetryOfTheSameRequestCostsNoEntraAttempt(t *testing.T) {
+	v := passwordVerifier("right")
+	h := newTestHandler(t, Config{}, v, &fakeSignaler{}, nil)
+	for range 2 {
+		if got := credentialOf(t, post(h, payloadWithRequest("e1", "req-A", "quinn@example.com", "wrong", ""))); got != "UNVERIFIED" {
+			t.Fatalf("%q", got)
+		}
+	}
+	for range 2 {
+		if got := credentialOf(t, post(h, payloadWithRequest("e2", "req-B", "quinn@example.com", "right", ""))); got != "VERIFIED" {
+			t.Fatalf("%q", got)
+		}
+	}
+	if n := v.calls.Load(); n != 2 {
+		t.Fatalf("%d Entra attempts for two requests and their retries, want 2", n)
+	}
+	// Same request id, another password: checked (a retry never carries one).
+	if got := credentialOf(t, post(h, payloadWithRequest("e3", "req-A", "quinn@example.com", "other", ""))); got != "UNVERIFIED" {
+		t.Fatalf("%q", got)
+	}
+	if n := v.calls.Load(); n != 3 {
+		t.Fatalf("%d Entra attempts, want 3", n)
+	}
+}
+
+// TestPasswordWithOuterSpacesNotSent: ROPC does not support passwords with
+// leading or trailing spaces; the hook answers undecided without asking
+// Entra and without spending the user's budget.
+func TestPasswordWithOuterSpacesNotSent(t *testing.T) {
+	v := passwordVerifier("right")
+	h := newTestHandler(t, Config{Shield: ShieldConfig{UserAttempts: 1, UserDailyAttempts: 1}}, v, &fakeSignaler{}, nil)
+	for _, pw := range []string{" right", "right ", "\tright", "right\n", " "} {
+		if got := credentialOf(t, post(h, payload("e", "rita@example.com", pw, ""))); got != "UNDECIDED" {
+			t.Fatalf("%q: %q", pw, got)
+		}
+	}
+	if n := v.calls.Load(); n != 0 {
+		t.Fatalf("%d Entra attempts", n)
+	}
+	if got := credentialOf(t, post(h, payload("e", "rita@example.com", "right", ""))); got != "VERIFIED" {
+		t.Fatalf("the budget was spent: %q", got)
+	}
+}

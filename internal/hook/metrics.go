@@ -7,7 +7,7 @@ import (
 )
 
 // metrics are the hook's Prometheus collectors. Label values are fixed
-// vocabularies (verdicts, AADSTS codes, reasons, HTTP statuses); never a
+// vocabularies (verdicts, reasons, HTTP statuses); never a
 // username, an address or anything derived from a password.
 type metrics struct {
 	requests      *prometheus.CounterVec // by HTTP status
@@ -21,6 +21,7 @@ type metrics struct {
 	signalQueue   prometheus.GaugeFunc   // pending signals
 	authFailures  *prometheus.CounterVec // by reason
 	breakerTrips  prometheus.Counter     // times the circuit breaker opened
+	panics        prometheus.Counter     // checks that panicked (answered undecided)
 	all           []prometheus.Collector // for registration
 }
 
@@ -33,8 +34,8 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) (*metrics, e
 		}, []string{"status"}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "entra2okta_hook_outcomes_total",
-			Help: "Password checks by verdict (verified, unverified, indeterminate), AADSTS code and reason.",
-		}, []string{"verdict", "code", "reason"}),
+			Help: "Password checks by verdict (verified, unverified, indeterminate) and reason. No AADSTS code: served on the admin listener only.",
+		}, []string{"verdict", "reason"}),
 		answerSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "entra2okta_hook_answer_seconds",
 			Help:    "Time from receiving a password import request to writing the answer.",
@@ -73,8 +74,12 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) (*metrics, e
 			Name: "entra2okta_hook_breaker_trips_total",
 			Help: "Times the tenant-wide circuit breaker opened: too many checks failed at Entra across all users.",
 		}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "entra2okta_hook_check_panics_total",
+			Help: "Password checks that panicked and were answered undecided.",
+		}),
 	}
-	m.all = []prometheus.Collector{m.requests, m.outcomes, m.answerSeconds, m.entraSeconds, m.shield,
+	m.all = []prometheus.Collector{m.panics, m.requests, m.outcomes, m.answerSeconds, m.entraSeconds, m.shield,
 		m.upstream, m.coalesced, m.signals, m.signalQueue, m.authFailures, m.breakerTrips}
 	if reg != nil {
 		for _, c := range m.all {

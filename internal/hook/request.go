@@ -30,6 +30,7 @@ type importRequest struct {
 	Username  string
 	Password  string
 	IP        string // data.context.request.ipAddress, "" if absent
+	RequestID string // data.context.request.id: the end user's request, the same in Okta's retry
 }
 
 // badRequest is a decoding failure. Its text is a fixed, log-safe category:
@@ -117,6 +118,9 @@ func parseImportRequest(body []byte) (importRequest, error) {
 			return req, errWrongType
 		}
 		if req.IP, err = optString(ro, "ipAddress"); err != nil {
+			return req, err
+		}
+		if req.RequestID, err = optString(ro, "id"); err != nil {
 			return req, err
 		}
 	}

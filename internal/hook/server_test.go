@@ -82,7 +82,7 @@ func TestServerOverTLS(t *testing.T) {
 	s.waitSignals(t, 1)
 	_, metrics := get("/metrics")
 	for _, want := range []string{
-		`entra2okta_hook_outcomes_total{code="0",reason="ok",verdict="verified"} 1`,
+		`entra2okta_hook_outcomes_total{reason="ok",verdict="verified"} 1`,
 		`entra2okta_hook_requests_total{status="200"} 1`,
 		`entra2okta_hook_entra_calls_total 1`,
 		`entra2okta_hook_answer_seconds_count 1`,

@@ -150,6 +150,8 @@ const (
 	reasonCachedReject   = "cached_rejection"
 	reasonOverloaded     = "overloaded"
 	reasonCredentialSize = "credential_too_long"
+	reasonPasswordSpaces = "password_spaces" // leading or trailing spaces: ROPC cannot check them
+	reasonPanic          = "panic"
 )
 
 type rejection struct {
@@ -184,6 +186,7 @@ type shield struct {
 	ips          *budgetTable
 	global       failureLog
 	rejected     *lru[[sha256.Size]byte, rejection]
+	replies      *lru[[sha256.Size]byte, reply] // by request id and pair, for Okta's retries
 	backoffUntil time.Time
 	breakerUntil time.Time
 	trips        int    // times the breaker opened
@@ -205,6 +208,7 @@ func newShield(cfg ShieldConfig) (*shield, error) {
 		users:    newBudgetTable(cfg.MaxEntries, cfg.UserHorizon),
 		ips:      newBudgetTable(cfg.MaxEntries, cfg.IPWindow),
 		rejected: newLRU[[sha256.Size]byte, rejection](cfg.MaxEntries),
+		replies:  newLRU[[sha256.Size]byte, reply](cfg.MaxEntries),
 	}, nil
 }
 
@@ -227,6 +231,48 @@ func (s *shield) pairKey(user, password string) [sha256.Size]byte {
 	var k [sha256.Size]byte
 	m.Sum(k[:0])
 	return k
+}
+
+// replyTTL is how long a request's answer is kept for Okta's one retry,
+// which follows a time-out of at most a few seconds.
+const replyTTL = time.Minute
+
+type reply struct {
+	expires time.Time
+	out     outcome
+}
+
+// requestKey returns the key of a request's answer: an HMAC of Okta's
+// request id and the pair key, so that a retry with another password is not
+// answered from it. ok is false when the request has no id.
+func (s *shield) requestKey(requestID string, pair [sha256.Size]byte) (k [sha256.Size]byte, ok bool) {
+	if requestID == "" {
+		return k, false
+	}
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte("request\x00"))
+	m.Write(pair[:])
+	m.Write([]byte(requestID))
+	m.Sum(k[:0])
+	return k, true
+}
+
+// answered returns the answer given to this request, if recent.
+func (s *shield) answered(k [sha256.Size]byte, now time.Time) (outcome, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.replies.get(k)
+	if !ok || !now.Before(r.expires) {
+		return outcome{}, false
+	}
+	return r.out, true
+}
+
+// remember keeps a request's answer for Okta's retry.
+func (s *shield) remember(k [sha256.Size]byte, out outcome, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.replies.put(k, reply{expires: now.Add(replyTTL), out: out})
 }
 
 // cachedRejection returns the remembered rejection of this pair, if fresh.
