@@ -412,6 +412,41 @@ func (b *batchMigration) importing() int {
 	return b.st.Progress.States[StatePending] + b.st.Progress.States[StateImporting]
 }
 
+// executeUser starts a MigrateUser child for login with the batch's common
+// input; extra adds the run's own fields (none on the first release's path,
+// whose commands must not change).
+func (b *batchMigration) executeUser(ctx workflow.Context, login string, deadline time.Time, memo map[string]any,
+	sa []temporal.SearchAttributeUpdate, extra func(*MigrateUserInput)) workflow.ChildWorkflowFuture {
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            UserWorkflowID(login),
+		TaskQueue:             TaskQueue,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		Memo:                  memo,
+		TypedSearchAttributes: temporal.NewSearchAttributes(append([]temporal.SearchAttributeUpdate{
+			MigrationStateKey.ValueSet(string(StatePending)),
+			MigrationBatchKey.ValueSet(b.in.Batch),
+			MigrationDeadlineKey.ValueSet(deadline)}, sa...)...),
+	})
+	in := MigrateUserInput{
+		Login:                      login,
+		Batch:                      b.in.Batch,
+		Deadline:                   deadline,
+		Policy:                     b.st.Progress.Policy,
+		ReconcileEvery:             b.in.ReconcileEvery,
+		Attributes:                 b.in.Attributes,
+		FederatedToDeadline:        b.in.FederatedToDeadline,
+		RefreshAttributesOnCapture: b.in.RefreshAttributesOnCapture,
+		FederatedDomains:           b.st.FederatedDomains,
+		DomainsKnown:               true,
+		ReportTo:                   workflow.GetInfo(ctx).WorkflowExecution.ID,
+	}
+	if extra != nil {
+		extra(&in)
+	}
+	return workflow.ExecuteChildWorkflow(cctx, MigrateUser, in)
+}
+
 // startUser starts the migration of the user with ledger sequence seq. The
 // start is confirmed asynchronously; a user whose workflow already runs (in
 // another batch, or listed twice) is counted, not started twice. The child's
@@ -422,34 +457,9 @@ func (b *batchMigration) startUser(ctx workflow.Context, seq int, login string) 
 	p := &b.st.Progress
 	id := UserWorkflowID(login)
 	deadline := spreadDeadline(p.Deadline, b.spread(ctx), login)
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            id,
-		TaskQueue:             TaskQueue,
-		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		Memo:                  map[string]any{activities.BatchSeqMemo: seq},
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			MigrationStateKey.ValueSet(string(StatePending)),
-			MigrationBatchKey.ValueSet(b.in.Batch),
-			MigrationDeadlineKey.ValueSet(deadline),
-			MigrationBatchRunKey.ValueSet(p.BatchRun)),
-	})
-	child := workflow.ExecuteChildWorkflow(cctx, MigrateUser, MigrateUserInput{
-		Login:                      login,
-		Batch:                      b.in.Batch,
-		Deadline:                   deadline,
-		Policy:                     p.Policy,
-		ReconcileEvery:             b.in.ReconcileEvery,
-		Attributes:                 b.in.Attributes,
-		FederatedToDeadline:        b.in.FederatedToDeadline,
-		RefreshAttributesOnCapture: b.in.RefreshAttributesOnCapture,
-		FederatedDomains:           b.st.FederatedDomains,
-		DomainsKnown:               true,
-		ReportTo:                   workflow.GetInfo(ctx).WorkflowExecution.ID,
-		BatchRun:                   p.BatchRun,
-		BatchSeq:                   seq,
-		Listed:                     b.listedUser(login),
-	})
+	child := b.executeUser(ctx, login, deadline, map[string]any{activities.BatchSeqMemo: seq},
+		[]temporal.SearchAttributeUpdate{MigrationBatchRunKey.ValueSet(p.BatchRun)},
+		func(in *MigrateUserInput) { in.BatchRun, in.BatchSeq, in.Listed = p.BatchRun, seq, b.listedUser(login) })
 	b.st.Ledger[seq-1] = stateCode(StateImporting)
 	p.Started++
 	p.States[StateImporting]++
@@ -712,29 +722,7 @@ func (b *batchMigration) startPage(ctx workflow.Context, users []entra.User) err
 // another batch, or from an earlier listing) is counted, not started twice.
 func (b *batchMigration) startChild(ctx workflow.Context, id, login string) {
 	p := &b.st.Progress
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            id,
-		TaskQueue:             TaskQueue,
-		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			MigrationStateKey.ValueSet(string(StatePending)),
-			MigrationBatchKey.ValueSet(b.in.Batch),
-			MigrationDeadlineKey.ValueSet(p.Deadline)),
-	})
-	child := workflow.ExecuteChildWorkflow(cctx, MigrateUser, MigrateUserInput{
-		Login:                      login,
-		Batch:                      b.in.Batch,
-		Deadline:                   p.Deadline,
-		Policy:                     p.Policy,
-		ReconcileEvery:             b.in.ReconcileEvery,
-		Attributes:                 b.in.Attributes,
-		FederatedToDeadline:        b.in.FederatedToDeadline,
-		RefreshAttributesOnCapture: b.in.RefreshAttributesOnCapture,
-		FederatedDomains:           b.st.FederatedDomains,
-		DomainsKnown:               true,
-		ReportTo:                   workflow.GetInfo(ctx).WorkflowExecution.ID,
-	})
+	child := b.executeUser(ctx, login, p.Deadline, nil, nil, nil)
 	b.running[id] = true
 	p.Started++
 	p.States[StateImporting]++

@@ -55,19 +55,17 @@ func login(rec []string, col, line int) (string, error) {
 	return l, nil
 }
 
-// Read reads every login of r, dropping duplicates (case-insensitive).
-func Read(r io.Reader) ([]string, error) {
+// scan calls fn with every login of r, in order, checking each row.
+func scan(r io.Reader, fn func(login string)) error {
 	cr := newReader(r)
 	col, first := 0, true
-	seen := map[string]bool{}
-	var logins []string
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("users file: %w", err)
+			return fmt.Errorf("users file: %w", err)
 		}
 		if first {
 			first = false
@@ -79,12 +77,26 @@ func Read(r io.Reader) ([]string, error) {
 		line, _ := cr.FieldPos(0)
 		l, err := login(rec, col, line)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if k := strings.ToLower(l); l != "" && !seen[k] {
+		if l != "" {
+			fn(l)
+		}
+	}
+}
+
+// Read reads every login of r, dropping duplicates (case-insensitive).
+func Read(r io.Reader) ([]string, error) {
+	seen := map[string]bool{}
+	var logins []string
+	err := scan(r, func(l string) {
+		if k := strings.ToLower(l); !seen[k] {
 			seen[k] = true
 			logins = append(logins, l)
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(logins) == 0 {
 		return nil, errors.New("users file: no users")
@@ -102,31 +114,8 @@ func Describe(path string) (sha string, rows int, err error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	cr := newReader(io.TeeReader(f, h))
-	col, first := 0, true
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", 0, fmt.Errorf("users file: %w", err)
-		}
-		if first {
-			first = false
-			if c, ok := headerColumn(rec); ok {
-				col = c
-				continue
-			}
-		}
-		line, _ := cr.FieldPos(0)
-		l, err := login(rec, col, line)
-		if err != nil {
-			return "", 0, err
-		}
-		if l != "" {
-			rows++
-		}
+	if err := scan(io.TeeReader(f, h), func(string) { rows++ }); err != nil {
+		return "", 0, err
 	}
 	if rows == 0 {
 		return "", 0, errors.New("users file: no users")
