@@ -532,13 +532,21 @@ func (s *Server) authenticate(t *tenant, username, password, ip string) (int, *u
 	if u.Password == "" {
 		return 50056, nil
 	}
-	if !hmac.Equal([]byte(password), []byte(u.Password)) {
-		if lk.fail(password, now, s.opts.LockoutThreshold, s.opts.LockoutDuration) {
+	if code := mfaStates[u.State]; s.opts.MFAFirst && code != 0 {
+		// A tenant that demands MFA before it checks the password: the
+		// same answer whatever the password (issue 14 item 11).
+		return code, nil
+	}
+	// ROPC does not support passwords with leading or trailing spaces
+	// (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth-ropc):
+	// such a password never matches, even when it is the user's.
+	if password != strings.TrimSpace(password) || !hmac.Equal([]byte(password), []byte(u.Password)) {
+		if lk.fail(password, now, s.opts.LockoutThreshold, s.opts.LockoutDuration, s.opts.CountRepeatedPasswords) {
 			s.ipFailed(ip, now)
 		}
 		return 50126, nil
 	}
-	lk.failures = 0
+	lk.succeed()
 	switch u.State {
 	case StateMFARequired:
 		return 50076, nil
@@ -559,6 +567,9 @@ func (s *Server) authenticate(t *tenant, username, password, ip string) (int, *u
 	}
 	return 0, u
 }
+
+// mfaStates are the MFA interrupts by user state, for Options.MFAFirst.
+var mfaStates = map[State]int{StateMFARequired: 50076, StateMFAEnrollment: 50079, StateMFAInterrupt: 50074}
 
 // tokenClientCredentials implements client credentials for Graph.
 func (s *Server) tokenClientCredentials(w http.ResponseWriter, r *http.Request, t *tenant, fail func(int, ...any)) {

@@ -427,3 +427,56 @@ func TestIPLockout(t *testing.T) {
 		t.Errorf("after clearing: %d", r.status)
 	}
 }
+
+// TestSmartLockoutAsDocumented: the first failure after a lockout locks
+// again, for longer; only a success resets it; PTA tenants count repeated
+// bad passwords; passwords with outer spaces never match (ROPC).
+func TestSmartLockoutAsDocumented(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	e := start(t, Options{LockoutThreshold: 3, LockoutDuration: time.Minute, Now: clock})
+	e.addUser(t, User{UserPrincipalName: "a@contoso.com", Password: "right-pw"})
+	for _, pw := range []string{"w1", "w2", "w3"} {
+		e.token(t, tTenant, ropc("a@contoso.com", pw))
+	}
+	first := e.Lockout("a@contoso.com")
+	if !first.Locked {
+		t.Fatalf("not locked: %+v", first)
+	}
+	now = first.LockedUntil.Add(time.Second)
+	checkAADError(t, e.token(t, tTenant, ropc("a@contoso.com", "w4")), 50126, 400, "invalid_grant", "")
+	second := e.Lockout("a@contoso.com")
+	if !second.Locked || second.Lockouts != 2 || second.LockedUntil.Sub(now).Round(time.Second) != 2*time.Minute {
+		t.Fatalf("the first failure after a lockout did not lock again for longer: %+v", second)
+	}
+	now = second.LockedUntil.Add(time.Second)
+	if r := e.token(t, tTenant, ropc("a@contoso.com", "right-pw")); r.status != 200 {
+		t.Fatalf("right password after the lockout: %d", r.status)
+	}
+	e.token(t, tTenant, ropc("a@contoso.com", "w5"))
+	if st := e.Lockout("a@contoso.com"); st.Locked || st.Failures != 1 {
+		t.Fatalf("a success resets the relock: %+v", st)
+	}
+	// A password with a trailing space never matches, even the right one.
+	checkAADError(t, e.token(t, tTenant, ropc("a@contoso.com", "right-pw ")), 50126, 400, "invalid_grant", "")
+
+	pta := start(t, Options{LockoutThreshold: 3, CountRepeatedPasswords: true, Now: clock})
+	pta.addUser(t, User{UserPrincipalName: "b@contoso.com", Password: "right-pw"})
+	for range 3 {
+		pta.token(t, tTenant, ropc("b@contoso.com", "same-wrong"))
+	}
+	if !pta.Lockout("b@contoso.com").Locked {
+		t.Fatal("a PTA tenant counts repeats of the same bad password")
+	}
+}
+
+// TestMFAFirst: in MFA-first mode an MFA-enforced user gets 50076 whatever
+// the password.
+func TestMFAFirst(t *testing.T) {
+	e := start(t, Options{MFAFirst: true})
+	e.addUser(t, User{UserPrincipalName: "m@contoso.com", Password: "right-pw", State: StateMFARequired})
+	checkAADError(t, e.token(t, tTenant, ropc("m@contoso.com", "wrong")), 50076, 400, "invalid_grant", "basic_action")
+	plain := start(t, Options{})
+	plain.addUser(t, User{UserPrincipalName: "m@contoso.com", Password: "right-pw", State: StateMFARequired})
+	checkAADError(t, plain.token(t, tTenant, ropc("m@contoso.com", "wrong")), 50126, 400, "invalid_grant", "")
+}

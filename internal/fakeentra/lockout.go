@@ -7,17 +7,21 @@ import (
 	"time"
 )
 
-// lockout is the smart-lockout state of one user (entra.md §4;
-// howto-password-smart-lockout.md): failures are counted, a repeat of one of
-// the last three bad passwords is not counted again, the user is locked at the
-// threshold for a duration that doubles with each further lockout, and while
-// locked every sign-in gets AADSTS50053, even with the right password. Only
-// password hashes are kept.
+// lockout is the smart-lockout state of one user, as documented
+// (https://learn.microsoft.com/en-us/entra/identity/authentication/howto-password-smart-lockout):
+// failures are counted with no reset over time; a repeat of one of the last
+// three bad passwords is not counted again, except in tenants with
+// pass-through authentication (Options.CountRepeatedPasswords); the user is
+// locked at the threshold, and "if the first sign-in after a lockout also
+// fails, the account locks out again", each time for longer (here doubled);
+// while locked every sign-in gets AADSTS50053, even with the right password.
+// Only a successful sign-in resets the count. Only password hashes are kept.
 type lockout struct {
 	failures    int
 	lastBad     [][32]byte // hashes of the last 3 bad passwords
 	lockedUntil time.Time
 	lockouts    int
+	relock      bool // locked before and no success since: the next failure locks again
 }
 
 // LockoutState is a user's smart-lockout state.
@@ -47,11 +51,13 @@ func (lk *lockout) lockedAt(now time.Time) bool {
 }
 
 // fail records a bad password and reports whether it was counted.
-func (lk *lockout) fail(password string, now time.Time, threshold int, base time.Duration) bool {
+func (lk *lockout) fail(password string, now time.Time, threshold int, base time.Duration, countRepeats bool) bool {
 	h := sha256.Sum256([]byte(password))
-	for _, b := range lk.lastBad {
-		if b == h {
-			return false // a repeated bad password is not counted again
+	if !countRepeats {
+		for _, b := range lk.lastBad {
+			if b == h {
+				return false // a repeated bad password is not counted again
+			}
 		}
 	}
 	lk.lastBad = append(lk.lastBad, h)
@@ -59,14 +65,21 @@ func (lk *lockout) fail(password string, now time.Time, threshold int, base time
 		lk.lastBad = lk.lastBad[len(lk.lastBad)-3:]
 	}
 	lk.failures++
-	if lk.failures >= threshold {
+	if lk.failures >= threshold || lk.relock {
 		d := base << min(lk.lockouts, 16)
 		lk.lockouts++
 		lk.lockedUntil = now.Add(d)
 		lk.failures = 0
 		lk.lastBad = nil
+		lk.relock = true
 	}
 	return true
+}
+
+// succeed records a successful sign-in: the count starts again.
+func (lk *lockout) succeed() {
+	lk.failures = 0
+	lk.relock = false
 }
 
 // Lockout returns the smart-lockout state of a user.

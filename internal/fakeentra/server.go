@@ -60,6 +60,14 @@ type Options struct {
 	// LockoutDuration: every sign-in from it then gets AADSTS50053, as
 	// Entra answers for IPs it deems malicious (entra.md §4). Default off.
 	IPLockoutThreshold int
+	// CountRepeatedPasswords counts a repeat of a recent bad password again,
+	// as smart lockout does in tenants with pass-through authentication.
+	CountRepeatedPasswords bool
+	// MFAFirst answers an MFA-enforced user's ROPC sign-in with the MFA
+	// interrupt (50076/50079/50074) before checking the password, so a wrong
+	// password gets it too: the tenant behaviour that breaks the premise of
+	// HOOK_POLICY_MFA.
+	MFAFirst bool
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives one debug line per request (route, status, never a
