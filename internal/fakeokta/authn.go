@@ -122,6 +122,7 @@ func (s *Server) authn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, errAuthFailed)
 		return
 	}
+	s.autoUnlockLocked(u, now)
 	if u.status != StatusActive {
 		s.addEventLocked(r, EventSessionStart, "User login to Okta", "FAILURE", "INVALID_CREDENTIALS", u)
 		s.mu.Unlock()
@@ -200,6 +201,9 @@ func (s *Server) authn(w http.ResponseWriter, r *http.Request) {
 		s.addEventLocked(r, EventPasswordImport, "Import user password", "FAILURE", "Credential not verified by the inline hook", u)
 		s.finishSignInLocked(w, r, u, false, now)
 	default:
+		// A failed hook call says nothing about the password: the sign-in
+		// fails but is not counted towards the lockout (Okta does not
+		// document it; this is the model the hook's answers rely on).
 		if res.err != nil { // no usable HTTP answer: the execution failed
 			s.appendEventLocked(r, EventInlineHookExecuted, "Inline hook execution failed", "FAILURE", reason,
 				LogActor{ID: snap.id, Type: "InlineHook", AlternateID: snap.name, DisplayName: snap.name},
@@ -207,7 +211,8 @@ func (s *Server) authn(w http.ResponseWriter, r *http.Request) {
 				map[string]any{"inlineHookEventId": p.EventID, "attempts": len(res.attempts)})
 		}
 		s.addEventLocked(r, EventPasswordImport, "Import user password", "FAILURE", "Inline hook failed: "+reason, u)
-		s.finishSignInLocked(w, r, u, false, now)
+		s.addEventLocked(r, EventSessionStart, "User login to Okta", "FAILURE", "INVALID_CREDENTIALS", u)
+		s.fail(w, errAuthFailed)
 	}
 	s.hookCalls = append(s.hookCalls, call)
 }
@@ -217,9 +222,11 @@ func (s *Server) authn(w http.ResponseWriter, r *http.Request) {
 func (s *Server) finishSignInLocked(w http.ResponseWriter, r *http.Request, u *user, ok bool, now time.Time) {
 	if !ok {
 		s.addEventLocked(r, EventSessionStart, "User login to Okta", "FAILURE", "INVALID_CREDENTIALS", u)
+		s.failedSignInLocked(r, u, now)
 		s.fail(w, errAuthFailed)
 		return
 	}
+	delete(s.signInLocks, u.id)
 	u.lastLogin = now
 	s.addEventLocked(r, EventSessionStart, "User login to Okta", "SUCCESS", "", u)
 	locale, _ := u.profile["locale"].(string)
@@ -243,4 +250,55 @@ func (s *Server) finishSignInLocked(w http.ResponseWriter, r *http.Request, u *u
 				"locale": locale, "timeZone": tz},
 		}},
 	})
+}
+
+// EventUserLockedOut is written when the password policy locks a user out.
+const EventUserLockedOut = "user.account.lock"
+
+// signInLockout counts a user's failed sign-ins in a row.
+type signInLockout struct {
+	failures int
+	lockedAt time.Time
+}
+
+// failedSignInLocked counts a failed sign-in and locks the user out at
+// Options.LockoutAttempts, as the default password policy does
+// (PasswordPolicyPasswordSettingsLockout: maxAttempts default 10,
+// autoUnlockMinutes default 0, "no limit";
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Policy/).
+// The sign-in answer stays E0000004: showLockoutFailures defaults to false.
+// The caller holds s.mu.
+func (s *Server) failedSignInLocked(r *http.Request, u *user, now time.Time) {
+	limit := s.opts.LockoutAttempts
+	if limit == 0 {
+		limit = 10
+	}
+	if limit < 0 || u.status != StatusActive {
+		return
+	}
+	if s.signInLocks == nil {
+		s.signInLocks = map[string]*signInLockout{}
+	}
+	lk := s.signInLocks[u.id]
+	if lk == nil {
+		lk = &signInLockout{}
+		s.signInLocks[u.id] = lk
+	}
+	lk.failures++
+	if lk.failures >= limit {
+		lk.failures, lk.lockedAt = 0, now
+		u.status, u.statusChanged = StatusLockedOut, now
+		s.addEventLocked(r, EventUserLockedOut, "Max sign in attempts exceeded", "FAILURE", "LOCKED_OUT", u)
+	}
+}
+
+// autoUnlockLocked unlocks u when Options.LockoutAutoUnlock has passed since
+// it was locked out. The caller holds s.mu.
+func (s *Server) autoUnlockLocked(u *user, now time.Time) {
+	lk := s.signInLocks[u.id]
+	if u.status != StatusLockedOut || s.opts.LockoutAutoUnlock <= 0 || lk == nil || now.Sub(lk.lockedAt) < s.opts.LockoutAutoUnlock {
+		return
+	}
+	u.status, u.statusChanged = StatusActive, now
+	delete(s.signInLocks, u.id)
 }

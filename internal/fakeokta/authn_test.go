@@ -449,3 +449,81 @@ func keys(m map[string]any) []string {
 	}
 	return out
 }
+
+// TestSignInLockout: the default password policy locks a user out after 10
+// failed sign-ins in a row (a wrong Okta password, or an UNVERIFIED hook
+// answer), never unlocks by default, and resets on success; a failed hook
+// call (here the hook's 403) is not counted.
+func TestSignInLockout(t *testing.T) {
+	hs := newHookServer(t)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	e := newEnv(t, fakeokta.Options{HookRootCAs: hs.pool(), HookTimeout: 300 * time.Millisecond, Now: func() time.Time { return now }})
+	if _, err := e.srv.SetPasswordImportHook(hs.URL+"/okta/password-import", "Authorization", "Basic c2VjcmV0"); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []fakeokta.SeedUser{
+		{Profile: profile("okta@example.com"), Status: "ACTIVE", Password: "Right-password1"},
+		{Profile: profile("import@example.com"), Status: "ACTIVE", ImportHook: true},
+	} {
+		if _, err := e.srv.SeedUser(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signIn := func(user, pw string) int {
+		return e.do("POST", "/api/v1/authn", map[string]any{"username": user, "password": pw}, "Authorization", "").status
+	}
+	status := func(login string) string { st, _ := e.srv.User(login); return st.Status }
+
+	for range 9 {
+		signIn("okta@example.com", "wrong")
+	}
+	if signIn("okta@example.com", "Right-password1") != 200 {
+		t.Fatal("9 failures must not lock")
+	}
+	for range 10 {
+		signIn("okta@example.com", "wrong")
+	}
+	if status("okta@example.com") != fakeokta.StatusLockedOut || signIn("okta@example.com", "Right-password1") != 401 {
+		t.Fatalf("after 10 failures: %s", status("okta@example.com"))
+	}
+	now = now.Add(365 * 24 * time.Hour)
+	if signIn("okta@example.com", "Right-password1") != 401 {
+		t.Fatal("unlocked by itself: the default policy never unlocks")
+	}
+
+	hs.set(status403)
+	for range 30 {
+		signIn("import@example.com", "x")
+	}
+	if st := status("import@example.com"); st != fakeokta.StatusActive {
+		t.Fatalf("failed hook calls locked the user: %s", st)
+	}
+	hs.set(answer("UNVERIFIED"))
+	for range 10 {
+		signIn("import@example.com", "x")
+	}
+	if st := status("import@example.com"); st != fakeokta.StatusLockedOut {
+		t.Fatalf("10 UNVERIFIED answers: %s", st)
+	}
+
+	auto := newEnv(t, fakeokta.Options{LockoutAttempts: 3, LockoutAutoUnlock: time.Minute, Now: func() time.Time { return now }})
+	if _, err := auto.srv.SeedUser(fakeokta.SeedUser{Profile: profile("a@example.com"), Status: "ACTIVE", Password: "Right-password1"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		auto.do("POST", "/api/v1/authn", map[string]any{"username": "a@example.com", "password": "wrong"}, "Authorization", "")
+	}
+	if r := auto.do("POST", "/api/v1/authn", map[string]any{"username": "a@example.com", "password": "Right-password1"}, "Authorization", ""); r.status != 401 {
+		t.Fatal("not locked after 3")
+	}
+	now = now.Add(61 * time.Second)
+	if r := auto.do("POST", "/api/v1/authn", map[string]any{"username": "a@example.com", "password": "Right-password1"}, "Authorization", ""); r.status != 200 {
+		t.Fatalf("not unlocked after autoUnlock: %d", r.status)
+	}
+}
+
+func status403(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusForbidden)
+	_, _ = io.WriteString(w, `{"errorSummary":"the password could not be checked now; try again later"}`)
+}

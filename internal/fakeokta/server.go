@@ -137,6 +137,15 @@ type Options struct {
 	// LogDelay is how long a System Log event takes to become visible to
 	// GET /api/v1/logs (Okta's log is eventually consistent); default 0.
 	LogDelay time.Duration
+	// LockoutAttempts is the default password policy's lockout: after this
+	// many failed sign-ins in a row (a wrong Okta password or an UNVERIFIED
+	// password import hook answer; a failed hook call is not counted) the
+	// user becomes LOCKED_OUT. Default 10, Okta's maxAttempts default;
+	// negative disables lockout.
+	LockoutAttempts int
+	// LockoutAutoUnlock unlocks a LOCKED_OUT user at the next sign-in after
+	// this long; 0, Okta's autoUnlockMinutes default, never does.
+	LockoutAutoUnlock time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives one debug line per request; default discards.
@@ -163,8 +172,9 @@ type Server struct {
 	maxConc  atomic.Int64
 
 	mu                  sync.Mutex
-	users               map[string]*user  // by id
-	logins              map[string]string // folded login -> id
+	signInLocks         map[string]*signInLockout // failed sign-ins by user id (authn.go)
+	users               map[string]*user          // by id
+	logins              map[string]string         // folded login -> id
 	hooks               map[string]*inlineHook
 	events              []LogEvent
 	eventSeq            int64
