@@ -339,7 +339,13 @@ func (b *batchMigration) listPage(ctx workflow.Context) (activities.ListEntraUse
 	}
 	var page activities.ListEntraUsersResult
 	in := activities.ListEntraUsersInput{Source: src, Attributes: attrs, Cursor: cursor, PageSize: b.pageSize}
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.ListEntraUsers, in).Get(ctx, &page); err != nil {
+	// Reports keep being applied while the page is read, so the window and
+	// the counts stay current during a long page.
+	f := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.ListEntraUsers, in)
+	if err := b.wait(ctx, f.IsReady); err != nil {
+		return page, err
+	}
+	if err := f.Get(ctx, &page); err != nil {
 		return page, err
 	}
 	if len(b.in.Source.Logins) > 0 {
