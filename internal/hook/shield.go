@@ -449,10 +449,12 @@ func mayCountAsFailure(res entra.Result) bool {
 }
 
 // notEvaluated reports whether Entra certainly did not evaluate the password:
-// a 429 (not 50196, Entra's per-user "loop detected"), a 5xx or a refused
-// connection.
+// a 429 (not 50196, Entra's per-user "loop detected"), a 5xx, a refused
+// connection, or Entra's own transient errors (90033 on a 503, tenant
+// throttling 90055, ...), found by the Entra outage end-to-end test.
 func notEvaluated(res entra.Result) bool {
-	return res.Code != codeLoopDetected && (res.Reason == entra.ReasonThrottled || res.Reason == entra.ReasonUnavailable)
+	return res.Code != codeLoopDetected &&
+		(res.Reason == entra.ReasonThrottled || res.Reason == entra.ReasonUnavailable || res.Reason == entra.ReasonTransient)
 }
 
 // breaker reports whether the circuit breaker is open at now and how many
