@@ -298,6 +298,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		"policy_ca", cfg.entra.Policy.ConditionalAccessVerified)
 	logger.Info("okta event hook", "path", hook.EventsPath, "recent", hook.RecentEventsPath, "o365_app_id", cfg.events.AppID,
 		"batch", cfg.events.Batch, "policy", string(cfg.events.Policy), "deadline_after", cfg.events.DeadlineAfter.String())
+	logger.Warn("run one replica: the attempt budgets and the circuit breaker live in this process's memory; a second replica doubles every bound, and a restart resets them",
+		"lockout_threshold", cfg.hook.Shield.LockoutThreshold)
 	if cfg.events.AppID == "" {
 		logger.Warn("OKTA_O365_APP_ID is not set: Office 365 assignment events are ignored (user.import.password events are still relayed)")
 	}
