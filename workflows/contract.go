@@ -22,6 +22,11 @@ const (
 	OktaCreateTaskQueue = "entra2okta-okta-create"
 	// GraphTaskQueue runs every activity that calls Microsoft Graph.
 	GraphTaskQueue = "entra2okta-graph"
+	// BatchTaskQueue runs MigrateBatch and its sweep, so that a batch's
+	// workflow tasks (every report of every user wakes it) never wait behind
+	// the tasks of the thousands of users it starts. Batches started before it
+	// existed run on TaskQueue, which keeps MigrateBatch registered.
+	BatchTaskQueue = "entra2okta-batch"
 )
 
 // Message names.

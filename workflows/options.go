@@ -75,11 +75,12 @@ func GraphLoginPageActivityOptions() workflow.ActivityOptions {
 }
 
 // SweepActivityOptions are the options of FindClosedUsers, which reads
-// Temporal's visibility store (no rate-limited API): it runs on TaskQueue.
-// A failed sweep is tried again at the next one, so the bound is short.
+// Temporal's visibility store (no rate-limited API): it runs on
+// BatchTaskQueue. A failed sweep is tried again at the next one, so the bound
+// is short.
 func SweepActivityOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		TaskQueue:              TaskQueue,
+		TaskQueue:              BatchTaskQueue,
 		StartToCloseTimeout:    2 * time.Minute,
 		HeartbeatTimeout:       time.Minute,
 		ScheduleToCloseTimeout: 10 * time.Minute,

@@ -21,7 +21,7 @@ import (
 func StartBatch(ctx context.Context, c client.Client, in workflows.MigrateBatchInput) (client.WorkflowRun, error) {
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                                       workflows.BatchWorkflowID(in.Batch),
-		TaskQueue:                                workflows.TaskQueue,
+		TaskQueue:                                workflows.BatchTaskQueue,
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,

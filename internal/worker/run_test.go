@@ -121,7 +121,7 @@ func TestRun_AgainstEmulators(t *testing.T) {
 	batchID := workflows.BatchWorkflowID("e2e")
 	var run client.WorkflowRun
 	require.Eventually(t, func() bool { // until Run has registered the search attributes
-		run, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: batchID, TaskQueue: workflows.TaskQueue},
+		run, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: batchID, TaskQueue: workflows.BatchTaskQueue},
 			workflows.MigrateBatch, workflows.MigrateBatchInput{Batch: "e2e", Source: entra.Source{GroupID: dir.AllStaffGroupID},
 				Deadline: time.Now().Add(45 * time.Second), Policy: workflows.PolicyResetPassword, PageSize: 10, WindowSize: 8})
 		return err == nil

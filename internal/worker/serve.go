@@ -26,10 +26,12 @@ func graphActivities(a *activities.Activities) []any {
 	return []any{a.GetEntraUser, a.ListEntraUsers, a.GetEntraDomains}
 }
 
-// Serve runs the four workers on c until ctx is done, then stops them,
+// Serve runs the five workers on c until ctx is done, then stops them,
 // letting running activities finish within cfg.ShutdownTimeout:
-//   - workflows.TaskQueue: MigrateUser and MigrateBatch, and the batch's
-//     sweep for users that closed without a report;
+//   - workflows.TaskQueue: MigrateUser (and MigrateBatch, for batches
+//     started on it by earlier releases);
+//   - workflows.BatchTaskQueue: MigrateBatch and its sweep for users that
+//     closed without a report;
 //   - workflows.OktaTaskQueue: the Okta activities, rate-limited by the server
 //     (cfg.OktaRPS) and capped at cfg.OktaConcurrency per worker;
 //   - workflows.OktaCreateTaskQueue: CreateOktaUser, paced by cfg.OktaCreateRPS;
@@ -50,11 +52,13 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 	}
 	main := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
 	workflows.Register(main)
+	batchW := sdkworker.New(c, workflows.BatchTaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
+	batchW.RegisterWorkflow(workflows.MigrateBatch)
 	// The batch's sweep reads this namespace's visibility store.
 	if acts.Temporal == nil {
 		acts.Temporal, acts.Namespace = c, cfg.TemporalNamespace
 	}
-	main.RegisterActivity(acts.FindClosedUsers)
+	batchW.RegisterActivity(acts.FindClosedUsers)
 
 	oktaW := sdkworker.New(c, workflows.OktaTaskQueue, sdkworker.Options{
 		TaskQueueActivitiesPerSecond:       cfg.OktaRPS,
@@ -86,8 +90,8 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 	named := []struct {
 		queue string
 		w     sdkworker.Worker
-	}{{workflows.TaskQueue, main}, {workflows.OktaTaskQueue, oktaW}, {workflows.OktaCreateTaskQueue, oktaCreateW},
-		{workflows.GraphTaskQueue, graphW}}
+	}{{workflows.TaskQueue, main}, {workflows.BatchTaskQueue, batchW}, {workflows.OktaTaskQueue, oktaW},
+		{workflows.OktaCreateTaskQueue, oktaCreateW}, {workflows.GraphTaskQueue, graphW}}
 	var started []sdkworker.Worker
 	stopAll := func() {
 		for i := len(started) - 1; i >= 0; i-- {
@@ -102,7 +106,7 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 		started = append(started, n.w)
 	}
 	logger.Info("workers started", "namespace", cfg.TemporalNamespace,
-		"queues", []string{workflows.TaskQueue, workflows.OktaTaskQueue, workflows.OktaCreateTaskQueue, workflows.GraphTaskQueue},
+		"queues", []string{workflows.TaskQueue, workflows.BatchTaskQueue, workflows.OktaTaskQueue, workflows.OktaCreateTaskQueue, workflows.GraphTaskQueue},
 		"oktaRPS", cfg.OktaRPS, "oktaCreateRPS", cfg.OktaCreateRPS, "graphRPS", cfg.GraphRPS, "oktaConcurrency", cfg.OktaConcurrency)
 	<-ctx.Done()
 	logger.Info("stopping workers")

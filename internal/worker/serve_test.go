@@ -68,7 +68,7 @@ func TestServe_MigratesABatch(t *testing.T) {
 
 	deadline := time.Now().Add(20 * time.Second)
 	batchID := workflows.BatchWorkflowID("it")
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: batchID, TaskQueue: workflows.TaskQueue},
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: batchID, TaskQueue: workflows.BatchTaskQueue},
 		workflows.MigrateBatch, workflows.MigrateBatchInput{
 			Batch:    "it",
 			Source:   entra.Source{Logins: []string{"alice@contoso.com", "bob@contoso.com", "dave@contoso.com"}},
