@@ -59,6 +59,11 @@ func MigrateUser(ctx workflow.Context, in MigrateUserInput) (MigrateUserResult, 
 // and skips the start-up upsert of the search attributes its batch set.
 const userChange = "campaign-scale"
 
+// confirmEventChange is the GetVersion change ID under which a
+// user.import.password SUCCESS event is confirmed against Okta before the
+// migration ends.
+const confirmEventChange = "confirm-import-event"
+
 // userMigration is MigrateUser's state (STYLE.md §1.2: setup, then run).
 type userMigration struct {
 	in        MigrateUserInput
@@ -427,10 +432,22 @@ func (m *userMigration) onPasswordVerified(ctx workflow.Context, s PasswordVerif
 
 // onPasswordImportEvent handles Okta's user.import.password event: SUCCESS
 // means Okta stored the password; FAILURE means it will call the hook again at
-// the next sign-in (okta.md §1.6).
+// the next sign-in
+// (https://developer.okta.com/docs/reference/password-hook/). An event hook
+// call could be forged, so a SUCCESS starts the same confirmation against
+// Okta as a verified sign-in (version 1 of confirmEventChange) rather than
+// ending the migration on the event's word.
 func (m *userMigration) onPasswordImportEvent(ctx workflow.Context, e PasswordImportEventSignal) error {
 	if strings.EqualFold(e.Outcome, "SUCCESS") {
-		return m.migrated(ctx, "user.import.password SUCCESS event "+e.EventID)
+		if workflow.GetVersion(ctx, confirmEventChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return m.migrated(ctx, "user.import.password SUCCESS event "+e.EventID)
+		}
+		if m.st.ConfirmsLeft == 0 {
+			m.st.ConfirmAt = workflow.Now(ctx)
+			m.st.ConfirmsLeft = len(confirmDelays)
+		}
+		m.touch(ctx, "Okta reported user.import.password SUCCESS (event "+e.EventID+"); confirming against Okta")
+		return nil
 	}
 	m.st.LastError = "user.import.password " + e.Outcome + " event " + e.EventID
 	m.touch(ctx, "Okta could not import the password; waiting for the next sign-in")

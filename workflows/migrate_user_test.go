@@ -234,13 +234,40 @@ func TestMigrateUser_ReadOnlyModeKeepsWaiting(t *testing.T) {
 		assert.Contains(t, st.Reason, "read-only")
 		assert.Equal(t, 0, st.ConfirmsLeft)
 		assert.Equal(t, 3, o.Calls("PasswordImportEvents"), "three confirmation checks")
-		// Okta's event hook later relays the successful import.
+		// Okta's event hook later relays the successful import, which is in
+		// Okta's System Log: the confirmation finds it there.
+		o.AddEvent("ann@contoso.com", okta.LogEvent{UUID: "ev-9", EventType: okta.EventTypePasswordImport, Outcome: "SUCCESS", Published: env.Now()})
 		env.SignalWorkflow(workflows.SignalPasswordImportEvent, workflows.PasswordImportEventSignal{EventID: "ev-9", Outcome: "SUCCESS", Published: env.Now()})
 	}, 2*time.Hour)
 	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "ann@contoso.com"})
 	res := userResult(t, env)
 	assert.Equal(t, workflows.StateMigrated, res.State)
-	assert.Contains(t, res.Reason, "ev-9")
+	assert.Contains(t, res.Reason, "System Log")
+}
+
+// TestMigrateUser_ForgedImportEventDoesNotEndTheMigration: a
+// user.import.password SUCCESS event that Okta does not back (no password
+// stored, nothing in its System Log) leaves the user waiting; the first
+// release ended the migration on the event's word.
+func TestMigrateUser_ForgedImportEventDoesNotEndTheMigration(t *testing.T) {
+	for _, first := range []bool{false, true} {
+		o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("eve"))
+		env := newEnv(t, o, e)
+		if first {
+			env.OnGetVersion("confirm-import-event", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		}
+		env.RegisterDelayedCallback(func() {
+			env.SignalWorkflow(workflows.SignalPasswordImportEvent, workflows.PasswordImportEventSignal{EventID: "forged", Outcome: "SUCCESS", Published: env.Now()})
+		}, time.Hour)
+		env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "eve@contoso.com", Deadline: start.Add(48 * time.Hour)})
+		res := userResult(t, env)
+		if first {
+			assert.Equal(t, workflows.StateMigrated, res.State, "the first release believed the event")
+			continue
+		}
+		assert.Equal(t, workflows.StateExpired, res.State, "waited for the deadline: Okta never confirmed")
+		assert.Equal(t, 3, o.Calls("PasswordImportEvents"), "three confirmation checks against Okta's System Log")
+	}
 }
 
 func TestMigrateUser_ConfirmedBySystemLog(t *testing.T) {
