@@ -46,6 +46,7 @@ func main() {
 // config is everything run needs, after flags and environment.
 type config struct {
 	listen            string
+	admin             string // admin listener (/metrics, /readyz), "off" for none
 	logLevel          slog.Level
 	tlsCert, tlsKey   string
 	temporalAddress   string
@@ -72,6 +73,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	var (
 		listen     = str("listen", "HOOK_LISTEN_ADDR", ":8080", "listen address")
+		admin      = str("admin-addr", "HOOK_ADMIN_ADDR", "127.0.0.1:9091", "listen address of /metrics and /readyz, plain HTTP (keep it on loopback or a monitoring network; off: none)")
 		authHeader = str("auth-header", "HOOK_AUTH_HEADER", "Authorization", "header carrying Okta's shared secret")
 		// Not defaulted from the environment like the others: -h prints
 		// defaults, and must not print the secret.
@@ -144,6 +146,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	c := config{
 		listen:            *listen,
+		admin:             strings.TrimSpace(*admin),
 		tlsCert:           *tlsCert,
 		tlsKey:            *tlsKey,
 		temporalAddress:   *tAddr,
@@ -186,6 +189,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.entra.TenantID == "" || c.entra.ClientID == "" {
 		errs = append(errs, errors.New("ENTRA_TENANT_ID and ENTRA_CLIENT_ID are required"))
+	}
+	if c.admin != "off" {
+		if _, _, err := net.SplitHostPort(c.admin); err != nil {
+			errs = append(errs, fmt.Errorf("-admin-addr %q: not host:port (or off)", c.admin))
+		} else if c.admin == c.listen {
+			errs = append(errs, fmt.Errorf("-admin-addr %q: must differ from -listen: metrics and readiness are not for Okta's side", c.admin))
+		}
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		errs = append(errs, errors.New("HOOK_TLS_CERT and HOOK_TLS_KEY go together"))
@@ -252,7 +262,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	// Lazy: the server starts and answers Okta while Temporal is down; only
-	// /readyz and the signal metrics show it.
+	// the admin listener's /readyz and the signal metrics show it.
 	tc, err := client.NewLazyClient(client.Options{
 		HostPort:  cfg.temporalAddress,
 		Namespace: cfg.temporalNamespace,
@@ -291,6 +301,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	served := make(chan error, 2)
+	if cfg.admin != "off" {
+		aln, err := net.Listen("tcp", cfg.admin)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("admin listener: %w", err)
+		}
+		logger.Info("admin listening", "addr", aln.Addr().String(), "paths", "/metrics /readyz /healthz")
+		if ip, perr := netip.ParseAddrPort(aln.Addr().String()); perr != nil || !ip.Addr().IsLoopback() {
+			logger.Warn("the admin listener is not on loopback: its metrics (outcomes by reason) tell a password guesser which guess was right; expose it to the monitoring network only",
+				"addr", aln.Addr().String())
+		}
+		go func() { served <- srv.ServeAdmin(aln) }()
+	} else {
+		logger.Info("no admin listener (HOOK_ADMIN_ADDR=off): no /metrics or /readyz")
+	}
 	logger.Info("hookserver listening", "addr", ln.Addr().String(), "path", hook.PasswordImportPath, "tls", tlsConf != nil,
 		"temporal", cfg.temporalAddress, "namespace", cfg.temporalNamespace, "budget", cfg.hook.Budget.String(),
 		"auth_header", cfg.hook.AuthHeader, "oauth", cfg.hook.OAuth != nil,
@@ -307,19 +333,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		logger.Warn("the auth secret is shorter than 16 characters")
 	}
 
-	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	listeners := 1
+	if cfg.admin != "off" {
+		listeners++
+	}
+	var serveErr error
 	select {
-	case err := <-served:
-		return err
+	case serveErr = <-served:
+		listeners--
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "timeout", cfg.shutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
-	err = srv.Shutdown(sctx)
-	if serr := <-served; serr != nil {
-		err = errors.Join(err, serr)
+	err = errors.Join(serveErr, srv.Shutdown(sctx))
+	for range listeners {
+		if serr := <-served; serr != nil {
+			err = errors.Join(err, serr)
+		}
 	}
 	return err
 }

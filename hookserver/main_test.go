@@ -27,7 +27,7 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.listen != ":8080" || c.hook.AuthHeader != "Authorization" || c.hook.Budget != 2500*time.Millisecond ||
+	if c.listen != ":8080" || c.admin != "127.0.0.1:9091" || c.hook.AuthHeader != "Authorization" || c.hook.Budget != 2500*time.Millisecond ||
 		c.temporalAddress != "localhost:7233" || c.temporalNamespace != "default" ||
 		c.entra.AuthorityHost != "https://login.microsoftonline.com" || c.hook.OAuth != nil {
 		t.Fatalf("defaults: %+v", c)
@@ -74,6 +74,8 @@ func TestParseConfig(t *testing.T) {
 		"bad level":                  {base, []string{"-log-level", "loud"}, "log-level"},
 		"no concurrency":             {base, []string{"-max-concurrent", "0"}, "max-concurrent"},
 		"stray argument":             {base, []string{"extra"}, "unexpected"},
+		"admin on the public port":   {base, []string{"-listen", ":8443", "-admin-addr", ":8443"}, "admin-addr"},
+		"admin not an address":       {base, []string{"-admin-addr", "metrics"}, "admin-addr"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := parseConfig(tc.args, envOf(tc.env), io.Discard)
@@ -153,10 +155,15 @@ func TestMain(m *testing.M) {
 
 // startRun starts run with env on a free loopback port and returns its base
 // URL, its log and a stop function that cancels run and returns its error.
+// Unless env sets it, the admin listener gets a free loopback port too, left
+// in env["HOOK_ADMIN_ADDR"].
 func startRun(t *testing.T, env map[string]string) (string, *syncWriter, func() error) {
 	t.Helper()
 	addr := freeAddr(t)
 	env["HOOK_LISTEN_ADDR"] = addr
+	if env["HOOK_ADMIN_ADDR"] == "" {
+		env["HOOK_ADMIN_ADDR"] = freeAddr(t)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncWriter{}
 	done := make(chan error, 1)
@@ -221,27 +228,38 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 // TestRunAgainstFakeEntra starts the real binary's run with the real MSAL
-// verifier against fakeentra and Temporal unreachable: the hook answers,
-// /readyz reports Temporal, and cancelling ctx (SIGTERM) shuts it down.
+// verifier against fakeentra and Temporal unreachable: the hook answers, the
+// admin listener's /readyz reports Temporal while the public listener serves
+// neither /readyz nor /metrics, and cancelling ctx (SIGTERM) shuts it down.
 func TestRunAgainstFakeEntra(t *testing.T) {
 	good := entraDemo.good[0]
 	const secret = "Basic aG9vazpsb25nLWVub3VnaC1zZWNyZXQ="
-	base, logs, stop := startRun(t, map[string]string{
+	env := map[string]string{
 		"HOOK_AUTH_SECRET":     secret,
 		"ENTRA_AUTHORITY_HOST": entraDemo.fe.URL,
 		"ENTRA_TENANT_ID":      entraDemo.dir.TenantID,
 		"ENTRA_CLIENT_ID":      entraDemo.dir.PublicClientID,
 		"TEMPORAL_ADDRESS":     freeAddr(t), // nothing listens there
 		"LOG_LEVEL":            "debug",
-	})
+	}
+	base, logs, stop := startRun(t, env)
+	admin := "http://" + env["HOOK_ADMIN_ADDR"]
 	if got := signIn(t, base, secret, "ev1", good.UserPrincipalName, good.Password); !strings.Contains(got, `"VERIFIED"`) {
 		t.Fatalf("right password: %s", got)
 	}
 	if got := signIn(t, base, secret, "ev2", good.UserPrincipalName, good.Password+"x"); !strings.Contains(got, `"UNVERIFIED"`) {
 		t.Fatalf("wrong password: %s", got)
 	}
-	if code, _ := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
+	if code, _ := get(t, admin+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with Temporal unreachable: %d", code)
+	}
+	if code, body := get(t, admin+"/metrics"); code != http.StatusOK || !strings.Contains(body, `entra2okta_hook_outcomes_total{reason="wrong_password",verdict="unverified"} 1`) {
+		t.Fatalf("admin metrics: %d\n%s", code, body)
+	}
+	for _, path := range []string{"/readyz", "/metrics"} {
+		if code, body := get(t, base+path); code != http.StatusNotFound || strings.Contains(body, "entra2okta_") {
+			t.Fatalf("public %s: %d %.80s", path, code, body)
+		}
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("run: %v", err)

@@ -55,15 +55,17 @@ func TestRunSignalsTemporal(t *testing.T) {
 	}
 
 	const secret = "Basic dGVtcG9yYWw6aG9vay1zZWNyZXQtdmFsdWU="
-	base, logs, stop := startRun(t, map[string]string{
+	env := map[string]string{
 		"HOOK_AUTH_SECRET":     secret,
 		"ENTRA_AUTHORITY_HOST": entraDemo.fe.URL,
 		"ENTRA_TENANT_ID":      entraDemo.dir.TenantID,
 		"ENTRA_CLIENT_ID":      entraDemo.dir.PublicClientID,
 		"TEMPORAL_ADDRESS":     srv.HostPort(),
 		"TEMPORAL_NAMESPACE":   srv.Namespace(),
-	})
-	if code, body := get(t, base+"/readyz"); code != http.StatusOK {
+	}
+	base, logs, stop := startRun(t, env)
+	admin := "http://" + env["HOOK_ADMIN_ADDR"]
+	if code, body := get(t, admin+"/readyz"); code != http.StatusOK {
 		t.Fatalf("readyz with Temporal up: %d %s", code, body)
 	}
 	// The user typed the login in another case: same workflow.
@@ -100,7 +102,7 @@ func TestRunSignalsTemporal(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		_, metrics := get(t, base+"/metrics")
+		_, metrics := get(t, admin+"/metrics")
 		if strings.Contains(metrics, `entra2okta_hook_signals_total{result="not_found"} 1`) &&
 			strings.Contains(metrics, `entra2okta_hook_signals_total{result="delivered"} 1`) {
 			break

@@ -5,9 +5,9 @@
 // workflow with the outcome only. A password never leaves the request: it is
 // not logged, counted, signalled, stored or put in an error.
 //
-// Handler serves the hook route; Server adds /healthz, /readyz, /metrics and
-// the http.Server around it, so that hookserver/main.go, tests and the demo
-// start the same thing.
+// Handler serves the hook route; Server adds /healthz, the admin listener
+// (/metrics, /readyz) and the http.Servers around them, so that
+// hookserver/main.go, tests and the demo start the same thing.
 package hook
 
 import (

@@ -52,7 +52,12 @@ func TestNoPasswordLeaves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() { _ = srv.Serve(ln) }()
+	go func() { _ = srv.ServeAdmin(adminLn) }()
 	base := "http://" + ln.Addr().String()
 	client := &http.Client{Timeout: 5 * time.Second}
 	var responses bytes.Buffer
@@ -84,7 +89,7 @@ func TestNoPasswordLeaves(t *testing.T) {
 	defer cancel()
 	s.waitSignals(t, 2)
 	time.Sleep(50 * time.Millisecond)
-	resp, err := client.Get(base + "/metrics")
+	resp, err := client.Get("http://" + adminLn.Addr().String() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +106,10 @@ func TestNoPasswordLeaves(t *testing.T) {
 	if !strings.Contains(logs.String(), "password import answered") || !strings.Contains(logs.String(), "hook request rejected") ||
 		!strings.Contains(logs.String(), "hook request refused") || !strings.Contains(logs.String(), "signal not delivered") {
 		t.Fatalf("the run did not exercise every log path:\n%s", logs.String())
+	}
+	// No AADSTS code in any label, even on the admin listener (issue 14 item 7).
+	if strings.Contains(string(metricsText), "50126") || strings.Contains(string(metricsText), `code="`) {
+		t.Error("an AADSTS code appears in the metrics")
 	}
 	for _, p := range passwords {
 		if i := strings.Index(p, "-%d"); i > 0 {

@@ -17,13 +17,15 @@ import (
 // ServerConfig configures a Server.
 type ServerConfig struct {
 	// Hook configures the password import handler. Its Registerer is
-	// ignored: the server registers the metrics it exposes on /metrics.
+	// ignored: the server registers the metrics it exposes on the admin
+	// listener's /metrics.
 	Hook Config
 	// TLS, when set, makes Serve speak HTTPS (Okta only calls https URLs,
 	// okta.md §2.1). Nil serves plain HTTP.
 	TLS *tls.Config
 	// Ready reports whether the server's dependencies are reachable
-	// (Temporal); /readyz answers 503 while it fails. Nil is always ready.
+	// (Temporal); the admin listener's /readyz answers 503 while it fails.
+	// Nil is always ready.
 	Ready func(ctx context.Context) error
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
 	// each connection (defaults 5 s, 10 s, 10 s, 120 s).
@@ -33,13 +35,20 @@ type ServerConfig struct {
 	Events *EventConfig
 }
 
-// Server is the hook HTTP server: POST PasswordImportPath, GET /healthz,
-// GET /readyz and GET /metrics. Start it with Serve on a listener (tests and
-// the demo use 127.0.0.1:0) and stop it with Shutdown.
+// Server is the hook HTTP server. Its public listener (Serve) answers Okta:
+// POST PasswordImportPath, the event hook routes when configured, and GET
+// /healthz. Its admin listener (ServeAdmin, meant for loopback or a
+// monitoring network) serves GET /metrics, GET /readyz and GET /healthz: the
+// outcome counters by reason (a wrong password versus an expired one, or one
+// blocked by conditional access) would tell a password guesser who can reach
+// Okta's hook URL which guess was right even though Okta refused the
+// sign-in, and readiness names the dependencies. Tests and the demo serve on
+// 127.0.0.1:0; stop both listeners with Shutdown.
 type Server struct {
 	hook   *Handler
 	events *EventHandler // nil unless ServerConfig.Events is set
-	srv    *http.Server
+	srv    *http.Server  // public: Okta's calls
+	admin  *http.Server  // metrics and readiness
 	ready  func(ctx context.Context) error
 	log    *slog.Logger
 }
@@ -68,27 +77,50 @@ func NewServer(cfg ServerConfig, v Verifier, s Signaler, logger *slog.Logger) (*
 	if err := sv.mountEvents(mux, cfg.Events, cfg.Hook, reg, logger); err != nil {
 		return nil, err
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"ok"}`))
-	})
-	mux.HandleFunc("GET /readyz", sv.serveReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	sv.srv = &http.Server{
-		Handler:           mux,
-		TLSConfig:         cfg.TLS,
-		ReadHeaderTimeout: def(cfg.ReadHeaderTimeout, 5*time.Second),
-		ReadTimeout:       def(cfg.ReadTimeout, 10*time.Second),
-		WriteTimeout:      def(cfg.WriteTimeout, 10*time.Second),
-		IdleTimeout:       def(cfg.IdleTimeout, 120*time.Second),
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	mux.HandleFunc("GET /healthz", serveHealth)
+	admin := http.NewServeMux()
+	admin.HandleFunc("GET /healthz", serveHealth)
+	admin.HandleFunc("GET /readyz", sv.serveReady)
+	admin.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	newHTTP := func(h http.Handler, tc *tls.Config) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			TLSConfig:         tc,
+			ReadHeaderTimeout: def(cfg.ReadHeaderTimeout, 5*time.Second),
+			ReadTimeout:       def(cfg.ReadTimeout, 10*time.Second),
+			WriteTimeout:      def(cfg.WriteTimeout, 10*time.Second),
+			IdleTimeout:       def(cfg.IdleTimeout, 120*time.Second),
+			MaxHeaderBytes:    32 << 10,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
 	}
+	sv.srv = newHTTP(mux, cfg.TLS)
+	sv.admin = newHTTP(admin, nil)
 	return sv, nil
 }
 
-// Handler returns the server's routes, for in-process use with httptest.
+func serveHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok"}`))
+}
+
+// Handler returns the public listener's routes, for in-process use with
+// httptest.
 func (s *Server) Handler() http.Handler { return s.srv.Handler }
+
+// AdminHandler returns the admin listener's routes (/metrics, /readyz,
+// /healthz), for in-process use with httptest.
+func (s *Server) AdminHandler() http.Handler { return s.admin.Handler }
+
+// ServeAdmin serves the admin routes (plain HTTP) on ln until Shutdown; it
+// returns nil after a graceful shutdown. Give it a loopback listener, or
+// one only the monitoring network reaches.
+func (s *Server) ServeAdmin(ln net.Listener) error {
+	if err := s.admin.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
 
 // Serve accepts connections on ln until Shutdown; it returns nil after a
 // graceful shutdown.
@@ -114,7 +146,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	serr := s.hook.Shutdown(ctx)
 	eerr := s.events.Shutdown(ctx)
-	return errors.Join(herr, serr, eerr)
+	aerr := s.admin.Shutdown(ctx)
+	if aerr != nil {
+		_ = s.admin.Close()
+	}
+	return errors.Join(herr, serr, eerr, aerr)
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {

@@ -41,13 +41,18 @@ func TestServerOverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := make(chan error, 1)
+	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, adminServed := make(chan error, 1), make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	base := "https://" + ln.Addr().String()
+	go func() { adminServed <- srv.ServeAdmin(adminLn) }()
+	base, adminBase := "https://"+ln.Addr().String(), "http://"+adminLn.Addr().String()
 	client := ca.HTTPClient(5 * time.Second)
 
-	get := func(path string) (int, string) {
-		resp, err := client.Get(base + path)
+	getFrom := func(c *http.Client, url string) (int, string) {
+		resp, err := c.Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,11 +60,22 @@ func TestServerOverTLS(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	get := func(path string) (int, string) { return getFrom(client, base+path) }
+	admin := func(path string) (int, string) { return getFrom(http.DefaultClient, adminBase+path) }
 	if code, _ := get("/healthz"); code != http.StatusOK {
 		t.Fatalf("healthz %d", code)
 	}
+	if code, _ := admin("/healthz"); code != http.StatusOK {
+		t.Fatalf("admin healthz %d", code)
+	}
+	// Metrics and readiness are not on the public listener (issue 14 item 7).
+	for _, path := range []string{"/metrics", "/readyz"} {
+		if code, body := get(path); code != http.StatusNotFound || strings.Contains(body, "entra2okta_") {
+			t.Fatalf("public %s: %d %.80s", path, code, body)
+		}
+	}
 	// Temporal down: the hook still answers; only readiness says so.
-	if code, _ := get("/readyz"); code != http.StatusServiceUnavailable {
+	if code, _ := admin("/readyz"); code != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with Temporal down: %d", code)
 	}
 	req, _ := http.NewRequest(http.MethodPost, base+PasswordImportPath, bytes.NewReader(fixture(t, "identity-engine.json")))
@@ -76,11 +92,11 @@ func TestServerOverTLS(t *testing.T) {
 		t.Fatalf("hook answered %d %s", resp.StatusCode, body)
 	}
 	temporalUp.Store(true)
-	if code, _ := get("/readyz"); code != http.StatusOK {
+	if code, _ := admin("/readyz"); code != http.StatusOK {
 		t.Fatalf("readyz with Temporal up: %d", code)
 	}
 	s.waitSignals(t, 1)
-	_, metrics := get("/metrics")
+	_, metrics := admin("/metrics")
 	for _, want := range []string{
 		`entra2okta_hook_outcomes_total{reason="ok",verdict="verified"} 1`,
 		`entra2okta_hook_requests_total{status="200"} 1`,
@@ -104,6 +120,9 @@ func TestServerOverTLS(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Fatalf("Serve returned %v after Shutdown", err)
+	}
+	if err := <-adminServed; err != nil {
+		t.Fatalf("ServeAdmin returned %v after Shutdown", err)
 	}
 }
 

@@ -105,7 +105,7 @@ func newSprayStack(t *testing.T, n int, shield hook.ShieldConfig) *sprayStack {
 		return resp.StatusCode
 	}
 	st.metrics = func() string {
-		rec := httpGet(t, srv.Handler(), "/metrics")
+		rec := httpGet(t, srv.AdminHandler(), "/metrics")
 		return rec
 	}
 	return st
