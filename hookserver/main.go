@@ -54,7 +54,7 @@ type config struct {
 	entra             entra.Config
 	hook              hook.Config
 	shutdownTimeout   time.Duration
-	events            hook.EventConfig // Okta event hook; Client is set by run
+	events            *hook.EventConfig // Okta event hook, nil when off; Client is set by run
 }
 
 // parseConfig reads flags from args, each defaulting to its environment
@@ -108,16 +108,22 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		oScope      = str("oauth-scope", "HOOK_OAUTH_SCOPE", "", "scope the token must carry (optional)")
 		oJWKS       = str("oauth-jwks-url", "HOOK_OAUTH_JWKS_URL", "", "signing keys (default issuer + /v1/keys)")
 		shutdownStr = str("shutdown-timeout", "HOOK_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for requests and pending signals")
-		o365App     = str("o365-app-id", "OKTA_O365_APP_ID", "", "Okta app id (0oa…) of the Office 365 app: assigning a user to it starts the user's migration (event hook on "+hook.EventsPath+")")
-		evBatch     = str("events-batch", "OKTA_EVENTS_BATCH", hook.DefaultEventsBatch, "batch label of the migrations that app assignments start")
-		evAfter     = str("events-deadline-after", "OKTA_EVENTS_DEADLINE_AFTER", "", "their deadline, after the assignment (default: the workflow's, 60 days)")
-		evPolicy    = str("events-policy", "OKTA_EVENTS_POLICY", "none", "their deadline policy: none, expire-password, reset-password or deactivate")
+		evHeader    = str("events-auth-header", "HOOK_EVENTS_AUTH_HEADER", "Authorization", "header carrying the Okta event hook's shared secret")
+		// Not defaulted from the environment either (see -auth-secret).
+		evSecret = fs.String("events-auth-secret", "", "the event hook's whole expected header value, its own (not the password hook's); without it "+hook.EventsPath+" is not served; prefer the environment variable (HOOK_EVENTS_AUTH_SECRET)")
+		o365App  = str("o365-app-id", "OKTA_O365_APP_ID", "", "Okta app id (0oa…) of the Office 365 app: assigning a user to it starts the user's migration (event hook on "+hook.EventsPath+")")
+		evBatch  = str("events-batch", "OKTA_EVENTS_BATCH", hook.DefaultEventsBatch, "batch label of the migrations that app assignments start")
+		evAfter  = str("events-deadline-after", "OKTA_EVENTS_DEADLINE_AFTER", "", "their deadline, after the assignment (default: the workflow's, 60 days)")
+		evPolicy = str("events-policy", "OKTA_EVENTS_POLICY", "none", "their deadline policy: none, expire-password, reset-password or deactivate")
 	)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	if *authSecret == "" {
 		*authSecret = getenv("HOOK_AUTH_SECRET")
+	}
+	if *evSecret == "" {
+		*evSecret = getenv("HOOK_EVENTS_AUTH_SECRET")
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
@@ -226,12 +232,23 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if *oIssuer != "" {
 		c.hook.OAuth = &hook.OAuthConfig{Issuer: *oIssuer, Audience: *oAudience, ClientID: *oClient, Scope: *oScope, JWKSURL: *oJWKS}
 	}
-	c.events = hook.EventConfig{AppID: strings.TrimSpace(*o365App), Batch: *evBatch, Policy: workflows.DeadlinePolicy(*evPolicy)}
+	ev := hook.EventConfig{AppID: strings.TrimSpace(*o365App), Batch: *evBatch, Policy: workflows.DeadlinePolicy(*evPolicy),
+		AuthHeader: *evHeader, AuthSecret: *evSecret}
 	if *evAfter != "" {
-		c.events.DeadlineAfter = dur("events-deadline-after", *evAfter)
+		ev.DeadlineAfter = dur("events-deadline-after", *evAfter)
 	}
-	if !c.events.Policy.Valid() {
+	if !ev.Policy.Valid() {
 		errs = append(errs, fmt.Errorf("-events-policy %q: not a deadline policy", *evPolicy))
+	}
+	// The event hook has a secret of its own: whoever holds the password
+	// hook's must not be able to forge events, nor the other way round.
+	switch {
+	case ev.AuthSecret == "" && ev.AppID != "":
+		errs = append(errs, errors.New("OKTA_O365_APP_ID is set but HOOK_EVENTS_AUTH_SECRET (or -events-auth-secret) is not: the event hook needs a secret of its own"))
+	case ev.AuthSecret != "" && ev.AuthSecret == c.hook.AuthSecret:
+		errs = append(errs, errors.New("HOOK_EVENTS_AUTH_SECRET must differ from HOOK_AUTH_SECRET: the event hook and the password import hook have secrets of their own"))
+	case ev.AuthSecret != "":
+		c.events = &ev
 	}
 	return c, errors.Join(errs...)
 }
@@ -283,8 +300,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	} else {
 		logger.Warn("serving plain HTTP: Okta only calls https URLs, so terminate TLS in front of this server")
 	}
-	events := cfg.events
-	events.Client = tc
+	var events *hook.EventConfig
+	if cfg.events != nil {
+		ev := *cfg.events
+		ev.Client = tc
+		events = &ev
+	}
 	srv, err := hook.NewServer(hook.ServerConfig{
 		Hook: cfg.hook,
 		TLS:  tlsConf,
@@ -292,7 +313,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		},
-		Events: &events,
+		Events: events,
 	}, verifier, tc, logger)
 	if err != nil {
 		return err
@@ -322,13 +343,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		"auth_header", cfg.hook.AuthHeader, "oauth", cfg.hook.OAuth != nil,
 		"policy_mfa", cfg.entra.Policy.MFAVerified, "policy_expired", cfg.entra.Policy.PasswordExpiredVerified,
 		"policy_ca", cfg.entra.Policy.ConditionalAccessVerified)
-	logger.Info("okta event hook", "path", hook.EventsPath, "recent", hook.RecentEventsPath, "o365_app_id", cfg.events.AppID,
-		"batch", cfg.events.Batch, "policy", string(cfg.events.Policy), "deadline_after", cfg.events.DeadlineAfter.String())
+	if ev := cfg.events; ev != nil {
+		logger.Info("okta event hook", "path", hook.EventsPath, "recent", hook.RecentEventsPath, "o365_app_id", ev.AppID,
+			"auth_header", ev.AuthHeader, "batch", ev.Batch, "policy", string(ev.Policy), "deadline_after", ev.DeadlineAfter.String())
+		if ev.AppID == "" {
+			logger.Warn("OKTA_O365_APP_ID is not set: Office 365 assignment events are ignored (user.import.password events are still relayed)")
+		}
+		if len(strings.TrimSpace(ev.AuthSecret)) < 16 {
+			logger.Warn("the event hook's auth secret is shorter than 16 characters")
+		}
+	} else {
+		logger.Warn("okta event hook off: HOOK_EVENTS_AUTH_SECRET is not set, so " + hook.EventsPath + " is not served")
+	}
 	logger.Warn("run one replica: the attempt budgets and the circuit breaker live in this process's memory; a second replica doubles every bound, and a restart resets them",
 		"lockout_threshold", cfg.hook.Shield.LockoutThreshold)
-	if cfg.events.AppID == "" {
-		logger.Warn("OKTA_O365_APP_ID is not set: Office 365 assignment events are ignored (user.import.password events are still relayed)")
-	}
 	if len(strings.TrimSpace(cfg.hook.AuthSecret)) < 16 {
 		logger.Warn("the auth secret is shorter than 16 characters")
 	}

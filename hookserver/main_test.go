@@ -89,16 +89,24 @@ func TestParseConfig(t *testing.T) {
 func TestHelpDoesNotPrintTheSecret(t *testing.T) {
 	var out strings.Builder
 	const secret = "Basic bm90LXRvLWJlLXByaW50ZWQ="
-	env := envOf(map[string]string{"HOOK_AUTH_SECRET": secret, "ENTRA_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c"})
+	const evSecret = "Basic ZXZlbnRzLW5vdC10by1iZS1wcmludGVk"
+	env := envOf(map[string]string{"HOOK_AUTH_SECRET": secret, "HOOK_EVENTS_AUTH_SECRET": evSecret, "ENTRA_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c"})
 	if err := run(context.Background(), []string{"-h"}, env, &out); err != nil {
 		t.Fatalf("-h: %v", err)
 	}
-	if !strings.Contains(out.String(), "HOOK_AUTH_SECRET") || strings.Contains(out.String(), secret) {
+	if !strings.Contains(out.String(), "HOOK_AUTH_SECRET") || !strings.Contains(out.String(), "HOOK_EVENTS_AUTH_SECRET") ||
+		strings.Contains(out.String(), secret) || strings.Contains(out.String(), evSecret) {
 		t.Fatalf("help output:\n%s", out.String())
 	}
 	c, err := parseConfig(nil, env, io.Discard)
-	if err != nil || c.hook.AuthSecret != secret {
-		t.Fatalf("secret from the environment: %v", err)
+	if err != nil || c.hook.AuthSecret != secret || c.events == nil || c.events.AuthSecret != evSecret {
+		t.Fatalf("secrets from the environment: %v", err)
+	}
+	// A usage error prints the flags' defaults: no secret among them.
+	out.Reset()
+	if err := run(context.Background(), []string{"-no-such-flag"}, env, &out); err == nil ||
+		strings.Contains(err.Error()+out.String(), secret) || strings.Contains(err.Error()+out.String(), evSecret) {
+		t.Fatalf("usage error %v:\n%s", err, out.String())
 	}
 }
 
@@ -234,13 +242,15 @@ func get(t *testing.T, url string) (int, string) {
 func TestRunAgainstFakeEntra(t *testing.T) {
 	good := entraDemo.good[0]
 	const secret = "Basic aG9vazpsb25nLWVub3VnaC1zZWNyZXQ="
+	const evSecret = "Basic ZXZlbnRzOmFub3RoZXItbG9uZy1zZWNyZXQ="
 	env := map[string]string{
-		"HOOK_AUTH_SECRET":     secret,
-		"ENTRA_AUTHORITY_HOST": entraDemo.fe.URL,
-		"ENTRA_TENANT_ID":      entraDemo.dir.TenantID,
-		"ENTRA_CLIENT_ID":      entraDemo.dir.PublicClientID,
-		"TEMPORAL_ADDRESS":     freeAddr(t), // nothing listens there
-		"LOG_LEVEL":            "debug",
+		"HOOK_AUTH_SECRET":        secret,
+		"HOOK_EVENTS_AUTH_SECRET": evSecret,
+		"ENTRA_AUTHORITY_HOST":    entraDemo.fe.URL,
+		"ENTRA_TENANT_ID":         entraDemo.dir.TenantID,
+		"ENTRA_CLIENT_ID":         entraDemo.dir.PublicClientID,
+		"TEMPORAL_ADDRESS":        freeAddr(t), // nothing listens there
+		"LOG_LEVEL":               "debug",
 	}
 	base, logs, stop := startRun(t, env)
 	admin := "http://" + env["HOOK_ADMIN_ADDR"]
@@ -261,11 +271,35 @@ func TestRunAgainstFakeEntra(t *testing.T) {
 			t.Fatalf("public %s: %d %.80s", path, code, body)
 		}
 	}
+	// The event hook answers its own secret only (issue 14 item 9).
+	verify := func(s string) int {
+		req, _ := http.NewRequest(http.MethodGet, base+hook.EventsPath, nil)
+		req.Header.Set("Authorization", s)
+		req.Header.Set("X-Okta-Verification-Challenge", "challenge-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := verify(secret); code != http.StatusUnauthorized {
+		t.Fatalf("event hook verification with the password hook's secret: %d", code)
+	}
+	if code := verify(evSecret); code != http.StatusOK {
+		t.Fatalf("event hook verification with its own secret: %d", code)
+	}
+	if got := signIn(t, base, evSecret, "ev3", good.UserPrincipalName, good.Password); strings.Contains(got, "VERIFIED") {
+		t.Fatalf("the password hook accepted the event hook's secret: %s", got)
+	}
 	if err := stop(); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	if strings.Contains(logs.String(), good.Password) {
 		t.Fatal("a password appears in the server's log")
+	}
+	if strings.Contains(logs.String(), secret) || strings.Contains(logs.String(), evSecret) {
+		t.Fatal("a hook secret appears in the server's log")
 	}
 	if !strings.Contains(logs.String(), `"msg":"password import answered"`) {
 		t.Fatalf("no JSON answer log:\n%s", logs.String())

@@ -55,8 +55,12 @@ type WorkflowClient interface {
 type EventConfig struct {
 	// Client starts and signals MigrateUser workflows.
 	Client WorkflowClient
-	// AuthHeader and AuthSecret authenticate Okta's calls; empty means the
-	// password import hook's (Config.AuthHeader, Config.AuthSecret).
+	// AuthHeader and AuthSecret authenticate Okta's calls to the event hook:
+	// a secret of its own (hookserver's HOOK_EVENTS_AUTH_*), so that whoever
+	// holds the password hook's secret cannot forge events and the other way
+	// round. Server refuses the password hook's secret here. An empty
+	// AuthSecret on a Server falls back to the password hook's credentials,
+	// for in-process harnesses only (the demo); hookserver never does.
 	AuthHeader, AuthSecret string
 	// AppID is the Okta app id (0oa…) of the Office 365 app: assigning a user
 	// to it starts the user's migration. Empty ignores assignments.
@@ -647,8 +651,9 @@ func (h *EventHandler) Shutdown(ctx context.Context) error {
 	}
 }
 
-// mountEvents serves the event hook routes on mux when cfg is set, with the
-// password import hook's credentials unless cfg has its own.
+// mountEvents serves the event hook routes on mux when cfg is set, with its
+// own credentials (or, when it has none, the password import hook's: see
+// EventConfig.AuthSecret).
 func (s *Server) mountEvents(mux *http.ServeMux, cfg *EventConfig, hc Config, reg prometheus.Registerer, logger *slog.Logger) error {
 	if cfg == nil {
 		return nil
@@ -656,6 +661,8 @@ func (s *Server) mountEvents(mux *http.ServeMux, cfg *EventConfig, hc Config, re
 	c := *cfg
 	if c.AuthSecret == "" {
 		c.AuthHeader, c.AuthSecret = hc.AuthHeader, hc.AuthSecret
+	} else if c.AuthSecret == hc.AuthSecret {
+		return errors.New("hook: the event hook's secret must differ from the password import hook's")
 	}
 	eh, err := NewEventHandler(c, reg, logger)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"entra2okta/internal/entra"
 	"entra2okta/internal/hook"
 	"entra2okta/workflows"
 )
@@ -450,5 +451,74 @@ func TestEventConfigErrors(t *testing.T) {
 	}
 	if _, err := hook.NewEventHandler(hook.EventConfig{Client: &fakeWorkflows{}, AuthSecret: "x", Policy: "burn"}, nil, nil); err == nil {
 		t.Error("unknown policy accepted")
+	}
+}
+
+// verifierFunc is a hook.Verifier.
+type verifierFunc func(ctx context.Context, user, password string) entra.Result
+
+func (f verifierFunc) VerifyPassword(ctx context.Context, u, p string) entra.Result {
+	return f(ctx, u, p)
+}
+
+// TestEventHookHasItsOwnSecret (issue 14 item 9): with its own secret, the
+// event hook refuses the password import hook's and the password import hook
+// refuses the event hook's; a Server refuses the same secret for both.
+func TestEventHookHasItsOwnSecret(t *testing.T) {
+	const passwordHookSecret = "Basic cGFzc3dvcmQtaG9vazpzZWNyZXQ="
+	v := verifierFunc(func(context.Context, string, string) entra.Result {
+		return entra.Result{Verdict: entra.Verified, Reason: entra.ReasonOK}
+	})
+	fw := &fakeWorkflows{}
+	srv, err := hook.NewServer(hook.ServerConfig{
+		Hook:   hook.Config{AuthSecret: passwordHookSecret},
+		Events: &hook.EventConfig{Client: fw, AppID: o365AppID, AuthHeader: "X-Okta-Events", AuthSecret: eventsSecret},
+	}, v, fw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	body := delivery(assignment("u-own", o365AppID, "alice@example.com"))
+	send := func(method, path, header, secret, body string) int {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if secret != "" {
+			req.Header.Set(header, secret)
+		}
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for _, c := range []struct{ method, path, header, secret string }{
+		{http.MethodPost, hook.EventsPath, "Authorization", passwordHookSecret},
+		{http.MethodPost, hook.EventsPath, "X-Okta-Events", passwordHookSecret},
+		{http.MethodGet, hook.EventsPath, "Authorization", passwordHookSecret},
+		{http.MethodGet, hook.RecentEventsPath, "Authorization", passwordHookSecret},
+		{http.MethodPost, hook.EventsPath, "Authorization", eventsSecret}, // the right value in the wrong header
+		{http.MethodPost, hook.PasswordImportPath, "Authorization", eventsSecret},
+	} {
+		b := body
+		if c.path == hook.PasswordImportPath {
+			b = `{"eventType":"com.okta.user.credential.password.import","data":{"context":{"credential":{"username":"a@example.com","password":"pw"}}}}`
+		}
+		if code := send(c.method, c.path, c.header, c.secret, b); code != http.StatusUnauthorized {
+			t.Errorf("%s %s with %s=%q: %d, want 401", c.method, c.path, c.header, c.secret, code)
+		}
+	}
+	if starts, signals := fw.counts(); starts+signals != 0 {
+		t.Fatalf("refused calls reached Temporal: %d starts, %d signals", starts, signals)
+	}
+	if code := send(http.MethodPost, hook.EventsPath, "X-Okta-Events", eventsSecret, body); code != http.StatusOK {
+		t.Fatalf("the event hook's own secret: %d", code)
+	}
+	if _, err := hook.NewServer(hook.ServerConfig{
+		Hook:   hook.Config{AuthSecret: passwordHookSecret},
+		Events: &hook.EventConfig{Client: fw, AuthSecret: passwordHookSecret},
+	}, v, fw, nil); err == nil {
+		t.Fatal("a Server accepted the password hook's secret for the event hook")
 	}
 }
