@@ -62,6 +62,8 @@ type Config struct {
 	Shield ShieldConfig
 	// Signals configures background signal delivery.
 	Signals SignalConfig
+	// MFACheck configures the canary check of the MFA order (mfacheck.go).
+	MFACheck MFACheckConfig
 	// Registerer receives the hook's metrics (nil: not registered).
 	Registerer prometheus.Registerer
 }
@@ -88,6 +90,7 @@ type Handler struct {
 	flight singleflight.Group
 	sem    chan struct{}
 	disp   *dispatcher
+	mfa    *mfaCheck
 	m      *metrics
 	log    *slog.Logger
 	mux    *http.ServeMux
@@ -112,6 +115,11 @@ func NewHandler(cfg Config, v Verifier, s Signaler, logger *slog.Logger) (*Handl
 	if err != nil {
 		return nil, err
 	}
+	if mc := cfg.MFACheck; (mc.Username == "") != (mc.Password == "") {
+		return nil, errors.New("hook: the MFA order check needs both a canary username and a (wrong) password")
+	} else if mc.MaxPerDay >= sh.cfg.LockoutThreshold {
+		return nil, fmt.Errorf("hook: %d MFA order checks a day would reach the lockout threshold of %d on the canary", mc.MaxPerDay, sh.cfg.LockoutThreshold)
+	}
 	h := &Handler{cfg: cfg, v: v, auth: auth, shield: sh, sem: make(chan struct{}, cfg.MaxConcurrent), log: logger}
 	h.m, err = newMetrics(cfg.Registerer, func() float64 {
 		if h.disp == nil {
@@ -122,7 +130,16 @@ func NewHandler(cfg Config, v Verifier, s Signaler, logger *slog.Logger) (*Handl
 	if err != nil {
 		return nil, err
 	}
+	h.mfa = newMFACheck(cfg.MFACheck, sh.cfg.LockoutThreshold, v, logger)
+	if cfg.Registerer != nil {
+		for _, c := range h.mfa.collectors() {
+			if err := cfg.Registerer.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
 	h.disp = newDispatcher(cfg.Signals, s, logger, func(result string) { h.m.signals.WithLabelValues(result).Inc() })
+	h.mfa.start()
 	if auth.oauth != nil {
 		// Fetch the signing keys now rather than during Okta's first call.
 		go func() {
@@ -143,7 +160,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 
 // Shutdown stops accepting signals and delivers the queued ones until ctx is
 // done. Call it after the HTTP server has stopped.
-func (h *Handler) Shutdown(ctx context.Context) error { return h.disp.shutdown(ctx) }
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.mfa.stop()
+	return h.disp.shutdown(ctx)
+}
 
 // answerReserve is the part of the budget kept for writing the answer after
 // the check's deadline: a tenth of it, at most 20 ms.
@@ -435,7 +455,7 @@ func (h *Handler) verify(req importRequest, k [32]byte, deadline time.Time) outc
 	defer cancel()
 	h.m.upstream.Inc()
 	began := time.Now()
-	res := h.v.VerifyPassword(ctx, req.Username, req.Password)
+	res := h.mfa.adjust(h.v.VerifyPassword(ctx, req.Username, req.Password))
 	if res.Latency <= 0 {
 		res.Latency = time.Since(began)
 	}
