@@ -118,17 +118,45 @@ type FindClosedUsersInput struct {
 	ClosedSince time.Time
 }
 
-// ClosedUser is one user found by FindClosedUsers.
-type ClosedUser struct {
-	WorkflowID string
-	Seq        int    // the user's BatchSeq memo: its place in the batch's ledger
-	Status     string // Temporal execution status as the API names it: Terminated, TimedOut, Failed, Canceled
-	CloseTime  time.Time
+// FindClosedUsersResult lists the ledger sequence numbers (the BatchSeq
+// memo) of the users found, by execution status: a few bytes a user, so that
+// an answer holds up to MaxClosedPerSweep of them within Temporal's 2 MB
+// payload limit.
+type FindClosedUsersResult struct {
+	Terminated, TimedOut, Failed, Canceled []int
+	// Truncated is set when more users matched than MaxClosedPerSweep.
+	Truncated bool
 }
 
-// FindClosedUsersResult lists the users found.
-type FindClosedUsersResult struct {
-	Users []ClosedUser
+// MaxClosedPerSweep bounds the users one sweep returns (about 7 bytes each).
+const MaxClosedPerSweep = 200_000
+
+// Seqs returns the sequence numbers found with an execution status.
+func (r FindClosedUsersResult) Seqs(status string) []int {
+	switch status {
+	case "Terminated":
+		return r.Terminated
+	case "TimedOut":
+		return r.TimedOut
+	case "Failed":
+		return r.Failed
+	case "Canceled":
+		return r.Canceled
+	}
+	return nil
+}
+
+func (r *FindClosedUsersResult) add(status string, seq int) {
+	switch status {
+	case "Terminated":
+		r.Terminated = append(r.Terminated, seq)
+	case "TimedOut":
+		r.TimedOut = append(r.TimedOut, seq)
+	case "Failed":
+		r.Failed = append(r.Failed, seq)
+	case "Canceled":
+		r.Canceled = append(r.Canceled, seq)
+	}
 }
 
 // BatchSeqMemo is the memo field that holds a user's place in its batch's
@@ -154,6 +182,7 @@ func (a *Activities) FindClosedUsers(ctx context.Context, in FindClosedUsersInpu
 	}
 	var res FindClosedUsersResult
 	var token []byte
+	n := 0
 	dc := converter.GetDefaultDataConverter()
 	for {
 		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
@@ -162,16 +191,21 @@ func (a *Activities) FindClosedUsers(ctx context.Context, in FindClosedUsersInpu
 			return FindClosedUsersResult{}, fmt.Errorf("list closed users: %w", err)
 		}
 		for _, e := range resp.GetExecutions() {
-			cu := ClosedUser{WorkflowID: e.GetExecution().GetWorkflowId(), CloseTime: e.GetCloseTime().AsTime(),
-				Status: e.GetStatus().String()}
-			if p := e.GetMemo().GetFields()[BatchSeqMemo]; p != nil {
-				if err := dc.FromPayload(p, &cu.Seq); err != nil {
-					return FindClosedUsersResult{}, fmt.Errorf("decode the BatchSeq memo of %s: %w", cu.WorkflowID, err)
-				}
+			p := e.GetMemo().GetFields()[BatchSeqMemo]
+			if p == nil {
+				continue // not started with a ledger place
 			}
-			res.Users = append(res.Users, cu)
+			var seq int
+			if err := dc.FromPayload(p, &seq); err != nil {
+				return FindClosedUsersResult{}, fmt.Errorf("decode the BatchSeq memo of %s: %w", e.GetExecution().GetWorkflowId(), err)
+			}
+			if n++; n > MaxClosedPerSweep {
+				res.Truncated = true
+				return res, nil
+			}
+			res.add(e.GetStatus().String(), seq)
 		}
-		activity.RecordHeartbeat(ctx, len(res.Users))
+		activity.RecordHeartbeat(ctx, n)
 		token = resp.GetNextPageToken()
 		if len(token) == 0 {
 			return res, nil

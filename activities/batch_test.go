@@ -106,10 +106,7 @@ func TestFindClosedUsers(t *testing.T) {
 	res, err := execute[activities.FindClosedUsersResult](t, a, "FindClosedUsers",
 		activities.FindClosedUsersInput{BatchRun: "run-1", ClosedSince: closed.Add(-time.Hour)})
 	require.NoError(t, err)
-	assert.Equal(t, []activities.ClosedUser{
-		{WorkflowID: "migrate-user/a", Seq: 4, Status: "Terminated", CloseTime: closed},
-		{WorkflowID: "migrate-user/b", Seq: 9, Status: "TimedOut", CloseTime: closed},
-	}, res.Users)
+	assert.Equal(t, activities.FindClosedUsersResult{Terminated: []int{4}, TimedOut: []int{9}}, res)
 	require.Len(t, v.queries, 2)
 	assert.Equal(t, "MigrationBatchRun = 'run-1' AND ExecutionStatus IN ('Terminated','TimedOut','Failed','Canceled') AND CloseTime >= '2026-12-01T09:00:00Z'", v.queries[0])
 

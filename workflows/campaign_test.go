@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"go.temporal.io/sdk/activity"
 	"testing"
 	"time"
@@ -155,10 +156,8 @@ func TestMigrateBatch_ChildThatNeverReportsStillEnds(t *testing.T) {
 					return activities.FindClosedUsersResult{}, nil
 				}
 				assert.Equal(t, start.Add(time.Hour-10*time.Minute), fin.ClosedSince, "since the previous sweep, less the margin")
-				return activities.FindClosedUsersResult{Users: []activities.ClosedUser{
-					{WorkflowID: workflows.UserWorkflowID("alice@contoso.com"), Seq: 1, Status: "Terminated"},
-					{WorkflowID: "migrate-user/other", Seq: 9, Status: "Terminated"}, // not on the ledger
-				}}, nil
+				// alice (seq 1), and seq 9, which is not on the ledger
+				return activities.FindClosedUsersResult{Terminated: []int{1, 9}}, nil
 			})
 		env.ExecuteWorkflow(workflows.MigrateBatch, in)
 		p := batchResult(t, env).Progress
@@ -267,4 +266,22 @@ func TestMigrateUser_CancelledUserReportsItsEnd(t *testing.T) {
 	require.Len(t, sent, 2)
 	assert.Equal(t, workflows.StateFailed, sent[1].To)
 	assert.Equal(t, 3, sent[1].Seq)
+}
+
+// TestMigrateBatch_FirstReleaseBatchWithManyLoginsResumes: the inline-logins
+// limit applies to new batches only; a first-release batch that carries more
+// logins resumes on the new path at its continue-as-new.
+func TestMigrateBatch_FirstReleaseBatchWithManyLoginsResumes(t *testing.T) {
+	env := newEnv(t, activitiestest.NewOkta(), activitiestest.NewEntra())
+	in := waitingBatch(false)
+	for i := range entra.MaxInlineLogins + 1 {
+		in.Source.Logins = append(in.Source.Logins, fmt.Sprintf("u%d@contoso.com", i))
+	}
+	in.Source.All = false
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.SignalUserReport, workflows.UserReportSignal{Login: "alice@contoso.com",
+			To: workflows.StateMigrated, BatchRun: "run-1", Seq: 1})
+	}, time.Hour)
+	env.ExecuteWorkflow(workflows.MigrateBatch, in)
+	assert.Equal(t, 1, batchResult(t, env).Progress.States[workflows.StateMigrated])
 }

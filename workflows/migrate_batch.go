@@ -161,7 +161,7 @@ func validateBatchInput(in MigrateBatchInput, v workflow.Version) error {
 	if n := sourceFields(in.Source); n != 1 {
 		problems = append(problems, fmt.Sprintf("Source must set exactly one of GroupID, Filter, Logins, All, CSV (%d set)", n))
 	}
-	if v >= 1 && len(in.Source.Logins) > entra.MaxInlineLogins {
+	if v >= 1 && in.Resume == nil && len(in.Source.Logins) > entra.MaxInlineLogins {
 		problems = append(problems, fmt.Sprintf("Source.Logins holds %d logins; more than %d go in a CSV file (Source.CSV)",
 			len(in.Source.Logins), entra.MaxInlineLogins))
 	}
@@ -423,6 +423,12 @@ func (b *batchMigration) importing() int {
 // whose commands must not change).
 func (b *batchMigration) executeUser(ctx workflow.Context, login string, deadline time.Time, memo map[string]any,
 	sa []temporal.SearchAttributeUpdate, extra func(*MigrateUserInput)) workflow.ChildWorkflowFuture {
+	if b.v >= 1 {
+		// The SDK asks a started child to cancel when the context it was
+		// started with is cancelled, whatever its ParentClosePolicy: cancelling
+		// the batch (starter rollback does) must not cancel its users.
+		ctx, _ = workflow.NewDisconnectedContext(ctx)
+	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            UserWorkflowID(login),
 		TaskQueue:             TaskQueue,
@@ -491,7 +497,7 @@ func (b *batchMigration) startUser(ctx workflow.Context, seq int, login string) 
 		}
 		err = child.Get(ctx, nil)
 		b.children--
-		if status := closeStatus(err); status != "" {
+		if status := closeStatus(err); status != "" && ctx.Err() == nil {
 			b.closed(seq, status)
 		}
 	})
@@ -616,6 +622,9 @@ func (b *batchMigration) applyReport(r UserReportSignal) {
 // closed counts a user whose workflow closed without reporting its final
 // state; it reports true if the ledger changed.
 func (b *batchMigration) closed(seq int, status string) bool {
+	// A user that reported its end and then closed (a cancelled user
+	// reports Failed first) is counted by its report, not as unreported.
+	b.applyReports()
 	code := closedCode(status)
 	if seq < 1 || seq > len(b.st.Ledger) || code == ledgerNone {
 		return false
@@ -691,11 +700,19 @@ func (b *batchMigration) sweep(ctx workflow.Context) error {
 		b.st.Progress.LastError = "sweep for closed users: " + describe(err)
 		return nil
 	}
-	b.st.SweptAt = now
 	b.st.Progress.Sweeps++
-	for _, u := range res.Users {
-		b.closed(u.Seq, u.Status)
+	for _, st := range ClosedStatuses() {
+		for _, seq := range res.Seqs(st) {
+			b.closed(seq, st)
+		}
 	}
+	if res.Truncated {
+		// More ends than one answer holds (activities.MaxClosedPerSweep):
+		// the span is read again at the next sweep.
+		b.st.Progress.LastError = fmt.Sprintf("sweep for closed users: more than %d since the last sweep", activities.MaxClosedPerSweep)
+		return nil
+	}
+	b.st.SweptAt = now
 	return nil
 }
 
