@@ -110,11 +110,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		shutdownStr = str("shutdown-timeout", "HOOK_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for requests and pending signals")
 		evHeader    = str("events-auth-header", "HOOK_EVENTS_AUTH_HEADER", "Authorization", "header carrying the Okta event hook's shared secret")
 		// Not defaulted from the environment either (see -auth-secret).
-		evSecret = fs.String("events-auth-secret", "", "the event hook's whole expected header value, its own (not the password hook's); without it "+hook.EventsPath+" is not served; prefer the environment variable (HOOK_EVENTS_AUTH_SECRET)")
-		o365App  = str("o365-app-id", "OKTA_O365_APP_ID", "", "Okta app id (0oa…) of the Office 365 app: assigning a user to it starts the user's migration (event hook on "+hook.EventsPath+")")
-		evBatch  = str("events-batch", "OKTA_EVENTS_BATCH", hook.DefaultEventsBatch, "batch label of the migrations that app assignments start")
-		evAfter  = str("events-deadline-after", "OKTA_EVENTS_DEADLINE_AFTER", "", "their deadline, after the assignment (default: the workflow's, 60 days)")
-		evPolicy = str("events-policy", "OKTA_EVENTS_POLICY", "none", "their deadline policy: none, expire-password, reset-password or deactivate")
+		evSecret   = fs.String("events-auth-secret", "", "the event hook's whole expected header value, its own (not the password hook's); without it "+hook.EventsPath+" is not served; prefer the environment variable (HOOK_EVENTS_AUTH_SECRET)")
+		canaryUser = str("mfa-canary-user", "HOOK_MFA_CANARY_USER", "", "an MFA-enforced Entra account on which a wrong password checks that Entra checks passwords before MFA (the premise of -policy-mfa)")
+		// Not defaulted from the environment: -h must not print it.
+		canaryPw       = fs.String("mfa-canary-password", "", "a deliberately wrong password for the canary, the same every time; prefer the environment variable (HOOK_MFA_CANARY_PASSWORD)")
+		canaryInterval = str("mfa-canary-interval", "HOOK_MFA_CANARY_INTERVAL", "1h", "how often the canary is checked (each check is one failed sign-in on it; at most half the lockout threshold minus one a day)")
+		o365App        = str("o365-app-id", "OKTA_O365_APP_ID", "", "Okta app id (0oa…) of the Office 365 app: assigning a user to it starts the user's migration (event hook on "+hook.EventsPath+")")
+		evBatch        = str("events-batch", "OKTA_EVENTS_BATCH", hook.DefaultEventsBatch, "batch label of the migrations that app assignments start")
+		evAfter        = str("events-deadline-after", "OKTA_EVENTS_DEADLINE_AFTER", "", "their deadline, after the assignment (default: the workflow's, 60 days)")
+		evPolicy       = str("events-policy", "OKTA_EVENTS_POLICY", "none", "their deadline policy: none, expire-password, reset-password or deactivate")
 	)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -124,6 +128,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if *evSecret == "" {
 		*evSecret = getenv("HOOK_EVENTS_AUTH_SECRET")
+	}
+	if *canaryPw == "" {
+		*canaryPw = getenv("HOOK_MFA_CANARY_PASSWORD")
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
@@ -189,6 +196,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if err := c.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("-log-level: %q is not a level", *logLevel))
+	}
+	c.hook.MFACheck = hook.MFACheckConfig{PolicyMFA: c.entra.Policy.MFAVerified, Username: strings.TrimSpace(*canaryUser), Password: *canaryPw}
+	if d := dur("mfa-canary-interval", *canaryInterval); d > 0 && d < time.Minute {
+		errs = append(errs, fmt.Errorf("-mfa-canary-interval %v: at least 1m", d))
+	} else {
+		c.hook.MFACheck.Interval = d
+	}
+	if mc := c.hook.MFACheck; (mc.Username == "") != (mc.Password == "") {
+		errs = append(errs, errors.New("HOOK_MFA_CANARY_USER and HOOK_MFA_CANARY_PASSWORD go together"))
+	} else if mc.Password != strings.TrimSpace(mc.Password) {
+		errs = append(errs, errors.New("HOOK_MFA_CANARY_PASSWORD: no leading or trailing spaces (ROPC cannot check such a password)"))
 	}
 	if c.hook.AuthSecret == "" {
 		errs = append(errs, errors.New("HOOK_AUTH_SECRET (or -auth-secret) is required: Okta's calls must be authenticated"))
@@ -342,7 +360,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		"temporal", cfg.temporalAddress, "namespace", cfg.temporalNamespace, "budget", cfg.hook.Budget.String(),
 		"auth_header", cfg.hook.AuthHeader, "oauth", cfg.hook.OAuth != nil,
 		"policy_mfa", cfg.entra.Policy.MFAVerified, "policy_expired", cfg.entra.Policy.PasswordExpiredVerified,
-		"policy_ca", cfg.entra.Policy.ConditionalAccessVerified)
+		"policy_ca", cfg.entra.Policy.ConditionalAccessVerified, "mfa_canary", cfg.hook.MFACheck.Username,
+		"mfa_canary_interval", cfg.hook.MFACheck.Interval.String())
 	if ev := cfg.events; ev != nil {
 		logger.Info("okta event hook", "path", hook.EventsPath, "recent", hook.RecentEventsPath, "o365_app_id", ev.AppID,
 			"auth_header", ev.AuthHeader, "batch", ev.Batch, "policy", string(ev.Policy), "deadline_after", ev.DeadlineAfter.String())

@@ -76,6 +76,10 @@ func TestParseConfig(t *testing.T) {
 		"stray argument":             {base, []string{"extra"}, "unexpected"},
 		"admin on the public port":   {base, []string{"-listen", ":8443", "-admin-addr", ":8443"}, "admin-addr"},
 		"admin not an address":       {base, []string{"-admin-addr", "metrics"}, "admin-addr"},
+		"canary without a password":  {base, []string{"-mfa-canary-user", "canary@example.com"}, "HOOK_MFA_CANARY_PASSWORD"},
+		"canary password, no user":   {base, []string{"-mfa-canary-password", "Wrong-Canary-1"}, "HOOK_MFA_CANARY_USER"},
+		"canary password in spaces":  {base, []string{"-mfa-canary-user", "c@example.com", "-mfa-canary-password", " Wrong-Canary-1"}, "HOOK_MFA_CANARY_PASSWORD"},
+		"canary every second":        {base, []string{"-mfa-canary-interval", "1s"}, "mfa-canary-interval"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := parseConfig(tc.args, envOf(tc.env), io.Discard)
@@ -90,22 +94,28 @@ func TestHelpDoesNotPrintTheSecret(t *testing.T) {
 	var out strings.Builder
 	const secret = "Basic bm90LXRvLWJlLXByaW50ZWQ="
 	const evSecret = "Basic ZXZlbnRzLW5vdC10by1iZS1wcmludGVk"
-	env := envOf(map[string]string{"HOOK_AUTH_SECRET": secret, "HOOK_EVENTS_AUTH_SECRET": evSecret, "ENTRA_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c"})
+	const canaryPw = "Canary-Wrong-Not-To-Be-Printed"
+	env := envOf(map[string]string{"HOOK_AUTH_SECRET": secret, "HOOK_EVENTS_AUTH_SECRET": evSecret, "ENTRA_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c",
+		"HOOK_MFA_CANARY_USER": "canary@example.com", "HOOK_MFA_CANARY_PASSWORD": canaryPw})
 	if err := run(context.Background(), []string{"-h"}, env, &out); err != nil {
 		t.Fatalf("-h: %v", err)
 	}
 	if !strings.Contains(out.String(), "HOOK_AUTH_SECRET") || !strings.Contains(out.String(), "HOOK_EVENTS_AUTH_SECRET") ||
-		strings.Contains(out.String(), secret) || strings.Contains(out.String(), evSecret) {
+		!strings.Contains(out.String(), "HOOK_MFA_CANARY_PASSWORD") ||
+		strings.Contains(out.String(), secret) || strings.Contains(out.String(), evSecret) || strings.Contains(out.String(), canaryPw) {
 		t.Fatalf("help output:\n%s", out.String())
 	}
 	c, err := parseConfig(nil, env, io.Discard)
-	if err != nil || c.hook.AuthSecret != secret || c.events == nil || c.events.AuthSecret != evSecret {
+	if err != nil || c.hook.AuthSecret != secret || c.events == nil || c.events.AuthSecret != evSecret ||
+		c.hook.MFACheck.Password != canaryPw || c.hook.MFACheck.Username != "canary@example.com" || !c.hook.MFACheck.PolicyMFA ||
+		c.hook.MFACheck.Interval != time.Hour {
 		t.Fatalf("secrets from the environment: %v", err)
 	}
 	// A usage error prints the flags' defaults: no secret among them.
 	out.Reset()
 	if err := run(context.Background(), []string{"-no-such-flag"}, env, &out); err == nil ||
-		strings.Contains(err.Error()+out.String(), secret) || strings.Contains(err.Error()+out.String(), evSecret) {
+		strings.Contains(err.Error()+out.String(), secret) || strings.Contains(err.Error()+out.String(), evSecret) ||
+		strings.Contains(err.Error()+out.String(), canaryPw) {
 		t.Fatalf("usage error %v:\n%s", err, out.String())
 	}
 }
@@ -243,17 +253,35 @@ func TestRunAgainstFakeEntra(t *testing.T) {
 	good := entraDemo.good[0]
 	const secret = "Basic aG9vazpsb25nLWVub3VnaC1zZWNyZXQ="
 	const evSecret = "Basic ZXZlbnRzOmFub3RoZXItbG9uZy1zZWNyZXQ="
+	const canaryPw = "Canary-Wrong-Pa55-4410"
+	var canary string
+	for _, u := range entraDemo.dir.Users {
+		if u.State == fakeentra.StateMFARequired && !u.Disabled && !u.Guest && !u.Federated {
+			canary = u.UserPrincipalName
+		}
+	}
 	env := map[string]string{
-		"HOOK_AUTH_SECRET":        secret,
-		"HOOK_EVENTS_AUTH_SECRET": evSecret,
-		"ENTRA_AUTHORITY_HOST":    entraDemo.fe.URL,
-		"ENTRA_TENANT_ID":         entraDemo.dir.TenantID,
-		"ENTRA_CLIENT_ID":         entraDemo.dir.PublicClientID,
-		"TEMPORAL_ADDRESS":        freeAddr(t), // nothing listens there
-		"LOG_LEVEL":               "debug",
+		"HOOK_MFA_CANARY_USER":     canary,
+		"HOOK_MFA_CANARY_PASSWORD": canaryPw,
+		"HOOK_AUTH_SECRET":         secret,
+		"HOOK_EVENTS_AUTH_SECRET":  evSecret,
+		"ENTRA_AUTHORITY_HOST":     entraDemo.fe.URL,
+		"ENTRA_TENANT_ID":          entraDemo.dir.TenantID,
+		"ENTRA_CLIENT_ID":          entraDemo.dir.PublicClientID,
+		"TEMPORAL_ADDRESS":         freeAddr(t), // nothing listens there
+		"LOG_LEVEL":                "debug",
 	}
 	base, logs, stop := startRun(t, env)
 	admin := "http://" + env["HOOK_ADMIN_ADDR"]
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, m := get(t, admin+"/metrics")
+		if strings.Contains(m, `entra2okta_hook_mfa_order{state="password_first"} 1`) && strings.Contains(m, "entra2okta_hook_mfa_policy_unsafe 0") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the canary check did not pass:\n%s", logs.String())
+		}
+	}
 	if got := signIn(t, base, secret, "ev1", good.UserPrincipalName, good.Password); !strings.Contains(got, `"VERIFIED"`) {
 		t.Fatalf("right password: %s", got)
 	}
@@ -298,8 +326,11 @@ func TestRunAgainstFakeEntra(t *testing.T) {
 	if strings.Contains(logs.String(), good.Password) {
 		t.Fatal("a password appears in the server's log")
 	}
-	if strings.Contains(logs.String(), secret) || strings.Contains(logs.String(), evSecret) {
-		t.Fatal("a hook secret appears in the server's log")
+	if strings.Contains(logs.String(), secret) || strings.Contains(logs.String(), evSecret) || strings.Contains(logs.String(), canaryPw) {
+		t.Fatal("a hook secret or the canary's password appears in the server's log")
+	}
+	if !strings.Contains(logs.String(), "MFA order check passed") {
+		t.Fatalf("the canary check did not pass:\n%s", logs.String())
 	}
 	if !strings.Contains(logs.String(), `"msg":"password import answered"`) {
 		t.Fatalf("no JSON answer log:\n%s", logs.String())
