@@ -213,6 +213,14 @@ func TestMigrateBatch_ExplicitLoginsRideOnePageAtATime(t *testing.T) {
 	assert.Equal(t, 5, res.Progress.Listed)
 	assert.Equal(t, [][]string{logins[0:2], logins[2:4], logins[4:5]}, sent)
 
+	// Logins Entra does not know are counted, not started.
+	env = newEnv(t, activitiestest.NewOkta(), activitiestest.NewEntra(users...))
+	env.ExecuteWorkflow(workflows.MigrateBatch, workflows.MigrateBatchInput{Batch: "b",
+		Source: entra.Source{Logins: append([]string{"ghost@contoso.com"}, logins[:2]...)}, DeadlineAfter: time.Hour})
+	p := batchResult(t, env).Progress
+	assert.Equal(t, 1, p.NotInEntra)
+	assert.Equal(t, 2, p.Started)
+
 	env = newEnv(t, activitiestest.NewOkta(), activitiestest.NewEntra())
 	env.ExecuteWorkflow(workflows.MigrateBatch, workflows.MigrateBatchInput{Batch: "b",
 		Source: entra.Source{Logins: make([]string, entra.MaxInlineLogins+1)}})

@@ -281,6 +281,7 @@ func (b *batchMigration) runLedger(ctx workflow.Context) (MigrateBatchResult, er
 				}
 			} else {
 				p.Listed += len(page.Users)
+				p.NotInEntra += max(0, page.Read-len(page.Users))
 				b.st.PendingLogins = b.startableLogins(page.Users)
 				if b.listsMappings() {
 					b.listed = make(map[string]entra.User, len(page.Users))

@@ -297,6 +297,8 @@ type BatchProgress struct {
 	AlreadyRunning int
 	// StartFailures counts users whose workflow could not be started.
 	StartFailures int
+	// NotInEntra counts explicit or CSV logins that Entra ID does not know.
+	NotInEntra int
 	// BatchRun is the batch's first run ID: the users it started carry it
 	// (MigrationBatchRun search attribute, reports).
 	BatchRun string

@@ -105,8 +105,9 @@ func Read(r io.Reader) ([]string, error) {
 }
 
 // Describe reads a file once: its SHA-256 (hex) and its number of logins,
-// checking every row as Read does (duplicates are counted; the batch starts
-// a user once).
+// checking every row as Read does. A login listed twice is an error: the
+// workers read the file a page at a time and cannot drop repeats, and a
+// repeat of a user whose migration has ended would start it again.
 func Describe(path string) (sha string, rows int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -114,8 +115,21 @@ func Describe(path string) (sha string, rows int, err error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if err := scan(io.TeeReader(f, h), func(string) { rows++ }); err != nil {
+	seen := map[string]bool{}
+	var dup []string
+	err = scan(io.TeeReader(f, h), func(l string) {
+		rows++
+		if k := strings.ToLower(l); seen[k] {
+			dup = append(dup, l)
+		} else {
+			seen[k] = true
+		}
+	})
+	if err != nil {
 		return "", 0, err
+	}
+	if len(dup) > 0 {
+		return "", 0, fmt.Errorf("users file: %d logins are listed more than once (first: %s); remove the repeats", len(dup), dup[0])
 	}
 	if rows == 0 {
 		return "", 0, errors.New("users file: no users")

@@ -75,6 +75,8 @@ func TestBadRowsAndCursors(t *testing.T) {
 	assert.ErrorContains(t, err, "line 2")
 	_, _, err = logincsv.Describe(write(t, "login\n"))
 	assert.ErrorContains(t, err, "no users")
+	_, _, err = logincsv.Describe(write(t, "a@contoso.com\nb@contoso.com\nA@Contoso.com\n"))
+	assert.ErrorContains(t, err, "1 logins are listed more than once (first: A@Contoso.com)")
 	p := write(t, "a@contoso.com\n")
 	sha, _, err := logincsv.Describe(p)
 	require.NoError(t, err)
