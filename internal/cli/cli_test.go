@@ -230,6 +230,9 @@ func TestStarterCommands(t *testing.T) {
 	if code != cli.ExitOK || !strings.Contains(out, "AwaitingSignIn") || !strings.Contains(out, "7 users") {
 		t.Fatalf("status: exit %d\n%s", code, out)
 	}
+	if !strings.Contains(out, "batch workflow: listed ") {
+		t.Errorf("status does not show the batch workflow's own counts:\n%s", out)
+	}
 	// Without an override, status shows the rates the workers ask for.
 	for _, want := range []string{"100.00 requests/s (6000/min), the workers' OKTA_RPS", "the workers' OKTA_CREATE_RPS", "the workers' GRAPH_RPS"} {
 		if !strings.Contains(out, want) {

@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"entra2okta/internal/control"
 
 	"entra2okta/workflows"
@@ -89,6 +91,9 @@ func runStatus(ctx context.Context, args []string, env Env, io IO) int {
 			rps = r.Effective
 		}
 		printCounts(io.Out, *batch, sc, prev, rps)
+		if *batch != "" {
+			printBatchProgress(ctx, io.Out, c, *batch)
+		}
 		fmt.Fprintln(io.Out, "rate limits (server-enforced, all workers):")
 		if err := printRates(ctx, io.Out, c, tf.namespace); err != nil {
 			return fail(io, "%v", err)
@@ -106,5 +111,34 @@ func runStatus(ctx context.Context, args []string, env Env, io IO) int {
 		case <-time.After(*interval):
 		}
 		fmt.Fprintln(io.Out)
+	}
+}
+
+// printBatchProgress prints the batch workflow's own view: what it listed and
+// started, its window, its runs, and the users it counts as ended without a
+// report. Nothing when the batch has no workflow (users started by events).
+func printBatchProgress(ctx context.Context, w io.Writer, c client.Client, batch string) {
+	p, err := control.BatchProgress(ctx, c, batch)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(w, "batch workflow: listed %d, started %d, importing %d, %d runs", p.Listed, p.Started, p.Importing, p.Runs)
+	for _, st := range workflows.ClosedStatuses() {
+		if n := p.Unreported[st]; n > 0 {
+			fmt.Fprintf(w, ", %s without report %d", strings.ToLower(st), n)
+		}
+	}
+	for _, x := range []struct {
+		n    int
+		what string
+	}{{p.AlreadyRunning, "already migrating elsewhere"}, {p.StartFailures, "not started"}, {p.NotInEntra, "not in Entra"},
+		{p.ForeignReports, "reports from another run ignored"}} {
+		if x.n > 0 {
+			fmt.Fprintf(w, ", %s %d", x.what, x.n)
+		}
+	}
+	fmt.Fprintln(w)
+	if p.LastError != "" {
+		fmt.Fprintf(w, "batch workflow's last error: %s\n", p.LastError)
 	}
 }
