@@ -23,7 +23,7 @@ import (
 func runWatch(ctx context.Context, args []string, env Env, io IO) int {
 	fs := newFlagSet("watch", "watch [--hook-url URL] [--interval 2s] [--once] [--json]", io)
 	hookURL := fs.String("hook-url", envOr(env, "HOOK_URL", "http://localhost:8080"), "the hook server's base URL (HOOK_URL)")
-	header := fs.String("auth-header", envOr(env, "HOOK_AUTH_HEADER", "Authorization"), "header carrying the hook secret (HOOK_AUTH_HEADER); the secret is read from HOOK_AUTH_SECRET")
+	header := fs.String("auth-header", envOr(env, "HOOK_EVENTS_AUTH_HEADER", "Authorization"), "header carrying the event hook's secret (HOOK_EVENTS_AUTH_HEADER); the secret is read from HOOK_EVENTS_AUTH_SECRET")
 	caFile := fs.String("ca-file", env("HOOK_CA_FILE"), "PEM file of the CA to trust for an https hook URL (HOOK_CA_FILE); default: the system's")
 	interval := fs.Duration("interval", 2*time.Second, "time between polls")
 	once := fs.Bool("once", false, "print the recent events and exit")
@@ -31,9 +31,9 @@ func runWatch(ctx context.Context, args []string, env Env, io IO) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	secret := env("HOOK_AUTH_SECRET")
+	secret := env("HOOK_EVENTS_AUTH_SECRET")
 	if secret == "" {
-		return usageErr(io, "watch: HOOK_AUTH_SECRET is required (the hook server's secret: the list names users)")
+		return usageErr(io, "watch: HOOK_EVENTS_AUTH_SECRET is required (the event hook's secret: the list names users)")
 	}
 	if *interval < 100*time.Millisecond {
 		return usageErr(io, "watch: --interval must be at least 100ms")

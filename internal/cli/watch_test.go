@@ -70,7 +70,7 @@ func TestWatchPrintsEachEventOnce(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	env := func(k string) string { return map[string]string{"HOOK_AUTH_SECRET": secret, "HOOK_URL": srv.URL}[k] }
+	env := func(k string) string { return map[string]string{"HOOK_EVENTS_AUTH_SECRET": secret, "HOOK_URL": srv.URL}[k] }
 
 	deliver("u-1", "alice@example.com")
 	var out, errb lockedBuffer
@@ -100,7 +100,7 @@ func TestWatchPrintsEachEventOnce(t *testing.T) {
 
 	// --once with the wrong secret fails; without a secret it is a usage error.
 	bad := func(k string) string {
-		return map[string]string{"HOOK_AUTH_SECRET": "Basic wrong", "HOOK_URL": srv.URL}[k]
+		return map[string]string{"HOOK_EVENTS_AUTH_SECRET": "Basic wrong", "HOOK_URL": srv.URL}[k]
 	}
 	if code := Main(context.Background(), []string{"watch", "--once"}, bad, IO{Out: &out, Err: &errb}); code != ExitError {
 		t.Errorf("wrong secret: exit %d", code)
