@@ -64,6 +64,25 @@ const userChange = "campaign-scale"
 // migration ends.
 const confirmEventChange = "confirm-import-event"
 
+// rollbackMemoChange is the GetVersion change ID under which a user whose
+// import has ended writes what a rollback needs into its memo (MemoRollback),
+// so that rollback reads the visibility store instead of querying, and
+// replaying, closed workflows.
+const rollbackMemoChange = "rollback-memo"
+
+// MemoRollback is the memo key of a RollbackMemo.
+const MemoRollback = "rollback"
+
+// RollbackMemo is what a rollback needs to know about a user whose import
+// has ended; ListWorkflow returns it with the execution.
+type RollbackMemo struct {
+	Login      string
+	Batch      string
+	OktaUserID string
+	OktaAction string // "create", "adopt" or "" (nothing done in Okta)
+	State      State  // at the end of the import
+}
+
 // userMigration is MigrateUser's state (STYLE.md §1.2: setup, then run).
 type userMigration struct {
 	in        MigrateUserInput
@@ -197,6 +216,9 @@ func (m *userMigration) run(ctx workflow.Context) (MigrateUserResult, error) {
 			if err := m.importToOkta(ctx, user); err != nil {
 				return MigrateUserResult{}, err
 			}
+		}
+		if workflow.GetVersion(ctx, rollbackMemoChange, workflow.DefaultVersion, 1) >= 1 {
+			m.upsertRollbackMemo(ctx)
 		}
 	}
 	if !m.st.State.Terminal() {
@@ -833,6 +855,16 @@ func (m *userMigration) upsertSearchAttributes(ctx workflow.Context) {
 		MigrationDeadlineKey.ValueSet(m.st.Deadline))
 	if err != nil {
 		m.logger.Warn("cannot upsert search attributes", "error", err)
+	}
+}
+
+// upsertRollbackMemo publishes what a rollback needs (version 1 of
+// rollbackMemoChange); continue-as-new carries the memo to the next run.
+func (m *userMigration) upsertRollbackMemo(ctx workflow.Context) {
+	memo := RollbackMemo{Login: m.st.Login, Batch: m.st.Batch, OktaUserID: m.st.OktaUserID,
+		OktaAction: m.st.OktaAction, State: m.st.State}
+	if err := workflow.UpsertMemo(ctx, map[string]any{MemoRollback: memo}); err != nil {
+		m.logger.Warn("cannot upsert the rollback memo", "error", err)
 	}
 }
 
