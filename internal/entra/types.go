@@ -89,4 +89,13 @@ type Result struct {
 	RetryAfter time.Duration
 	// Latency is the time spent talking to Entra.
 	Latency time.Duration
+	// ObjectID and TenantID are the oid and tid claims of the ID token
+	// Entra issued when it accepted the password (Reason "ok"): the
+	// immutable object ID of the account that holds the username now, and
+	// its tenant
+	// (https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference).
+	// Both are "" for every other result, including a password accepted
+	// with an MFA or other interrupt, which comes with no token.
+	ObjectID string
+	TenantID string
 }

@@ -118,7 +118,11 @@ func (v *Verifier) VerifyPassword(ctx context.Context, username, password string
 	res, err := v.client.AcquireTokenByUsernamePassword(cctx, v.scopes, username, password) //nolint:staticcheck
 	var r Result
 	if err == nil {
-		r = Result{Verdict: Verified, Reason: ReasonOK}
+		// MSAL has decoded (not validated: it came straight from the token
+		// endpoint over TLS) the ID token; its oid and tid bind the check to
+		// an account, so that a caller can tell a renamed account's
+		// successor from the account it expects.
+		r = Result{Verdict: Verified, Reason: ReasonOK, ObjectID: res.IDToken.Oid, TenantID: res.IDToken.TenantID}
 		// Nothing may stay in MSAL's cache: remove the account (and its
 		// AT/RT/ID token) even if the caller's context has just ended.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)

@@ -162,6 +162,15 @@ func TestVerifyMatrix(t *testing.T) {
 			if r.Latency <= 0 && c.reason != ReasonEmptyCredentials {
 				t.Error("latency not measured")
 			}
+			// Only a token-bearing success names the account (ID token
+			// oid and tid); an interrupt or a failure names none.
+			wantOID, wantTID := "", ""
+			if c.reason == ReasonOK {
+				wantOID, wantTID = f.fe.UserID(c.upn), tenantID
+			}
+			if r.ObjectID != wantOID || !strings.EqualFold(r.TenantID, wantTID) || (c.reason == ReasonOK && wantOID == "") {
+				t.Errorf("oid/tid %q/%q, want %q/%q", r.ObjectID, r.TenantID, wantOID, wantTID)
+			}
 		})
 	}
 	if n := f.fe.TokenRequests(" "); n != 0 {
