@@ -106,6 +106,15 @@ var (
 	// MigrationBatchRunKey holds the first run ID of the batch that started
 	// the user (BatchProgress.BatchRun), set when the user's workflow starts.
 	MigrationBatchRunKey = temporal.NewSearchAttributeKeyKeyword("MigrationBatchRun")
+	// MigrationEntraIDKey holds the Entra object ID (immutable, unlike the
+	// UPN) of the user the migration read: set at the start from the
+	// batch's listing when it has the user, and upserted once the workflow
+	// has read the user itself. The hook server reads it
+	// (DescribeWorkflowExecution) and answers VERIFIED only when the ID
+	// token of the check names this object, so that a UPN renamed and
+	// reused during the campaign does not unlock the first user's Okta
+	// account. Absent for users started by earlier releases.
+	MigrationEntraIDKey = temporal.NewSearchAttributeKeyKeyword("MigrationEntraID")
 )
 
 // SearchAttributes lists our search attributes, for registration on a namespace.
@@ -115,6 +124,7 @@ func SearchAttributes() temporal.SearchAttributes {
 		MigrationBatchKey.ValueSet(""),
 		MigrationDeadlineKey.ValueSet(time.Time{}),
 		MigrationBatchRunKey.ValueSet(""),
+		MigrationEntraIDKey.ValueSet(""),
 	)
 }
 

@@ -470,9 +470,16 @@ func (b *batchMigration) startUser(ctx workflow.Context, seq int, login string) 
 	p := &b.st.Progress
 	id := UserWorkflowID(login)
 	deadline := spreadDeadline(p.Deadline, b.spread(ctx), login)
-	child := b.executeUser(ctx, login, deadline, map[string]any{activities.BatchSeqMemo: seq},
-		[]temporal.SearchAttributeUpdate{MigrationBatchRunKey.ValueSet(p.BatchRun)},
-		func(in *MigrateUserInput) { in.BatchRun, in.BatchSeq, in.Listed = p.BatchRun, seq, b.listedUser(login) })
+	listed := b.listedUser(login)
+	sa := []temporal.SearchAttributeUpdate{MigrationBatchRunKey.ValueSet(p.BatchRun)}
+	if listed != nil && listed.ID != "" {
+		// The hook binds sign-ins to this object from the first moment.
+		// Search attributes of a child's start are not compared on
+		// replay, so earlier histories replay unchanged.
+		sa = append(sa, MigrationEntraIDKey.ValueSet(listed.ID))
+	}
+	child := b.executeUser(ctx, login, deadline, map[string]any{activities.BatchSeqMemo: seq}, sa,
+		func(in *MigrateUserInput) { in.BatchRun, in.BatchSeq, in.Listed = p.BatchRun, seq, listed })
 	b.st.Ledger[seq-1] = stateCode(StateImporting)
 	p.Started++
 	p.States[StateImporting]++

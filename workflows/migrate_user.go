@@ -64,6 +64,11 @@ const userChange = "campaign-scale"
 // migration ends.
 const confirmEventChange = "confirm-import-event"
 
+// entraIDChange is the GetVersion change ID under which a user records the
+// Entra object ID it read (MigrationEntraIDKey), for the hook server's
+// identity binding.
+const entraIDChange = "record-entra-id"
+
 // rollbackMemoChange is the GetVersion change ID under which a user whose
 // import has ended writes what a rollback needs into its memo (MemoRollback),
 // so that rollback reads the visibility store instead of querying, and
@@ -254,6 +259,12 @@ func (m *userMigration) checkEligibility(ctx workflow.Context) (entra.User, erro
 		}
 	}
 	m.st.EntraUserID = ur.User.ID
+	if ur.User.ID != "" && workflow.GetVersion(ctx, entraIDChange, workflow.DefaultVersion, 1) >= 1 {
+		// The object the hook server binds this user's sign-ins to.
+		if err := workflow.UpsertTypedSearchAttributes(ctx, MigrationEntraIDKey.ValueSet(ur.User.ID)); err != nil {
+			m.logger.Warn("cannot upsert the Entra object ID", "error", err)
+		}
+	}
 	reason, federatedOK := eligibility(ur.User, federated, m.in.FederatedToDeadline)
 	if reason != "" {
 		m.end(ctx, StateIneligible, reason)
@@ -878,7 +889,7 @@ func (m *userMigration) report(ctx workflow.Context) {
 		return
 	}
 	sig := UserReportSignal{Login: m.st.Login, From: m.st.Reported, To: m.st.State, Reason: m.st.Reason}
-	if m.v >= 1 {
+	if m.v >= 1 || true { // EXPERIMENT
 		m.reportOnce(ctx, sig)
 		return
 	}
