@@ -392,3 +392,23 @@ func setPassword(t *testing.T, base, id, pw string) {
 		t.Fatalf("set password: HTTP %d", resp.StatusCode)
 	}
 }
+
+// TestNoSecretInHelpOrUsage: every command's help and usage errors, with every
+// secret variable set to a marker, print none of them (a flag whose default is
+// a secret's value would print it).
+func TestNoSecretInHelpOrUsage(t *testing.T) {
+	const marker = "s3cr3t-MARKER"
+	env := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "OKTA_ORG_URL": "https://example.okta.com"}
+	for _, k := range []string{"OKTA_API_TOKEN", "HOOK_AUTH_SECRET", "HOOK_EVENTS_AUTH_SECRET", "ENTRA_CLIENT_SECRET",
+		"TEMPORAL_API_KEY", "OKTA_PRIVATE_KEY"} {
+		env[k] = marker
+	}
+	for _, cmd := range []string{"migrate", "status", "report", "throttle", "extend", "skip", "rollback", "watch", "demo"} {
+		for _, args := range [][]string{{cmd, "-h"}, {cmd, "--no-such-flag"}} {
+			_, out, errOut := run(t, env, args...)
+			if strings.Contains(out+errOut, marker) {
+				t.Errorf("%v prints a secret:\n%s%s", args, out, errOut)
+			}
+		}
+	}
+}

@@ -70,16 +70,24 @@ func runRollback(ctx context.Context, args []string, env Env, io IO) int {
 // oktaFlags configure an Okta client for commands that call Okta directly.
 type oktaFlags struct {
 	orgURL, token string
+	env           Env
 }
 
+// register adds the flags. The token's default is not the environment's
+// value: a flag's default is printed by -h and by every usage error, so the
+// token is read from OKTA_API_TOKEN only when it is needed.
 func (f *oktaFlags) register(fs interface {
 	StringVar(*string, string, string, string)
 }, env Env) {
+	f.env = env
 	fs.StringVar(&f.orgURL, "okta-org-url", env("OKTA_ORG_URL"), "Okta org URL, e.g. https://example.okta.com (OKTA_ORG_URL)")
-	fs.StringVar(&f.token, "okta-api-token", env("OKTA_API_TOKEN"), "Okta API token (OKTA_API_TOKEN; prefer the env var)")
+	fs.StringVar(&f.token, "okta-api-token", "", "Okta API token (default: OKTA_API_TOKEN; prefer the env var)")
 }
 
 func (f *oktaFlags) client(ctx context.Context) (*okta.Client, error) {
+	if f.token == "" && f.env != nil {
+		f.token = f.env("OKTA_API_TOKEN")
+	}
 	if f.orgURL == "" || f.token == "" {
 		return nil, fmt.Errorf("Okta access needed: set OKTA_ORG_URL and OKTA_API_TOKEN (or --okta-org-url/--okta-api-token)")
 	}
