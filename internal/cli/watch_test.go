@@ -70,7 +70,9 @@ func TestWatchPrintsEachEventOnce(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	env := func(k string) string { return map[string]string{"HOOK_EVENTS_AUTH_SECRET": secret, "HOOK_URL": srv.URL}[k] }
+	env := func(k string) string {
+		return map[string]string{"HOOK_EVENTS_AUTH_SECRET": secret, "HOOK_URL": srv.URL}[k]
+	}
 
 	deliver("u-1", "alice@example.com")
 	var out, errb lockedBuffer
