@@ -480,3 +480,51 @@ func TestMFAFirst(t *testing.T) {
 	plain.addUser(t, User{UserPrincipalName: "m@contoso.com", Password: "right-pw", State: StateMFARequired})
 	checkAADError(t, plain.token(t, tTenant, ropc("m@contoso.com", "wrong")), 50126, 400, "invalid_grant", "")
 }
+
+// TestRenameAndReuseUPN: a rename keeps the object (ID, password); the old
+// UPN is free for a new object, whose ID token names another oid.
+func TestRenameAndReuseUPN(t *testing.T) {
+	e := start(t, Options{})
+	oldID := e.addUser(t, User{UserPrincipalName: "jsmith@contoso.com", Password: "old-pw"})
+	if err := e.RenameUser("jsmith@contoso.com", "jsmith.old@contoso.com"); err != nil {
+		t.Fatal(err)
+	}
+	newID := e.addUser(t, User{UserPrincipalName: "jsmith@contoso.com", Password: "new-hire-pw"})
+	if newID == oldID || e.UserID("jsmith.old@contoso.com") != oldID || e.UserID("jsmith@contoso.com") != newID {
+		t.Fatalf("ids: old %s new %s", oldID, newID)
+	}
+	oidOf := func(user, pw string) string {
+		t.Helper()
+		r := e.token(t, tTenant, ropc(user, pw))
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", user, r.status, r.raw)
+		}
+		parts := strings.Split(r.body["id_token"].(string), ".")
+		pl, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c struct {
+			OID               string `json:"oid"`
+			TID               string `json:"tid"`
+			PreferredUsername string `json:"preferred_username"`
+		}
+		if err := json.Unmarshal(pl, &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.TID != tTenant || c.PreferredUsername != user {
+			t.Errorf("%s: tid %q preferred_username %q", user, c.TID, c.PreferredUsername)
+		}
+		return c.OID
+	}
+	if got := oidOf("jsmith.old@contoso.com", "old-pw"); got != oldID {
+		t.Errorf("renamed user's oid %s, want %s", got, oldID)
+	}
+	if got := oidOf("jsmith@contoso.com", "new-hire-pw"); got != newID {
+		t.Errorf("new hire's oid %s, want %s", got, newID)
+	}
+	checkAADError(t, e.token(t, tTenant, ropc("jsmith@contoso.com", "old-pw")), 50126, 400, "invalid_grant", "")
+	if err := e.RenameUser("jsmith.old@contoso.com", "jsmith@contoso.com"); err == nil {
+		t.Error("renamed onto a UPN in use")
+	}
+}

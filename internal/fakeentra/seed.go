@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -240,6 +241,11 @@ func (s *Server) AddUser(u User) (string, error) {
 	}
 	if u.ID == "" {
 		u.ID = deterministicID(t.ID, "user", u.UserPrincipalName)
+		// A UPN freed by a rename (RenameUser) and reused names a new
+		// object, as in Entra: never the renamed user's ID.
+		for n := 2; t.users[u.ID] != nil; n++ {
+			u.ID = deterministicID(t.ID, "user", u.UserPrincipalName, strconv.Itoa(n))
+		}
 	}
 	if _, ok := t.users[u.ID]; ok {
 		return "", fmt.Errorf("fakeentra: user id %s exists", u.ID)
@@ -407,6 +413,39 @@ func (s *Server) DeleteUser(upn string, permanent bool) error {
 	}
 	t.removed[u.ID] = tombstone{version: t.version, reason: reason}
 	delete(s.lockouts, strings.ToLower(u.UserPrincipalName))
+	return nil
+}
+
+// RenameUser changes a user's userPrincipalName, keeping its object ID,
+// password and groups, as an administrator's rename does in Entra; the old
+// UPN is then free for another user (AddUser). Both UPNs must be in the same
+// tenant.
+func (s *Server) RenameUser(upn, newUPN string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.userByUPN(upn)
+	if u == nil {
+		return fmt.Errorf("%w: user %s", ErrNotFound, upn)
+	}
+	t := u.tenant
+	if s.domains[domainOf(newUPN)] != t {
+		return fmt.Errorf("%w: domain of %q in the tenant of %s", ErrNotFound, newUPN, upn)
+	}
+	k := strings.ToLower(newUPN)
+	if other, ok := t.byUPN[k]; ok && other != u {
+		return fmt.Errorf("fakeentra: user %s exists", newUPN)
+	}
+	delete(t.byUPN, strings.ToLower(u.UserPrincipalName))
+	// Smart lockout follows the account, which the token endpoint finds by
+	// its UPN.
+	if l, ok := s.lockouts[strings.ToLower(u.UserPrincipalName)]; ok {
+		delete(s.lockouts, strings.ToLower(u.UserPrincipalName))
+		s.lockouts[k] = l
+	}
+	u.UserPrincipalName = newUPN
+	t.byUPN[k] = u
+	t.version++
+	u.version = t.version
 	return nil
 }
 
