@@ -64,6 +64,10 @@ type Config struct {
 	Signals SignalConfig
 	// MFACheck configures the canary check of the MFA order (mfacheck.go).
 	MFACheck MFACheckConfig
+	// Binding resolves the typed username to the user's migration and binds
+	// VERIFIED to the Entra object it recorded (identity.go). Its zero value
+	// checks the typed username as typed, unbound.
+	Binding BindingConfig
 	// Registerer receives the hook's metrics (nil: not registered).
 	Registerer prometheus.Registerer
 }
@@ -91,6 +95,8 @@ type Handler struct {
 	sem    chan struct{}
 	disp   *dispatcher
 	mfa    *mfaCheck
+	ids    *resolver // nil: binding off
+	tid    string    // the tenant GUID the ID token's tid must name, "" when not compared
 	m      *metrics
 	log    *slog.Logger
 	mux    *http.ServeMux
@@ -131,6 +137,16 @@ func NewHandler(cfg Config, v Verifier, s Signaler, logger *slog.Logger) (*Handl
 		return nil, err
 	}
 	h.mfa = newMFACheck(cfg.MFACheck, sh.cfg.LockoutThreshold, v, logger)
+	if cfg.Binding.Source != nil {
+		h.ids = newResolver(cfg.Binding)
+		if isGUID(cfg.Binding.TenantID) {
+			h.tid = strings.ToLower(cfg.Binding.TenantID)
+		} else {
+			logger.Warn("hook: the tenant is not given as a GUID, so the ID token's tid is not compared (the oid still is)", "tenant", cfg.Binding.TenantID)
+		}
+	} else {
+		logger.Warn("hook: identity binding off: VERIFIED is not bound to the Entra account the Okta user came from")
+	}
 	if cfg.Registerer != nil {
 		for _, c := range h.mfa.collectors() {
 			if err := cfg.Registerer.Register(c); err != nil {
@@ -208,6 +224,7 @@ const (
 
 // outcome is what the hook established for one request.
 type outcome struct {
+	id       identity // the migration the typed name resolved to
 	res      entra.Result
 	outcome  string // workflows.Outcome*
 	shielded string // why Entra was not asked, "" if it was (or was joined)
@@ -289,9 +306,19 @@ func (h *Handler) serveImport(w http.ResponseWriter, r *http.Request) {
 	if out.outcome == workflows.OutcomeIndeterminate {
 		level = slog.LevelWarn // alert: no statement about the password
 	}
+	if out.res.Reason == reasonIdentityMatch && !out.replayed {
+		h.m.mismatches.Inc()
+		// Alert: someone holds the password of the Entra account that has
+		// this user's login now, not of the account the user came from.
+		h.log.LogAttrs(r.Context(), slog.LevelError, "hook: identity mismatch: Entra accepted the password of another account than the one this user's migration recorded; answered UNVERIFIED",
+			slog.String("event_id", req.EventID), slog.String("user", req.Username), slog.String("login", out.id.login),
+			slog.String("expected_oid", out.id.objectID), slog.String("workflow_id", out.id.workflowID), slog.String("ip", req.IP))
+	}
 	h.log.LogAttrs(r.Context(), level, "password import answered",
 		slog.String("event_id", req.EventID),
 		slog.String("user", req.Username),
+		slog.String("login", out.id.login),
+		slog.String("identity", out.id.how),
 		slog.String("outcome", out.outcome),
 		slog.Int("code", out.res.Code),
 		slog.String("reason", out.res.Reason),
@@ -305,8 +332,12 @@ func (h *Handler) serveImport(w http.ResponseWriter, r *http.Request) {
 
 	// Then tell the workflow, in the background: this never delays or
 	// changes the answer above.
+	wid := out.id.workflowID
+	if wid == "" {
+		wid = workflows.UserWorkflowID(req.Username)
+	}
 	h.disp.enqueue(signalJob{
-		workflowID: workflows.UserWorkflowID(req.Username),
+		workflowID: wid,
 		sig: workflows.PasswordVerifiedSignal{
 			Outcome: out.outcome,
 			Code:    out.res.Code,
@@ -372,6 +403,26 @@ func (h *Handler) decide(req importRequest, deadline time.Time) outcome {
 		// the user's budget is not spent.
 		return shielded(reasonPasswordSpaces)
 	}
+	// Which Okta user is this, and which Entra account did it come from?
+	// Before the shield: budgets, coalescing and the negative cache are the
+	// Entra account's, whatever name was typed.
+	id, why := h.ids.resolve(req.Username, deadline)
+	if why != "" {
+		h.m.identity.WithLabelValues(why).Inc()
+		out := shielded(why)
+		out.id = unbound(req.Username, "")
+		return out
+	}
+	h.m.identity.WithLabelValues(id.how).Inc()
+	req.Username = id.login
+	out := h.decideAs(req, id, deadline)
+	out.id = id
+	return out
+}
+
+// decideAs decides for req, whose Username is now the login Entra is asked
+// about.
+func (h *Handler) decideAs(req importRequest, id identity, deadline time.Time) outcome {
 	k := h.shield.pairKey(req.Username, req.Password)
 	rk, replay := h.shield.requestKey(req.RequestID, k)
 	if replay {
@@ -382,7 +433,7 @@ func (h *Handler) decide(req importRequest, deadline time.Time) outcome {
 			return prev
 		}
 	}
-	out := h.decideOnce(req, k, deadline)
+	out := h.decideOnce(req, id, k, deadline)
 	if replay {
 		out.answer = answerOf(out)
 		h.shield.remember(rk, out, time.Now())
@@ -390,7 +441,7 @@ func (h *Handler) decide(req importRequest, deadline time.Time) outcome {
 	return out
 }
 
-func (h *Handler) decideOnce(req importRequest, k [32]byte, deadline time.Time) outcome {
+func (h *Handler) decideOnce(req importRequest, id identity, k [32]byte, deadline time.Time) outcome {
 	if rej, ok := h.shield.cachedRejection(k, time.Now()); ok {
 		return outcome{
 			res:      entra.Result{Verdict: entra.Rejected, Code: rej.code, Reason: reasonCachedReject},
@@ -412,7 +463,7 @@ func (h *Handler) decideOnce(req importRequest, k [32]byte, deadline time.Time) 
 				out = outcome{res: entra.Result{Verdict: entra.Indeterminate, Reason: reasonPanic}, outcome: workflows.OutcomeIndeterminate}
 			}
 		}()
-		return h.verify(req, k, deadline), nil
+		return h.verify(req, id, k, deadline), nil
 	})
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
@@ -435,7 +486,7 @@ func (h *Handler) decideOnce(req importRequest, k [32]byte, deadline time.Time) 
 // verify runs one Entra check for all coalesced callers. Its context is
 // detached from the leading request (whose client may go away while others
 // wait) but carries the same deadline.
-func (h *Handler) verify(req importRequest, k [32]byte, deadline time.Time) outcome {
+func (h *Handler) verify(req importRequest, id identity, k [32]byte, deadline time.Time) outcome {
 	select {
 	case h.sem <- struct{}{}:
 		defer func() { <-h.sem }()
@@ -460,8 +511,34 @@ func (h *Handler) verify(req importRequest, k [32]byte, deadline time.Time) outc
 		res.Latency = time.Since(began)
 	}
 	h.m.entraSeconds.Observe(res.Latency.Seconds())
+	res = h.bind(res, id)
 	h.shield.record(c, k, res, time.Now())
 	return outcome{res: res, outcome: outcomeOf(res.Verdict)}
+}
+
+// bind holds a verified check to the Entra account the migration recorded:
+// the ID token must name its object (oid) in our tenant (tid). A password
+// Entra accepted for another object (the UPN was renamed and reused during
+// the campaign) is the other account's: it becomes a rejection, so the answer
+// is UNVERIFIED, the shield charges it (the UNVERIFIED answers, failed
+// sign-ins for Okta's lockout, stay within the user's budget) and remembers
+// the pair. A token-less acceptance (an MFA or other interrupt, counted as
+// verified by policy) names no account and cannot be bound: it stands, as the
+// README says. A plain "ok" without oid is not what Entra sends: undecided.
+func (h *Handler) bind(res entra.Result, id identity) entra.Result {
+	if res.Verdict != entra.Verified || id.objectID == "" {
+		return res
+	}
+	if res.Reason != entra.ReasonOK {
+		return res
+	}
+	if res.ObjectID == "" {
+		return entra.Result{Verdict: entra.Indeterminate, Reason: reasonIdentityNoTok, Latency: res.Latency}
+	}
+	if !strings.EqualFold(res.ObjectID, id.objectID) || (h.tid != "" && !strings.EqualFold(res.TenantID, h.tid)) {
+		return entra.Result{Verdict: entra.Rejected, Reason: reasonIdentityMatch, Latency: res.Latency}
+	}
+	return res
 }
 
 func shielded(why string) outcome {

@@ -22,6 +22,8 @@ type metrics struct {
 	authFailures  *prometheus.CounterVec // by reason
 	breakerTrips  prometheus.Counter     // times the circuit breaker opened
 	panics        prometheus.Counter     // checks that panicked (answered undecided)
+	identity      *prometheus.CounterVec // identity resolutions by result
+	mismatches    prometheus.Counter     // verified passwords of another Entra account
 	all           []prometheus.Collector // for registration
 }
 
@@ -78,8 +80,16 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) (*metrics, e
 			Name: "entra2okta_hook_check_panics_total",
 			Help: "Password checks that panicked and were answered undecided.",
 		}),
+		identity: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "entra2okta_hook_identity_total",
+			Help: "Typed usernames resolved to a migration, by result: bound (recorded Entra object ID), unrecorded (a migration started by an earlier release), no_workflow (a full login no migration knows, checked as typed), off, or the undecided identity_unknown, identity_ambiguous, identity_unavailable, identity_overloaded.",
+		}, []string{"result"}),
+		mismatches: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "entra2okta_hook_identity_mismatches_total",
+			Help: "Passwords Entra accepted for another account than the one the migration recorded (a renamed and reused UPN): answered UNVERIFIED.",
+		}),
 	}
-	m.all = []prometheus.Collector{m.panics, m.requests, m.outcomes, m.answerSeconds, m.entraSeconds, m.shield,
+	m.all = []prometheus.Collector{m.identity, m.mismatches, m.panics, m.requests, m.outcomes, m.answerSeconds, m.entraSeconds, m.shield,
 		m.upstream, m.coalesced, m.signals, m.signalQueue, m.authFailures, m.breakerTrips}
 	if reg != nil {
 		for _, c := range m.all {
