@@ -318,6 +318,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	} else {
 		logger.Warn("serving plain HTTP: Okta only calls https URLs, so terminate TLS in front of this server")
 	}
+	// Identity binding (issue 14 items 5, 6): the user's migration says which
+	// Entra object the Okta user came from; Temporal down answers undecided.
+	cfg.hook.Binding = hook.BindingConfig{Source: tc, TenantID: cfg.entra.TenantID}
 	var events *hook.EventConfig
 	if cfg.events != nil {
 		ev := *cfg.events
