@@ -889,7 +889,7 @@ func (m *userMigration) report(ctx workflow.Context) {
 		return
 	}
 	sig := UserReportSignal{Login: m.st.Login, From: m.st.Reported, To: m.st.State, Reason: m.st.Reason}
-	if m.v >= 1 || true { // EXPERIMENT
+	if m.v >= 1 {
 		m.reportOnce(ctx, sig)
 		return
 	}
