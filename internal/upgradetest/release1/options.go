@@ -1,0 +1,65 @@
+package release1
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// OktaActivityOptions are the options of every activity that calls Okta. The
+// activities run on OktaTaskQueue, whose workers the server rate-limits
+// (TaskQueueActivitiesPerSecond) and cap below Okta's 75 concurrent requests
+// (peers.md §4.5, okta.md §4). A task may wait in that queue, so the
+// schedule-to-close bound is generous; each attempt is short.
+func OktaActivityOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		TaskQueue: OktaTaskQueue,
+		// One Okta call, or two for an idempotent retry (create then look up).
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 6 * time.Hour,
+		RetryPolicy:            apiRetryPolicy(),
+	}
+}
+
+// OktaCreateActivityOptions are OktaActivityOptions on OktaCreateTaskQueue,
+// for CreateOktaUser: one server-side limit on the lookups and the creates
+// together bounds their sum, not the writes, so a mix tilted towards creates
+// could exceed Okta's create limit (internal/cmd/bench/BULK.md).
+func OktaCreateActivityOptions() workflow.ActivityOptions {
+	o := OktaActivityOptions()
+	o.TaskQueue = OktaCreateTaskQueue
+	return o
+}
+
+// GraphActivityOptions are the options of every activity that calls Microsoft
+// Graph; they run on GraphTaskQueue for the same reason.
+func GraphActivityOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		TaskQueue: GraphTaskQueue,
+		// A Graph page of up to 999 users, or one user with its manager.
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: 6 * time.Hour,
+		RetryPolicy:            apiRetryPolicy(),
+	}
+}
+
+// apiRetryPolicy retries API calls until the activity's ScheduleToCloseTimeout
+// (6 h): an Okta or Graph outage, or a long run of 429s, delays users but does
+// not fail them, and a user still fails, visibly, after six hours of it. A
+// count of attempts would be the wrong bound: a 429 waits for the service's
+// reset time (NextRetryDelay, often a second or two) instead of this backoff,
+// so a dozen attempts could be spent in a minute of throttling. The
+// activities decide what is retryable at all (activities/errors.go): NotFound,
+// Conflict and Invalid are not, and Unauthorized only a few times.
+func apiRetryPolicy() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:    2 * time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    5 * time.Minute,
+		// The real bound is ScheduleToCloseTimeout; this cap only keeps a
+		// storm of instant retries finite (Temporal's test suite also caps an
+		// unlimited policy at 10 attempts, which would hide the difference).
+		MaximumAttempts: 1000,
+	}
+}

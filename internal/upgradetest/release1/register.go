@@ -1,0 +1,14 @@
+package release1
+
+// Registry is what registers workflows: a worker.Worker, a
+// worker.WorkflowReplayer or a test environment.
+type Registry interface {
+	RegisterWorkflow(w any)
+}
+
+// Register registers every workflow of the migration (STYLE.md §4.1); the
+// worker, the replay tests and the end-to-end tests share it.
+func Register(r Registry) {
+	r.RegisterWorkflow(MigrateUser)
+	r.RegisterWorkflow(MigrateBatch)
+}
