@@ -660,8 +660,14 @@ func (m *userMigration) migrated(ctx workflow.Context, how string) error {
 // refreshAttributes copies the mapped Graph attributes to Okta again.
 func (m *userMigration) refreshAttributes(ctx workflow.Context) error {
 	gctx := workflow.WithActivityOptions(ctx, GraphActivityOptions())
+	// By the object ID read at the start: a UPN renamed and reused during
+	// the campaign would name someone else (the same command either way).
+	who := m.in.Login
+	if m.v >= 1 && m.st.EntraUserID != "" {
+		who = m.st.EntraUserID
+	}
 	var ur activities.GetEntraUserResult
-	if err := workflow.ExecuteActivity(gctx, a.GetEntraUser, activities.GetEntraUserInput{IDOrUPN: m.in.Login, Attributes: graphProperties(m.maps)}).Get(ctx, &ur); err != nil {
+	if err := workflow.ExecuteActivity(gctx, a.GetEntraUser, activities.GetEntraUserInput{IDOrUPN: who, Attributes: graphProperties(m.maps)}).Get(ctx, &ur); err != nil {
 		return err
 	}
 	profile := mappedProfile(ur.User, m.maps)

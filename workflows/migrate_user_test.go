@@ -506,6 +506,28 @@ func TestMigrateUser_ReportsToBatchAndRefreshesAttributes(t *testing.T) {
 	assert.Equal(t, "Principal Engineer", u.Profile["title"])
 }
 
+// TestMigrateUser_RefreshReadsTheSameEntraAccount: a UPN renamed and given to
+// a new hire during the campaign: the refresh at capture reads the account
+// the migration started from (its object ID), not the new hire's.
+func TestMigrateUser_RefreshReadsTheSameEntraAccount(t *testing.T) {
+	lee := activitiestest.Member("lee")
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(lee)
+	env := newEnv(t, o, e)
+	env.RegisterDelayedCallback(func() {
+		e.SetAttribute("lee@contoso.com", "jobTitle", "Principal Engineer")
+		hire := activitiestest.Member("newhire")
+		hire.ID = "00000000-0000-4000-8000-00000000beef"
+		hire.Attributes["jobTitle"] = "Intern"
+		e.RenameUser("lee@contoso.com", "lee.old@contoso.com", &hire)
+		o.SetProvider("lee@contoso.com", okta.ProviderOkta)
+		signalVerified(env, workflows.OutcomeVerified)
+	}, time.Hour)
+	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "lee@contoso.com", RefreshAttributesOnCapture: true, DomainsKnown: true})
+	assert.Equal(t, workflows.StateMigrated, userResult(t, env).State)
+	u, _ := o.User("lee@contoso.com")
+	assert.Equal(t, "Principal Engineer", u.Profile["title"], "the new hire's attributes were copied onto the migrated user")
+}
+
 // TestMigrateUser_LongThrottlingDoesNotFailTheUser: thirty 429s in a row (a
 // long storm, each with a short reset) and a run of 5xx delay the import, but
 // the user still reaches AwaitingSignIn: retries are bounded by time (the

@@ -540,3 +540,21 @@ func (e *Entra) SetAttribute(upn, name string, v any) {
 		}
 	}
 }
+
+// RenameUser changes the UPN of the user with a UPN (its object ID stays) and,
+// when reuse is set, adds that user under the old UPN with a new object ID:
+// a UPN renamed and given to a new hire.
+func (e *Entra) RenameUser(upn, newUPN string, reuse *entra.User) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range e.users {
+		if strings.EqualFold(e.users[i].UserPrincipalName, upn) {
+			e.users[i].UserPrincipalName = newUPN
+		}
+	}
+	if reuse != nil {
+		u := *reuse
+		u.UserPrincipalName = upn
+		e.users = append(e.users, u)
+	}
+}
