@@ -9,7 +9,9 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"entra2okta/internal/apierr"
 	"entra2okta/internal/okta"
@@ -138,15 +140,69 @@ func Rollback(ctx context.Context, c client.Client, o OktaUsers, namespace, batc
 			opts.OnStop(stop)
 		}
 	}
-	return ListUsers(ctx, c, namespace, batch, func(r ReportRow) error {
+	return listRollbackUsers(ctx, c, namespace, batch, func(r rollbackRow) {
 		fn(rollbackOne(ctx, c, o, r, batch, opts.DryRun))
-		return nil
 	})
+}
+
+// rollbackRow is a user of the batch as the visibility store lists it, with
+// the rollback memo its workflow wrote when its import ended (nil for users
+// started before the memo existed, or still importing).
+type rollbackRow struct {
+	ReportRow
+	memo *workflows.RollbackMemo
+}
+
+// listRollbackUsers pages through the batch's MigrateUser workflows, with
+// their memos (ListWorkflowExecutions returns each execution's memo).
+func listRollbackUsers(ctx context.Context, c client.Client, namespace, batch string, fn func(rollbackRow)) error {
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: namespace, PageSize: 1000, NextPageToken: token, Query: userQuery(batch),
+		})
+		if err != nil {
+			return fmt.Errorf("list workflows of batch %s: %w", batch, err)
+		}
+		for _, e := range resp.GetExecutions() {
+			r := rollbackRow{ReportRow: ReportRow{
+				WorkflowID: e.GetExecution().GetWorkflowId(),
+				Execution:  titleCase(strings.TrimPrefix(e.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_")),
+			}}
+			r.Login, _ = workflows.LoginFromUserWorkflowID(r.WorkflowID)
+			fields := e.GetSearchAttributes().GetIndexedFields()
+			r.State = payloadString(fields, workflows.MigrationStateKey.GetName())
+			r.Batch = payloadString(fields, workflows.MigrationBatchKey.GetName())
+			if p, ok := e.GetMemo().GetFields()[workflows.MemoRollback]; ok {
+				var m workflows.RollbackMemo
+				if converter.GetDefaultDataConverter().FromPayload(p, &m) == nil {
+					r.memo = &m
+				}
+			}
+			fn(r)
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return nil
+		}
+	}
+}
+
+// rollbackStatus is what rollback knows of a user: for a closed workflow
+// with a rollback memo, the memo and its final state from the visibility
+// store, with no query (a query of a closed workflow replays its whole
+// history on a worker); otherwise, for running workflows and for users
+// started before the memo existed, the status query.
+func rollbackStatus(ctx context.Context, c client.Client, r rollbackRow) (workflows.UserStatus, error) {
+	if r.Execution != "Running" && r.memo != nil && r.State != "" {
+		return workflows.UserStatus{Login: r.memo.Login, Batch: r.memo.Batch, OktaUserID: r.memo.OktaUserID,
+			OktaAction: r.memo.OktaAction, State: workflows.State(r.State)}, nil
+	}
+	return userStatus(ctx, c, r.WorkflowID)
 }
 
 const rollbackSkipReason = "rolled back: Okta user deleted by starter rollback"
 
-func rollbackOne(ctx context.Context, c client.Client, o OktaUsers, r ReportRow, batch string, dryRun bool) RollbackAction {
+func rollbackOne(ctx context.Context, c client.Client, o OktaUsers, r rollbackRow, batch string, dryRun bool) RollbackAction {
 	act := RollbackAction{Login: r.Login, Action: "keep"}
 	uctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -154,7 +210,7 @@ func rollbackOne(ctx context.Context, c client.Client, o OktaUsers, r ReportRow,
 		act.Action, act.Reason = "error", fmt.Sprintf(format, args...)
 		return act
 	}
-	st, err := userStatus(uctx, c, r.WorkflowID)
+	st, err := rollbackStatus(uctx, c, r)
 	if err != nil {
 		return fail("status query failed (is a worker running?): %v", err)
 	}

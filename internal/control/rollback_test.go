@@ -370,3 +370,74 @@ func TestRollbackRefusesWhileTheBatchRuns(t *testing.T) {
 	}
 	_ = c.TerminateWorkflow(ctx, workflows.BatchWorkflowID(batch), "", "test over")
 }
+
+// closedUser ends at once as Expired, writing the rollback memo first when
+// asked to, as MigrateUser does at the end of its import (rollback-memo).
+func closedUser(ctx workflow.Context, in stubUserIn, memo bool) error {
+	if memo {
+		if err := workflow.UpsertMemo(ctx, map[string]any{workflows.MemoRollback: workflows.RollbackMemo{
+			Login: in.Login, Batch: in.Batch, OktaUserID: in.OktaUserID, OktaAction: in.OktaAction, State: workflows.StateAwaitingSignIn}}); err != nil {
+			return err
+		}
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, workflows.MigrationBatchKey.ValueSet(in.Batch),
+		workflows.MigrationStateKey.ValueSet(string(workflows.StateExpired)))
+}
+
+// TestRollbackReadsTheMemoOfClosedUsers: a closed user with a rollback memo
+// is rolled back from the visibility store alone, with no worker to answer a
+// query (which would replay its history); a closed user without one (started
+// before the memo existed) falls back to the status query, which here fails
+// for want of a worker.
+func TestRollbackReadsTheMemoOfClosedUsers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real Temporal server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c, ns := startStubServer(t, ctx)
+	const batch, queue = "rb3", "rollback-memo-test"
+	w := sdkworker.New(c, queue, sdkworker.Options{})
+	w.RegisterWorkflowWithOptions(closedUser, workflow.RegisterOptions{Name: "MigrateUser"})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	o := newMemOkta()
+	users := []struct {
+		in   stubUserIn
+		memo bool
+	}{
+		{stubUserIn{Login: "created@contoso.com", Batch: batch, OktaUserID: "00u1", OktaAction: "create"}, true},
+		{stubUserIn{Login: "adopted@contoso.com", Batch: batch, OktaUserID: "00u2", OktaAction: "adopt"}, true},
+		{stubUserIn{Login: "old@contoso.com", Batch: batch, OktaUserID: "00u3", OktaAction: "create"}, false},
+	}
+	var logins []string
+	for i, u := range users {
+		o.add(u.in.OktaUserID, u.in.Login, okta.ProviderImport)
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.UserWorkflowID(u.in.Login), TaskQueue: queue},
+			"MigrateUser", u.in, u.memo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := run.Get(ctx, nil); err != nil {
+			t.Fatalf("user %d: %v", i, err)
+		}
+		logins = append(logins, u.in.Login)
+	}
+	w.Stop() // nothing answers a query of these users any more
+	waitListed(t, ctx, c, ns, batch, logins)
+
+	got := map[string]control.RollbackAction{}
+	if err := control.Rollback(ctx, c, o, ns, batch, control.RollbackOptions{}, func(a control.RollbackAction) { got[a.Login] = a }); err != nil {
+		t.Fatal(err)
+	}
+	if a := got["created@contoso.com"]; a.Action != "delete" || a.OktaUserID != "00u1" || !o.deleted["00u1"] {
+		t.Errorf("created, from its memo: %+v, deleted %v", a, o.deleted)
+	}
+	if a := got["adopted@contoso.com"]; a.Action != "keep" || o.deleted["00u2"] {
+		t.Errorf("adopted, from its memo: %+v", a)
+	}
+	if a := got["old@contoso.com"]; a.Action != "error" || !strings.Contains(a.Reason, "status query failed") || o.deleted["00u3"] {
+		t.Errorf("no memo: want the query's failure, got %+v", a)
+	}
+}
