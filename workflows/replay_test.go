@@ -1,9 +1,14 @@
 package workflows_test
 
 import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -13,24 +18,76 @@ import (
 	"entra2okta/workflows"
 )
 
-// TestReplay replays histories recorded against the real dev server
-// (internal/worker's TestServe_MigratesABatch with RECORD_HISTORIES=1): a
-// change that makes the workflows take other decisions for the same events
-// fails here, before it breaks running migrations. Record new histories when
-// a change is meant to be incompatible (and version it with GetVersion).
-func TestReplay(t *testing.T) {
-	files := []string{ // at least one per workflow and per end of MigrateUser
-		"migrate_batch.json",
-		"migrate_user_migrated.json",
-		"migrate_user_expired.json",
-		"migrate_user_ineligible.json",
+// manifestEntry is one line of testdata/MANIFEST: a recorded history, its
+// SHA-256 and the path of the migration it covers.
+type manifestEntry struct {
+	path, sha256, covers string
+}
+
+// readManifest reads testdata/MANIFEST (tab-separated; # starts a comment).
+func readManifest(t *testing.T) []manifestEntry {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "MANIFEST"))
+	require.NoError(t, err)
+	defer f.Close()
+	var entries []manifestEntry
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		parts := strings.SplitN(line, "\t", 3)
+		require.Len(t, parts, 3, "MANIFEST line %d: want path<TAB>sha256<TAB>covers", n)
+		entries = append(entries, manifestEntry{parts[0], parts[1], parts[2]})
 	}
+	require.NoError(t, sc.Err())
+	return entries
+}
+
+// TestReplayCorpusManifest keeps the replay corpus append-only: every history
+// under testdata is listed in MANIFEST once, with the SHA-256 of its bytes.
+// A history that is changed (re-recorded), removed or added without a line
+// fails here. Histories are recorded from real runs on the dev server
+// (internal/upgradetest's TestRecordCorpus, per release directory) and never
+// re-recorded: a change that cannot replay them goes behind
+// workflow.GetVersion (README, contributor notes).
+func TestReplayCorpusManifest(t *testing.T) {
+	listed := map[string]bool{}
+	for _, e := range readManifest(t) {
+		require.False(t, listed[e.path], "%s listed twice", e.path)
+		listed[e.path] = true
+		data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(e.path)))
+		if !os.IsNotExist(err) {
+			require.NoError(t, err)
+		}
+		require.NoError(t, err, "%s is listed in MANIFEST but missing: recorded histories are never removed", e.path)
+		sum := sha256.Sum256(data)
+		require.Equal(t, e.sha256, hex.EncodeToString(sum[:]), "%s changed: recorded histories are never modified", e.path)
+	}
+	require.NoError(t, filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
+			return err
+		}
+		rel, err := filepath.Rel("testdata", path)
+		require.NoError(t, err)
+		require.True(t, listed[filepath.ToSlash(rel)], "%s is not listed in testdata/MANIFEST", rel)
+		return nil
+	}))
+}
+
+// TestReplay replays every history of the corpus against the current
+// workflow code: a change that makes the workflows take other decisions for
+// the same events fails here, before it breaks running migrations.
+func TestReplay(t *testing.T) {
 	logger := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	for _, f := range files {
-		t.Run(f, func(t *testing.T) {
+	entries := readManifest(t)
+	require.NotEmpty(t, entries)
+	for _, e := range entries {
+		t.Run(e.path, func(t *testing.T) {
 			replayer := worker.NewWorkflowReplayer()
 			workflows.Register(replayer)
-			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(logger, filepath.Join("testdata", f)))
+			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(logger, filepath.Join("testdata", filepath.FromSlash(e.path))), e.covers)
 		})
 	}
 }
