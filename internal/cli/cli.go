@@ -48,6 +48,7 @@ func commands() []command {
 		{"extend", "move the deadline of every waiting user of a batch", runExtend},
 		{"skip", "end one user's migration as Skipped", runSkip},
 		{"rollback", "remove the Okta users a batch created that never signed in", runRollback},
+		{"replay-check", "replay workflow histories against this build before deploying its worker", runReplayCheck},
 		{"watch", "show the Okta events the hook server received and what it started or signalled", runWatch},
 	}
 }
