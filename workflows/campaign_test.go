@@ -293,3 +293,29 @@ func TestMigrateBatch_FirstReleaseBatchWithManyLoginsResumes(t *testing.T) {
 	env.ExecuteWorkflow(workflows.MigrateBatch, in)
 	assert.Equal(t, 1, batchResult(t, env).Progress.States[workflows.StateMigrated])
 }
+
+// TestMigrateBatch_ContinuesAsNewWhileTheWindowIsFull: while every window slot
+// is taken (the Okta queue busy, say with a deadline's policies), reports of
+// the batch's other users keep growing the history; the run continues as new
+// rather than waiting with a history that grows without bound. The first
+// version of this path checked the history only between pages.
+func TestMigrateBatch_ContinuesAsNewWhileTheWindowIsFull(t *testing.T) {
+	var users []entra.User
+	for _, n := range []string{"amy", "ben", "cay"} {
+		users = append(users, activitiestest.Member(n))
+	}
+	env := newEnv(t, activitiestest.NewOkta(), activitiestest.NewEntra(users...))
+	env.OnWorkflow(workflows.MigrateUser, mock.Anything, mock.Anything).Return(
+		func(ctx workflow.Context, _ workflows.MigrateUserInput) (workflows.MigrateUserResult, error) {
+			return workflows.MigrateUserResult{}, workflow.Sleep(ctx, 100*24*time.Hour) // importing, for the test's span
+		})
+	env.RegisterDelayedCallback(func() {
+		env.SetContinueAsNewSuggested(true)
+		env.SignalWorkflow(workflows.SignalUserReport, workflows.UserReportSignal{Login: "x@contoso.com", To: workflows.StateMigrated, BatchRun: "other"})
+	}, time.Hour)
+	env.ExecuteWorkflow(workflows.MigrateBatch, workflows.MigrateBatchInput{Batch: "b", Source: entra.Source{All: true},
+		PageSize: 3, WindowSize: 1, DeadlineAfter: 48 * time.Hour, SweepEvery: 24 * time.Hour})
+	next := continuedInput(t, env).Resume
+	assert.Equal(t, 1, next.Progress.Started)
+	assert.Equal(t, []string{"ben@contoso.com", "cay@contoso.com"}, next.PendingLogins)
+}

@@ -296,7 +296,9 @@ func (b *batchMigration) runLedger(ctx workflow.Context) (MigrateBatchResult, er
 		}
 		p.ListingDone = b.st.SourceDone && len(b.st.PendingLogins) == 0
 		if !p.ListingDone && (b.children >= b.maxChildren || b.continueAsNewDue(ctx)) {
-			return MigrateBatchResult{}, b.continueAsNew(ctx)
+			if err := b.continueAsNew(ctx); !errors.Is(err, errNotYet) {
+				return MigrateBatchResult{}, err
+			}
 		}
 	}
 	for {
@@ -389,17 +391,25 @@ func (b *batchMigration) startableLogins(users []entra.User) []string {
 // startPending starts the pending logins of the page, each when the window
 // has a free slot, stopping early when the run has started as many children
 // as it may hold (they stay pending children of this run while they wait for
-// their sign-in): the rest carry over to the next run. A page (at most 999
-// users) adds a few thousand events at most, so the history length is
-// checked between pages.
+// their sign-in), or when the history is long while it waits for a slot:
+// the reports of the batch's other users keep arriving while the window is
+// full (for as long as the Okta queue is busy, e.g. with a deadline's
+// policies), and a history that grows without bound makes every workflow task
+// slow and, under a steady flow of signals, keeps the run from ever
+// completing its continue-as-new. A free slot is used even when the history
+// is long, so a run always makes progress.
 func (b *batchMigration) startPending(ctx workflow.Context) error {
 	p := &b.st.Progress
 	for len(b.st.PendingLogins) > 0 {
 		if b.children >= b.maxChildren {
 			return nil
 		}
-		if err := b.wait(ctx, func() bool { return b.importing() < b.window }); err != nil {
+		free := func() bool { return b.importing() < b.window }
+		if err := b.wait(ctx, func() bool { return free() || b.continueAsNewDue(ctx) }); err != nil {
 			return err
+		}
+		if !free() {
+			return nil // continue as new while the window is full
 		}
 		login := b.st.PendingLogins[0]
 		b.st.PendingLogins = b.st.PendingLogins[1:]
