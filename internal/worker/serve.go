@@ -50,9 +50,15 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 			return err
 		}
 	}
-	main := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
+	// A batch's workflow task may start a whole window of users (hundreds of
+	// child starts) before it yields; on a loaded machine that can take over
+	// the SDK's 1 s deadlock-detection default, whose panic fails the task
+	// and leaves the coroutine running beside its retry (seen under -race on
+	// 2 cores). 5 s stays well inside the 10 s workflow task timeout.
+	const deadlock = 5 * time.Second
+	main := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout, DeadlockDetectionTimeout: deadlock})
 	workflows.Register(main)
-	batchW := sdkworker.New(c, workflows.BatchTaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
+	batchW := sdkworker.New(c, workflows.BatchTaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout, DeadlockDetectionTimeout: deadlock})
 	batchW.RegisterWorkflow(workflows.MigrateBatch)
 	// The batch's sweep reads this namespace's visibility store.
 	if acts.Temporal == nil {
