@@ -167,7 +167,9 @@ type ActivateOktaUserResult struct {
 var transitionWaits = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}
 
 // ActivateOktaUser makes the user ACTIVE without sending an email: a user on
-// the password hook needs no activation token (okta.md §3.1, §3.2). It ends
+// the password hook needs no activation token ("Don't generate or send a one-time
+// activation token when activating users with an password inline hook",
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/). It ends
 // only when Okta says ACTIVE with no transition running, so it handles:
 //   - asynchronous activation: while transitioningToStatus is set, calls
 //     answer 409 E0000112 (apierr Busy); it reads the user until the
