@@ -183,6 +183,9 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 
 // answerReserve is the part of the budget kept for writing the answer after
 // the check's deadline: a tenth of it, at most 20 ms.
+// reasonTimeout is the reason of a check that ran out of the answer's budget.
+const reasonTimeout = "timeout"
+
 func answerReserve(budget time.Duration) time.Duration { return min(budget/10, 20*time.Millisecond) }
 
 // Okta's command response, precomputed
@@ -477,7 +480,7 @@ func (h *Handler) decideOnce(req importRequest, id identity, k [32]byte, deadlin
 		return out
 	case <-t.C:
 		return outcome{
-			res:     entra.Result{Verdict: entra.Indeterminate, Reason: "timeout", Latency: h.cfg.Budget - answerReserve(h.cfg.Budget)},
+			res:     entra.Result{Verdict: entra.Indeterminate, Reason: reasonTimeout, Latency: h.cfg.Budget - answerReserve(h.cfg.Budget)},
 			outcome: workflows.OutcomeIndeterminate,
 		}
 	}
@@ -509,6 +512,12 @@ func (h *Handler) verify(req importRequest, id identity, k [32]byte, deadline ti
 	res := h.mfa.adjust(h.v.VerifyPassword(ctx, req.Username, req.Password))
 	if res.Latency <= 0 {
 		res.Latency = time.Since(began)
+	}
+	if ctx.Err() != nil && res.Verdict != entra.Rejected {
+		// The answer's deadline passed while the check ran: whatever it
+		// returned comes too late to answer on. A rejection still counts
+		// against the user's budget (Entra counted it too).
+		res = entra.Result{Verdict: entra.Indeterminate, Reason: reasonTimeout, Latency: res.Latency}
 	}
 	h.m.entraSeconds.Observe(res.Latency.Seconds())
 	res = h.bind(res, id)
