@@ -10,14 +10,17 @@ import (
 
 // Task queues. Okta- and Graph-calling activities run on their own queues so
 // that the server enforces each API's rate limit across all workers
-// (TaskQueueActivitiesPerSecond; ../../shared/reference/peers.md §4.5).
+// (TaskQueueActivitiesPerSecond, enforced by Temporal's matching service:
+// https://docs.temporal.io/design-patterns/downstream-rate-limiting).
 const (
 	// TaskQueue runs the workflows and the activities that call no rate-limited API.
 	TaskQueue = "entra2okta"
 	// OktaTaskQueue runs every activity that calls the Okta Management API.
 	OktaTaskQueue = "entra2okta-okta"
 	// OktaCreateTaskQueue runs CreateOktaUser alone: the writes a migration
-	// spends Okta's create bucket on (okta.md §4), paced by a server-side
+	// spends Okta's create bucket on (POST /api/v1/users has a per-minute
+	// limit of its own: https://developer.okta.com/docs/reference/rate-limits/),
+	// paced by a server-side
 	// limit of their own, whatever the mix of lookups and creates.
 	OktaCreateTaskQueue = "entra2okta-okta-create"
 	// GraphTaskQueue runs every activity that calls Microsoft Graph.
@@ -50,7 +53,8 @@ const (
 
 // UserWorkflowID is the ID of the MigrateUser workflow of an Okta login. The hook
 // server derives it from the username Okta sends, so the login is lower-cased
-// (Okta logins are unique regardless of case, okta.md §3.1). The SDK sends the
+// (Okta treats logins that differ only in case as the same login:
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/). The SDK sends the
 // ID in a gRPC header, which allows printable ASCII only, so any other byte
 // (and '%') is percent-encoded: the ID stays readable and one-to-one.
 func UserWorkflowID(login string) string {

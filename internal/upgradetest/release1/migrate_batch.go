@@ -24,7 +24,8 @@ import (
 // children's reports until every user has ended. A dry run starts nothing: it
 // looks each user up in Okta and reports what would happen. Its ID is
 // BatchWorkflowID(in.Batch); it answers QueryProgress. The shape is samples-go
-// batch-sliding-window (peers.md §4.3).
+// batch-sliding-window
+// (https://github.com/temporalio/samples-go/tree/main/batch-sliding-window).
 func MigrateBatch(ctx workflow.Context, in MigrateBatchInput) (MigrateBatchResult, error) {
 	b := &batchMigration{}
 	if err := b.setup(ctx, in); err != nil {

@@ -15,14 +15,17 @@ import (
 	"entra2okta/internal/okta"
 )
 
-// a refers to the activities by method (STYLE.md §1.1); it is never dereferenced.
+// a names the activities by method value, checked by the compiler, rather than
+// by string; it is never dereferenced.
 var a *activities.Activities
 
 // confirmDelays are the waits before each check that Okta stored a password
 // Entra verified: at once (the hook answers Okta before it signals us, so the
 // password is normally stored already), then twice more in case Okta is slow.
 // After the last check the user keeps waiting: Okta in read-only mode calls the
-// hook again at the next sign-in (okta.md §1.6).
+// hook again at the next sign-in ("if the Okta service is in read-only mode, it
+// might not be possible to set the password":
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tags/inlinehook/webhooks/createpasswordimportinlinehook).
 var confirmDelays = []time.Duration{0, time.Minute, 10 * time.Minute}
 
 // errOktaUserGone marks an Okta user deleted while the migration waited.
@@ -42,7 +45,8 @@ func MigrateUser(ctx workflow.Context, in MigrateUserInput) (MigrateUserResult, 
 	return m.run(ctx)
 }
 
-// userMigration is MigrateUser's state (STYLE.md §1.2: setup, then run).
+// userMigration is MigrateUser's state: setup validates the input and registers
+// the handlers, then run does the business steps in order.
 type userMigration struct {
 	in        MigrateUserInput
 	st        UserStatus
@@ -191,7 +195,9 @@ func (m *userMigration) checkEligibility(ctx workflow.Context) (entra.User, erro
 // that has the login, never touching a user whose password Okta already holds.
 // A new user costs two Okta calls: the lookup (a read bucket of its own) and
 // the create, which sets the hook, the attributes and activation at once
-// (okta.md §3.1, peers.md §4.1).
+// (POST /api/v1/users with credentials.password.hook; the lookup by login and
+// the create count against different rate-limit buckets:
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/).
 func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) error {
 	if m.skipIfRequested(ctx) {
 		return nil
@@ -230,7 +236,8 @@ func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) erro
 		return nil
 	case PlanAdopt:
 		m.st.OktaAction = "adopt"
-		// One partial update sets the hook and copies the attributes (okta.md §3.3, §3.4).
+		// One partial update (POST /api/v1/users/{id}, which keeps the attributes it
+		// does not name, unlike PUT) sets the hook and copies the attributes.
 		update := okta.UserUpdate{Profile: mappedProfile(user, m.maps), SetPasswordHook: current.ProviderType != okta.ProviderImport}
 		if m.skipIfRequested(ctx) {
 			return nil
@@ -246,7 +253,8 @@ func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) erro
 			}
 		}
 	}
-	// Okta activates only STAGED users (okta.md §3.2); a created user is
+	// Okta activates only STAGED or DEPROVISIONED users
+	// (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/); a created user is
 	// normally ACTIVE already.
 	if current.Status == okta.StatusStaged {
 		if m.skipIfRequested(ctx) {
@@ -352,7 +360,9 @@ func (m *userMigration) onPasswordVerified(ctx workflow.Context, s PasswordVerif
 
 // onPasswordImportEvent handles Okta's user.import.password event: SUCCESS
 // means Okta stored the password; FAILURE means it will call the hook again at
-// the next sign-in (okta.md §1.6).
+// the next sign-in ("If the import failed, Okta will continue retrying the
+// import during every successful authentication attempt":
+// https://developer.okta.com/docs/reference/api/event-types/).
 func (m *userMigration) onPasswordImportEvent(ctx workflow.Context, e PasswordImportEventSignal) error {
 	if strings.EqualFold(e.Outcome, "SUCCESS") {
 		return m.migrated(ctx, "user.import.password SUCCESS event "+e.EventID)
@@ -421,7 +431,7 @@ func (m *userMigration) checkFailed(ctx workflow.Context, what string, err error
 
 // passwordStored reads the Okta user and, when useLog is set and the provider
 // is not OKTA yet, its user.import.password events (the System Log has a small
-// rate-limit bucket, okta.md §4, so reconciliations do not read it).
+// rate-limit bucket of its own, so reconciliations do not read it).
 func (m *userMigration) passwordStored(ctx workflow.Context, useLog bool) (bool, string, error) {
 	octx := workflow.WithActivityOptions(ctx, OktaActivityOptions())
 	var f activities.FindOktaUserResult
@@ -550,7 +560,9 @@ func (m *userMigration) continueAsNewDue(ctx workflow.Context) bool {
 }
 
 // continueAsNew starts a new run carrying the state, once no handler runs and
-// no signal is pending (those would be lost; peers.md §4.3). When work is
+// no signal is pending (those would be lost, as samples-go batch-sliding-window
+// warns: https://github.com/temporalio/samples-go/tree/main/batch-sliding-window).
+// When work is
 // pending it returns nil and the main loop handles it first.
 func (m *userMigration) continueAsNew(ctx workflow.Context) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -690,7 +702,7 @@ func (m *userMigration) touch(ctx workflow.Context, reason string) {
 }
 
 // upsertSearchAttributes publishes the state, batch and deadline to the
-// Temporal visibility store (peers.md §4.6).
+// Temporal visibility store, where List filters and the Web UI read them.
 func (m *userMigration) upsertSearchAttributes(ctx workflow.Context) {
 	err := workflow.UpsertTypedSearchAttributes(ctx,
 		MigrationStateKey.ValueSet(string(m.st.State)),

@@ -10,7 +10,9 @@ import (
 // OktaActivityOptions are the options of every activity that calls Okta. The
 // activities run on OktaTaskQueue, whose workers the server rate-limits
 // (TaskQueueActivitiesPerSecond) and cap below Okta's 75 concurrent requests
-// (peers.md §4.5, okta.md §4). A task may wait in that queue, so the
+// (https://docs.temporal.io/design-patterns/downstream-rate-limiting;
+// https://developer.okta.com/docs/reference/rl2-concurrency/). A task may wait
+// in that queue, so the
 // schedule-to-close bound is generous; each attempt is short.
 func OktaActivityOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{

@@ -12,7 +12,8 @@ import (
 // AttributeMapping copies one Microsoft Graph user property to one Okta profile
 // attribute.
 type AttributeMapping struct {
-	// Graph is a Graph user property name (entra.md §5.1), an element of an
+	// Graph is a Graph user property name
+	// (https://learn.microsoft.com/en-us/graph/api/resources/user), an element of an
 	// array property ("businessPhones[0]"), or ManagerUPN.
 	Graph string
 	// Okta is an Okta profile attribute: a base attribute or a custom one
@@ -54,7 +55,8 @@ var (
 )
 
 // nameLimit is the length limit of firstName and lastName in Okta's default
-// schema (okta.md §3.1); longer Graph values are cut rather than failing the
+// schema (1-50 characters: https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/);
+// longer Graph values are cut rather than failing the
 // user. Local parts of UPNs may exceed it too, but Graph caps them at 64.
 const nameLimit = 50
 
@@ -153,7 +155,8 @@ func mappedProfile(u entra.User, maps []AttributeMapping) okta.Profile {
 
 // newUserProfile is the profile of a user created in Okta: the mapping plus
 // the login, and the attributes Okta's default schema requires (email,
-// firstName, lastName; okta.md §3.1), taken from the UPN when Graph has none.
+// firstName, lastName: https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/),
+// taken from the UPN when Graph has none.
 func newUserProfile(u entra.User, maps []AttributeMapping) okta.Profile {
 	p := mappedProfile(u, maps)
 	p["login"] = u.UserPrincipalName
@@ -209,7 +212,7 @@ func eligibility(u entra.User, federatedDomains []string, federatedToDeadline bo
 
 // loginProblem says why a UPN cannot be an Okta login ("" if it can): Okta
 // logins are 5-100 characters, email-formatted by default, and those with a
-// "/" can only be fetched by id (okta.md §3.1, §3.5).
+// "/" can only be fetched by id (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/).
 func loginProblem(upn string) string {
 	switch {
 	case upn == "":
@@ -276,7 +279,8 @@ func oktaPlan(found bool, u okta.User) (PlanAction, string) {
 // HoldsOktaPassword reports whether Okta itself holds the user's password:
 // provider OKTA with a credential. Provider OKTA alone is not enough: a user
 // the Office 365 app imported STAGED has provider OKTA and no password, and is
-// adopted (okta.md §3.1, §3.3).
+// adopted (importing users STAGED to set the hook later is the pattern of
+// https://iamse.blog/2022/06/24/office-365-azure-ad-seemless-users-migration-to-okta-passwords-included/).
 func HoldsOktaPassword(u okta.User) bool {
 	return u.ProviderType == okta.ProviderOkta && u.HasPassword
 }

@@ -6,7 +6,7 @@ type Registry interface {
 	RegisterWorkflow(w any)
 }
 
-// Register registers every workflow of the migration (STYLE.md §4.1); the
+// Register registers every workflow of the migration in one place; the
 // worker, the replay tests and the end-to-end tests share it.
 func Register(r Registry) {
 	r.RegisterWorkflow(MigrateUser)

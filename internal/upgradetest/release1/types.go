@@ -8,8 +8,9 @@ import (
 )
 
 // DeadlinePolicy is what happens to a user who has not signed in to Okta when
-// the batch's deadline passes (the straggler policy; okta.md §1.6 "End the
-// migration program").
+// the batch's deadline passes (the straggler policy). Okta's guide ends a
+// migration program by resetting the passwords of the users who never signed in
+// (https://developer.okta.com/docs/guides/migrate-to-okta-password-hooks/main/).
 type DeadlinePolicy string
 
 // The deadline policies. The non-none values are activities.DeadlineAction names.
@@ -45,13 +46,16 @@ const (
 	// DefaultWindowSize is how many users of a batch are imported at once.
 	DefaultWindowSize = 100
 	// MaxWindowSize stays under Temporal's 2,000 pending children per
-	// execution (peers.md §4.3).
+	// execution (https://docs.temporal.io/workflow-execution/limits).
 	MaxWindowSize = 1000
-	// DefaultPageSize is the Graph page size ($top, 1-999; entra.md §5.1).
+	// DefaultPageSize is the Graph page size ($top, 1-999: Graph refuses 1000 with
+	// "Must be between 1 and 999 inclusive",
+	// https://learn.microsoft.com/en-us/answers/questions/1129204).
 	DefaultPageSize = 100
 	// DefaultUserHistoryLimit and DefaultBatchHistoryLimit are the history
 	// lengths after which a workflow continues as new, well under the 10,240
-	// events at which Temporal warns (peers.md §4.3).
+	// events at which Temporal warns
+	// (https://docs.temporal.io/workflow-execution/limits).
 	DefaultUserHistoryLimit  = 2000
 	DefaultBatchHistoryLimit = 8000
 	// DefaultMaxPlanEntries caps the per-user lines of a dry run's result,
