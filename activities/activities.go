@@ -1,12 +1,14 @@
 // Package activities holds the Temporal activities of the migration: thin,
 // idempotent calls to Okta and Microsoft Graph through the adapters'
 // small consumer-side interfaces (deps.go). Every activity takes and returns
-// its own struct (../../shared/STYLE.md §1.5, §4.2), and every failure leaves
+// its own struct, so that fields can be added without breaking recorded
+// histories, and every failure leaves
 // through one table (errors.go) that decides retryability.
 //
 // Activities named *Okta* must run on workflows.OktaTaskQueue and those named
 // *Entra* on workflows.GraphTaskQueue, so that the server's per-queue rate limit
-// covers every call to each API (../../shared/reference/peers.md §4.5).
+// covers every call to each API
+// (https://docs.temporal.io/design-patterns/downstream-rate-limiting).
 package activities
 
 // Activities is registered once per worker; its exported methods are the

@@ -9,7 +9,8 @@ import (
 )
 
 // OktaUsers is the part of the Okta adapter (*okta.Client) the activities call
-// (../../shared/STYLE.md §4.3: small interfaces, defined by their consumer).
+// (a small interface defined by its consumer, so that tests fake only what is
+// called).
 // Every method returns *apierr.Error on failure.
 type OktaUsers interface {
 	// GetUser returns apierr NotFound when no user has that id or login.

@@ -19,7 +19,8 @@ type GetEntraUserResult struct {
 }
 
 // GetEntraUser reads one user from Microsoft Graph (GET /v1.0/users/{id|upn}
-// with $select; entra.md §5.1). A missing user fails with ErrTypeNotFound.
+// with $select: https://learn.microsoft.com/en-us/graph/api/user-get). A missing
+// user fails with ErrTypeNotFound.
 func (a *Activities) GetEntraUser(ctx context.Context, in GetEntraUserInput) (GetEntraUserResult, error) {
 	u, err := a.Entra.User(ctx, in.IDOrUPN, in.Attributes)
 	if err != nil {
@@ -33,7 +34,7 @@ type ListEntraUsersInput struct {
 	Source     entra.Source
 	Attributes []string
 	Cursor     string // "" for the first page
-	PageSize   int    // Graph $top, 1-999 (entra.md §5.1)
+	PageSize   int    // Graph $top, 1-999 (https://learn.microsoft.com/en-us/graph/api/user-list)
 }
 
 // ListEntraUsersResult is one page and the cursor of the next ("" at the end).
@@ -46,7 +47,8 @@ type ListEntraUsersResult struct {
 }
 
 // ListEntraUsers reads one page of users of a source: a group's transitive
-// members, a $filter, explicit logins or every user (entra.md §5.1). One page
+// members, a $filter, explicit logins or every user
+// (https://learn.microsoft.com/en-us/graph/api/user-list). One page
 // per activity keeps each attempt short and lets the workflow carry the cursor
 // across continue-as-new.
 //

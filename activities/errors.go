@@ -26,7 +26,7 @@ const (
 
 // UnauthorizedMaxAttempts bounds the attempts of an activity whose credentials
 // are refused: a rotated secret may need a moment to propagate, but a wrong one
-// is a configuration problem that retries cannot fix (STYLE.md §4.3).
+// is a configuration problem that retries cannot fix.
 const UnauthorizedMaxAttempts = 3
 
 // errorRule is one row of the error table.
@@ -36,7 +36,8 @@ type errorRule struct {
 }
 
 // errorTable maps every apierr.Kind to the Temporal error an activity returns:
-// the only place where retryability is decided (STYLE.md §4.3). RateLimited and
+// the only place where retryability is decided, so that every activity
+// treats a failure alike. RateLimited and
 // Unauthorized get their extra treatment in temporalError.
 var errorTable = map[apierr.Kind]errorRule{
 	apierr.NotFound:     {ErrTypeNotFound, true},
@@ -78,7 +79,8 @@ func fail(ctx context.Context, err error) error {
 }
 
 // temporalError is the pure form of fail. It returns one ApplicationError whose
-// Cause is err (a single Unwrap chain, never errors.Join: STYLE.md §3), so the
+// Cause is err (a single Unwrap chain, never errors.Join: the SDK's failure
+// converter follows Unwrap() error only and would drop its causes), so the
 // failure in history carries the adapter's message, which never holds a
 // password or token (apierr.Error).
 func temporalError(err error, attempt int32, now time.Time) error {
@@ -101,7 +103,9 @@ func temporalError(err error, attempt int32, now time.Time) error {
 	switch kind {
 	case apierr.RateLimited:
 		// Honour Okta's X-Rate-Limit-Reset / Graph's Retry-After exactly
-		// (peers.md §4.4; okta.md §4). Unknown reset: the policy's backoff.
+		// (https://developer.okta.com/docs/reference/rl2-monitor/,
+		// https://learn.microsoft.com/en-us/graph/throttling). Unknown reset: the
+		// policy's backoff.
 		opts.NextRetryDelay = apierr.RetryAfter(err, now)
 	case apierr.Unauthorized:
 		opts.NonRetryable = attempt >= UnauthorizedMaxAttempts

@@ -10,7 +10,7 @@ import (
 	"entra2okta/internal/okta"
 )
 
-// fakeOkta is a function-field fake of activities.OktaUsers (STYLE.md §2.1):
+// fakeOkta is a function-field fake of activities.OktaUsers:
 // each test sets only the functions it expects to be called.
 type fakeOkta struct {
 	GetUserFn              func(ctx context.Context, idOrLogin string) (okta.User, error)

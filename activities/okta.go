@@ -25,7 +25,8 @@ type FindOktaUserResult struct {
 }
 
 // FindOktaUser reads one Okta user (GET /api/v1/users/{idOrLogin}, a read bucket
-// of its own: okta.md §4). A missing user is a result, not an error.
+// of its own: https://developer.okta.com/docs/reference/rate-limits/). A
+// missing user is a result, not an error.
 func (a *Activities) FindOktaUser(ctx context.Context, in FindOktaUserInput) (FindOktaUserResult, error) {
 	u, err := a.Okta.GetUser(ctx, in.IDOrLogin)
 	if apierr.Is(err, apierr.NotFound) {
@@ -93,10 +94,11 @@ func createdByEarlierAttempt(existing okta.User, in CreateOktaUserInput) bool {
 	return true
 }
 
-// CreateOktaUser creates a user (POST /api/v1/users, okta.md §3.1). It is
+// CreateOktaUser creates a user (POST /api/v1/users,
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/). It is
 // idempotent: when the login already exists (a retry after a lost response,
 // or a user created meanwhile) it returns the existing user with Existed set,
-// so that the workflow adopts it (STYLE.md §4.3).
+// so that the workflow adopts it: a retried activity is harmless.
 func (a *Activities) CreateOktaUser(ctx context.Context, in CreateOktaUserInput) (CreateOktaUserResult, error) {
 	u, err := a.Okta.CreateUser(ctx, in.User)
 	if err == nil {
@@ -132,8 +134,8 @@ type UpdateOktaUserResult struct {
 }
 
 // UpdateOktaUser applies a partial update (POST /api/v1/users/{id}: profile
-// merge and, optionally, the password hook in the same call; okta.md §3.3,
-// §3.4). Repeating it is harmless.
+// merge and, optionally, the password hook in the same call;
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/). Repeating it is harmless.
 func (a *Activities) UpdateOktaUser(ctx context.Context, in UpdateOktaUserInput) (UpdateOktaUserResult, error) {
 	u, err := a.Okta.UpdateUser(ctx, in.UserID, in.Update)
 	if err != nil {
@@ -293,8 +295,10 @@ type GetOktaPasswordImportEventsResult struct {
 }
 
 // GetOktaPasswordImportEvents reads the user's user.import.password events from
-// the System Log; outcome SUCCESS means Okta stored the password (okta.md §1.6).
-// The System Log has a small rate-limit bucket (okta.md §4), so workflows call
+// the System Log; outcome SUCCESS means Okta stored the password ("it's safe to
+// delete it from your previous user store": https://developer.okta.com/docs/api/openapi/okta-management/management/tags/inlinehook/webhooks/createpasswordimportinlinehook).
+// The System Log has a small rate-limit bucket of its own
+// (https://developer.okta.com/docs/reference/rate-limits/), so workflows call
 // this only when the user's provider does not already say OKTA.
 func (a *Activities) GetOktaPasswordImportEvents(ctx context.Context, in GetOktaPasswordImportEventsInput) (GetOktaPasswordImportEventsResult, error) {
 	events, err := a.Okta.PasswordImportEvents(ctx, in.UserID, in.Since)
@@ -318,7 +322,9 @@ func (a *Activities) GetOktaPasswordImportEvents(ctx context.Context, in GetOkta
 // in before the deadline. Its values are the workflows' DeadlinePolicy names.
 type DeadlineAction string
 
-// The deadline actions (okta.md §1.6 "End the migration program").
+// The deadline actions. Okta's guide ends a migration program by resetting the
+// passwords of the users still on the hook
+// (https://developer.okta.com/docs/guides/migrate-to-okta-password-hooks/main/).
 const (
 	// ActionExpirePassword expires the password: the user must choose a new
 	// one at the next sign-in.
