@@ -40,8 +40,10 @@ type Client struct {
 	timeout time.Duration
 }
 
-// New validates cfg and builds the SDK client: no cache (okta.md §5.7), no
-// SDK retries (Temporal owns retries; STYLE.md §3), explicit settings that
+// New validates cfg and builds the SDK client: no cache (okta-sdk-golang v2
+// caches GET answers for 300 s by default, and a write through another URL
+// leaves them stale), no SDK retries (Temporal owns retries, so that attempts
+// do not multiply and every 429 reaches the activity), explicit settings that
 // win over ~/.okta/okta.yaml and OKTA_CLIENT_* variables.
 func New(ctx context.Context, cfg Config) (*Client, error) {
 	org := strings.TrimRight(strings.TrimSpace(cfg.OrgURL), "/")
@@ -122,7 +124,7 @@ func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Contex
 func (c *Client) GetUser(ctx context.Context, idOrLogin string) (User, error) {
 	var u *oktasdk.User
 	err := c.call(ctx, "get user", func(ctx context.Context) (resp *oktasdk.Response, err error) {
-		// The SDK puts the argument in the path as is (okta.md §5.4).
+		// The SDK puts the argument in the path as is (fmt %v, not escaped).
 		u, resp, err = c.sdk.User.GetUser(ctx, url.PathEscape(idOrLogin))
 		return resp, err
 	})
@@ -273,8 +275,8 @@ func (c *Client) ListUsers(ctx context.Context, filter string, fn func(User) err
 }
 
 // PasswordImportEvents returns the System Log's user.import.password events
-// about userID published since the given time, oldest first (okta.md §1.6:
-// outcome SUCCESS means the password was stored).
+// about userID published since the given time, oldest first (outcome SUCCESS
+// means the password was stored: https://developer.okta.com/docs/api/openapi/okta-management/management/tags/inlinehook/webhooks/createpasswordimportinlinehook).
 func (c *Client) PasswordImportEvents(ctx context.Context, userID string, since time.Time) ([]LogEvent, error) {
 	filter := fmt.Sprintf(`eventType eq %q and target.id eq %q`, EventTypePasswordImport, userID)
 	qp := query.NewQueryParams(

@@ -49,7 +49,8 @@ func TestEnvironmentCannotOverrideConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A cached GET would hide the activation (okta.md §5.7).
+	// A cached GET would hide the activation (okta-sdk-golang v2 caches GET
+	// answers by URL, and the activation is a POST to another URL).
 	if _, err := c.GetUser(t.Context(), u.ID); err != nil {
 		t.Fatal(err)
 	}

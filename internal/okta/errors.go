@@ -17,7 +17,8 @@ import (
 
 // observation records what the last HTTP response of one call said. The
 // SDK hides a 429 behind a bare "too many requests" error with no response
-// once its retries are used up (okta.md §5.5), so the transport notes the
+// once its retries are used up (okta-sdk-golang v2 okta/requestExecutor.go:
+// errors.New("too many requests") and a nil response), so the transport notes the
 // status and X-Rate-Limit-Reset here.
 type observation struct {
 	mu        sync.Mutex
@@ -46,7 +47,8 @@ func withObservation(ctx context.Context, o *observation) context.Context {
 
 // observingTransport fills the request's observation and turns io.EOF
 // transport errors into errDropped: the SDK retries io.EOF without limit or
-// delay until the deadline (okta.md §5.5), and Temporal owns retries.
+// delay until the deadline (okta-sdk-golang v2 okta/requestExecutor.go), and
+// Temporal owns retries.
 type observingTransport struct {
 	base http.RoundTripper
 }

@@ -174,7 +174,8 @@ func TestAdapterOnTheWireMatchesOpenAPI(t *testing.T) {
 	ctx := t.Context()
 	c := o.adapter(t, fakeokta.DefaultAPIToken)
 
-	// Inline hook registration (okta.md §2.1, §2.4), through the SDK.
+	// Inline hook registration (POST /api/v1/inlineHooks with an HTTP header
+	// authScheme), through the SDK.
 	sdk := o.sdk(t)
 	hook, _, err := sdk.InlineHook.CreateInlineHook(ctx, oktasdk.InlineHook{
 		Name: "Entra password import", Type: "com.okta.user.credential.password.import", Version: "1.0.0",
@@ -194,7 +195,7 @@ func TestAdapterOnTheWireMatchesOpenAPI(t *testing.T) {
 		t.Fatalf("ListInlineHooks: %v", err)
 	}
 	hook.Name = "Entra password import (renamed)"
-	hook.Channel.Config.AuthScheme.Value = "hook-secret" // responses never echo it (okta.md §2.1)
+	hook.Channel.Config.AuthScheme.Value = "hook-secret" // Okta's answers never echo authScheme.value
 	if _, _, err := sdk.InlineHook.UpdateInlineHook(ctx, hook.Id, oktasdk.InlineHook{
 		Name: hook.Name, Version: hook.Version, Channel: hook.Channel, // type is immutable: InlineHookReplace has none
 	}); err != nil {

@@ -1,11 +1,12 @@
 // Package okta is the adapter over github.com/okta/okta-sdk-golang/v2: the only
 // package that imports that SDK. It speaks our own types and returns
-// *apierr.Error for every failure (see ../../../shared/reference/okta.md §5).
+// *apierr.Error for every failure.
 package okta
 
 import "time"
 
-// User statuses (okta.md §3.1, OAS UserStatus).
+// User statuses (the UserStatus enum of the Users API:
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/).
 const (
 	StatusStaged          = "STAGED"
 	StatusProvisioned     = "PROVISIONED"
@@ -17,7 +18,9 @@ const (
 	StatusDeprovisioned   = "DEPROVISIONED"
 )
 
-// Credential provider types (okta.md §1.1, §1.6).
+// Credential provider types. A user put on the password import hook has
+// provider IMPORT until Okta stores a verified password and moves it to OKTA
+// (https://developer.okta.com/docs/guides/migrate-to-okta-password-hooks/main/).
 const (
 	// ProviderImport marks a user whose password will be checked by the
 	// password import inline hook at its next sign-in.
@@ -49,7 +52,8 @@ type User struct {
 	ProviderName          string
 	// HasPassword reports that credentials.password is present: Okta holds a
 	// password, a hash or the import hook for the user. A user the Office 365
-	// app imported STAGED has provider OKTA but no password (okta.md §3.1).
+	// app imported STAGED has provider OKTA but no password. Okta shows
+	// "password": {} for any password, hash or hook (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/).
 	HasPassword     bool
 	Created         time.Time
 	Activated       time.Time // zero when never activated
@@ -72,7 +76,7 @@ type NewUser struct {
 type UserUpdate struct {
 	Profile Profile // merged into the existing profile
 	// SetPasswordHook puts the user on the password import hook
-	// (credentials.password.hook.type=default, okta.md §3.3).
+	// (credentials.password.hook.type=default in a partial update: https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/).
 	SetPasswordHook bool
 }
 
@@ -89,5 +93,5 @@ type LogEvent struct {
 
 // EventTypePasswordImport is the System Log event type Okta writes each time
 // the password import hook runs; outcome SUCCESS means the password was stored
-// (okta.md §1.6).
+// (https://developer.okta.com/docs/api/openapi/okta-management/management/tags/inlinehook/webhooks/createpasswordimportinlinehook).
 const EventTypePasswordImport = "user.import.password"
