@@ -29,7 +29,8 @@ type HookCall struct {
 }
 
 // hookPayload is the request Okta sends to a password import hook
-// (okta.md §1.2, OAS PasswordImportPayloadExample).
+// (PasswordImportPayloadExample of
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tags/inlinehook/webhooks/createpasswordimportinlinehook).
 type hookPayload struct {
 	EventID           string `json:"eventId"`
 	EventTime         string `json:"eventTime"`
@@ -59,7 +60,8 @@ type hookPayload struct {
 	} `json:"data"`
 }
 
-// hookAnswer is what a password import hook returns (okta.md §1.3).
+// hookAnswer is what a password import hook returns (PasswordImportResponse of
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tags/inlinehook/webhooks/createpasswordimportinlinehook).
 type hookAnswer struct {
 	Commands []struct {
 		Type  string `json:"type"`

@@ -53,7 +53,8 @@ type Fault struct {
 	Code, Summary string
 	// ResetIn sets X-Rate-Limit-Reset on a 429 to now+ResetIn (default: the
 	// end of the bucket's window). OmitReset sends no X-Rate-Limit-Reset,
-	// which makes okta-sdk-golang v2 fail permanently (okta.md §5.5).
+	// which makes okta-sdk-golang v2 fail permanently (its 429 backoff needs the
+	// header: "X-Rate-Limit-Reset header is missing or invalid").
 	ResetIn   time.Duration
 	OmitReset bool
 	// Latency delays the request (the error answer, or the normal one).

@@ -353,7 +353,7 @@ func newHookClient(pool *x509.CertPool) *http.Client {
 	tr.MaxIdleConnsPerHost = 64
 	return &http.Client{
 		Transport: tr,
-		// Okta never follows a hook's redirect (okta.md §1.5).
+		// Okta never follows a hook's redirect (https://developer.okta.com/docs/concepts/inline-hooks/).
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
@@ -375,7 +375,7 @@ type hookResult struct {
 
 // callHook POSTs body to the hook: per-attempt time-out, exactly one retry
 // on a time-out, a connection error or a 5xx, none on 2xx/3xx/4xx, redirects
-// not followed, answers capped at 256 KB (okta.md §1.5).
+// not followed, answers capped at 256 KB (https://developer.okta.com/docs/concepts/inline-hooks/).
 func (s *Server) callHook(ctx context.Context, h *inlineHook, body []byte) hookResult {
 	var res hookResult
 	for attempt := 1; attempt <= 2; attempt++ {

@@ -17,7 +17,7 @@ const (
 	// user store").
 	EventPasswordImport = "user.import.password"
 	// EventInlineHookExecuted is written when a hook call fails (no answer,
-	// time-out, non-2xx, redirect) (okta.md §1.4).
+	// time-out, non-2xx, redirect) (https://developer.okta.com/docs/concepts/inline-hooks/).
 	EventInlineHookExecuted = "inline_hook.executed"
 	// EventSessionStart is written for each sign-in attempt.
 	EventSessionStart = "user.session.start"

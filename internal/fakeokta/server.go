@@ -2,8 +2,9 @@
 // Users API and user lifecycle, the inline hook management API with the
 // password import hook, the Classic sign-in endpoint (POST /api/v1/authn) that
 // fires that hook, and the System Log. It imports no SDK: it speaks the wire
-// protocol documented in ../../../shared/reference/okta.md (§3, §4 and the
-// checklist in §7), so the real okta-sdk-golang can be driven against it over
+// protocol Okta documents (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/,
+// https://developer.okta.com/docs/reference/rate-limits/, https://developer.okta.com/docs/concepts/inline-hooks/),
+// so the real okta-sdk-golang can be driven against it over
 // TLS (Start, internal/loopbacktls).
 //
 // State is in memory and safe for concurrent use. Tests seed users (SeedUser),
@@ -69,7 +70,8 @@ const (
 	RouteUnknown Route = "unknown"
 )
 
-// Bucket names a rate-limit counter (okta.md §4): each route counts against
+// Bucket names a rate-limit counter
+// (https://developer.okta.com/docs/reference/rate-limits/): each route counts against
 // one bucket, in fixed 60 s windows.
 type Bucket string
 
@@ -82,10 +84,11 @@ const (
 	// BucketUserWrite: POST, PUT, DELETE /api/v1/users/{id}. Default 600/min.
 	BucketUserWrite Bucket = "user-write"
 	// BucketAuthn: POST /api/v1/authn. Default 600/min (Okta's historic
-	// authn limit; okta.md §4 only lists the per-user 4/s).
+	// authn limit; the per-user limit is 4 per second:
+	// https://developer.okta.com/docs/reference/rl2-limits/).
 	BucketAuthn Bucket = "authn"
 	// BucketLogs: GET /api/v1/logs. Default 120/min (Okta's historic System
-	// Log limit, not in okta.md; configure it if your tenant differs).
+	// Log limit; configure it if your tenant differs).
 	BucketLogs Bucket = "logs"
 	// BucketOther: everything else under /api/v1 (user lifecycle, inline
 	// hooks): "most other API actions", 1200/min for Workforce.

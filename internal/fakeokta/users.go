@@ -921,7 +921,8 @@ func (u *user) attr(name string) ([]string, bool) {
 	return nil, false
 }
 
-// userFilterAttr lists what the filter parameter accepts (okta.md §3.5):
+// userFilterAttr lists what the filter parameter accepts
+// (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/):
 // eq on every attribute, ranges on lastUpdated.
 func userFilterAttr(attr, op string) bool {
 	switch attr {

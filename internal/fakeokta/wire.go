@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// oktaError is Okta's error body (okta.md §3.6).
+// oktaError is Okta's error body
+// (https://developer.okta.com/docs/reference/core-okta-api/).
 type oktaError struct {
 	ErrorCode    string       `json:"errorCode"`
 	ErrorSummary string       `json:"errorSummary"`
