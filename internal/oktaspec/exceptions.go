@@ -48,20 +48,20 @@ type Exception struct {
 }
 
 // Exceptions is the complete list. Keep it short: every entry weakens or
-// extends the published contract and must name its source. Section numbers
-// refer to ../shared/reference/okta.md.
+// extends the published contract and must name its source: a public URL
+// or a named part of Okta's OpenAPI description (OAS).
 var Exceptions = []Exception{
 	{
 		Name:     "authn-not-management-api",
 		Kind:     Relax,
-		Source:   "https://developer.okta.com/docs/reference/api/authn/ (okta.md §7 'Sign-in that fires the hook')",
+		Source:   "https://developer.okta.com/docs/reference/api/authn/",
 		Note:     "POST /api/v1/authn belongs to the Authentication API, which management.yaml does not describe; fakeokta serves it only as the sign-in driver that fires the hook, so it is not validated here.",
 		prefixes: []string{"/api/v1/authn"},
 	},
 	{
 		Name:   "system-log-event-shape",
 		Kind:   Relax,
-		Source: "OAS components.examples.ListLogs; https://developer.okta.com/docs/reference/api/system-log/ (okta.md §1.6)",
+		Source: "OAS components.examples.ListLogs; https://developer.okta.com/docs/reference/api/system-log/",
 		Note:   "The description's own ListLogs example breaks its LogEvent schema: nulls in non-nullable members, values outside enums, numbers for strings, undeclared members (device, rootSessionId). Those rules are excused in listLogEvents bodies except on the members the product reads (uuid, eventType, published, outcome.result, actor.id, target[].id; outcome.reason is null on success), which system-log-members-we-read checks.",
 		ops:    []string{"listLogEvents"},
 		rules:  []string{"nullable", "enum", "type", RuleUndocProperty},
@@ -71,7 +71,7 @@ var Exceptions = []Exception{
 		Name:   "system-log-members-we-read",
 		Kind:   Add,
 		dir:    Response,
-		Source: "OAS createPasswordImportInlineHook description ('Event.Outcome ... FAILURE or SUCCESS'); https://developer.okta.com/docs/reference/api/system-log/ (okta.md §1.6)",
+		Source: "OAS createPasswordImportInlineHook description ('Event.Outcome ... FAILURE or SUCCESS'), https://developer.okta.com/docs/api/openapi/okta-management/management/tags/inlinehook/webhooks/createpasswordimportinlinehook; https://developer.okta.com/docs/reference/api/system-log/",
 		Note:   "LogEvent requires nothing. Every event carries uuid, eventType and published (date-time), and a user.import.password event's outcome.result is SUCCESS or FAILURE with the user among its targets: the product's safe-to-delete signal.",
 		check:  checkLogEvents,
 	},
@@ -87,7 +87,7 @@ var Exceptions = []Exception{
 	{
 		Name:   "expire-password-temppassword",
 		Kind:   Relax,
-		Source: "legacy Users API reference 'Expire password' (https://developer.okta.com/docs/reference/api/users/#expire-password, okta.md source USERS-OLD); okta-sdk-golang v2.20.0 okta/user.go ExpirePassword",
+		Source: "legacy Users API reference 'Expire password' (https://developer.okta.com/docs/reference/api/users/#expire-password); okta-sdk-golang v2.20.0 okta/user.go ExpirePassword",
 		Note:   "okta-sdk-golang v2 always sends expire_password?tempPassword=false, the query parameter the legacy reference documented; the current description moved the temporary password to expire_password_with_temp_password and no longer lists tempPassword here.",
 		ops:    []string{"expirePassword"},
 		rules:  []string{RuleUndocParam},
@@ -96,7 +96,7 @@ var Exceptions = []Exception{
 	{
 		Name:     "401-500-on-every-operation",
 		Kind:     Relax,
-		Source:   "https://developer.okta.com/docs/reference/error-codes/ E0000011, E0000009; https://developer.okta.com/docs/reference/core-okta-api/ (okta.md §3.6, §7 'Auth', 'Fault injection')",
+		Source:   "https://developer.okta.com/docs/reference/error-codes/ E0000011, E0000009; https://developer.okta.com/docs/reference/core-okta-api/",
 		Note:     "Any Management API call with a missing or invalid token gets 401 E0000011, and an internal failure 500 E0000009, but the description documents these on few operations and on none of the Users ones. Allowed with an Okta Error body.",
 		ops:      []string{"*"},
 		statuses: []int{http.StatusUnauthorized, http.StatusInternalServerError},
@@ -115,7 +115,7 @@ var Exceptions = []Exception{
 	{
 		Name:     "user-still-activating",
 		Kind:     Relax,
-		Source:   "https://developer.okta.com/docs/reference/error-codes/#E0000112 (okta.md §3.2, §3.6)",
+		Source:   "https://developer.okta.com/docs/reference/error-codes/#E0000112",
 		Note:     "A change to a user whose activation is still running gets 409 E0000112 (Cannot update this user because they are still being activated); the user operations document no 409.",
 		ops:      []string{"updateUser", "replaceUser", "activateUser", "reactivateUser", "deactivateUser", "deleteUser", "expirePassword", "resetPassword"},
 		statuses: []int{http.StatusConflict},
@@ -125,7 +125,7 @@ var Exceptions = []Exception{
 	{
 		Name:   "rate-limit-headers",
 		Kind:   Add,
-		Source: "https://developer.okta.com/docs/reference/rl2-monitor/ (okta.md §4, §5.5, §7 'Transport')",
+		Source: "https://developer.okta.com/docs/reference/rl2-monitor/; okta-sdk-golang v2.20.0 okta/requestExecutor.go Get429BackoffTime",
 		Note:   "The description describes no X-Rate-Limit-* headers. When present they must be integers; a 429 must carry all three plus Date, or okta-sdk-golang v2 gives up without retrying.",
 		dir:    Response,
 		check:  checkRateLimitHeaders,
@@ -133,7 +133,7 @@ var Exceptions = []Exception{
 	{
 		Name:   "link-header-paging",
 		Kind:   Add,
-		Source: "https://developer.okta.com/docs/api/#pagination (okta.md §3.5)",
+		Source: "https://developer.okta.com/docs/api/#pagination",
 		Note:   "listUsers and listLogEvents page with Link headers the description does not describe: each must be <URL>; rel=\"...\", and a next link must stay on the same host and path and carry an after cursor.",
 		dir:    Response,
 		check:  checkLinkHeaders,
@@ -142,7 +142,7 @@ var Exceptions = []Exception{
 		Name:   "hook-security-is-authscheme",
 		Kind:   Relax,
 		hook:   true,
-		Source: "https://developer.okta.com/docs/concepts/inline-hooks/ 'HTTP header' (okta.md §2.1)",
+		Source: "https://developer.okta.com/docs/concepts/inline-hooks/ 'HTTP header'",
 		Note:   "x-webhooks.CreatePasswordImportInlineHook declares security apiToken/oauth2, but Okta authenticates to the hook with the channel's configured authScheme header (or an OAuth bearer token); the hook request's security is not checked here.",
 	},
 	{
@@ -150,7 +150,7 @@ var Exceptions = []Exception{
 		Kind:   Add,
 		hook:   true,
 		dir:    Request,
-		Source: "OAS components.examples.PasswordImportPayloadExample; https://developer.okta.com/docs/guides/password-import-inline-hook/nodejs/main/ (okta.md §1.2)",
+		Source: "OAS components.examples.PasswordImportPayloadExample; https://developer.okta.com/docs/guides/password-import-inline-hook/nodejs/main/",
 		Note:   "InlineHookBasePayload and PasswordImportRequest require nothing, and their schema examples disagree with the payload example (eventTypeVersion 1 vs \"1.0\", contentType application/JSON vs application/json). Okta sends every member of the payload example; eventType, eventTypeVersion, contentType, cloudEventVersion and data.action.credential take the example's values, and source is the hook's https URL.",
 		check:  checkHookRequestExample,
 	},
@@ -158,7 +158,7 @@ var Exceptions = []Exception{
 		Name:     "hook-error-status",
 		Kind:     Relax,
 		hook:     true,
-		Source:   "https://developer.okta.com/docs/concepts/inline-hooks/ 'Don't use HTTP status code to return information' and 'Time out and retry' (okta.md §1.4, §1.5)",
+		Source:   "https://developer.okta.com/docs/concepts/inline-hooks/ 'Don't use HTTP status code to return information' and 'Time out and retry'",
 		Note:     "The hook operation documents 200, 204 and 403 only. Okta documents HTTP error codes for a request the service could not parse (400) and 4xx as not retried; a 401 for a failed authScheme check is the same case. The body is not read by Okta.",
 		ops:      []string{"*"},
 		statuses: []int{http.StatusBadRequest, http.StatusUnauthorized},
@@ -167,7 +167,7 @@ var Exceptions = []Exception{
 		Name:   "hook-response-error-object",
 		Kind:   Relax,
 		hook:   true,
-		Source: "https://developer.okta.com/docs/concepts/inline-hooks/ 'error' and 'debugContext' (okta.md §1.4)",
+		Source: "https://developer.okta.com/docs/concepts/inline-hooks/ 'error' and 'debugContext'",
 		Note:   "Every inline hook response may carry error and debugContext objects; PasswordImportResponse does not declare them. They are accepted as top-level members.",
 		ops:    []string{"*"},
 		rules:  []string{RuleUndocProperty},
@@ -178,7 +178,7 @@ var Exceptions = []Exception{
 		Kind:   Add,
 		hook:   true,
 		dir:    Response,
-		Source: "OAS PasswordImportResponse descriptions and note (okta.md §1.3, §1.4)",
+		Source: "OAS PasswordImportResponse descriptions and note, https://developer.okta.com/docs/api/openapi/okta-management/management/tags/inlinehook/webhooks/createpasswordimportinlinehook",
 		Note:   "The schema leaves commands[].type untyped and nothing required. Documented: a 200 carries commands with at least one element, each of type com.okta.action.update with value.credential; the body is under 256 KB.",
 		check:  checkHookResponseCommands,
 	},

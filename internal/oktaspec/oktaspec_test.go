@@ -12,13 +12,15 @@ import (
 	"entra2okta/internal/oktaspec"
 )
 
-// Documented examples, verbatim from ../shared/reference/okta.md.
+// Okta's documented examples, verbatim: OAS names an example of Okta's
+// management OpenAPI description (https://github.com/okta/okta-management-openapi-spec),
+// CORE is https://developer.okta.com/docs/reference/core-okta-api/.
 const (
-	// §3.1, OAS create-user-with-password-import-inline-hook-request.
+	// OAS create-user-with-password-import-inline-hook-request.
 	createUserRequest = `{ "profile": { "firstName": "Isaac", "lastName": "Brock", "email": "isaac.brock@example.com",
                "login": "isaac.brock@example.com", "mobilePhone": "555-415-1337" },
   "credentials": { "password": { "hook": { "type": "default" } } } }`
-	// §3.1, OAS create-user-with-password-import-inline-hook-response.
+	// OAS create-user-with-password-import-inline-hook-response.
 	createUserResponse = `{ "id": "00ub0oNGTSWTBKOLGLNR", "status": "ACTIVE",
   "created": "2013-07-02T21:36:25.344Z", "activated": null, "statusChanged": null, "lastLogin": null,
   "lastUpdated": "2013-07-02T21:36:25.344Z", "passwordChanged": "2013-07-02T21:36:25.344Z",
@@ -26,15 +28,15 @@ const (
                "login": "isaac.brock@example.com", "mobilePhone": "555-415-1337" },
   "credentials": { "password": {}, "provider": { "type": "IMPORT", "name": "IMPORT" } },
   "_links": { "self": { "href": "https://{yourOktaDomain}/api/v1/users/00ub0oNGTSWTBKOLGLNR" } } }`
-	// §3.1, CORE "Errors".
+	// CORE "Errors" (a duplicate login).
 	duplicateLogin = `{ "errorCode": "E0000001", "errorSummary": "Api validation failed: login", "errorLink": "E0000001",
   "errorId": "oaeHfmOAx1iRLa0H10DeMz5fQ",
   "errorCauses": [ { "errorSummary": "login: An object with this field already exists in the current organization" } ] }`
-	// §3.6, OAS ErrorTooManyRequests.
+	// OAS ErrorTooManyRequests.
 	tooMany = `{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit due to too many requests.","errorLink":"E0000047","errorId":"sampleQPivGUj_ND5v78vbYWW","errorCauses":[]}`
-	// §3.2.
+	// OAS activateUser with sendEmail=false.
 	activationToken = `{"activationUrl": "https://{yourOktaDomain}/tokens/XE6wE17zmphl3KqAPFxO/verify", "activationToken": "XE6wE17zmphl3KqAPFxO"}`
-	// §1.2, OAS PasswordImportPayloadExample.
+	// OAS PasswordImportPayloadExample.
 	hookRequest = `{
   "eventId": "3o9jBzq1SmOGmmsDsqyyeQ",
   "eventTime": "2020-01-17T21:23:56.000Z",
@@ -59,19 +61,19 @@ const (
     "action": { "credential": "UNVERIFIED" }
   }
 }`
-	// §1.3, OAS PasswordImportVerifiedResponse / PasswordImportUnVerifiedResponse.
+	// OAS PasswordImportVerifiedResponse / PasswordImportUnVerifiedResponse.
 	hookVerified   = `{ "commands": [ { "type": "com.okta.action.update", "value": { "credential": "VERIFIED" } } ] }`
 	hookUnverified = `{ "commands": [ { "type": "com.okta.action.update", "value": { "credential": "UNVERIFIED" } } ] }`
 )
 
 // logEvents is a user.import.password System Log event with the members
-// the product reads (okta.md §1.6) and a null reason, as Okta sends.
+// the product reads and a null reason, as Okta sends.
 const logEvents = `[{"uuid":"dc9fd3c0-598c-11ef-8478-2b7584bf8d5a","published":"2026-01-01T00:00:00.000Z","eventType":"user.import.password",
  "version":"0","severity":"INFO","displayMessage":"Import user password","legacyEventType":null,
  "outcome":{"result":"SUCCESS","reason":null},"actor":{"id":"00ub0oNGTSWTBKOLGLNR","type":"User","detailEntry":null},
  "target":[{"id":"00ub0oNGTSWTBKOLGLNR","type":"User","alternateId":"isaac.brock@example.com","detailEntry":null}]}]`
 
-// hookRequestFor is the §1.2 example with a concrete org host, as a real
+// hookRequestFor is the hook request example with a concrete org host, as a real
 // request carries it (the example keeps the ${yourOktaDomain} placeholder).
 var hookRequestConcrete = strings.Replace(hookRequest, "${yourOktaDomain}", "example.okta.com", 1)
 
@@ -155,8 +157,8 @@ func wantViolation(t *testing.T, vs []oktaspec.Violation, field, rule string) {
 	}
 }
 
-// TestDocumentedExamplesPass: the okta.md §1.2, §1.3, §3.1, §3.2 and §3.6
-// examples conform, routed host-agnostically to the right operations.
+// TestDocumentedExamplesPass: Okta's documented examples above conform,
+// routed host-agnostically to the right operations.
 func TestDocumentedExamplesPass(t *testing.T) {
 	s := oktaspec.Skip(t)
 	linked := func(x *oktaspec.Exchange) {

@@ -12,7 +12,7 @@ import (
 	"entra2okta/internal/oktaspec"
 )
 
-// miniOkta answers POST /api/v1/users with the §3.1 example, or with the
+// miniOkta answers POST /api/v1/users with Okta's create-user example, or with the
 // example's "activated" renamed when the login says so; it echoes nothing
 // else. It records the body it received.
 type miniOkta struct{ got []string }
