@@ -3,7 +3,7 @@
 // (github.com/temporalio/cli/cmd/temporal v1.5.1, bundling server 1.29.1 and the
 // Web UI) and built from the Go module proxy on first use. It is never
 // downloaded at test time: the SDK's StartDevServer gets the locally built
-// binary as ExistingPath (../../../shared/reference/feasibility.md §5b-§5d).
+// binary as ExistingPath (without one it would download the CLI).
 package devtemporal
 
 import (

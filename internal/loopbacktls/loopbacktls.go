@@ -1,6 +1,6 @@
 // Package loopbacktls serves HTTP handlers over TLS on loopback addresses with a
 // freshly generated, in-memory certificate authority. The emulators use it:
-// MSAL refuses non-https authorities (../../../shared/reference/entra.md §0.6)
+// MSAL refuses non-https authorities ("did not start with https://")
 // and real Okta is https only. Clients trust the CA through an explicit pool
 // (HTTPClient) or through the standard SSL_CERT_FILE (WriteCAFile); product
 // code never disables certificate verification.
