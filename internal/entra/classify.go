@@ -34,16 +34,16 @@ const (
 	ReasonUnavailable           = "unavailable"                 // 5xx, connection refused or reset
 	ReasonTimeout               = "timeout"                     // the caller's deadline passed
 	ReasonCanceled              = "canceled"                    // the caller's context was canceled
-	ReasonScopeDeclined         = "scope_declined"              // 200 with fewer scopes than requested (entra.md §1.2)
+	ReasonScopeDeclined         = "scope_declined"              // 200 with fewer scopes than requested (MSAL: "declined scopes are present")
 	ReasonBadResponse           = "bad_response"                // an answer we could not interpret
 	ReasonUnknownCode           = "unknown_code"                // an AADSTS code not in the table
 	ReasonEmptyCredentials      = "empty_credentials"           // empty username or password: Entra is not asked
 	ReasonInvalidRequest        = "invalid_request"             // 900144, 90014: a required field was missing
 )
 
-// Policy decides the contested AADSTS codes of
-// ../../../shared/reference/entra.md §3: answers in which Entra did validate
-// the password but refused tokens for another reason.
+// Policy decides the contested AADSTS codes: answers in which Entra did
+// validate the password but refused tokens for another reason (MFA required,
+// password expired, Conditional Access).
 type Policy struct {
 	// MFAVerified accepts 50076/50079/50074/50072/50158 (MFA or an external
 	// challenge required) as a verified password: Okta applies its own MFA.
@@ -68,7 +68,8 @@ func policyVerdict(ok bool) Verdict {
 }
 
 // Classify maps an AADSTS code to a verdict and a log-safe reason, following
-// the table of ../../../shared/reference/entra.md §3. Code 0 is a success.
+// what each code says about the password (codes: https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes).
+// Code 0 is a success.
 // Codes that make no statement about the password (lockout, throttling,
 // configuration, transient errors) are Indeterminate, never Verified.
 func Classify(code int, p Policy) (Verdict, string) {

@@ -3,7 +3,8 @@
 // that imports github.com/AzureAD/microsoft-authentication-library-for-go.
 // The Microsoft Graph adapter (internal/graph) returns the directory types
 // defined here, so that packages which need the types do not compile
-// msgraph-sdk-go (../../../shared/reference/feasibility.md §4).
+// msgraph-sdk-go, whose models package alone needs minutes and about 4.5 GB of
+// memory to compile.
 package entra
 
 import "time"

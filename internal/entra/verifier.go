@@ -26,16 +26,17 @@ const DefaultAuthorityHost = "https://login.microsoftonline.com"
 type Config struct {
 	// AuthorityHost defaults to DefaultAuthorityHost. A non-default host
 	// turns MSAL's instance discovery off (it would call the real
-	// login.microsoftonline.com first; entra.md §0.6).
+	// login.microsoftonline.com first).
 	AuthorityHost string
 	// TenantID is the tenant GUID or a verified domain: not common or
 	// consumers (AADSTS9001023).
 	TenantID string
 	// ClientID is the app registration, a public client ("Allow public
-	// client flows"): MSAL Go sends no secret with ROPC (entra.md §0.1).
+	// client flows"): MSAL Go sends no client secret with ROPC, even from a
+	// confidential client.
 	ClientID string
 	// Scopes default to User.Read, in the short form: Entra echoes short
-	// scopes and MSAL rejects a 200 whose scopes differ (entra.md §1.2).
+	// scopes and MSAL rejects a 200 whose scopes differ.
 	Scopes []string
 	// HTTPClient is used for every call; nil means a default client (TLS
 	// trust from the system pool, SSL_CERT_FILE).
@@ -50,7 +51,7 @@ type Config struct {
 // Verifier checks passwords against Entra ID with MSAL Go's public-client
 // ROPC flow. It is safe for concurrent use. It never reads MSAL's token cache
 // (no AcquireTokenSilent: a cached token would answer without checking the
-// password, entra.md §0.2) and removes the account MSAL cached after every
+// password) and removes the account MSAL cached after every
 // success, so nothing is kept.
 type Verifier struct {
 	client public.Client
@@ -103,7 +104,8 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 
 // VerifyPassword asks Entra whether password is username's password. ctx's
 // deadline bounds the whole check (MSAL otherwise waits 30 s); keep it well
-// inside Okta's hook budget (entra.md §0.4). The Result never holds the
+// inside Okta's hook budget (Okta waits 3 s:
+// https://developer.okta.com/docs/concepts/inline-hooks/). The Result never holds the
 // password or a token, and its Reason is one of the Reason constants.
 func (v *Verifier) VerifyPassword(ctx context.Context, username, password string) Result {
 	if strings.TrimSpace(username) == "" || password == "" {
@@ -144,7 +146,8 @@ func (v *Verifier) VerifyPassword(ctx context.Context, username, password string
 }
 
 // classifyErr turns an MSAL failure into a Result. It decides by the
-// error_codes of Entra's JSON body (entra.md §2.6), not by the "error"
+// error_codes of Entra's JSON body (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes),
+// not by the "error"
 // name; only when no body with codes is available does it look for an
 // AADSTS code in the description or MSAL's error text. It never copies an
 // error text (CallErr texts and Verbose() may embed the request) into the
@@ -173,7 +176,7 @@ func (v *Verifier) classifyErr(ctx context.Context, st *callState, err error) Re
 		return Result{Verdict: Indeterminate, Reason: ReasonScopeDeclined}
 	}
 	// A 200 whose JSON holds an error fails MSAL's validation as
-	// "invalid_grant: AADSTS50126: ..." (entra.md §1.1): only the
+	// "invalid_grant: AADSTS50126: ...": only the
 	// description's code is left to decide by.
 	if code := aadstsCode(err.Error()); code != 0 {
 		verdict, reason := Classify(code, v.policy)
@@ -210,7 +213,7 @@ func (v *Verifier) classifyResponse(resp *http.Response) Result {
 }
 
 // errorBody decodes error_codes and error_description from the response
-// body MSAL re-wrapped (entra.md §1.1). At most 64 KiB are read.
+// body MSAL re-wrapped in its CallErr. At most 64 KiB are read.
 func errorBody(resp *http.Response) ([]int, string) {
 	if resp.Body == nil {
 		return nil, ""
@@ -269,7 +272,7 @@ type callState struct {
 }
 
 // errFederated stops MSAL before it follows a Federated realm to the
-// customer's ADFS (MEX + WS-Trust, entra.md §2.3): a federated user's
+// customer's ADFS (MEX + WS-Trust, from the UserRealm answer): a federated user's
 // password cannot be checked against Entra with MSAL.
 var errFederated = errors.New("entra: federated realm")
 

@@ -6,9 +6,10 @@
 // To keep the compile cost down it does not import the msgraph-sdk-go root
 // package (which pulls in every request builder): it builds the request
 // adapter from msgraph-sdk-go-core and uses the users, groups and domains
-// request builders only (../../../shared/reference/feasibility.md §4, "slim").
+// request builders only.
 // Kiota's retry handler is left out of the middleware: Temporal owns retries
-// (../../../shared/STYLE.md §3 "Two retry owners"), so a 429 comes back at once
+// (SDK retries under Temporal's would multiply the attempts and hide the
+// 429s), so a 429 comes back at once
 // as apierr.RateLimited with RetryAt.
 package graph
 
@@ -42,7 +43,8 @@ import (
 const (
 	DefaultBaseURL       = "https://graph.microsoft.com"
 	DefaultAuthorityHost = "https://login.microsoftonline.com"
-	// graphScope is the client-credentials scope (entra.md §5.1).
+	// graphScope is the client-credentials scope
+	// (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow).
 	graphScope = "https://graph.microsoft.com/.default"
 )
 
@@ -114,7 +116,8 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("graph: credential: %w", err)
 	}
 	// validHosts must hold the Graph host, or kiota sends requests without
-	// a token and without an error (entra.md §0.8).
+	// a token and without an error (kiota-authentication-azure-go returns an
+	// empty token for a host outside validHosts).
 	hosts := []string{bu.Hostname()}
 	if bu.Hostname() != "graph.microsoft.com" {
 		hosts = append(hosts, "graph.microsoft.com")

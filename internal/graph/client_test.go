@@ -293,7 +293,8 @@ func TestListGroupTransitive(t *testing.T) {
 			castPaths = append(castPaths, g.Path)
 		}
 	}
-	// msgraph-sdk-go sends the short cast (entra.md §5.1); the emulator accepts both.
+	// msgraph-sdk-go sends the short cast graph.user, not microsoft.graph.user;
+	// the emulator accepts both.
 	if len(castPaths) != 3 || castPaths[0] != "/v1.0/groups/"+f.outer+"/transitiveMembers/graph.user" {
 		t.Errorf("cast paths %v", castPaths)
 	}

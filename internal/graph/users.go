@@ -32,7 +32,8 @@ const (
 	ManagerUPNKey = "manager.userPrincipalName"
 )
 
-// maxPageSize is Graph's $top limit (entra.md §5.1).
+// maxPageSize is Graph's $top limit ("Must be between 1 and 999 inclusive":
+// https://learn.microsoft.com/en-us/answers/questions/1129204).
 const maxPageSize = 999
 
 // selection splits attrs into the $select list (eligibility properties
@@ -131,7 +132,8 @@ func (c *Client) ListUsers(ctx context.Context, src entra.Source, attrs []string
 		// A filter runs as an advanced query (ConsistencyLevel: eventual and
 		// $count=true), so ne, not, endsWith work too; the header is not
 		// carried by nextLinks and is sent again on every page
-		// (entra.md §5.1, concepts/aad-advanced-queries.md).
+		// (https://learn.microsoft.com/en-us/graph/aad-advanced-queries,
+		// https://learn.microsoft.com/en-us/graph/paging).
 		var hdr *abs.RequestHeaders
 		if src.Filter != "" {
 			hdr = abs.NewRequestHeaders()
