@@ -38,7 +38,7 @@ func (s *Server) tenantFor(seg string) (t *tenant, special string) {
 }
 
 // handleOpenIDConfig serves the tenant's OpenID configuration with the issuer
-// on the same host (MSAL checks it, entra.md §1.4, §2.1).
+// on the same host (MSAL checks that the issuer matches the authority).
 func (s *Server) handleOpenIDConfig(w http.ResponseWriter, r *http.Request) {
 	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")[0]
 	s.mu.Lock()
@@ -84,8 +84,7 @@ func (s *Server) handleOpenIDConfig(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// handleInstanceDiscovery answers MSAL's instance discovery for this host
-// (entra.md §2.2).
+// handleInstanceDiscovery answers MSAL's instance discovery for this host.
 func (s *Server) handleInstanceDiscovery(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ae, err := url.Parse(q.Get("authorization_endpoint"))
@@ -109,7 +108,8 @@ func (s *Server) handleInstanceDiscovery(w http.ResponseWriter, r *http.Request)
 }
 
 // handleUserRealm answers GET /common/UserRealm/{user}?api-version=1.0
-// (entra.md §2.3): Managed, Federated with the federation fields, or a realm
+// (what MSAL asks before every ROPC call): Managed, Federated with the
+// federation fields, or a realm
 // without domain_name for an unknown domain. The federation endpoints point at
 // this host, where they 404, so a client that follows them fails fast on
 // loopback instead of reaching the network.
@@ -167,8 +167,8 @@ type aadErr struct {
 	extra    map[string]any
 }
 
-// aadErrors are the documented AADSTS answers (entra.md §2.6, §3; texts from
-// reference-error-codes.md). RFC 6749 §5.2: 400 for every error except
+// aadErrors are the documented AADSTS answers (texts from
+// https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes). RFC 6749 §5.2: 400 for every error except
 // invalid_client, which is 401.
 var aadErrors = map[int]aadErr{
 	50126:   {err: "invalid_grant", text: "Error validating credentials due to invalid username or password."},
@@ -212,7 +212,8 @@ func aadError(code int) aadErr {
 	return e
 }
 
-// writeAADError writes Microsoft's token-endpoint error JSON (entra.md §2.6):
+// writeAADError writes Microsoft's token-endpoint error JSON
+// (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes):
 // error, error_description "AADSTSnnnnn: text\r\nTrace ID: ..\r\nCorrelation
 // ID: ..\r\nTimestamp: ..", error_codes, timestamp, trace_id, correlation_id,
 // error_uri, and suberror/password_change_url where documented.
@@ -304,7 +305,8 @@ func clientIDOf(r *http.Request) string {
 var oidcScopes = map[string]bool{"openid": true, "profile": true, "offline_access": true, "email": true}
 
 // shortScope turns https://graph.microsoft.com/User.Read into User.Read, as
-// Entra echoes scopes (entra.md §1.2).
+// Entra echoes scopes (its documented answer to user.read is
+// "User.Read profile openid email": https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth-ropc).
 func shortScope(sc string) string {
 	if i := strings.LastIndexByte(sc, '/'); i >= 0 && strings.Contains(sc, "://") {
 		return sc[i+1:]
@@ -402,7 +404,8 @@ func (s *Server) checkClient(r *http.Request, t *tenant, tenantName string, fail
 }
 
 // tokenPassword implements the ROPC grant with the per-user states and smart
-// lockout (entra.md §3, §4, §7).
+// lockout (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth-ropc,
+// https://learn.microsoft.com/en-us/entra/identity/authentication/howto-password-smart-lockout).
 func (s *Server) tokenPassword(w http.ResponseWriter, r *http.Request, t *tenant, fail func(int, ...any)) {
 	f := r.PostForm
 	username, password := f.Get("username"), f.Get("password")
@@ -534,7 +537,7 @@ func (s *Server) authenticate(t *tenant, username, password, ip string) (int, *u
 	}
 	if code := mfaStates[u.State]; s.opts.MFAFirst && code != 0 {
 		// A tenant that demands MFA before it checks the password: the
-		// same answer whatever the password (issue 14 item 11).
+		// same answer whatever the password.
 		return code, nil
 	}
 	// ROPC does not support passwords with leading or trailing spaces
@@ -607,7 +610,8 @@ func (s *Server) tokenClientCredentials(w http.ResponseWriter, r *http.Request, 
 }
 
 // mintToken returns a JWT (HS256 over the server's random key) carrying
-// claims. Clients do not check the signature (entra.md §1.5); Graph checks it
+// claims. Clients do not check the signature (MSAL Go does not verify the
+// id_token's); Graph checks it
 // to recognise tokens this emulator issued.
 func (s *Server) mintToken(claims map[string]any) string {
 	hdr, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "HS256", "kid": "fakeentra"})

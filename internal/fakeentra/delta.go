@@ -12,7 +12,8 @@ import (
 )
 
 // deltaState is what a users/delta skip or delta token carries: the
-// $select of the first call is remembered in the token (user-delta.md).
+// $select of the first call is remembered in the token
+// (https://learn.microsoft.com/en-us/graph/delta-query-users).
 type deltaState struct {
 	Since  int64  `json:"v"`           // changes after this tenant version
 	Upto   int64  `json:"u,omitempty"` // the round's snapshot version
@@ -41,12 +42,13 @@ func decodeDelta(tok string) (deltaState, bool) {
 const deltaPageSize = 100
 
 // handleDelta serves GET /users/delta and /users/delta() (the SDK's form,
-// entra.md §5.1): a first round lists every user, paged by @odata.nextLink;
+// https://learn.microsoft.com/en-us/graph/api/user-delta): a first round lists every user, paged by @odata.nextLink;
 // the last page carries @odata.deltaLink, whose token returns only users
 // changed since, and deleted users as {"id","@removed":{"reason"}}. Tokens
 // older than Options.DeltaTokenLifetime get 410 Gone with code
-// syncStateNotFound (entra.md §7 lists 410; Microsoft's 2020 post on the
-// 7-day lifetime names the code and message).
+// syncStateNotFound (410 means start a full resync:
+// https://learn.microsoft.com/en-us/graph/delta-query-overview; the code and
+// message are those of https://devblogs.microsoft.com/microsoft365dev/duration-of-change-tracking-tokens-for-identity-and-education-resources/).
 func (s *Server) handleDelta(w http.ResponseWriter, r *http.Request, t *tenant) {
 	v := r.URL.Query()
 	now := s.opts.Now()

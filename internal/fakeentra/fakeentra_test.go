@@ -277,7 +277,7 @@ func TestROPCMatrix(t *testing.T) {
 			t.Errorf("id_token claims %v", claims)
 		}
 	}
-	// Full-URI scope is echoed in short form (so MSAL would report declined scopes, entra.md §1.2).
+	// Full-URI scope is echoed in short form (so MSAL would report declined scopes).
 	f := ropc("normal@contoso.com", "right-pw")
 	f.Set("scope", "https://graph.microsoft.com/User.Read openid")
 	if r := e.token(t, tTenant, f); r.body["scope"] != "User.Read profile openid email" {

@@ -183,8 +183,8 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route Route)
 func isGraph(route Route) bool { return strings.HasPrefix(string(route), "graph-") }
 
 // writeThrottled writes a 429 body: Graph's documented error JSON with code
-// TooManyRequests; on the authority a short text body, as entra.md §7 lists
-// for the token endpoint (MSAL does not parse it).
+// TooManyRequests (https://learn.microsoft.com/en-us/graph/throttling); on the authority a
+// short text body (MSAL does not parse it).
 func (s *Server) writeThrottled(w http.ResponseWriter, r *http.Request, route Route) {
 	if isGraph(route) {
 		writeGraphError(w, r, http.StatusTooManyRequests, "TooManyRequests",

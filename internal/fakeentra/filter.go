@@ -8,9 +8,9 @@ import (
 )
 
 // filterExpr is a parsed $filter over users: eq, ne, in, startswith,
-// endswith, and, or, not and parentheses (entra.md §5.1). ne, not and endswith
+// endswith, and, or, not and parentheses. ne, not and endswith
 // are "advanced queries" that Graph accepts only with ConsistencyLevel:
-// eventual and $count=true.
+// eventual and $count=true (https://learn.microsoft.com/en-us/graph/aad-advanced-queries).
 type filterExpr struct {
 	op     string // "and", "or", "not", "eq", "ne", "in", "startswith", "endswith"
 	left   *filterExpr

@@ -17,7 +17,8 @@ import (
 )
 
 // userProps is the catalogue of Graph user properties the emulator knows
-// (msgraph-sdk-go models/user.go names; entra.md §5.1). Arrays are answered
+// (msgraph-sdk-go models/user.go names; https://learn.microsoft.com/en-us/graph/api/resources/user).
+// Arrays are answered
 // as [] when unset, everything else as null.
 var userProps = []string{
 	"id", "userPrincipalName", "mail", "givenName", "surname", "displayName", "mobilePhone", "businessPhones",
@@ -31,15 +32,16 @@ var userProps = []string{
 }
 
 // singleOnlyProps can be read on a single user only: $select of them on a
-// collection gets 501 NotImplemented (user-list.md; microsoft-graph-docs
-// issue #7555).
+// collection gets 501 NotImplemented (https://learn.microsoft.com/en-us/graph/api/user-list;
+// https://github.com/microsoftgraph/microsoft-graph-docs/issues/7555).
 var singleOnlyProps = map[string]bool{"aboutMe": true, "birthday": true, "preferredName": true, "hireDate": true,
 	"interests": true, "mySite": true, "pastProjects": true, "responsibilities": true, "schools": true, "skills": true}
 
 var arrayProps = map[string]bool{"businessPhones": true, "otherMails": true, "proxyAddresses": true, "imAddresses": true,
 	"interests": true, "pastProjects": true, "responsibilities": true, "schools": true, "skills": true}
 
-// defaultUserProps are returned without $select (user-list.md, user-get.md).
+// defaultUserProps are returned without $select (https://learn.microsoft.com/en-us/graph/api/user-list,
+// https://learn.microsoft.com/en-us/graph/api/user-get).
 var defaultUserProps = []string{
 	"businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation",
 	"preferredLanguage", "surname", "userPrincipalName", "id",
@@ -83,7 +85,7 @@ func (u *user) value(prop string) any {
 	return nil
 }
 
-// graphError is Graph's error JSON (concepts/errors.md).
+// graphError is Graph's error JSON (https://learn.microsoft.com/en-us/graph/errors).
 func writeGraphError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	rid := newID()
 	crid := r.Header.Get("client-request-id")
@@ -285,7 +287,7 @@ func (s *Server) parseQuery(w http.ResponseWriter, r *http.Request, t *tenant, l
 				k, val, _ := strings.Cut(opt, "=")
 				if strings.TrimSpace(k) == "$levels" && (list || !q.consistent) {
 					// $levels only on a single user, with ConsistencyLevel:
-					// eventual (user-list-manager.md).
+					// eventual (https://learn.microsoft.com/en-us/graph/api/user-list-manager).
 					badRequest(w, r, "Request_UnsupportedQuery", "Unsupported query.")
 					return q, false
 				}
@@ -462,9 +464,9 @@ var readOnlyProps = map[string]bool{"id": true, "createdDateTime": true, "onPrem
 
 // handlePatchUser serves PATCH /users/{id|UPN}: the body's properties are
 // stored, accountEnabled toggles the account, passwordProfile.password sets
-// the cloud password; 204 No Content (user-update.md). Request bodies may
-// be gzip-compressed, as kiota's compression middleware sends them
-// (entra.md §5.3, §7).
+// the cloud password; 204 No Content (https://learn.microsoft.com/en-us/graph/api/user-update).
+// Request bodies may be gzip-compressed, as kiota's compression middleware
+// sends them.
 func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, t *tenant, key string) {
 	var body io.Reader = io.LimitReader(r.Body, 1<<20)
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
@@ -620,7 +622,7 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, t *tenant) 
 
 // handleMembers serves /groups/{id}/members and /transitiveMembers, with the
 // optional cast to users in both spellings (microsoft.graph.user as
-// documented, graph.user as msgraph-sdk-go sends; entra.md §5.1).
+// documented, graph.user as msgraph-sdk-go sends).
 func (s *Server) handleMembers(w http.ResponseWriter, r *http.Request, t *tenant, gid string, transitive bool, cast string) {
 	usersOnly := false
 	switch cast {

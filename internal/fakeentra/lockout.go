@@ -106,7 +106,8 @@ func (s *Server) Unlock(upn string) {
 }
 
 // SetIPBlocked switches the "malicious IP" block: while on, every ROPC
-// sign-in gets AADSTS50053 regardless of the password (entra.md §4).
+// sign-in gets AADSTS50053 regardless of the password
+// (https://learn.microsoft.com/en-us/entra/identity/authentication/howto-password-smart-lockout).
 func (s *Server) SetIPBlocked(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

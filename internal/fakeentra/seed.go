@@ -10,10 +10,12 @@ import (
 	"strings"
 )
 
-// State scripts how Entra answers a user's ROPC sign-in (entra.md §3). The
+// State scripts how Entra answers a user's ROPC sign-in (codes:
+// https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes). The
 // states that reveal a correct password (MFA, expired, conditional access,
 // compromised, not assigned) apply only when the password is right: a wrong
-// password gets AADSTS50126, as real Entra answers (MSOLSpray #5).
+// password gets AADSTS50126, as real Entra answers
+// (https://github.com/dafthack/MSOLSpray/issues/5).
 type State int
 
 const (
@@ -52,7 +54,7 @@ type Domain struct {
 	// Name is the domain name, e.g. contoso.com.
 	Name string
 	// Federated makes UserRealm answer Federated and ROPC answer AADSTS50126
-	// even for the right password (entra.md §0.5, §3), unless
+	// even for the right password (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth-ropc), unless
 	// AllowCloudPasswordValidation is set (HRD policy).
 	Federated                    bool
 	AllowCloudPasswordValidation bool
@@ -391,7 +393,7 @@ type tombstone struct {
 
 // DeleteUser removes a user. users/delta then reports it as
 // {"id":..., "@removed":{"reason":"changed"}} (soft delete) or "deleted"
-// when permanent (user-delta.md).
+// when permanent (https://learn.microsoft.com/en-us/graph/api/user-delta).
 func (s *Server) DeleteUser(upn string, permanent bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -2,8 +2,8 @@
 // OpenID configuration, instance discovery, UserRealm, the v2.0 token endpoint
 // with ROPC and client credentials) and of Microsoft Graph v1.0 (users, group
 // members, managers, domains) that entra2okta talks to. It imports no SDK: it
-// speaks the documented wire protocol (../../../shared/reference/entra.md §2,
-// §5 and the checklist in §7), so the real MSAL and msgraph-sdk-go clients can
+// speaks the documented wire protocol (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth-ropc,
+// https://learn.microsoft.com/en-us/graph/api/resources/user), so the real MSAL and msgraph-sdk-go clients can
 // be driven against it over TLS (Start, internal/loopbacktls).
 //
 // State is in memory and safe for concurrent use. Tests seed it (AddTenant,
@@ -49,16 +49,17 @@ const (
 // Options configures a Server. The zero value is usable.
 type Options struct {
 	// LockoutThreshold is the number of counted password failures after which
-	// a user is locked out (smart lockout; entra.md §4). Default 10.
+	// a user is locked out (smart lockout:
+	// https://learn.microsoft.com/en-us/entra/identity/authentication/howto-password-smart-lockout). Default 10.
 	LockoutThreshold int
 	// LockoutDuration is the first lockout's length; each further lockout of
-	// the same user doubles it, as Entra's grows "longer" (entra.md §4).
+	// the same user doubles it, as Entra's grows "longer".
 	// Default 60 s.
 	LockoutDuration time.Duration
 	// IPLockoutThreshold, when positive, blocks a client IP address after
 	// that many counted password failures from it (across users) for
 	// LockoutDuration: every sign-in from it then gets AADSTS50053, as
-	// Entra answers for IPs it deems malicious (entra.md §4). Default off.
+	// Entra answers for IPs it deems malicious. Default off.
 	IPLockoutThreshold int
 	// CountRepeatedPasswords counts a repeat of a recent bad password again,
 	// as smart lockout does in tenants with pass-through authentication.
@@ -77,7 +78,8 @@ type Options struct {
 	// Default 10000.
 	LogLimit int
 	// DeltaTokenLifetime is how long a users/delta token stays valid;
-	// default 7 days, as for directory resources (entra.md §5.1).
+	// default 7 days, as for identity resources
+	// (https://devblogs.microsoft.com/microsoft365dev/duration-of-change-tracking-tokens-for-identity-and-education-resources/).
 	DeltaTokenLifetime time.Duration
 }
 
@@ -218,8 +220,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log.Debug("fakeentra request", "method", r.Method, "route", string(route))
 }
 
-// route picks the handler. Paths are matched case-sensitively, as MSAL's
-// "UserRealm" (entra.md §7).
+// route picks the handler. Paths are matched case-sensitively: MSAL sends
+// "UserRealm" capitalised.
 func (s *Server) route(r *http.Request) (Route, http.HandlerFunc) {
 	p := r.URL.Path
 	parts := strings.Split(strings.Trim(p, "/"), "/")
