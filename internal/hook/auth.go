@@ -21,7 +21,7 @@ import (
 )
 
 // OAuthConfig enables checking the OAuth 2.0 access token Okta sends when the
-// hook's channel type is OAUTH (../../../shared/reference/okta.md §2.2): an
+// hook's channel type is OAUTH (https://developer.okta.com/docs/concepts/inline-hooks/): an
 // RS256 JWT from the org's authorization server in "Authorization: Bearer".
 // The shared-secret header stays required in this mode (send it as one of the
 // channel's custom headers), so AuthHeader must then name another header.
@@ -82,7 +82,8 @@ func newAuthenticator(header, secret string, oc *OAuthConfig) (*authenticator, e
 
 // check returns "" when r carries Okta's credentials, else a reason. The
 // secret header's whole value must equal the secret (Okta sends the
-// configured value verbatim, scheme included, okta.md §2.1). Both sides are
+// configured value verbatim, scheme included: https://developer.okta.com/docs/guides/secure-hooks/nodejs/main/).
+// Both sides are
 // hashed first so the comparison is constant-time in the secret's length too.
 func (a *authenticator) check(ctx context.Context, r *http.Request) string {
 	vals := r.Header.Values(a.header)
@@ -143,7 +144,7 @@ func newTokenVerifier(cfg OAuthConfig) (*tokenVerifier, error) {
 	return &tokenVerifier{
 		cfg: cfg,
 		parser: jwt.NewParser(
-			jwt.WithValidMethods([]string{"RS256"}), // Okta signs access tokens with RS256 (okta.md §2.2)
+			jwt.WithValidMethods([]string{"RS256"}), // Okta signs access tokens with RS256
 			jwt.WithIssuer(cfg.Issuer),
 			jwt.WithAudience(cfg.Audience),
 			jwt.WithExpirationRequired(),

@@ -18,7 +18,8 @@ import (
 )
 
 // oktaAuthServer is a minimal Okta authorization server: it publishes a JWKS
-// and mints RS256 access tokens shaped like Okta's (okta.md §2.2).
+// and mints RS256 access tokens shaped like Okta's (iss, aud, cid, scp, sub:
+// https://developer.okta.com/docs/concepts/oauth-claims/).
 type oktaAuthServer struct {
 	srv     *httptest.Server
 	key     *rsa.PrivateKey

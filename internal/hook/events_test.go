@@ -461,7 +461,7 @@ func (f verifierFunc) VerifyPassword(ctx context.Context, u, p string) entra.Res
 	return f(ctx, u, p)
 }
 
-// TestEventHookHasItsOwnSecret (issue 14 item 9): with its own secret, the
+// TestEventHookHasItsOwnSecret: with its own secret, the
 // event hook refuses the password import hook's and the password import hook
 // refuses the event hook's; a Server refuses the same secret for both.
 func TestEventHookHasItsOwnSecret(t *testing.T) {

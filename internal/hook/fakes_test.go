@@ -19,7 +19,7 @@ import (
 	"entra2okta/workflows"
 )
 
-const testSecret = "Basic YWRtaW46c3VwZXJzZWNyZXQ=" // okta.md §2.1's example value
+const testSecret = "Basic YWRtaW46c3VwZXJzZWNyZXQ=" // the example value of https://developer.okta.com/docs/guides/secure-hooks/nodejs/main/
 
 // fakeVerifier is a function-field Verifier that counts its calls.
 type fakeVerifier struct {

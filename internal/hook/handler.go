@@ -1,5 +1,6 @@
 // Package hook is the Okta password import inline hook
-// (../../../shared/reference/okta.md §1): it authenticates Okta's call, checks
+// (https://developer.okta.com/docs/reference/password-hook/): it authenticates
+// Okta's call, checks
 // the typed password against Entra ID through a Verifier, answers VERIFIED or
 // UNVERIFIED within a deadline, and afterwards signals the user's MigrateUser
 // workflow with the outcome only. A password never leaves the request: it is
@@ -44,13 +45,15 @@ type Config struct {
 	// Authorization), as configured in the hook's authScheme.key.
 	AuthHeader string
 	// AuthSecret is the header's whole expected value, scheme included
-	// (e.g. "Basic YWRtaW46c3VwZXJzZWNyZXQ="), okta.md §2.1.
+	// (e.g. "Basic YWRtaW46c3VwZXJzZWNyZXQ=", as in
+	// https://developer.okta.com/docs/guides/secure-hooks/nodejs/main/).
 	AuthSecret string
 	// OAuth, when set, also requires a valid Okta access token.
 	OAuth *OAuthConfig
 	// Budget is the deadline for answering, measured from the request's
 	// arrival (default 2.5 s). Okta gives up after 3 s and then retries once
-	// (okta.md §1.5), so the budget must leave room for the network.
+	// (https://developer.okta.com/docs/concepts/inline-hooks/), so the budget must leave
+	// room for the network.
 	Budget time.Duration
 	// MaxBodyBytes caps the request body (default 64 KiB; Okta's payload is
 	// under 1 KiB).
@@ -375,7 +378,8 @@ func (h *Handler) fail(w http.ResponseWriter, status int, summary string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	// The inline hook error object (okta.md §1.4), with a fixed summary.
+	// The inline hook error object (https://developer.okta.com/docs/concepts/inline-hooks/),
+	// with a fixed summary.
 	_, _ = io.WriteString(w, `{"error":{"errorSummary":"`+summary+`"}}`)
 }
 

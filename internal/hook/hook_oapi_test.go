@@ -23,7 +23,7 @@ import (
 	"entra2okta/internal/oktaspec"
 )
 
-const oapiSecret = "Basic YWRtaW46c3VwZXJzZWNyZXQ=" // okta.md §2.1's example value
+const oapiSecret = "Basic YWRtaW46c3VwZXJzZWNyZXQ=" // the example value of https://developer.okta.com/docs/guides/secure-hooks/nodejs/main/
 
 // oapiVerifier verifies "right" for every user, blocks on "slow" until the
 // deadline, calls Entra indeterminate on "throttled", and rejects the rest.
@@ -47,8 +47,9 @@ type oapiSignaler struct{}
 
 func (oapiSignaler) SignalWorkflow(context.Context, string, string, string, any) error { return nil }
 
-// oapiPayload is okta.md §1.2's request with the given credential and a
-// concrete org host.
+// oapiPayload is Okta's documented request (the PasswordImportPayloadExample of
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tags/inlinehook/webhooks/createpasswordimportinlinehook)
+// with the given credential and a concrete org host.
 func oapiPayload(t *testing.T, username, password string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "identity-engine.json"))

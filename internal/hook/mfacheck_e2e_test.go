@@ -15,7 +15,7 @@ import (
 	"entra2okta/internal/hook"
 )
 
-// TestMFAOrderCheck (issue 14 item 11) runs the canary check through MSAL
+// TestMFAOrderCheck runs the canary check through MSAL
 // against fakeentra in both tenant behaviours. Password first: the check
 // passes, an MFA-enforced user's right password is VERIFIED and a wrong one
 // is not. MFA first (a wrong password also gets 50076): the check fails, an

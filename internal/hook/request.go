@@ -10,11 +10,12 @@ import (
 )
 
 // EventTypePasswordImport is the eventType Okta puts in every password import
-// inline hook request (../../../shared/reference/okta.md §1.2).
+// inline hook request (https://developer.okta.com/docs/api/openapi/okta-management/management/tags/inlinehook/webhooks/createpasswordimportinlinehook).
 const EventTypePasswordImport = "com.okta.user.credential.password.import"
 
 // Limits on what a credential may look like before it is worth asking Entra.
-// Okta logins are at most 100 characters (okta.md §3.1) but the username is
+// Okta logins are at most 100 characters (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/)
+// but the username is
 // "whatever the user typed"; Entra passwords are at most 256 characters.
 const (
 	maxUsernameBytes = 512
@@ -56,7 +57,7 @@ const (
 	errReadingBody  badRequest = "read_error"
 )
 
-// parseImportRequest decodes Okta's password import payload (okta.md §1.2).
+// parseImportRequest decodes Okta's password import payload.
 //
 // "Strict" here means: the body is one well-formed UTF-8 JSON object with
 // nothing after it; no object repeats a member name (two "username" members
@@ -65,7 +66,8 @@ const (
 // eventType, data.context.credential, data.context.request.ipAddress) has
 // the documented type; eventType, when present, is the password import type; and
 // the credential is present with non-empty strings (as Okta's own sample
-// service requires, okta.md §6). Members we do not know are accepted at any
+// service requires: https://developer.okta.com/docs/guides/password-import-inline-hook/nodejs/main/).
+// Members we do not know are accepted at any
 // level, because Okta adds fields to its payloads over time.
 func parseImportRequest(body []byte) (importRequest, error) {
 	var req importRequest

@@ -107,7 +107,7 @@ func TestNoPasswordLeaves(t *testing.T) {
 		!strings.Contains(logs.String(), "hook request refused") || !strings.Contains(logs.String(), "signal not delivered") {
 		t.Fatalf("the run did not exercise every log path:\n%s", logs.String())
 	}
-	// No AADSTS code in any label, even on the admin listener (issue 14 item 7).
+	// No AADSTS code in any label, even on the admin listener.
 	if strings.Contains(string(metricsText), "50126") || strings.Contains(string(metricsText), `code="`) {
 		t.Error("an AADSTS code appears in the metrics")
 	}

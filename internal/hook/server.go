@@ -21,7 +21,7 @@ type ServerConfig struct {
 	// listener's /metrics.
 	Hook Config
 	// TLS, when set, makes Serve speak HTTPS (Okta only calls https URLs,
-	// okta.md §2.1). Nil serves plain HTTP.
+	// https://developer.okta.com/docs/concepts/inline-hooks/). Nil serves plain HTTP.
 	TLS *tls.Config
 	// Ready reports whether the server's dependencies are reachable
 	// (Temporal); the admin listener's /readyz answers 503 while it fails.

@@ -68,7 +68,7 @@ func TestServerOverTLS(t *testing.T) {
 	if code, _ := admin("/healthz"); code != http.StatusOK {
 		t.Fatalf("admin healthz %d", code)
 	}
-	// Metrics and readiness are not on the public listener (issue 14 item 7).
+	// Metrics and readiness are on the admin listener, not on the public one.
 	for _, path := range []string{"/metrics", "/readyz"} {
 		if code, body := get(path); code != http.StatusNotFound || strings.Contains(body, "entra2okta_") {
 			t.Fatalf("public %s: %d %.80s", path, code, body)

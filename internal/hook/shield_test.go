@@ -85,7 +85,7 @@ func TestShieldNeverEvictsALiveBudget(t *testing.T) {
 	admitOK(t, s, "new@example.com", "", t0.Add(25*time.Hour))
 }
 
-// TestShieldFixedWindowEdge is the sequence of issue 14: one failure at t0,
+// TestShieldFixedWindowEdge: one failure at t0,
 // four at t0+14:59 and five at t0+15:00 would send ten failures to Entra
 // under a fixed window. The sliding window and the daily cap refuse them.
 func TestShieldFixedWindowEdge(t *testing.T) {
@@ -150,7 +150,7 @@ func TestShieldConfigValidate(t *testing.T) {
 	}
 }
 
-// TestShieldBudgetHoldsInEveryWindow is the property test of issue 14: for
+// TestShieldBudgetHoldsInEveryWindow is a property test: for
 // random sequences of attempts, timestamps (out of order as concurrent
 // callers take them), Entra answers (counted, given back, verified) and
 // pressure on a small user table, the checks that Entra may have counted

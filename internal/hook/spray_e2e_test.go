@@ -128,7 +128,7 @@ func (b *bufferedWriter) Header() http.Header         { return b.header }
 func (b *bufferedWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
 func (b *bufferedWriter) WriteHeader(int)             {}
 
-// TestSprayThroughOkta is issue 14's end-to-end test: an attacker sprays 25
+// TestSprayThroughOkta is the spray defence's end-to-end test: an attacker sprays 25
 // passwords at each of 200 users through Okta while those users sign in with
 // their right passwords. Every right password is verified (a user whose
 // sign-in the shield kept from Entra retries, as people do); Entra locks no
