@@ -110,6 +110,13 @@ var DefaultRateLimits = map[Bucket]int{
 type Options struct {
 	// APITokens are the SSWS tokens accepted; empty means DefaultAPIToken.
 	APITokens []string
+	// OAuthClients are the OAuth 2.0 service apps whose client assertions
+	// the token endpoint accepts; their access tokens work as
+	// "Authorization: Bearer" within their scopes (oauth.go).
+	OAuthClients []OAuthClient
+	// AccessTokenLifetime is how long an access token is accepted; default
+	// DefaultAccessTokenLifetime (Okta's hour).
+	AccessTokenLifetime time.Duration
 	// RateLimits overrides per-minute quotas by bucket (DefaultRateLimits).
 	RateLimits map[Bucket]int
 	// RateWindow is the length of a rate-limit window; default 60 s.
@@ -195,6 +202,7 @@ type Server struct {
 	provisionOnActivate bool           // Options.ProvisionOnActivate
 	eventHooks          eventHookState // eventhooks.go
 	apps                appState       // apps.go
+	oauth               oauthState     // oauth.go
 }
 
 // New returns an empty emulator.
@@ -255,6 +263,7 @@ func New(opts Options) *Server {
 		s.profileExt[a] = true
 	}
 	s.hookHTTP = newHookClient(opts.HookRootCAs)
+	s.oauth.init(opts)
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s
@@ -346,6 +355,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
+	if r.Method == http.MethodPost && r.URL.Path == TokenPath {
+		s.serveToken(w, r) // oauth.go: not counted, recorded or limited as an API call
+		return
+	}
 
 	// Match once to know the route (for counting, limits and faults); the
 	// mux matches again when it serves, which sets the path values.
@@ -383,6 +396,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, &apiError{status: http.StatusUnauthorized, code: "E0000011", summary: "Invalid token provided"})
 		return
 	}
+	if route != RouteAuthn && !s.scopeAllows(w, r, route) {
+		return
+	}
 	if s.inFlight.Load() > s.maxConc.Load() {
 		h.Set("X-Rate-Limit-Limit", "0")
 		h.Set("X-Rate-Limit-Remaining", "0")
@@ -400,10 +416,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// authorized checks Authorization: SSWS <token>.
+// authorized checks Authorization: SSWS <API token>, or Bearer <access
+// token> from the token endpoint, unexpired (oauth.go).
 func (s *Server) authorized(r *http.Request) bool {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "SSWS ")
-	return ok && s.tokens[strings.TrimSpace(tok)]
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "SSWS "); ok {
+		return s.tokens[strings.TrimSpace(tok)]
+	}
+	_, ok := s.bearerToken(r)
+	return ok
 }
 
 func (s *Server) now() time.Time { return s.opts.Now() }
