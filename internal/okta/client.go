@@ -2,7 +2,6 @@ package okta
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,8 +19,12 @@ type Config struct {
 	// OrgURL is the org's base URL, e.g. https://example.okta.com (a trailing
 	// slash is removed). http:// is accepted for local emulators only.
 	OrgURL string
-	// APIToken is the SSWS API token.
+	// APIToken is the SSWS API token. Exactly one of APIToken and OAuth is
+	// set.
 	APIToken string
+	// OAuth authenticates as an OAuth 2.0 service app instead of with an API
+	// token (see OAuthConfig).
+	OAuth OAuthConfig
 	// HTTPClient is used for every call; nil means a client with sane
 	// timeouts that trusts the system pool (which honours SSL_CERT_FILE).
 	// The Client wraps its transport and never modifies it.
@@ -44,15 +47,18 @@ type Client struct {
 // caches GET answers for 300 s by default, and a write through another URL
 // leaves them stale), no SDK retries (Temporal owns retries, so that attempts
 // do not multiply and every 429 reaches the activity), explicit settings that
-// win over ~/.okta/okta.yaml and OKTA_CLIENT_* variables.
+// win over ~/.okta/okta.yaml and OKTA_CLIENT_* variables. With cfg.OAuth it
+// parses the private key here, so a bad key fails at start-up; the first
+// call fetches the access token.
 func New(ctx context.Context, cfg Config) (*Client, error) {
 	org := strings.TrimRight(strings.TrimSpace(cfg.OrgURL), "/")
 	u, err := url.Parse(org)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("okta: org URL %q must be an absolute https URL", cfg.OrgURL)
 	}
-	if cfg.APIToken == "" {
-		return nil, errors.New("okta: API token is required")
+	auth, err := authOptions(cfg)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 30 * time.Second
@@ -70,12 +76,13 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	if cfg.OAuth.enabled() {
+		base = &tokenTransport{base: base, timeout: cfg.RequestTimeout}
+	}
 	wrapped.Transport = &observingTransport{base: base}
 
-	_, sdk, err := oktasdk.NewClient(ctx,
+	opts := append(auth,
 		oktasdk.WithOrgUrl(org),
-		oktasdk.WithToken(cfg.APIToken),
-		oktasdk.WithAuthorizationMode("SSWS"),
 		oktasdk.WithHttpClientPtr(&wrapped),
 		oktasdk.WithCache(false),
 		oktasdk.WithRateLimitMaxRetries(0),
@@ -85,6 +92,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		// emulators over TLS keep the SDK's https check.
 		oktasdk.WithTestingDisableHttpsCheck(u.Scheme == "http"),
 	)
+	_, sdk, err := oktasdk.NewClient(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("okta: %w", err)
 	}

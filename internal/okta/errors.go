@@ -103,7 +103,30 @@ func classify(op string, err error, resp *oktasdk.Response, obs *observation) *a
 		return e
 	}
 	e.Code = oe.ErrorCode
+	if oe.ErrorCode == "" && oe.ErrorMessage != "" {
+		// An OAuth 2.0 error from the token endpoint ({"error":
+		// "invalid_client", "error_description": ...}; the SDK fetches the
+		// access token inside the call, with no response to return): the
+		// service app's settings (client ID, key, granted scopes, DPoP) are
+		// wrong, unless the server failed (RFC 6749 section 5.2,
+		// https://developer.okta.com/docs/api/openapi/okta-oauth/guides/client-auth/).
+		e.Code = oe.ErrorMessage
+		e.Kind = apierr.Unauthorized
+		if oe.ErrorMessage == "server_error" || oe.ErrorMessage == "temporarily_unavailable" {
+			e.Kind = apierr.Transient
+		}
+		return e
+	}
 	switch {
+	case e.Status == http.StatusForbidden && resp != nil && resp.Response != nil &&
+		strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`):
+		// The access token lacks the endpoint's scope: the app was not
+		// granted it, or OKTA_SCOPES left it out
+		// (https://support.okta.com/help/s/article/insufficient-scope-error-when-making-a-request-to-an-oauth-or-management-endpoint).
+		e.Kind, e.Code = apierr.Unauthorized, "insufficient_scope"
+	case oe.ErrorCode == "E0000047":
+		// A 429 of the token endpoint, met while fetching the access token.
+		e.Kind = apierr.RateLimited
 	case e.Status == http.StatusNotFound || oe.ErrorCode == "E0000007":
 		e.Kind = apierr.NotFound
 	case oe.ErrorCode == "E0000001" && causesSay(oe, "already exists"):
