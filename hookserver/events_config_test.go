@@ -12,7 +12,7 @@ import (
 
 // TestParseEventsConfig: the event hook settings come from OKTA_O365_APP_ID,
 // OKTA_EVENTS_* and HOOK_EVENTS_AUTH_*, with defaults, and bad values are
-// refused. The event hook has a secret of its own (issue 14 item 9): without
+// refused. The event hook has a secret of its own: without
 // it the event hook is off, and the password hook's secret is refused.
 func TestParseEventsConfig(t *testing.T) {
 	base := map[string]string{"HOOK_AUTH_SECRET": "Basic c2VjcmV0OnZhbHVl", "ENTRA_TENANT_ID": "t1", "ENTRA_CLIENT_ID": "c1"}

@@ -225,7 +225,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		errs = append(errs, errors.New("HOOK_TLS_CERT and HOOK_TLS_KEY go together"))
 	}
 	if c.hook.Budget >= 3*time.Second {
-		errs = append(errs, fmt.Errorf("-budget %v: Okta stops waiting after 3 s and retries (okta.md §1.5); use less", c.hook.Budget))
+		errs = append(errs, fmt.Errorf("-budget %v: Okta stops waiting after 3 s and retries; use less", c.hook.Budget))
 	}
 	if c.hook.MaxConcurrent < 1 {
 		errs = append(errs, fmt.Errorf("-max-concurrent %d: must be positive", c.hook.MaxConcurrent))
@@ -318,7 +318,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	} else {
 		logger.Warn("serving plain HTTP: Okta only calls https URLs, so terminate TLS in front of this server")
 	}
-	// Identity binding (issue 14 items 5, 6): the user's migration says which
+	// Identity binding: the user's migration says which
 	// Entra object the Okta user came from; Temporal down answers undecided.
 	cfg.hook.Binding = hook.BindingConfig{Source: tc, TenantID: cfg.entra.TenantID}
 	var events *hook.EventConfig

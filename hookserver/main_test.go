@@ -306,7 +306,7 @@ func TestRunAgainstFakeEntra(t *testing.T) {
 			t.Fatalf("public %s: %d %.80s", path, code, body)
 		}
 	}
-	// The event hook answers its own secret only (issue 14 item 9).
+	// The event hook answers its own secret only.
 	verify := func(s string) int {
 		req, _ := http.NewRequest(http.MethodGet, base+hook.EventsPath, nil)
 		req.Header.Set("Authorization", s)
