@@ -1,5 +1,5 @@
-// Package e2e holds the end-to-end and fault-injection suite of entra2okta
-// (issue #6): the real Temporal dev server, the worker (in-process or as a
+// Package e2e holds the end-to-end and fault-injection suite of entra2okta:
+// the real Temporal dev server, the worker (in-process or as a
 // real process), the hook server and both emulators, driven through the real
 // SDKs, with one fault injected per test. The package has no non-test code
 // besides this comment; see README.md for the faults covered and how to run

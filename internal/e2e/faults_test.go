@@ -282,7 +282,7 @@ func TestEntraHangsThrottlesAndLocks(t *testing.T) {
 		h.entra.InjectFault(fakeentra.RouteToken, fakeentra.Fault{AADSTS: 50053, User: locked.UserPrincipalName})
 		// Three faulted sign-ins in all: more can land on one user and use
 		// up the hook's per-user attempt budget, which counts Entra's own
-		// throttling and time-outs (see the report of issue #6).
+		// throttling and time-outs.
 		h.entra.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Status: http.StatusTooManyRequests, RetryAfter: time.Second, Times: 2})
 		h.entra.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Hang: true, HangFor: 10 * time.Second, Times: 1})
 		hc := h.ca.HTTPClient(15 * time.Second)

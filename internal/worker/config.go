@@ -2,7 +2,7 @@
 // flags and the environment, the three workers (workflows, Okta activities,
 // Graph activities), search-attribute registration, Prometheus metrics and
 // graceful shutdown. worker/main.go is a thin main over Run; tests and the demo
-// call Run or Serve in-process (STYLE.md §1.2, §4.5).
+// call Run or Serve in-process, so they run the binary's own wiring.
 package worker
 
 import (
