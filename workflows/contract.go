@@ -48,7 +48,20 @@ const (
 	UpdateExtendDeadline = "extend-deadline"
 	// UpdateSkip ends a user's migration as Skipped.
 	UpdateSkip = "skip"
+	// UpdateReleaseHold lifts an identity hold (UserStatus.Hold): the hook
+	// checks the user's sign-ins again and the deadline applies again.
+	UpdateReleaseHold = "release-hold"
 )
+
+// ReasonIdentityMismatch is the reason of an unverified outcome whose
+// password Entra accepted for another account than the one the migration
+// recorded (a user principal name renamed and reused): the migration is held.
+const ReasonIdentityMismatch = "identity_mismatch"
+
+// MemoHold is the memo key of a held migration (a string: why). The hook
+// server reads it with the recorded Entra object ID and checks no password
+// of a held user.
+const MemoHold = "hold"
 
 // Workflow ID prefixes.
 const (

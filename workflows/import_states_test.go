@@ -157,3 +157,20 @@ func TestMigrateUser_ImportChangesKeepTheirOldPath(t *testing.T) {
 		assert.Equal(t, 1, o.Calls("UpdateUser"))
 	})
 }
+
+func TestMigrateUser_DoesNotAdoptSomeoneElsesOktaUser(t *testing.T) {
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("frank"))
+	// The login is taken in Okta by an account whose email is another
+	// person's (a reused login): adopting it would hand it to frank.
+	o.Add(okta.User{Login: "frank@contoso.com", Status: okta.StatusStaged,
+		Profile: okta.Profile{"login": "frank@contoso.com", "email": "frank.former@fabrikam.example"}})
+	env := newEnv(t, o, e)
+	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "frank@contoso.com"})
+
+	res := userResult(t, env)
+	assert.Equal(t, workflows.StateIneligible, res.State)
+	assert.Contains(t, res.Reason, workflows.ReasonOktaIdentity)
+	assert.Contains(t, res.Reason, "frank.former@fabrikam.example")
+	assert.Zero(t, o.Writes(), "no password hook is put on the user, nothing is activated")
+	assert.Empty(t, res.Status.OktaAction)
+}

@@ -440,11 +440,20 @@ func (b *batchMigration) executeUser(ctx workflow.Context, login string, deadlin
 		// the batch (starter rollback does) must not cancel its users.
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
 	}
+	// The static summary and details are the Web UI's title and fixed
+	// description of the user's workflow. They travel as the command's
+	// user metadata, which replay does not compare: the SDK matches a
+	// StartChildWorkflowExecution command to its recorded event by workflow
+	// type alone (isCommandMatchEvent in
+	// https://github.com/temporalio/sdk-go/blob/v1.51.0/internal/internal_task_handlers.go),
+	// so both paths set them without a version.
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            UserWorkflowID(login),
 		TaskQueue:             TaskQueue,
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:         UserSummary(login, b.in.Batch),
+		StaticDetails:         userStaticDetails(b.in.Batch, deadline, b.st.Progress.Policy),
 		Memo:                  memo,
 		TypedSearchAttributes: temporal.NewSearchAttributes(append([]temporal.SearchAttributeUpdate{
 			MigrationStateKey.ValueSet(string(StatePending)),
@@ -808,6 +817,7 @@ func (b *batchMigration) planPage(ctx workflow.Context, users []entra.User) erro
 	octx := workflow.WithActivityOptions(ctx, OktaActivityOptions())
 	type lookup struct {
 		login  string
+		user   entra.User
 		future workflow.Future
 	}
 	for start := 0; start < len(users); start += b.window {
@@ -821,7 +831,7 @@ func (b *batchMigration) planPage(ctx workflow.Context, users []entra.User) erro
 				continue
 			}
 			f := workflow.ExecuteActivity(octx, a.FindOktaUser, activities.FindOktaUserInput{IDOrLogin: login})
-			lookups = append(lookups, lookup{login, f})
+			lookups = append(lookups, lookup{login, u, f})
 		}
 		for _, l := range lookups {
 			var r activities.FindOktaUserResult
@@ -833,6 +843,11 @@ func (b *batchMigration) planPage(ctx workflow.Context, users []entra.User) erro
 				continue
 			}
 			action, why := oktaPlan(r.Found, r.User)
+			if action == PlanAdopt {
+				if mismatch := adoptIdentityMismatch(r.User, l.user); mismatch != "" {
+					action, why = PlanSkip, mismatch
+				}
+			}
 			b.addPlan(PlanEntry{Login: l.login, Action: action, Reason: why,
 				OktaUserID: r.User.ID, OktaStatus: r.User.Status, Provider: r.User.ProviderType})
 		}

@@ -81,6 +81,11 @@ const rollbackMemoChange = "rollback-memo"
 // MemoRollback is the memo key of a RollbackMemo.
 const MemoRollback = "rollback"
 
+// identityHoldChange is the GetVersion change ID under which an
+// identity-mismatch outcome holds the migration (UserStatus.Hold, MemoHold);
+// before, it was recorded as any unverified attempt.
+const identityHoldChange = "identity-hold"
+
 // RollbackMemo is what a rollback needs to know about a user whose import
 // has ended; ListWorkflow returns it with the execution.
 type RollbackMemo struct {
@@ -110,12 +115,17 @@ type userMigration struct {
 	applying bool
 	// reporting is the last report not yet confirmed (version 1).
 	reporting workflow.Future
+	// rv is the version of reportMemoChange; published the ReportMemo
+	// last upserted (nil: none yet).
+	rv        workflow.Version
+	published *ReportMemo
 }
 
 // setup validates the input, restores or initialises the state, and installs
 // the query and update handlers.
 func (m *userMigration) setup(ctx workflow.Context, in MigrateUserInput) error {
 	m.v = workflow.GetVersion(ctx, userChange, workflow.DefaultVersion, 1)
+	m.rv = workflow.GetVersion(ctx, reportMemoChange, workflow.DefaultVersion, 1)
 	in.Login = strings.TrimSpace(in.Login)
 	if err := validateUserInput(in); err != nil {
 		return err
@@ -152,6 +162,10 @@ func (m *userMigration) setup(ctx workflow.Context, in MigrateUserInput) error {
 	m.verified = workflow.GetSignalChannel(ctx, SignalPasswordVerified)
 	m.events = workflow.GetSignalChannel(ctx, SignalPasswordImportEvent)
 	m.wake = workflow.NewBufferedChannel(ctx, 1)
+	if m.rv >= 1 {
+		m.loadReportMemo(ctx)
+	}
+	m.showDetails(ctx)
 
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (UserStatus, error) { return m.st, nil }); err != nil {
 		return err
@@ -162,6 +176,10 @@ func (m *userMigration) setup(ctx workflow.Context, in MigrateUserInput) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSkip, m.requestSkip,
 		workflow.UpdateHandlerOptions{Validator: m.validateSkip}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReleaseHold, m.releaseHold,
+		workflow.UpdateHandlerOptions{Validator: m.validateReleaseHold}); err != nil {
 		return err
 	}
 	if in.Resume == nil && (m.v == workflow.DefaultVersion || in.BatchRun == "") {
@@ -301,11 +319,20 @@ func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) erro
 	}
 	// plan is oktaPlan; histories from before changeIdPIneligible adopted
 	// the users of an identity provider.
+	// An adoption also needs the Okta user's email to be one of the Entra
+	// user's addresses (adoptIdentityMismatch); histories from before
+	// changeAdoptIdentity adopted on the login alone.
 	plan := func(found bool, u okta.User) (PlanAction, string) {
 		action, why := oktaPlan(found, u)
 		if action == PlanSkip && strings.HasPrefix(why, ReasonOktaIdP) &&
 			workflow.GetVersion(ctx, changeIdPIneligible, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-			return oktaPlanBeforeIdP(found, u)
+			action, why = oktaPlanBeforeIdP(found, u)
+		}
+		if action == PlanAdopt {
+			if mismatch := adoptIdentityMismatch(u, user); mismatch != "" &&
+				workflow.GetVersion(ctx, changeAdoptIdentity, workflow.DefaultVersion, 1) >= 1 {
+				return PlanSkip, mismatch
+			}
 		}
 		return action, why
 	}
@@ -409,13 +436,15 @@ func (m *userMigration) awaitSignIn(ctx workflow.Context) error {
 		switch {
 		case m.st.ConfirmsLeft > 0 && !now.Before(m.st.ConfirmAt):
 			err = m.confirm(ctx)
-		case !now.Before(m.st.Deadline):
+		case !now.Before(m.st.Deadline) && m.st.Hold == "":
 			err = m.applyDeadline(ctx)
 		case !now.Before(m.st.NextReconcileAt):
 			err = m.reconcile(ctx)
 		case m.continueAsNewDue(ctx):
 			err = m.continueAsNew(ctx)
 		default:
+			// What the signals and checks since the last sleep changed.
+			m.publishReport(ctx)
 			err = m.sleepUntil(ctx, m.nextWake())
 		}
 		if err != nil {
@@ -454,6 +483,8 @@ func (m *userMigration) onPasswordVerified(ctx workflow.Context, s PasswordVerif
 	now := workflow.Now(ctx)
 	m.st.SignInAttempts++
 	m.st.LastOutcome = s.Outcome
+	m.st.LastOutcomeReason = s.Reason
+	m.st.LastOutcomeCode = s.Code
 	m.st.LastSignInAt = s.At
 	if m.st.LastSignInAt.IsZero() {
 		m.st.LastSignInAt = now
@@ -469,6 +500,52 @@ func (m *userMigration) onPasswordVerified(ctx workflow.Context, s PasswordVerif
 		reason += " (" + s.Reason + ")"
 	}
 	m.touch(ctx, reason)
+	if s.Reason == ReasonIdentityMismatch && m.st.Hold == "" &&
+		workflow.GetVersion(ctx, identityHoldChange, workflow.DefaultVersion, 1) >= 1 {
+		m.hold(ctx, "identity mismatch at "+m.st.LastSignInAt.UTC().Format(time.RFC3339)+
+			": Entra accepted, for this login, the password of another account than the one this migration read "+
+			"(a renamed and reused user principal name?); check the Entra account, then release or skip the user")
+	}
+}
+
+// hold stops the user's sign-in checks and its deadline until an operator
+// releases or skips it, and alerts: the memo tells the hook server.
+func (m *userMigration) hold(ctx workflow.Context, why string) {
+	m.st.Hold = why
+	m.touch(ctx, "held: "+why)
+	if err := workflow.UpsertMemo(ctx, map[string]any{MemoHold: why}); err != nil {
+		m.logger.Warn("cannot upsert the hold memo", "error", err)
+	}
+	m.logger.Error("migration held: identity mismatch; an operator must release or skip it", "entraUserID", m.st.EntraUserID)
+}
+
+// validateReleaseHold rejects a release of a migration that is not held.
+func (m *userMigration) validateReleaseHold(_ workflow.Context, req ReleaseHoldRequest) error {
+	reason := strings.TrimSpace(req.Reason)
+	switch {
+	case m.st.State.Terminal():
+		return fmt.Errorf("the migration has ended (%s)", m.st.State)
+	case m.st.Hold == "":
+		return errors.New("the migration is not held")
+	case reason == "":
+		return errors.New("a reason is required")
+	case len(reason) > MaxReasonLength:
+		return fmt.Errorf("the reason exceeds %d characters", MaxReasonLength)
+	}
+	return nil
+}
+
+// releaseHold lifts the hold: the memo entry is removed (a nil value removes
+// a memo field), and the main loop resumes, applying a passed deadline.
+func (m *userMigration) releaseHold(ctx workflow.Context, req ReleaseHoldRequest) (UserStatus, error) {
+	m.st.Hold = ""
+	if err := workflow.UpsertMemo(ctx, map[string]any{MemoHold: nil}); err != nil {
+		m.logger.Warn("cannot remove the hold memo", "error", err)
+	}
+	m.touch(ctx, "hold released by an operator: "+strings.TrimSpace(req.Reason))
+	m.logger.Info("hold released", "reason", strings.TrimSpace(req.Reason))
+	m.wake.SendAsync(struct{}{})
+	return m.st, nil
 }
 
 // onPasswordImportEvent handles Okta's user.import.password event: SUCCESS
@@ -691,7 +768,7 @@ func (m *userMigration) refreshAttributes(ctx workflow.Context) error {
 // pending confirmation.
 func (m *userMigration) nextWake() time.Time {
 	next := m.st.Deadline
-	if m.st.NextReconcileAt.Before(next) {
+	if m.st.Hold != "" || m.st.NextReconcileAt.Before(next) {
 		next = m.st.NextReconcileAt
 	}
 	if m.st.ConfirmsLeft > 0 && m.st.ConfirmAt.Before(next) {
@@ -863,14 +940,16 @@ func (m *userMigration) setState(ctx workflow.Context, s State, reason string) {
 	m.upsertSearchAttributes(ctx)
 	m.logger.Info("state changed", "state", s, "reason", reason, "oktaUserID", m.st.OktaUserID)
 	if s != StatePending && s != StateImporting {
+		m.publishReport(ctx)
 		m.report(ctx)
 	}
 }
 
-// touch updates the reason and the update time.
+// touch updates the reason, the update time and the Web UI's details.
 func (m *userMigration) touch(ctx workflow.Context, reason string) {
 	m.st.Reason = reason
 	m.st.UpdatedAt = workflow.Now(ctx)
+	m.showDetails(ctx)
 }
 
 // upsertSearchAttributes publishes the state, batch and deadline to the

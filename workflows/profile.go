@@ -14,12 +14,28 @@ import (
 type AttributeMapping struct {
 	// Graph is a Graph user property name
 	// (https://learn.microsoft.com/en-us/graph/api/resources/user), an element of an
-	// array property ("businessPhones[0]"), or ManagerUPN.
+	// array property ("businessPhones[0]"), a member of an object property
+	// ("onPremisesExtensionAttributes.extensionAttribute3"), a directory
+	// extension ("extension_<appId>_<name>"), or ManagerUPN.
 	Graph string
 	// Okta is an Okta profile attribute: a base attribute or a custom one
 	// defined in the Okta profile schema.
 	Okta string
+	// Convert shapes the Graph value for the Okta attribute's type: ""
+	// copies strings, booleans and numbers as read, ConvertString writes a
+	// boolean or number as text, ConvertArray makes a one-element array of
+	// a single value and keeps an array's non-blank elements.
+	Convert Conversion `json:",omitempty"`
 }
+
+// Conversion is how a mapping shapes a Graph value for Okta.
+type Conversion string
+
+// The conversions of AttributeMapping.Convert.
+const (
+	ConvertString Conversion = "string"
+	ConvertArray  Conversion = "array"
+)
 
 // ManagerUPN is the Graph "property" holding the user's manager's UPN (read
 // with $expand=manager by the Graph adapter).
@@ -83,6 +99,8 @@ func graphProperties(maps []AttributeMapping) []string {
 			p = "manager"
 		} else if name, _, ok := splitIndex(p); ok {
 			p = name
+		} else if name, _, ok := strings.Cut(p, "."); ok {
+			p = name // Graph selects an object property whole
 		}
 		if !seen[p] {
 			seen[p] = true
@@ -105,19 +123,32 @@ func splitIndex(prop string) (string, int, bool) {
 	return prop[:open], i, true
 }
 
-// graphValue returns a mapped property's value from a Graph user, or nil when
-// it is absent, null or empty.
-func graphValue(u entra.User, prop string) any {
-	var v any
+// rawGraphValue returns a mapped property's value from a Graph user as
+// decoded: an element of an array property ("name[i]"), a member of an
+// object property ("name.member"), or a property by its name (which is how
+// ManagerUPN is stored).
+func rawGraphValue(u entra.User, prop string) any {
 	if name, i, ok := splitIndex(prop); ok {
 		arr, _ := u.Attributes[name].([]any)
 		if i < len(arr) {
-			v = arr[i]
+			return arr[i]
 		}
-	} else {
-		v = u.Attributes[prop]
+		return nil
 	}
-	switch x := v.(type) {
+	if v, ok := u.Attributes[prop]; ok {
+		return v
+	}
+	if name, member, ok := strings.Cut(prop, "."); ok {
+		obj, _ := u.Attributes[name].(map[string]any)
+		return obj[member]
+	}
+	return nil
+}
+
+// graphValue returns a mapped property's value from a Graph user, or nil when
+// it is absent, null or empty.
+func graphValue(u entra.User, prop string) any {
+	switch x := rawGraphValue(u, prop).(type) {
 	case string:
 		if strings.TrimSpace(x) == "" {
 			return nil
@@ -132,6 +163,50 @@ func graphValue(u entra.User, prop string) any {
 	}
 }
 
+// convertedValue is a mapping's value shaped by its Convert, or nil when
+// there is nothing to copy. ConvertString writes a boolean or number as
+// text and copies nothing from an array or object; ConvertArray wraps a
+// single value and keeps an array's non-blank scalar elements as text.
+func convertedValue(u entra.User, m AttributeMapping) any {
+	switch m.Convert {
+	case ConvertString:
+		return scalarText(rawGraphValue(u, m.Graph))
+	case ConvertArray:
+		raw := rawGraphValue(u, m.Graph)
+		elems, isArray := raw.([]any)
+		if !isArray {
+			elems = []any{raw}
+		}
+		var out []any
+		for _, e := range elems {
+			if s := scalarText(e); s != nil {
+				out = append(out, s)
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
+	return graphValue(u, m.Graph)
+}
+
+// scalarText is a string, boolean or number as non-blank text, else nil.
+func scalarText(v any) any {
+	switch x := v.(type) {
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return nil
+		}
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return nil
+}
+
 // mappedProfile is the Okta profile the mapping produces from a Graph user:
 // only the attributes that have a value, so that an update never blanks an
 // attribute Okta already holds.
@@ -141,7 +216,7 @@ func mappedProfile(u entra.User, maps []AttributeMapping) okta.Profile {
 		if m.Okta == "" || m.Okta == "login" {
 			continue // the login is the UPN, never remapped
 		}
-		if v := graphValue(u, m.Graph); v != nil {
+		if v := convertedValue(u, m); v != nil {
 			p[m.Okta] = v
 		}
 	}
@@ -185,6 +260,7 @@ const (
 	ReasonDeprovisioned = "okta-deprovisioned" // an admin deactivated the Okta user
 	ReasonOktaPassword  = "okta-password"      // Okta already holds a password
 	ReasonOktaIdP       = "okta-idp-user"      // the Okta user signs in through an identity provider
+	ReasonOktaIdentity  = "okta-identity"      // the Okta user with the login is someone else's
 )
 
 // GetVersion change IDs of the import (MigrateUser's importToOkta). Each is
@@ -201,6 +277,10 @@ const (
 	// changeReactivateProvisioned: a user Okta left PROVISIONED is
 	// reactivated; before, it was left so, unable to sign in.
 	changeReactivateProvisioned = "okta-reactivate-provisioned"
+	// changeAdoptIdentity: an existing Okta user is adopted only when its
+	// email is one of the Entra user's addresses; before, the login alone
+	// decided.
+	changeAdoptIdentity = "okta-adopt-identity"
 )
 
 // eligibility decides whether a Graph user can be migrated. federatedOK says
@@ -308,6 +388,53 @@ func planFor(found bool, u okta.User, idpIneligible bool) (PlanAction, string) {
 		steps = append(steps, "reactivate")
 	}
 	return PlanAdopt, fmt.Sprintf("Okta user %s (provider %q): %s", u.Status, u.ProviderType, strings.Join(steps, ", "))
+}
+
+// adoptIdentityMismatch tells why the Okta user u, found by the Entra user
+// e's login, may be someone else's: its primary email is none of e's
+// addresses (mail, user principal name, otherMails, proxyAddresses, compared
+// as Okta and Exchange compare addresses, ignoring case). A login alone binds
+// nothing: an Okta user created by hand, by another import or for a former
+// holder of a reused UPN shares it, and adopting it would hand that account
+// to whoever holds the Entra password now. The Office 365 app's imports and
+// our own creates carry the Entra mail (or UPN) as email, so they pass.
+// "" means the identities agree.
+func adoptIdentityMismatch(u okta.User, e entra.User) string {
+	email, _ := u.Profile["email"].(string)
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return fmt.Sprintf("%s: the Okta user with this login has no email to match against the Entra user's addresses; not adopting it", ReasonOktaIdentity)
+	}
+	for _, a := range entraAddresses(e) {
+		if strings.EqualFold(a, email) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("%s: the Okta user with this login (%s) has email %s, which is none of the Entra user's addresses; "+
+		"not adopting another person's account: check it in Okta, then change its email or remove it and migrate again", ReasonOktaIdentity, u.ID, email)
+}
+
+// entraAddresses lists e's mail addresses: mail, user principal name, and
+// otherMails and proxyAddresses when the batch selected them (a proxy
+// address is "SMTP:primary" or "smtp:alias"; other prefixes such as "SIP:"
+// are not mail, https://learn.microsoft.com/en-us/graph/api/resources/user).
+func entraAddresses(e entra.User) []string {
+	out := []string{e.Mail, e.UserPrincipalName}
+	for _, key := range []string{"otherMails", "proxyAddresses"} {
+		vs, _ := e.Attributes[key].([]any)
+		for _, v := range vs {
+			s, _ := v.(string)
+			if key == "proxyAddresses" {
+				prefix, addr, ok := strings.Cut(s, ":")
+				if !ok || !strings.EqualFold(prefix, "smtp") {
+					continue
+				}
+				s = addr
+			}
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // identityProviderUser reports whether the Okta user's credential provider is

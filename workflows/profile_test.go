@@ -83,3 +83,48 @@ func TestOktaPlan(t *testing.T) {
 	action, _ := oktaPlanBeforeIdP(true, okta.User{ProviderType: okta.ProviderFederation, Status: okta.StatusActive})
 	assert.Equal(t, PlanAdopt, action)
 }
+
+func TestAdoptIdentityMismatch(t *testing.T) {
+	e := entra.User{ID: "11111111-0000-0000-0000-000000000001", UserPrincipalName: "jsmith@contoso.com", Mail: "John.Smith@contoso.com",
+		Attributes: map[string]any{
+			"otherMails":     []any{"john@fabrikam.example"},
+			"proxyAddresses": []any{"SMTP:John.Smith@contoso.com", "smtp:js@contoso.onmicrosoft.com", "SIP:sip-only@contoso.com", "x500:/o=ExchangeLabs"},
+		}}
+	oktaUser := func(email any) okta.User {
+		p := okta.Profile{"login": "jsmith@contoso.com"}
+		if email != nil {
+			p["email"] = email
+		}
+		return okta.User{ID: "00u1", Profile: p}
+	}
+	cases := []struct {
+		name  string
+		email any
+		ok    bool
+	}{
+		{"mail, any case", "john.smith@CONTOSO.com", true},
+		{"user principal name", "jsmith@contoso.com", true},
+		{"other mail", "john@fabrikam.example", true},
+		{"smtp alias", "js@contoso.onmicrosoft.com", true},
+		{"a SIP address is not mail", "sip-only@contoso.com", false},
+		{"someone else", "jane.doe@contoso.com", false},
+		{"no email", nil, false},
+		{"blank email", "  ", false},
+		{"not a string", 42, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			why := adoptIdentityMismatch(oktaUser(c.email), e)
+			if c.ok && why != "" {
+				t.Fatalf("refused: %s", why)
+			}
+			if !c.ok && !strings.HasPrefix(why, ReasonOktaIdentity+":") {
+				t.Fatalf("adopted, or an unexpected reason: %q", why)
+			}
+		})
+	}
+	// Without otherMails and proxyAddresses selected, mail and UPN remain.
+	if why := adoptIdentityMismatch(oktaUser("john@fabrikam.example"), entra.User{UserPrincipalName: e.UserPrincipalName, Mail: e.Mail}); why == "" {
+		t.Fatal("an address the Entra user was not read with matched")
+	}
+}

@@ -146,6 +146,10 @@ type UserStatus struct {
 	Deadline   time.Time
 	// LastError is the last failure seen; a Failed user's error.
 	LastError string
+	// Hold, when set, says why the migration is held: the hook checks none
+	// of the user's sign-ins and the deadline waits until an operator
+	// releases it (UpdateReleaseHold) or skips the user.
+	Hold string `json:",omitempty"`
 
 	StartedAt     time.Time
 	UpdatedAt     time.Time
@@ -156,7 +160,12 @@ type UserStatus struct {
 	// SignInAttempts counts password-verified signals (any outcome).
 	SignInAttempts int
 	LastOutcome    string
-	LastSignInAt   time.Time
+	// LastOutcomeReason is the last sign-in's class as the hook server
+	// classified Entra's answer ("wrong_password", "mfa_required",
+	// "locked", ...), LastOutcomeCode Entra's AADSTS code (0: none).
+	LastOutcomeReason string
+	LastOutcomeCode   int
+	LastSignInAt      time.Time
 	// Reconciliations counts the periodic reads of the Okta user.
 	Reconciliations int
 	NextReconcileAt time.Time
@@ -191,6 +200,11 @@ type ExtendDeadlineRequest struct {
 
 // SkipRequest is the argument of UpdateSkip.
 type SkipRequest struct {
+	Reason string // required, at most MaxReasonLength characters
+}
+
+// ReleaseHoldRequest is the argument of UpdateReleaseHold.
+type ReleaseHoldRequest struct {
 	Reason string // required, at most MaxReasonLength characters
 }
 

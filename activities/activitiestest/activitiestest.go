@@ -66,6 +66,11 @@ func (o *Okta) Add(u okta.User) string {
 	if u.Profile == nil {
 		u.Profile = okta.Profile{"login": u.Login}
 	}
+	if _, ok := u.Profile["email"]; !ok {
+		// Okta's default profile requires an email; a user imported by the
+		// Office 365 app has the Entra mail, here the login.
+		u.Profile["email"] = u.Login
+	}
 	o.users[u.ID] = &u
 	return u.ID
 }

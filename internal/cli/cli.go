@@ -15,6 +15,9 @@ import (
 
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+
+	"entra2okta/internal/secretenv"
+	"entra2okta/internal/temporalconn"
 )
 
 // Exit codes that scripts can rely on.
@@ -41,12 +44,14 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"demo", "run the whole product on emulators and a local Temporal, end to end", runDemo},
+		{"preflight", "check Temporal, Okta, Entra ID and the hook server before a batch starts", runPreflight},
 		{"migrate", "start (or dry-run) a migration batch", runMigrate},
 		{"status", "counts of users per migration state, throughput and ETA", runStatus},
 		{"report", "one row per user of a batch, as CSV or JSON", runReport},
 		{"throttle", "change the Okta/Graph request rate of all workers at run time", runThrottle},
 		{"extend", "move the deadline of every waiting user of a batch", runExtend},
 		{"skip", "end one user's migration as Skipped", runSkip},
+		{"release", "lift the identity hold of one user's migration", runRelease},
 		{"rollback", "remove the Okta users a batch created that never signed in", runRollback},
 		{"replay-check", "replay workflow histories against this build before deploying its worker", runReplayCheck},
 		{"watch", "show the Okta events the hook server received and what it started or signalled", runWatch},
@@ -65,6 +70,13 @@ func Main(ctx context.Context, args []string, env Env, io IO) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
+			// Every secret may come from a file (NAME_FILE); the commands
+			// read the resolved values.
+			env, err := secretenv.Getenv(env, secretenv.Names()...)
+			if err != nil {
+				fmt.Fprintf(io.Err, "starter: %v\n", err)
+				return ExitUsage
+			}
 			return c.run(ctx, args[1:], env, io)
 		}
 	}
@@ -92,29 +104,33 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 the batch has Failed users.
 }
 
 // temporalFlags are the connection flags every Temporal-talking command has.
+// The rest of the connection (TLS, client certificate, API key, profile) comes
+// from Temporal's environment configuration, as for the temporal CLI
+// (temporalconn).
 type temporalFlags struct {
 	address   string
-	namespace string
+	namespace string // after dial: the namespace in use
+	env       Env
 }
 
 func (t *temporalFlags) register(fs *flag.FlagSet, env Env) {
-	fs.StringVar(&t.address, "temporal-address", envOr(env, "TEMPORAL_ADDRESS", "localhost:7233"),
-		"Temporal frontend host:port (TEMPORAL_ADDRESS)")
-	fs.StringVar(&t.namespace, "namespace", envOr(env, "TEMPORAL_NAMESPACE", "default"),
-		"Temporal namespace (TEMPORAL_NAMESPACE)")
+	t.env = env
+	fs.StringVar(&t.address, "temporal-address", "",
+		"Temporal frontend host:port (default: TEMPORAL_ADDRESS, else the TEMPORAL_PROFILE's address, else localhost:7233)")
+	fs.StringVar(&t.namespace, "namespace", "",
+		"Temporal namespace (default: TEMPORAL_NAMESPACE, else the TEMPORAL_PROFILE's namespace, else default)")
 }
 
 func (t *temporalFlags) dial(ctx context.Context) (client.Client, error) {
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	c, err := client.DialContext(dctx, client.Options{
-		HostPort:  t.address,
-		Namespace: t.namespace,
-		Logger:    tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
-	})
+	conn, err := temporalconn.Load(t.env, temporalconn.Overrides{Address: t.address, Namespace: t.namespace})
 	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s: %w", t.address, err)
+		return nil, err
 	}
+	c, err := conn.Dial(ctx, 10*time.Second, client.Options{Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		return nil, err
+	}
+	t.namespace = conn.Namespace()
 	return c, nil
 }
 

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"strings"
 
-	"entra2okta/internal/control"
+	"go.temporal.io/sdk/client"
 
+	"entra2okta/internal/control"
 	"entra2okta/workflows"
 )
 
@@ -55,10 +56,21 @@ func runExtend(ctx context.Context, args []string, env Env, io IO) int {
 }
 
 func runSkip(ctx context.Context, args []string, env Env, io IO) int {
-	fs := newFlagSet("skip", "skip --reason TEXT USER@DOMAIN", io)
+	return runUserUpdate(ctx, args, env, io, "skip", "why the user is skipped (required; shown in the status and report)", control.SkipUser)
+}
+
+func runRelease(ctx context.Context, args []string, env Env, io IO) int {
+	return runUserUpdate(ctx, args, env, io, "release", "why the hold is lifted: what was checked (required; shown in the status)", control.ReleaseHold)
+}
+
+// runUserUpdate runs a command that sends one user's migration an update
+// with a required reason: NAME --reason TEXT USER@DOMAIN.
+func runUserUpdate(ctx context.Context, args []string, env Env, io IO, name, reasonHelp string,
+	update func(context.Context, client.Client, string, string) (workflows.UserStatus, error)) int {
+	fs := newFlagSet(name, name+" --reason TEXT USER@DOMAIN", io)
 	var tf temporalFlags
 	tf.register(fs, env)
-	reason := fs.String("reason", "", "why the user is skipped (required; shown in the status and report)")
+	reason := fs.String("reason", "", reasonHelp)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
@@ -66,7 +78,7 @@ func runSkip(ctx context.Context, args []string, env Env, io IO) int {
 		return ExitUsage
 	}
 	if fs.NArg() != 1 {
-		return usageErr(io, "skip takes exactly one user principal name")
+		return usageErr(io, "%s takes exactly one user principal name", name)
 	}
 	if strings.TrimSpace(*reason) == "" {
 		return usageErr(io, "--reason is required")
@@ -76,7 +88,7 @@ func runSkip(ctx context.Context, args []string, env Env, io IO) int {
 		return fail(io, "%v", err)
 	}
 	defer c.Close()
-	st, err := control.SkipUser(ctx, c, fs.Arg(0), *reason)
+	st, err := update(ctx, c, fs.Arg(0), *reason)
 	if err != nil {
 		return fail(io, "%v", err)
 	}

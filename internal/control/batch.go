@@ -51,6 +51,26 @@ func BatchProgress(ctx context.Context, c client.Client, batch string) (workflow
 	return p, nil
 }
 
+// ReleaseHold lifts the identity hold of one user's migration
+// (workflows.UpdateReleaseHold): the hook checks its sign-ins again and a
+// passed deadline applies. The reason is recorded in the status.
+func ReleaseHold(ctx context.Context, c client.Client, login, reason string) (workflows.UserStatus, error) {
+	var st workflows.UserStatus
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.UserWorkflowID(login),
+		UpdateName:   workflows.UpdateReleaseHold,
+		Args:         []any{workflows.ReleaseHoldRequest{Reason: reason}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return st, fmt.Errorf("release %s: %w", login, err)
+	}
+	if err := h.Get(ctx, &st); err != nil {
+		return st, fmt.Errorf("release %s: %w", login, err)
+	}
+	return st, nil
+}
+
 // SkipUser ends one user's migration as Skipped through the workflow's skip
 // update (validated by the workflow: a reason is required), then waits, up to
 // 30 s, until the workflow has applied it, and returns the user's status.

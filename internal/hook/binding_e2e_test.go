@@ -33,7 +33,8 @@ import (
 type migrations struct {
 	mu   sync.Mutex
 	byID map[string]string
-	err  error // answered to every call when set
+	held map[string]string // workflow ID → its workflows.MemoHold
+	err  error             // answered to every call when set
 }
 
 func (m *migrations) DescribeWorkflowExecution(_ context.Context, id, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
@@ -54,9 +55,18 @@ func (m *migrations) DescribeWorkflowExecution(_ context.Context, id, _ string) 
 		}
 		fields[workflows.MigrationEntraIDKey.GetName()] = p
 	}
+	memo := map[string]*common.Payload{}
+	if why := m.held[id]; why != "" {
+		p, err := converter.GetDefaultDataConverter().ToPayload(why)
+		if err != nil {
+			return nil, err
+		}
+		memo[workflows.MemoHold] = p
+	}
 	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: &workflow.WorkflowExecutionInfo{
 		Execution:        &common.WorkflowExecution{WorkflowId: id, RunId: "run"},
 		SearchAttributes: &common.SearchAttributes{IndexedFields: fields},
+		Memo:             &common.Memo{Fields: memo},
 	}}, nil
 }
 
@@ -122,6 +132,8 @@ func TestBindingThroughEmulators(t *testing.T) {
 	must(err)
 	carolID, err := fe.AddUser(fakeentra.User{UserPrincipalName: "carol@contoso.com", Password: alicePW})
 	must(err)
+	danaID, err := fe.AddUser(fakeentra.User{UserPrincipalName: "dana@contoso.com", Password: patPW})
+	must(err)
 
 	// What the migrations recorded when they read the users.
 	migs := &migrations{byID: map[string]string{
@@ -130,6 +142,10 @@ func TestBindingThroughEmulators(t *testing.T) {
 		workflows.UserWorkflowID("pat@contoso.com"):             pat1,
 		workflows.UserWorkflowID("pat@contoso.onmicrosoft.com"): pat2,
 		workflows.UserWorkflowID("carol@contoso.com"):           carolID,
+		workflows.UserWorkflowID("dana@contoso.com"):            danaID,
+	}, held: map[string]string{
+		// Held after a mismatch seen by another replica or before a restart.
+		workflows.UserWorkflowID("dana@contoso.com"): "identity mismatch at 2026-12-01T10:00:00Z",
 	}}
 
 	// The campaign goes on: A renamed, the UPN reused by a new hire.
@@ -167,7 +183,7 @@ func TestBindingThroughEmulators(t *testing.T) {
 	t.Cleanup(func() { _ = fo.Close() })
 	_, err = fo.SetPasswordImportHook("https://"+ln.Addr().String()+hook.PasswordImportPath, "Authorization", secret)
 	must(err)
-	for _, login := range []string{"jsmith@contoso.com", "alice@contoso.com", "pat@contoso.com", "pat@contoso.onmicrosoft.com", "carol@contoso.com"} {
+	for _, login := range []string{"jsmith@contoso.com", "alice@contoso.com", "pat@contoso.com", "pat@contoso.onmicrosoft.com", "carol@contoso.com", "dana@contoso.com"} {
 		_, err := fo.SeedUser(fakeokta.SeedUser{Status: fakeokta.StatusActive, ImportHook: true, Profile: map[string]any{
 			"login": login, "email": login, "firstName": "Demo", "lastName": "User"}})
 		must(err)
@@ -224,6 +240,25 @@ func TestBindingThroughEmulators(t *testing.T) {
 	}
 	if c := lastHookCall("jsmith@contoso.com"); c.Outcome != fakeokta.HookFailed || fe.TokenRequests("jsmith@contoso.com") != entraBefore {
 		t.Fatalf("repeat: hook call %+v, Entra asked again: %v", c, fe.TokenRequests("jsmith@contoso.com") != entraBefore)
+	}
+	// The migration is held from the mismatch on (here before its workflow
+	// could write the hold memo): any other password is not checked either.
+	if code := signIn("jsmith@contoso.com", oldPW); code != http.StatusUnauthorized {
+		t.Fatalf("held: HTTP %d", code)
+	}
+	if c := lastHookCall("jsmith@contoso.com"); c.Outcome != fakeokta.HookFailed || fe.TokenRequests("jsmith@contoso.com") != entraBefore {
+		t.Fatalf("held: hook call %+v, Entra asked: %v", c, fe.TokenRequests("jsmith@contoso.com") != entraBefore)
+	}
+	if s := signals.wait(t, "jsmith@contoso.com", 3)[2]; s.Outcome != workflows.OutcomeIndeterminate || s.Reason != "identity_held" {
+		t.Fatalf("held: jsmith's signal %+v", s)
+	}
+	// A migration whose memo says it is held: its right password is not
+	// checked, Okta stores nothing.
+	if code := signIn("dana@contoso.com", patPW); code != http.StatusUnauthorized {
+		t.Fatalf("dana (held): HTTP %d", code)
+	}
+	if c := lastHookCall("dana@contoso.com"); c.Outcome != fakeokta.HookFailed || fe.TokenRequests("dana@contoso.com") != 0 || provider("dana@contoso.com") != fakeokta.ProviderImport {
+		t.Fatalf("dana (held): hook call %+v, Entra asked %d times, provider %s", c, fe.TokenRequests("dana@contoso.com"), provider("dana@contoso.com"))
 	}
 
 	// 2. Alice by her short name (fakeokta, as Okta, finds her by it and

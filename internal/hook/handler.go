@@ -420,10 +420,21 @@ func (h *Handler) decide(req importRequest, deadline time.Time) outcome {
 		out.id = unbound(req.Username, "")
 		return out
 	}
+	if id.held {
+		// A mismatch held this migration: its sign-ins wait for an
+		// operator, and no check reaches Entra or Okta's lockout count.
+		h.m.identity.WithLabelValues(reasonIdentityHeld).Inc()
+		out := shielded(reasonIdentityHeld)
+		out.id = id
+		return out
+	}
 	h.m.identity.WithLabelValues(id.how).Inc()
 	req.Username = id.login
 	out := h.decideAs(req, id, deadline)
 	out.id = id
+	if out.res.Reason == reasonIdentityMatch {
+		h.ids.markHeld(id.workflowID, time.Now())
+	}
 	return out
 }
 

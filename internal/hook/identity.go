@@ -76,16 +76,17 @@ func (c *BindingConfig) setDefaults() {
 // Reasons of the identity step (metric label values of
 // entra2okta_hook_identity_total, and outcome reasons when it decides).
 const (
-	identityBound       = "bound"                // a migration with a recorded object ID: VERIFIED is bound to it
-	identityUnrecorded  = "unrecorded"           // a migration started by an earlier release: checked by its login, unbound
-	identityNoWorkflow  = "no_workflow"          // no migration for a full login: checked as typed, unbound
-	identityOff         = "off"                  // binding not configured
-	reasonIdentityUnk   = "identity_unknown"     // a short name no migration matches: undecided
-	reasonIdentityAmbig = "identity_ambiguous"   // a name several migrations match: undecided
-	reasonIdentityDown  = "identity_unavailable" // Temporal failed or timed out: undecided
-	reasonIdentityBusy  = "identity_overloaded"  // too many resolutions in flight: undecided
-	reasonIdentityMatch = "identity_mismatch"    // the password is another Entra account's: UNVERIFIED
-	reasonIdentityNoTok = "identity_no_token"    // Entra said "ok" without naming the account: undecided
+	identityBound       = "bound"                          // a migration with a recorded object ID: VERIFIED is bound to it
+	identityUnrecorded  = "unrecorded"                     // a migration started by an earlier release: checked by its login, unbound
+	identityNoWorkflow  = "no_workflow"                    // no migration for a full login: checked as typed, unbound
+	identityOff         = "off"                            // binding not configured
+	reasonIdentityUnk   = "identity_unknown"               // a short name no migration matches: undecided
+	reasonIdentityAmbig = "identity_ambiguous"             // a name several migrations match: undecided
+	reasonIdentityDown  = "identity_unavailable"           // Temporal failed or timed out: undecided
+	reasonIdentityBusy  = "identity_overloaded"            // too many resolutions in flight: undecided
+	reasonIdentityMatch = workflows.ReasonIdentityMismatch // the password is another Entra account's: UNVERIFIED, the migration held
+	reasonIdentityHeld  = "identity_held"                  // the migration is held after a mismatch: undecided, Entra not asked
+	reasonIdentityNoTok = "identity_no_token"              // Entra said "ok" without naming the account: undecided
 )
 
 // identity is what the hook knows about the Okta user behind a typed name.
@@ -94,6 +95,7 @@ type identity struct {
 	workflowID string // the migration the outcome is signalled to
 	objectID   string // the recorded Entra object ID, "" when unbound
 	how        string // identityBound, identityUnrecorded, identityNoWorkflow or identityOff
+	held       bool   // the migration is held (workflows.MemoHold): no check reaches Entra
 }
 
 type cachedIdentity struct {
@@ -108,11 +110,40 @@ type resolver struct {
 
 	mu    sync.Mutex
 	cache *lru[string, cachedIdentity]
+	// held are the migrations this process saw a mismatch for, until the
+	// cache could show their hold memo (CacheTTL): the workflow writes it
+	// a moment after the signal, and a cached identity predates it.
+	held map[string]time.Time
 }
 
 func newResolver(cfg BindingConfig) *resolver {
 	cfg.setDefaults()
-	return &resolver{cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), cache: newLRU[string, cachedIdentity](cfg.CacheSize)}
+	return &resolver{cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), cache: newLRU[string, cachedIdentity](cfg.CacheSize),
+		held: map[string]time.Time{}}
+}
+
+// markHeld holds workflowID's identity in this process for CacheTTL, after
+// which the migration's own hold memo (or its release) is read again.
+func (r *resolver) markHeld(workflowID string, now time.Time) {
+	if r == nil || workflowID == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, until := range r.held { // bounded: one entry per mismatch within CacheTTL
+		if !now.Before(until) {
+			delete(r.held, id)
+		}
+	}
+	r.held[workflowID] = now.Add(r.cfg.CacheTTL)
+}
+
+// heldHere reports whether markHeld holds workflowID now.
+func (r *resolver) heldHere(workflowID string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	until, ok := r.held[workflowID]
+	return ok && now.Before(until)
 }
 
 // unbound is the identity of a name checked as typed.
@@ -133,6 +164,7 @@ func (r *resolver) resolve(typed string, deadline time.Time) (id identity, why s
 	c, ok := r.cache.get(key)
 	r.mu.Unlock()
 	if ok && now.Before(c.expires) {
+		c.id.held = c.id.held || r.heldHere(c.id.workflowID, now)
 		return c.id, ""
 	}
 	select {
@@ -152,6 +184,9 @@ func (r *resolver) resolve(typed string, deadline time.Time) (id identity, why s
 		r.mu.Lock()
 		r.cache.put(key, cachedIdentity{id: id, expires: time.Now().Add(r.cfg.CacheTTL)})
 		r.mu.Unlock()
+	}
+	if why == "" {
+		id.held = id.held || r.heldHere(id.workflowID, time.Now())
 	}
 	return id, why
 }
@@ -212,6 +247,11 @@ func (r *resolver) describe(ctx context.Context, workflowID string) (identity, b
 		return identity{}, false, nil
 	}
 	id := identity{login: login, workflowID: workflowID, how: identityUnrecorded}
+	if p := resp.GetWorkflowExecutionInfo().GetMemo().GetFields()[workflows.MemoHold]; p != nil {
+		var why string
+		// A hold that cannot be read is a hold.
+		id.held = converter.GetDefaultDataConverter().FromPayload(p, &why) != nil || why != ""
+	}
 	if p := resp.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[workflows.MigrationEntraIDKey.GetName()]; p != nil {
 		var oid string
 		if converter.GetDefaultDataConverter().FromPayload(p, &oid) == nil && oid != "" {

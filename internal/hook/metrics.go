@@ -82,7 +82,7 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) (*metrics, e
 		}),
 		identity: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "entra2okta_hook_identity_total",
-			Help: "Typed usernames resolved to a migration, by result: bound (recorded Entra object ID), unrecorded (a migration started by an earlier release), no_workflow (a full login no migration knows, checked as typed), off, or the undecided identity_unknown, identity_ambiguous, identity_unavailable, identity_overloaded.",
+			Help: "Typed usernames resolved to a migration, by result: bound (recorded Entra object ID), unrecorded (a migration started by an earlier release), no_workflow (a full login no migration knows, checked as typed), off, or the undecided identity_unknown, identity_ambiguous, identity_unavailable, identity_overloaded, identity_held (the migration is held after an identity mismatch).",
 		}, []string{"result"}),
 		mismatches: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "entra2okta_hook_identity_mismatches_total",

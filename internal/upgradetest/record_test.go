@@ -23,7 +23,7 @@ import (
 	"entra2okta/workflows"
 )
 
-// EnvRecord names the release directory (v1, v2) under workflows/testdata that
+// EnvRecord names the release directory (v1, v2, v3) under workflows/testdata that
 // TestRecordCorpus records into; unset, the test is skipped.
 const EnvRecord = "RECORD_CORPUS"
 
@@ -31,9 +31,9 @@ const EnvRecord = "RECORD_CORPUS"
 // every path of the migration, for the append-only replay corpus
 // (workflows/testdata/MANIFEST, checked and replayed by workflows'
 // TestReplay). RECORD_CORPUS=v1 runs the first release's code (package
-// release1), RECORD_CORPUS=v2 the current code. It never overwrites a
-// recorded history: it refuses to start when the release's directory
-// exists. It appends each new file to the manifest with its SHA-256 and the
+// release1), RECORD_CORPUS=v2 or later the current code (v3 adds the paths
+// of the identity checks). It never overwrites a recorded history: it
+// refuses to start when the release's directory exists. It appends each new file to the manifest with its SHA-256 and the
 // path it covers.
 func TestRecordCorpus(t *testing.T) {
 	gen := os.Getenv(EnvRecord)
@@ -41,6 +41,9 @@ func TestRecordCorpus(t *testing.T) {
 		t.Skip("set " + EnvRecord + "=<release> to record the replay corpus")
 	}
 	current := gen != "v1"
+	// The report memo's path, recorded from v3 on: a sign-in Entra
+	// refused, then the deadline's policy.
+	reportPaths := gen >= "v3"
 	testdata := filepath.Join("..", "..", "workflows", "testdata")
 	dir := filepath.Join(testdata, gen)
 	_, err := os.Stat(dir)
@@ -49,7 +52,10 @@ func TestRecordCorpus(t *testing.T) {
 	defer cancel()
 
 	locals := []string{"signin", "adopt", "confirm", "reconcile", "skip", "extend", "event", "cas", "recheck",
-		"closed", "cancel", "b-signin", "b-deadline", "b-ineligible", "b-cancel", "b-term", "d-1", "d-2"}
+		"closed", "cancel", "b-signin", "b-deadline", "b-ineligible", "b-cancel", "b-term", "d-1", "d-2", "mismatch", "held"}
+	if reportPaths {
+		locals = append(locals, "refused")
+	}
 	var users []entra.User
 	for _, l := range locals {
 		u := activitiestest.Member(l)
@@ -58,6 +64,13 @@ func TestRecordCorpus(t *testing.T) {
 	}
 	s := newStack(ctx, t, users...)
 	s.okta.Add(okta.User{Login: login("adopt"), Status: okta.StatusStaged})
+	// Paths added in v3: an Okta user with the login and someone else's
+	// email (not adopted), and a migration held after an identity mismatch.
+	v3 := gen >= "v3"
+	if v3 {
+		s.okta.Add(okta.User{Login: login("mismatch"), Status: okta.StatusStaged,
+			Profile: okta.Profile{"login": login("mismatch"), "email": "former.holder@fabrikam.example"}})
+	}
 	if current {
 		s.startCurrent()
 	} else {
@@ -97,6 +110,17 @@ func TestRecordCorpus(t *testing.T) {
 	cl.ReportTo = workflows.BatchWorkflowID("gone")
 	startUser(cl, "user_report_closed_batch", "MigrateUser: every report to its batch fails (batch closed or gone: SignalExternalWorkflowExecutionFailed), sign-in, Migrated")
 	startUser(user("cancel"), "user_cancelled", "MigrateUser: cancelled while waiting for the sign-in")
+	waiting := []string{"signin", "adopt", "confirm", "reconcile", "skip", "extend", "event", "cas", "recheck", "closed", "cancel"}
+	if reportPaths {
+		ref := user("refused")
+		ref.Deadline, ref.Policy = t0.Add(30*time.Second), workflows.PolicyExpirePassword
+		startUser(ref, "user_refused_expired", "MigrateUser: a sign-in Entra refused (wrong_password, AADSTS50126), then the deadline (expire-password), Expired: report memo at each change, current details")
+		waiting = append(waiting, "refused")
+	}
+	if v3 {
+		startUser(user("mismatch"), "user_adopt_identity_mismatch", "MigrateUser: an Okta user with the login and another person's email: not adopted, Ineligible")
+		startUser(user("held"), "user_identity_hold_release", "MigrateUser: identity-mismatch outcome holds the migration (memo), release-hold update, sign-in, Migrated")
+	}
 
 	batchQueue := release1.TaskQueue
 	blogins := []string{login("b-signin"), login("b-deadline"), login("b-ineligible")}
@@ -128,8 +152,12 @@ func TestRecordCorpus(t *testing.T) {
 	startBatch(workflows.MigrateBatchInput{Batch: "recdry", DryRun: true, Source: entra.Source{Logins: []string{login("d-1"), login("d-2")}}},
 		"batch_dry_run", "MigrateBatch: dry run (reads, writes nothing, plan per user)")
 
-	for _, l := range []string{"signin", "adopt", "confirm", "reconcile", "skip", "extend", "event", "cas", "recheck", "closed", "cancel"} {
+	for _, l := range waiting {
 		s.waitState(login(l), workflows.StateAwaitingSignIn, time.Minute)
+	}
+	if reportPaths {
+		require.NoError(t, s.c.SignalWorkflow(ctx, workflows.UserWorkflowID(login("refused")), "", workflows.SignalPasswordVerified,
+			workflows.PasswordVerifiedSignal{Outcome: workflows.OutcomeUnverified, Code: 50126, Reason: "wrong_password", At: time.Now(), EventID: "r-1"}))
 	}
 	s.signIn(login("signin"))
 	s.signIn(login("adopt"))
@@ -149,6 +177,14 @@ func TestRecordCorpus(t *testing.T) {
 		require.NoError(t, h.Get(ctx, nil), local)
 	}
 	update("skip", workflows.UpdateSkip, workflows.SkipRequest{Reason: "shared mailbox"})
+	if v3 {
+		s.waitState(login("held"), workflows.StateAwaitingSignIn, time.Minute)
+		require.NoError(t, s.c.SignalWorkflow(ctx, workflows.UserWorkflowID(login("held")), "", workflows.SignalPasswordVerified,
+			workflows.PasswordVerifiedSignal{Outcome: workflows.OutcomeUnverified, Reason: workflows.ReasonIdentityMismatch, At: time.Now(), EventID: "h-1"}))
+		require.Eventually(t, func() bool { st, err := s.status(login("held")); return err == nil && st.Hold != "" }, 30*time.Second, 200*time.Millisecond)
+		update("held", workflows.UpdateReleaseHold, workflows.ReleaseHoldRequest{Reason: "checked: the same person"})
+		s.signIn(login("held"))
+	}
 	update("extend", workflows.UpdateExtendDeadline, workflows.ExtendDeadlineRequest{By: 10 * time.Second})
 	require.NoError(t, s.c.CancelWorkflow(ctx, workflows.UserWorkflowID(login("cancel")), ""))
 	s.waitState(login("b-signin"), workflows.StateAwaitingSignIn, time.Minute)
