@@ -14,37 +14,47 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"entra2okta/internal/graphprops"
 )
 
-// userProps is the catalogue of Graph user properties the emulator knows
-// (msgraph-sdk-go models/user.go names; https://learn.microsoft.com/en-us/graph/api/resources/user).
-// Arrays are answered
-// as [] when unset, everything else as null.
-var userProps = []string{
-	"id", "userPrincipalName", "mail", "givenName", "surname", "displayName", "mobilePhone", "businessPhones",
-	"jobTitle", "department", "officeLocation", "employeeId", "employeeType", "employeeHireDate", "companyName",
-	"accountEnabled", "onPremisesImmutableId", "onPremisesSamAccountName", "onPremisesSyncEnabled",
-	"onPremisesUserPrincipalName", "onPremisesDomainName", "onPremisesDistinguishedName", "otherMails",
-	"proxyAddresses", "imAddresses", "preferredLanguage", "usageLocation", "city", "state", "country",
-	"streetAddress", "postalCode", "userType", "mailNickname", "createdDateTime", "ageGroup", "faxNumber",
-	"externalUserState", "creationType", "preferredName", "aboutMe", "birthday", "passwordPolicies", "hireDate",
-	"interests", "mySite", "pastProjects", "responsibilities", "schools", "skills",
-}
+// userProps is the catalogue of Graph user properties the emulator knows:
+// internal/graphprops, which the starter's mapping check reads too. Arrays
+// are answered as [] when unset, complex properties as an object of null
+// members, everything else as null.
+var userProps = graphprops.Names()
 
 // singleOnlyProps can be read on a single user only: $select of them on a
-// collection gets 501 NotImplemented (https://learn.microsoft.com/en-us/graph/api/user-list;
-// https://github.com/microsoftgraph/microsoft-graph-docs/issues/7555).
-var singleOnlyProps = map[string]bool{"aboutMe": true, "birthday": true, "preferredName": true, "hireDate": true,
-	"interests": true, "mySite": true, "pastProjects": true, "responsibilities": true, "schools": true, "skills": true}
+// collection gets 501 NotImplemented
+// (https://learn.microsoft.com/en-us/graph/api/user-list).
+var singleOnlyProps = propSet(func(p graphprops.Property) bool { return p.SingleOnly })
 
-var arrayProps = map[string]bool{"businessPhones": true, "otherMails": true, "proxyAddresses": true, "imAddresses": true,
-	"interests": true, "pastProjects": true, "responsibilities": true, "schools": true, "skills": true}
+var arrayProps = propSet(func(p graphprops.Property) bool { return p.Type == graphprops.StringCollection })
 
-// defaultUserProps are returned without $select (https://learn.microsoft.com/en-us/graph/api/user-list,
-// https://learn.microsoft.com/en-us/graph/api/user-get).
-var defaultUserProps = []string{
-	"businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation",
-	"preferredLanguage", "surname", "userPrincipalName", "id",
+// complexProps are the properties whose value is an object of String
+// members (onPremisesExtensionAttributes).
+var complexProps = propSet(func(p graphprops.Property) bool { return p.Type == graphprops.Complex })
+
+// defaultUserProps are returned without $select
+// (https://learn.microsoft.com/en-us/graph/api/user-get).
+var defaultUserProps = func() []string {
+	var out []string
+	for _, p := range graphprops.All() {
+		if p.Default {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}()
+
+func propSet(keep func(graphprops.Property) bool) map[string]bool {
+	m := map[string]bool{}
+	for _, p := range graphprops.All() {
+		if keep(p) {
+			m[p.Name] = true
+		}
+	}
+	return m
 }
 
 var userPropByLower = func() map[string]string {
@@ -75,6 +85,9 @@ func (u *user) value(prop string) any {
 		return !u.Disabled
 	case "userType":
 		return u.UserType
+	}
+	if complexProps[prop] {
+		return u.complexValue(prop)
 	}
 	if v, ok := u.Attributes[prop]; ok && v != nil {
 		return v
@@ -416,7 +429,9 @@ func (s *Server) render(u *user, sel []string, withType bool, q *query) map[stri
 		m["@odata.type"] = "#microsoft.graph.user"
 	}
 	for _, p := range props {
-		m[p] = u.value(p)
+		if v := u.value(p); v != nil || !graphprops.LooksLikeDirectoryExtension(p) {
+			m[p] = v // a directory extension the user has no value for is left out, as Graph does
+		}
 	}
 	if q != nil && q.expandMgr {
 		if mgr := u.tenant.lookup(u.Manager); u.Manager != "" && mgr != nil {
@@ -504,6 +519,11 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, t *tena
 			return
 		}
 		switch c { // validate everything before changing anything
+		case graphprops.ExtensionAttributes:
+			if msg := u.checkExtensionAttributesPatch(props[k]); msg != "" {
+				badRequest(w, r, "Request_BadRequest", msg)
+				return
+			}
 		case "accountEnabled":
 			if _, ok := props[k].(bool); !ok {
 				badRequest(w, r, "Request_BadRequest", "Invalid value specified for property 'accountEnabled' of resource 'User'.")
@@ -543,6 +563,8 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, t *tena
 			t.byUPN[strings.ToLower(nu)] = u
 		case c == "userType":
 			u.UserType, _ = v.(string)
+		case complexProps[c]:
+			u.mergeComplex(c, v.(map[string]any))
 		case known:
 			u.Attributes[c] = v
 		default:
