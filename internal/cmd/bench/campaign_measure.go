@@ -46,7 +46,7 @@ func benchNoop(context.Context) error { return nil }
 
 // runBaseline runs n trivial workflows, concurrency at a time, from the first
 // start to the last completion.
-func runBaseline(ctx context.Context, c client.Client, n, concurrency int) (baselineResult, error) {
+func runBaseline(ctx context.Context, c client.Client, idPrefix string, n, concurrency int) (baselineResult, error) {
 	res := baselineResult{Workflows: n, Concurrency: min(concurrency, n)}
 	w := sdkworker.New(c, baselineQueue, sdkworker.Options{})
 	w.RegisterWorkflowWithOptions(benchBaseline, workflow.RegisterOptions{Name: baselineWorkflow})
@@ -71,7 +71,7 @@ func runBaseline(ctx context.Context, c client.Client, n, concurrency int) (base
 				if i >= int64(n) {
 					return
 				}
-				run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-baseline-%06d", i),
+				run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("%s%06d", idPrefix, i),
 					TaskQueue: baselineQueue}, baselineWorkflow)
 				if err == nil {
 					err = run.Get(ctx, nil)
