@@ -428,6 +428,7 @@ var routeScopes = map[Route]string{
 	RouteDeactivateEventHook: "okta.eventHooks.manage",
 	RouteVerifyEventHook:     "okta.eventHooks.manage",
 	RouteAssignAppUser:       "okta.apps.manage",
+	RouteGetUserSchema:       "okta.schemas.read",
 }
 
 // scopeAllows reports whether the request may use route: always with an

@@ -197,6 +197,7 @@ type Server struct {
 	errorRate           map[Route]float64
 	readOnly            bool
 	profileExt          map[string]bool
+	schema              schemaState // schema.go: custom attribute types
 	limits              map[Bucket]int
 	activationDelay     time.Duration  // Options.ActivationDelay
 	provisionOnActivate bool           // Options.ProvisionOnActivate
@@ -296,6 +297,7 @@ func (s *Server) routes() {
 		RouteLogs:              s.listLogs,
 	}
 	s.addEventHookRoutes() // eventhooks.go, apps.go
+	s.addSchemaRoutes()    // schema.go
 	for route, fn := range s.handlers {
 		s.mux.HandleFunc(string(route), fn)
 	}

@@ -285,7 +285,13 @@ func (s *Server) validateProfile(p map[string]any, selfID string) *apiError {
 			bad(k, fmt.Sprintf("Property name '%s' is not defined in profile", k))
 			continue
 		}
-		if v == nil || !base {
+		if v == nil {
+			continue
+		}
+		if !base {
+			if msg := s.customValueProblem(k, v); msg != "" {
+				bad(k, msg)
+			}
 			continue
 		}
 		str, ok := v.(string)

@@ -123,6 +123,15 @@ var Exceptions = []Exception{
 		codes:    []string{"E0000112"},
 	},
 	{
+		Name:   "user-schema-array-items",
+		Kind:   Relax,
+		Source: "OAS components.schemas.UserSchemaAttributeItems (defined, referenced by no property); Okta's management SDKs' UserSchemaAttribute.items (https://developer.okta.com/okta-sdk-java/apidocs/com/okta/sdk/resource/class-use/UserSchemaAttributeItems.html)",
+		Note:   "A custom profile attribute of type array says its elements' type in items ({\"type\": \"string\"}), as Okta's SDKs model it, but UserSchemaAttribute does not declare items although the description defines UserSchemaAttributeItems. Accepted on the custom attributes of a user schema.",
+		ops:    []string{"getUserSchema"},
+		rules:  []string{RuleUndocProperty},
+		fields: regexp.MustCompile(`^/definitions/custom/properties/[^/]+/items$`),
+	},
+	{
 		Name:   "rate-limit-headers",
 		Kind:   Add,
 		Source: "https://developer.okta.com/docs/reference/rl2-monitor/; okta-sdk-golang v2.20.0 okta/requestExecutor.go Get429BackoffTime",

@@ -69,6 +69,14 @@ func (r *recordingTB) Skipf(format string, args ...any) {
 	r.TB.Skipf(format, args...)
 }
 
+// knownDefects are the description's own errors in operations we use, by
+// operationId: UserSchemaAttribute.default is a oneOf whose array branch has
+// no items. Nothing we send or read carries a default, so the check that
+// kin-openapi cannot make there is not needed.
+var knownDefects = map[string]string{
+	"getUserSchema": "invalid oneOf element: when schema type is 'array', schema 'items' must be non-null",
+}
+
 // TestUsedOperationsAreSound: the operations we validate against exist and
 // are themselves valid OpenAPI. The whole document is not (kin-openapi
 // rejects an invalid default in AccessPolicy and an array without items in
@@ -82,14 +90,14 @@ func TestUsedOperationsAreSound(t *testing.T) {
 		"createUser", "getUser", "updateUser", "listUsers", "activateUser", "deactivateUser", "deleteUser",
 		"expirePassword", "resetPassword", "listLogEvents",
 		"createInlineHook", "getInlineHook", "listInlineHooks", "replaceInlineHook", "deleteInlineHook",
-		"activateInlineHook", "deactivateInlineHook",
+		"activateInlineHook", "deactivateInlineHook", "getUserSchema",
 	} {
 		op, path := s.Operation(id)
 		if op == nil {
 			t.Errorf("operation %s is not in the description", id)
 			continue
 		}
-		if err := op.Validate(t.Context(), opts...); err != nil {
+		if err := op.Validate(t.Context(), opts...); err != nil && (knownDefects[id] == "" || !strings.Contains(err.Error(), knownDefects[id])) {
 			t.Errorf("%s (%s): %v", id, path, err)
 		}
 	}
