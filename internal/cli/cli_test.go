@@ -233,6 +233,7 @@ func TestStarterCommands(t *testing.T) {
 	if !strings.Contains(out, "batch workflow: listed ") {
 		t.Errorf("status does not show the batch workflow's own counts:\n%s", out)
 	}
+	checkStatusLinks(t, out, "b1", 7)
 	// Without an override, status shows the rates the workers ask for.
 	for _, want := range []string{"100.00 requests/s (6000/min), the workers' OKTA_RPS", "the workers' OKTA_CREATE_RPS", "the workers' GRAPH_RPS"} {
 		if !strings.Contains(out, want) {
@@ -259,6 +260,7 @@ func TestStarterCommands(t *testing.T) {
 	if recs, err := csv.NewReader(strings.NewReader(out)).ReadAll(); code != cli.ExitOK || err != nil || len(recs) != 8 || recs[0][0] != "login" {
 		t.Fatalf("report csv: exit %d, %v\n%s", code, err, out)
 	}
+	checkWaitingStory(ctx, t, tsrv.Client(), env, "b1", created, adopted)
 
 	code, out, _ = run(t, env, "throttle", "--okta-rps", "4.5")
 	if code != cli.ExitOK || !strings.Contains(out, "4.50 requests/s") {
@@ -306,6 +308,7 @@ func TestStarterCommands(t *testing.T) {
 	if code != cli.ExitOK || !strings.Contains(out, "Skipped") {
 		t.Fatalf("skip: exit %d\n%s\n%s", code, out, errOut)
 	}
+	checkSkippedStory(ctx, t, env, "b1", created[5], "left the company")
 
 	// created[0] signs in: Okta now holds its password.
 	signedIn, _ := o.User(created[0])

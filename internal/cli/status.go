@@ -63,6 +63,8 @@ func runStatus(ctx context.Context, args []string, env Env, io IO) int {
 	var tf temporalFlags
 	tf.register(fs, env)
 	batch := fs.String("batch", "", "batch name (default: all batches)")
+	uiURL := fs.String("ui-url", envOr(env, "TEMPORAL_UI_URL", control.DefaultWebUIURL),
+		"Temporal Web UI address for the links to the users by state; off for none (TEMPORAL_UI_URL)")
 	watch := fs.Bool("watch", false, "refresh until every user is in a final state or Ctrl-C")
 	interval := fs.Duration("interval", 5*time.Second, "refresh interval with --watch")
 	if ok, code := parse(fs, args); !ok {
@@ -91,6 +93,9 @@ func runStatus(ctx context.Context, args []string, env Env, io IO) int {
 			rps = r.Effective
 		}
 		printCounts(io.Out, *batch, sc, prev, rps)
+		if prev == nil {
+			printWebUILinks(io.Out, *uiURL, tf.namespace, *batch, sc)
+		}
 		if *batch != "" {
 			printBatchProgress(ctx, io.Out, c, *batch)
 		}
@@ -111,6 +116,26 @@ func runStatus(ctx context.Context, args []string, env Env, io IO) int {
 		case <-time.After(*interval):
 		}
 		fmt.Fprintln(io.Out)
+	}
+}
+
+// printWebUILinks prints links to the Temporal Web UI's list of the batch's
+// users, all of them and those of each state that has any: each user's page
+// there shows its state, the reason and its deadline (the workflow's current
+// details).
+func printWebUILinks(w io.Writer, base, namespace, batch string, sc control.StateCounts) {
+	if base == "" || base == "off" {
+		return
+	}
+	who := "every batch"
+	if batch != "" {
+		who = "batch " + batch
+	}
+	fmt.Fprintf(w, "Web UI, users of %s: %s\n", who, control.WebUIUsersURL(base, namespace, batch, ""))
+	for _, st := range workflows.States() {
+		if n := sc.States[st]; n > 0 {
+			fmt.Fprintf(w, "  %s (%d): %s\n", st, n, control.WebUIUsersURL(base, namespace, batch, st))
+		}
 	}
 }
 

@@ -615,10 +615,18 @@ func (d *demo) summary(ctx context.Context, p signInPlan, res signInResult) erro
 	}
 	fmt.Fprintf(d.out, "Hook calls from Okta: %d. Passwords stored by Okta for every verified user; none in Temporal, logs or files.\n",
 		len(d.okta.HookCalls()))
-	if d.temporal != nil {
-		fmt.Fprintf(d.out, "Temporal Web UI: %s/namespaces/%s/workflows?query=MigrationBatch%%3D%%22%s%%22\n", d.temporal.UIURL(), d.opts.Namespace, d.batch)
+	if d.temporal != nil && d.temporal.UIURL() != "" {
+		// Each user's page there shows its state, the reason and its
+		// deadline (the workflow's current details).
+		ui := d.temporal.UIURL()
+		fmt.Fprintf(d.out, "Temporal Web UI, users of batch %s: %s\n", d.batch, control.WebUIUsersURL(ui, d.opts.Namespace, d.batch, ""))
+		for _, s := range workflows.States() {
+			if n := sc.States[s]; n > 0 {
+				fmt.Fprintf(d.out, "  %s (%d): %s\n", s, n, control.WebUIUsersURL(ui, d.opts.Namespace, d.batch, s))
+			}
+		}
 	}
-	fmt.Fprintf(d.out, "Per-user report: go run ./starter report --batch %s --temporal-address %s\n", d.batch, d.hostPort())
+	fmt.Fprintf(d.out, "Per-user report (state, reason, last sign-in, Okta user): go run ./starter report --batch %s --temporal-address %s\n", d.batch, d.hostPort())
 	if len(problems) > 0 {
 		sort.Strings(problems)
 		return fmt.Errorf("demo outcome not as expected:\n  %s", strings.Join(problems, "\n  "))

@@ -25,7 +25,8 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"Migrated", "AlreadyMigrated", "Ineligible", "Expired", "Demo OK."} {
+	for _, want := range []string{"Migrated", "AlreadyMigrated", "Ineligible", "Expired", "Demo OK.",
+		"Temporal Web UI, users of batch ", "  Expired (", "MigrationState+%3D+%27Expired%27"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
 		}
