@@ -15,6 +15,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"entra2okta/internal/attrmap"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/logincsv"
 	"entra2okta/workflows"
@@ -80,7 +81,8 @@ func usersSource(path string) (entra.Source, error) {
 
 func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 	fs := newFlagSet("migrate",
-		"migrate --batch NAME (--group ID | --filter ODATA | --users FILE.csv | --all) [--deadline 60d] [--on-deadline POLICY] [--dry-run] [--wait]", io)
+		"migrate --batch NAME (--group ID | --filter ODATA | --users FILE.csv | --all) [--deadline 60d] [--on-deadline POLICY] "+
+			"[--map graphAttr=oktaAttr ...] [--map-file F.yaml|F.csv] [--map-defaults=false] [--dry-run] [--wait]", io)
 	var tf temporalFlags
 	tf.register(fs, env)
 	batch := fs.String("batch", "", "batch name: shows in the Web UI as MigrationBatch (required)")
@@ -95,6 +97,13 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 	window := fs.Int("window", 0, fmt.Sprintf("users imported at once (default %d, at most %d)", workflows.DefaultWindowSize, workflows.MaxWindowSize))
 	reconcile := fs.Duration("reconcile-every", 0, "how often a waiting user's Okta record is re-read (default 24h)")
 	federated := fs.Bool("federated-to-deadline", false, "migrate users of federated domains and leave them to the deadline policy, instead of Ineligible")
+	var maps attrmap.Flags
+	fs.Var(&maps, "map", "copy a Graph user property to an Okta profile attribute, graphAttr=oktaAttr (repeatable), e.g. "+
+		"officeLocation=officeLocation or onPremisesExtensionAttributes.extensionAttribute3=costCenter; checked against the Okta user schema first")
+	mapFile := fs.String("map-file", "", "attribute mappings from a file: YAML (graphAttr: oktaAttr) or CSV (graphAttr,oktaAttr), one per line")
+	mapDefaults := fs.Bool("map-defaults", true, "keep the default mappings (givenName→firstName, surname→lastName, mail→email, ...) beside --map and --map-file")
+	var of oktaFlags
+	of.register(fs, env)
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
@@ -142,6 +151,13 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 				src.CSV.Rows, src.CSV.Path)
 		}
 	}
+	if len(maps) > 0 || *mapFile != "" || !*mapDefaults {
+		attrs, code := checkMappings(ctx, maps, *mapFile, *mapDefaults, &of, io)
+		if code != ExitOK {
+			return code
+		}
+		in.Attributes = attrs
+	}
 
 	c, err := tf.dial(ctx)
 	if err != nil {
@@ -162,6 +178,49 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 		return ExitOK
 	}
 	return waitBatch(ctx, c, tf.namespace, in, run, io)
+}
+
+// schemaReadTimeout bounds the read of the Okta user schema that checks the
+// mappings.
+const schemaReadTimeout = 30 * time.Second
+
+// checkMappings reads the mapping file and flags and checks them, with the
+// defaults unless dropped, against Graph's user properties and the Okta user
+// schema, before anything starts: every problem is a usage error naming the
+// mapping and the closest valid names.
+func checkMappings(ctx context.Context, flags attrmap.Flags, file string, keepDefaults bool, of *oktaFlags, io IO) ([]workflows.AttributeMapping, int) {
+	var entries []attrmap.Entry
+	if file != "" {
+		fromFile, err := attrmap.ParseFile(file)
+		if err != nil {
+			return nil, usageErr(io, "--map-file: %v", err)
+		}
+		entries = append(entries, fromFile...)
+	}
+	entries = append(entries, flags...)
+	oc, err := of.client(ctx)
+	if err != nil {
+		return nil, usageErr(io, "the attribute mappings are checked against the Okta user schema: %v", err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, schemaReadTimeout)
+	defer cancel()
+	schema, err := oc.GetUserSchema(sctx)
+	if err != nil {
+		return nil, fail(io, "read the Okta user schema to check the attribute mappings: %v", err)
+	}
+	res, err := attrmap.Validate(entries, keepDefaults, schema)
+	if err != nil {
+		return nil, usageErr(io, "%v", err)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintln(io.Out, "note: "+n)
+	}
+	parts := make([]string, len(res.Mappings))
+	for i, m := range res.Mappings {
+		parts[i] = m.Graph + "→" + m.Okta
+	}
+	fmt.Fprintf(io.Out, "attribute mappings (%d): %s\n", len(parts), strings.Join(parts, ", "))
+	return res.Mappings, ExitOK
 }
 
 // failedUnreported counts the users whose workflow closed without reporting
