@@ -73,9 +73,12 @@ func (o OAuthConfig) enabled() bool {
 //   - okta.users.manage: CreateUser, UpdateUser, DeleteUser and the lifecycle
 //     calls (ActivateUser, ReactivateUser, DeactivateUser, ExpirePassword,
 //     ResetPassword: POST /api/v1/users/{id}/lifecycle/*);
-//   - okta.logs.read: PasswordImportEvents (GET /api/v1/logs).
+//   - okta.logs.read: PasswordImportEvents (GET /api/v1/logs);
+//   - okta.schemas.read: GetUserSchema (GET /api/v1/meta/schemas/user/default),
+//     which starter migrate reads to check attribute mappings
+//     (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Schema/).
 func DefaultScopes() []string {
-	return []string{"okta.users.read", "okta.users.manage", "okta.logs.read"}
+	return []string{"okta.users.read", "okta.users.manage", "okta.logs.read", "okta.schemas.read"}
 }
 
 // ParseScopes splits a list of scopes separated by spaces or commas.
