@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"entra2okta/internal/okta"
 )
 
 // Defaults of the settings that have one.
@@ -55,8 +57,16 @@ type Config struct {
 	TemporalAddress   string // TEMPORAL_ADDRESS
 	TemporalNamespace string // TEMPORAL_NAMESPACE
 
-	OktaOrgURL   string // OKTA_ORG_URL
-	OktaAPIToken string // OKTA_API_TOKEN (secret)
+	OktaOrgURL string // OKTA_ORG_URL
+	// Okta credentials: an SSWS API token, or (recommended by Okta) an
+	// OAuth 2.0 service app with a private key. Exactly one is set.
+	OktaAPIToken     string // OKTA_API_TOKEN (secret)
+	OktaClientID     string // OKTA_CLIENT_ID
+	OktaPrivateKey   string // OKTA_PRIVATE_KEY (secret): PEM or JWK
+	OktaPrivateKeyID string // OKTA_PRIVATE_KEY_ID: the key's kid
+	// OktaScopes are the Okta API scopes the service app asks for, separated
+	// by spaces or commas; "" means okta.DefaultScopes.
+	OktaScopes string // OKTA_SCOPES
 
 	EntraTenantID      string // ENTRA_TENANT_ID
 	EntraClientID      string // ENTRA_CLIENT_ID
@@ -183,7 +193,11 @@ func bindFlags(cfg *Config, getenv func(string) string) (*flag.FlagSet, error) {
 	str(&cfg.TemporalAddress, "temporal-address", "TEMPORAL_ADDRESS", "Temporal frontend host:port")
 	str(&cfg.TemporalNamespace, "temporal-namespace", "TEMPORAL_NAMESPACE", "Temporal namespace")
 	str(&cfg.OktaOrgURL, "okta-org-url", "OKTA_ORG_URL", "Okta org URL, e.g. https://example.okta.com")
-	secret(&cfg.OktaAPIToken, "okta-api-token", "OKTA_API_TOKEN", "Okta API token")
+	secret(&cfg.OktaAPIToken, "okta-api-token", "OKTA_API_TOKEN", "Okta API token (or an OAuth service app: -okta-client-id and OKTA_PRIVATE_KEY)")
+	str(&cfg.OktaClientID, "okta-client-id", "OKTA_CLIENT_ID", "Okta OAuth 2.0 service app's client ID (instead of an API token)")
+	secret(&cfg.OktaPrivateKey, "okta-private-key", "OKTA_PRIVATE_KEY", "the service app's private key, PEM or JWK (or OKTA_PRIVATE_KEY_FILE)")
+	str(&cfg.OktaPrivateKeyID, "okta-private-key-id", "OKTA_PRIVATE_KEY_ID", "the key's kid, needed when the app has several keys")
+	str(&cfg.OktaScopes, "okta-scopes", "OKTA_SCOPES", "Okta API scopes to request (default: "+strings.Join(okta.DefaultScopes(), " ")+")")
 	str(&cfg.EntraTenantID, "entra-tenant-id", "ENTRA_TENANT_ID", "Entra ID tenant id")
 	str(&cfg.EntraClientID, "entra-client-id", "ENTRA_CLIENT_ID", "app registration's client id (Graph, client credentials)")
 	secret(&cfg.EntraClientSecret, "entra-client-secret", "ENTRA_CLIENT_SECRET", "app registration's client secret")
@@ -207,7 +221,7 @@ func (c Config) Validate() error {
 	var errs []error
 	required := []struct{ name, value string }{
 		{"TEMPORAL_ADDRESS", c.TemporalAddress}, {"TEMPORAL_NAMESPACE", c.TemporalNamespace},
-		{"OKTA_ORG_URL", c.OktaOrgURL}, {"OKTA_API_TOKEN", c.OktaAPIToken},
+		{"OKTA_ORG_URL", c.OktaOrgURL},
 		{"ENTRA_TENANT_ID", c.EntraTenantID}, {"ENTRA_CLIENT_ID", c.EntraClientID}, {"ENTRA_CLIENT_SECRET", c.EntraClientSecret},
 		{"ENTRA_AUTHORITY_HOST", c.EntraAuthorityHost}, {"GRAPH_BASE_URL", c.GraphBaseURL},
 	}
@@ -216,6 +230,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s is required", r.name))
 		}
 	}
+	errs = append(errs, c.validateOktaAuth()...)
 	if c.OktaRPS <= 0 || c.OktaCreateRPS <= 0 || c.GraphRPS <= 0 {
 		errs = append(errs, errors.New("OKTA_RPS, OKTA_CREATE_RPS and GRAPH_RPS must be positive"))
 	}
@@ -243,6 +258,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("temporalAddress", c.TemporalAddress),
 		slog.String("namespace", c.TemporalNamespace),
 		slog.String("oktaOrgURL", c.OktaOrgURL),
+		slog.String("oktaAuth", c.oktaAuthMode()),
+		slog.String("oktaClientID", c.OktaClientID),
+		slog.String("oktaPrivateKeyID", c.OktaPrivateKeyID),
+		slog.String("oktaScopes", strings.Join(c.OktaOAuth().Scopes, " ")),
 		slog.String("entraTenantID", c.EntraTenantID),
 		slog.String("entraClientID", c.EntraClientID),
 		slog.String("entraAuthorityHost", c.EntraAuthorityHost),
@@ -264,4 +283,56 @@ func ParseLevel(s string) (slog.Level, error) {
 		return 0, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", s)
 	}
 	return l, nil
+}
+
+// OktaOAuth returns the Okta OAuth 2.0 service app settings; the zero value
+// when the worker uses an API token.
+func (c Config) OktaOAuth() okta.OAuthConfig {
+	if c.OktaClientID == "" && c.OktaPrivateKey == "" {
+		return okta.OAuthConfig{}
+	}
+	o := okta.OAuthConfig{ClientID: c.OktaClientID, PrivateKey: c.OktaPrivateKey, KeyID: c.OktaPrivateKeyID,
+		Scopes: okta.ParseScopes(c.OktaScopes)}
+	if len(o.Scopes) == 0 {
+		o.Scopes = okta.DefaultScopes()
+	}
+	return o
+}
+
+func (c Config) oktaAuthMode() string {
+	if c.OktaClientID != "" || c.OktaPrivateKey != "" {
+		return "oauth-service-app"
+	}
+	return "api-token"
+}
+
+// validateOktaAuth checks that exactly one kind of Okta credential is
+// configured. No message holds a secret.
+func (c Config) validateOktaAuth() []error {
+	oauth := c.OktaClientID != "" || c.OktaPrivateKey != ""
+	switch {
+	case c.OktaAPIToken != "" && oauth:
+		return []error{errors.New("set either OKTA_API_TOKEN or an OAuth service app (OKTA_CLIENT_ID, OKTA_PRIVATE_KEY), not both")}
+	case c.OktaAPIToken != "":
+		if c.OktaPrivateKeyID != "" || c.OktaScopes != "" {
+			return []error{errors.New("OKTA_PRIVATE_KEY_ID and OKTA_SCOPES apply to an OAuth service app, not to OKTA_API_TOKEN")}
+		}
+		return nil
+	case !oauth:
+		return []error{errors.New("OKTA_API_TOKEN is required, or an OAuth service app: OKTA_CLIENT_ID and OKTA_PRIVATE_KEY (or OKTA_PRIVATE_KEY_FILE)")}
+	}
+	var errs []error
+	if c.OktaClientID == "" {
+		errs = append(errs, errors.New("OKTA_CLIENT_ID is required with OKTA_PRIVATE_KEY"))
+	}
+	if c.OktaPrivateKey == "" {
+		errs = append(errs, errors.New("OKTA_PRIVATE_KEY (or OKTA_PRIVATE_KEY_FILE) is required with OKTA_CLIENT_ID"))
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	if err := c.OktaOAuth().Check(); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
 }
