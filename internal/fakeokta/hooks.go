@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -272,39 +271,6 @@ func (s *Server) activateInlineHook(w http.ResponseWriter, r *http.Request, h *i
 func (s *Server) deactivateInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
 	h.status, h.lastUpdated = "INACTIVE", now
 	return s.getInlineHook(w, r, h, now)
-}
-
-// executeInlineHook sends the request body through the hook's channel and
-// answers the service's response (OAS executeInlineHook).
-func (s *Server) executeInlineHook(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil || !json.Valid(body) {
-		s.fail(w, malformed())
-		return
-	}
-	s.mu.Lock()
-	h, e := s.hookByPath(r)
-	var snap inlineHook
-	if e == nil {
-		snap = *h
-	}
-	s.mu.Unlock()
-	if e != nil {
-		s.fail(w, e)
-		return
-	}
-	res := s.callHook(r.Context(), &snap, body)
-	if res.err != nil {
-		s.fail(w, &apiError{status: http.StatusBadRequest, code: "E0000001",
-			summary: "Api validation failed: inline hook execution", causes: []string{res.err.Error()}})
-		return
-	}
-	if len(res.body) == 0 {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(res.body)
 }
 
 // SetPasswordImportHook registers (or replaces) the org's password import

@@ -203,6 +203,7 @@ type Server struct {
 	provisionOnActivate bool           // Options.ProvisionOnActivate
 	eventHooks          eventHookState // eventhooks.go
 	apps                appState       // apps.go
+	policies            policyState    // policies.go
 	oauth               oauthState     // oauth.go
 }
 
@@ -297,6 +298,7 @@ func (s *Server) routes() {
 		RouteLogs:              s.listLogs,
 	}
 	s.addEventHookRoutes() // eventhooks.go, apps.go
+	s.addPolicyRoutes()    // policies.go
 	s.addSchemaRoutes()    // schema.go
 	for route, fn := range s.handlers {
 		s.mux.HandleFunc(string(route), fn)
