@@ -3,10 +3,12 @@ package hook
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -161,9 +163,47 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		if err := s.ready(ctx); err != nil {
 			s.log.Warn("not ready", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"status":"unavailable","temporal":"unreachable"}`))
+			_, _ = w.Write(readyBody(map[string]string{"status": "unavailable", "temporal": "unreachable", "version": Version()}))
 			return
 		}
 	}
-	_, _ = w.Write([]byte(`{"status":"ok"}`))
+	_, _ = w.Write(readyBody(map[string]string{"status": "ok", "version": Version()}))
+}
+
+func readyBody(m map[string]string) []byte {
+	b, _ := json.Marshal(m) // a map of strings always marshals
+	return b
+}
+
+// Version is this build's version, as /readyz reports it on the admin
+// listener (never on the public one): the main module's version ("(devel)"
+// for a build from a checkout) and, when the build recorded them, the VCS
+// revision's first 12 characters and "+dirty" for a modified tree
+// (runtime/debug.ReadBuildInfo).
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev string
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev != "" {
+		v += " " + rev[:min(12, len(rev))]
+		if dirty {
+			v += "+dirty"
+		}
+	}
+	return v
 }
