@@ -196,6 +196,13 @@ func (s *stack) workflowTaskFailures() (int, string) {
 				if ev.GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED {
 					continue
 				}
+				if ev.GetWorkflowTaskFailedEventAttributes().GetCause() == enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND {
+					// Not a replay failure: the server refused a task that
+					// closed the run (completion, continue-as-new) because
+					// a signal arrived meanwhile, and the next task handles
+					// it (a batch receives its users' reports at any time).
+					continue
+				}
 				n++
 				if first == "" {
 					a := ev.GetWorkflowTaskFailedEventAttributes()
