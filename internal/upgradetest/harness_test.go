@@ -180,7 +180,8 @@ func (s *stack) history(workflowID, runID string) *historypb.History {
 	return &h
 }
 
-// workflowTaskFailures counts WorkflowTaskFailed events in every run of every
+// workflowTaskFailures counts WorkflowTaskFailed events (other than the
+// server's UnhandledCommand refusals) in every run of every
 // workflow of the namespace, with the first failure's cause and message.
 func (s *stack) workflowTaskFailures() (int, string) {
 	s.t.Helper()
