@@ -11,7 +11,6 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"entra2okta/activities"
-	"entra2okta/internal/temporalconn"
 	"entra2okta/workflows"
 )
 
@@ -45,14 +44,8 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 	}
 	if cfg.RegisterSearchAttributes {
 		saCtx, cancel := context.WithTimeout(ctx, time.Minute)
-		err := ensureSearchAttributes(saCtx, c.OperatorService(), c.WorkflowService(), cfg.TemporalNamespace,
-			temporalconn.IsCloudAddress(cfg.TemporalAddress))
+		err := EnsureSearchAttributes(saCtx, c, cfg.TemporalNamespace)
 		cancel()
-		var missing *MissingSearchAttributesError
-		if errors.As(err, &missing) {
-			logger.Error("search attributes missing", "namespace", missing.Namespace, "missing", missing.names(),
-				"tcld", missing.TcldCommand(), "webUI", missing.WebUIPath())
-		}
 		if err != nil {
 			return err
 		}
