@@ -5,7 +5,11 @@
 //
 // Configuration comes from flags, each defaulting to an environment variable
 // (run -h for the list). HOOK_AUTH_SECRET is required; prefer the variable to
-// the flag, which other users can read in the process list.
+// the flag, which other users can read in the process list. Every secret may
+// instead be a file named by NAME_FILE (HOOK_AUTH_SECRET_FILE: Docker
+// secrets), and the Temporal connection follows Temporal's environment
+// configuration (TEMPORAL_ADDRESS, TEMPORAL_API_KEY, TEMPORAL_TLS_*,
+// TEMPORAL_PROFILE), as for the temporal CLI.
 package main
 
 import (
@@ -31,6 +35,8 @@ import (
 
 	"entra2okta/internal/entra"
 	"entra2okta/internal/hook"
+	"entra2okta/internal/secretenv"
+	"entra2okta/internal/temporalconn"
 	"entra2okta/workflows"
 )
 
@@ -55,11 +61,17 @@ type config struct {
 	hook              hook.Config
 	shutdownTimeout   time.Duration
 	events            *hook.EventConfig // Okta event hook, nil when off; Client is set by run
+
+	// temporal is the resolved connection; temporalAddress and
+	// temporalNamespace are its address and namespace.
+	temporal temporalconn.Config
 }
 
 // parseConfig reads flags from args, each defaulting to its environment
 // variable in getenv, and validates the result.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	// Every secret may come from a file named by NAME_FILE.
+	getenv, secretErr := secretenv.Getenv(getenv, secretenv.Names()...)
 	fs := flag.NewFlagSet("hookserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	env := func(k, def string) string {
@@ -77,12 +89,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		authHeader = str("auth-header", "HOOK_AUTH_HEADER", "Authorization", "header carrying Okta's shared secret")
 		// Not defaulted from the environment like the others: -h prints
 		// defaults, and must not print the secret.
-		authSecret  = fs.String("auth-secret", "", "the header's whole expected value, required; prefer the environment variable (HOOK_AUTH_SECRET)")
+		authSecret  = fs.String("auth-secret", "", "the header's whole expected value, required; prefer the environment variable (HOOK_AUTH_SECRET or HOOK_AUTH_SECRET_FILE)")
 		budget      = str("budget", "HOOK_BUDGET", "2.5s", "deadline for answering Okta (Okta waits 3 s)")
 		tlsCert     = str("tls-cert", "HOOK_TLS_CERT", "", "TLS certificate file (PEM); Okta only calls https URLs")
 		tlsKey      = str("tls-key", "HOOK_TLS_KEY", "", "TLS key file (PEM)")
-		tAddr       = str("temporal-address", "TEMPORAL_ADDRESS", "localhost:7233", "Temporal frontend host:port")
-		tNS         = str("temporal-namespace", "TEMPORAL_NAMESPACE", "default", "Temporal namespace")
+		tAddr       = str("temporal-address", "TEMPORAL_ADDRESS", "", "Temporal frontend host:port (default: the TEMPORAL_PROFILE's, else localhost:7233)")
+		tNS         = str("temporal-namespace", "TEMPORAL_NAMESPACE", "", "Temporal namespace (default: the TEMPORAL_PROFILE's, else default)")
 		tenant      = str("entra-tenant-id", "ENTRA_TENANT_ID", "", "Entra tenant ID or verified domain")
 		clientID    = str("entra-client-id", "ENTRA_CLIENT_ID", "", "Entra app registration (public client flows allowed)")
 		authority   = str("entra-authority-host", "ENTRA_AUTHORITY_HOST", entra.DefaultAuthorityHost, "Entra authority host")
@@ -110,10 +122,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		shutdownStr = str("shutdown-timeout", "HOOK_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for requests and pending signals")
 		evHeader    = str("events-auth-header", "HOOK_EVENTS_AUTH_HEADER", "Authorization", "header carrying the Okta event hook's shared secret")
 		// Not defaulted from the environment either (see -auth-secret).
-		evSecret   = fs.String("events-auth-secret", "", "the event hook's whole expected header value, its own (not the password hook's); without it "+hook.EventsPath+" is not served; prefer the environment variable (HOOK_EVENTS_AUTH_SECRET)")
+		evSecret   = fs.String("events-auth-secret", "", "the event hook's whole expected header value, its own (not the password hook's); without it "+hook.EventsPath+" is not served; prefer the environment variable (HOOK_EVENTS_AUTH_SECRET or HOOK_EVENTS_AUTH_SECRET_FILE)")
 		canaryUser = str("mfa-canary-user", "HOOK_MFA_CANARY_USER", "", "an MFA-enforced Entra account on which a wrong password checks that Entra checks passwords before MFA (the premise of -policy-mfa)")
 		// Not defaulted from the environment: -h must not print it.
-		canaryPw       = fs.String("mfa-canary-password", "", "a deliberately wrong password for the canary, the same every time; prefer the environment variable (HOOK_MFA_CANARY_PASSWORD)")
+		canaryPw       = fs.String("mfa-canary-password", "", "a deliberately wrong password for the canary, the same every time; prefer the environment variable (HOOK_MFA_CANARY_PASSWORD or HOOK_MFA_CANARY_PASSWORD_FILE)")
 		canaryInterval = str("mfa-canary-interval", "HOOK_MFA_CANARY_INTERVAL", "1h", "how often the canary is checked (each check is one failed sign-in on it; at most half the lockout threshold minus one a day)")
 		o365App        = str("o365-app-id", "OKTA_O365_APP_ID", "", "Okta app id (0oa…) of the Office 365 app: assigning a user to it starts the user's migration (event hook on "+hook.EventsPath+")")
 		evBatch        = str("events-batch", "OKTA_EVENTS_BATCH", hook.DefaultEventsBatch, "batch label of the migrations that app assignments start")
@@ -136,6 +148,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	var errs []error
+	if secretErr != nil {
+		errs = append(errs, secretErr)
+	}
 	dur := func(name, v string) time.Duration {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -196,6 +211,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if err := c.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("-log-level: %q is not a level", *logLevel))
+	}
+	if conn, err := temporalconn.Load(getenv, temporalconn.Overrides{Address: *tAddr, Namespace: *tNS}); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.temporal, c.temporalAddress, c.temporalNamespace = conn, conn.Address(), conn.Namespace()
 	}
 	c.hook.MFACheck = hook.MFACheckConfig{PolicyMFA: c.entra.Policy.MFAVerified, Username: strings.TrimSpace(*canaryUser), Password: *canaryPw}
 	if d := dur("mfa-canary-interval", *canaryInterval); d > 0 && d < time.Minute {
@@ -298,13 +318,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	// Lazy: the server starts and answers Okta while Temporal is down; only
 	// the admin listener's /readyz and the signal metrics show it.
-	tc, err := client.NewLazyClient(client.Options{
-		HostPort:  cfg.temporalAddress,
-		Namespace: cfg.temporalNamespace,
-		Logger:    tlog.NewStructuredLogger(logger),
-	})
+	tc, err := cfg.temporal.NewLazyClient(client.Options{Logger: tlog.NewStructuredLogger(logger)})
 	if err != nil {
-		return fmt.Errorf("temporal client: %w", err)
+		return err
 	}
 	defer tc.Close()
 
@@ -360,7 +376,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		logger.Info("no admin listener (HOOK_ADMIN_ADDR=off): no /metrics or /readyz")
 	}
 	logger.Info("hookserver listening", "addr", ln.Addr().String(), "path", hook.PasswordImportPath, "tls", tlsConf != nil,
-		"temporal", cfg.temporalAddress, "namespace", cfg.temporalNamespace, "budget", cfg.hook.Budget.String(),
+		"temporal", cfg.temporalAddress, "namespace", cfg.temporalNamespace, "temporal_tls", cfg.temporal.TLS(), "budget", cfg.hook.Budget.String(),
 		"auth_header", cfg.hook.AuthHeader, "oauth", cfg.hook.OAuth != nil,
 		"policy_mfa", cfg.entra.Policy.MFAVerified, "policy_expired", cfg.entra.Policy.PasswordExpiredVerified,
 		"policy_ca", cfg.entra.Policy.ConditionalAccessVerified, "mfa_canary", cfg.hook.MFACheck.Username,

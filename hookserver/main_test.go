@@ -95,14 +95,17 @@ func TestHelpDoesNotPrintTheSecret(t *testing.T) {
 	const secret = "Basic bm90LXRvLWJlLXByaW50ZWQ="
 	const evSecret = "Basic ZXZlbnRzLW5vdC10by1iZS1wcmludGVk"
 	const canaryPw = "Canary-Wrong-Not-To-Be-Printed"
+	const apiKey = "temporal-api-key-Not-To-Be-Printed"
 	env := envOf(map[string]string{"HOOK_AUTH_SECRET": secret, "HOOK_EVENTS_AUTH_SECRET": evSecret, "ENTRA_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c",
-		"HOOK_MFA_CANARY_USER": "canary@example.com", "HOOK_MFA_CANARY_PASSWORD": canaryPw})
+		"HOOK_MFA_CANARY_USER": "canary@example.com", "HOOK_MFA_CANARY_PASSWORD": canaryPw,
+		"TEMPORAL_API_KEY": apiKey})
 	if err := run(context.Background(), []string{"-h"}, env, &out); err != nil {
 		t.Fatalf("-h: %v", err)
 	}
 	if !strings.Contains(out.String(), "HOOK_AUTH_SECRET") || !strings.Contains(out.String(), "HOOK_EVENTS_AUTH_SECRET") ||
 		!strings.Contains(out.String(), "HOOK_MFA_CANARY_PASSWORD") ||
-		strings.Contains(out.String(), secret) || strings.Contains(out.String(), evSecret) || strings.Contains(out.String(), canaryPw) {
+		strings.Contains(out.String(), secret) || strings.Contains(out.String(), evSecret) || strings.Contains(out.String(), canaryPw) ||
+		strings.Contains(out.String(), apiKey) {
 		t.Fatalf("help output:\n%s", out.String())
 	}
 	c, err := parseConfig(nil, env, io.Discard)
@@ -115,8 +118,60 @@ func TestHelpDoesNotPrintTheSecret(t *testing.T) {
 	out.Reset()
 	if err := run(context.Background(), []string{"-no-such-flag"}, env, &out); err == nil ||
 		strings.Contains(err.Error()+out.String(), secret) || strings.Contains(err.Error()+out.String(), evSecret) ||
-		strings.Contains(err.Error()+out.String(), canaryPw) {
+		strings.Contains(err.Error()+out.String(), canaryPw) || strings.Contains(err.Error()+out.String(), apiKey) {
 		t.Fatalf("usage error %v:\n%s", err, out.String())
+	}
+}
+
+// TestSecretsFromFiles: every secret may be a file named by NAME_FILE
+// (Docker secrets); the values are used, printed nowhere, and a conflict or
+// an unreadable file is an error naming the variable and the path only.
+func TestSecretsFromFiles(t *testing.T) {
+	const secret = "Basic ZmlsZS1zZWNyZXQtbm90LXByaW50ZWQ="
+	const evSecret = "Basic ZmlsZS1ldmVudHMtc2VjcmV0LW5vdA=="
+	const canaryPw = "Canary-File-Not-To-Be-Printed"
+	const apiKey = "temporal-api-key-file-Not-To-Be-Printed"
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	m := map[string]string{"HOOK_AUTH_SECRET_FILE": file("auth", secret+"\n"), "HOOK_EVENTS_AUTH_SECRET_FILE": file("events", evSecret+"\n"),
+		"HOOK_MFA_CANARY_PASSWORD_FILE": file("canary", canaryPw+"\n"), "TEMPORAL_API_KEY_FILE": file("api-key", apiKey+"\n"),
+		"HOOK_MFA_CANARY_USER": "canary@example.com", "ENTRA_TENANT_ID": "t", "ENTRA_CLIENT_ID": "c",
+		"TEMPORAL_CONFIG_FILE": filepath.Join(dir, "none.toml"), "TEMPORAL_ADDRESS": "migration.a1b2c.tmprl.cloud:7233"}
+	leaks := func(s string) bool {
+		return strings.Contains(s, secret) || strings.Contains(s, evSecret) || strings.Contains(s, canaryPw) || strings.Contains(s, apiKey)
+	}
+	c, err := parseConfig(nil, envOf(m), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.hook.AuthSecret != secret || c.events == nil || c.events.AuthSecret != evSecret || c.hook.MFACheck.Password != canaryPw {
+		t.Fatal("the secrets are not the files' contents")
+	}
+	if !c.temporal.TLS() || c.temporalAddress != "migration.a1b2c.tmprl.cloud:7233" || leaks(c.temporal.String()) {
+		t.Fatalf("temporal connection %s: want TLS from the API key", c.temporal)
+	}
+	var out strings.Builder
+	if err := run(context.Background(), []string{"-h"}, envOf(m), &out); err != nil || leaks(out.String()) ||
+		!strings.Contains(out.String(), "HOOK_AUTH_SECRET_FILE") {
+		t.Fatalf("-h: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"-no-such-flag"}, envOf(m), &out); err == nil || leaks(err.Error()+out.String()) {
+		t.Fatalf("usage error %v:\n%s", err, out.String())
+	}
+
+	m["HOOK_AUTH_SECRET"] = secret
+	m["TEMPORAL_API_KEY_FILE"] = filepath.Join(dir, "missing")
+	_, err = parseConfig(nil, envOf(m), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "HOOK_AUTH_SECRET and HOOK_AUTH_SECRET_FILE are both set") ||
+		!strings.Contains(err.Error(), "TEMPORAL_API_KEY_FILE: cannot read "+filepath.Join(dir, "missing")) || leaks(err.Error()) {
+		t.Fatalf("conflicting or unreadable secrets: %v", err)
 	}
 }
 
