@@ -2,13 +2,18 @@ package cli_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +29,7 @@ import (
 	"entra2okta/internal/fakeentra"
 	"entra2okta/internal/fakeokta"
 	"entra2okta/internal/hook"
+	"entra2okta/internal/okta"
 	"entra2okta/internal/preflight"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
@@ -314,5 +320,60 @@ func oktaPost(t *testing.T, base, path, token string) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("POST %s: HTTP %d", path, resp.StatusCode)
+	}
+}
+
+// TestPreflightOAuthScopes runs preflight with an Okta OAuth service app
+// against fakeokta: the scopes check reads what Okta grants, one token
+// request per scope, and preflight's own reads use only the granted ones.
+func TestPreflightOAuthScopes(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	workers := okta.DefaultScopes()
+	own := []string{"okta.inlineHooks.manage", "okta.eventHooks.read", "okta.policies.read"}
+	for _, tc := range []struct {
+		name    string
+		granted []string
+		status  preflight.Status
+		detail  string
+	}{
+		{"all granted", append(append([]string{}, workers...), own...), preflight.StatusOK, "granted: okta.eventHooks.read"},
+		{"a worker scope missing", append(slices.DeleteFunc(slices.Clone(workers), func(s string) bool { return s == "okta.users.manage" }), own...),
+			preflight.StatusFail, "the workers need them: okta.users.manage"},
+		{"preflight's scopes missing", workers, preflight.StatusWarn, "okta.inlineHooks.manage, okta.eventHooks.read, okta.policies.read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := fakeokta.New(fakeokta.Options{OAuthClients: []fakeokta.OAuthClient{{ClientID: "0oapreflightapp00000",
+				Keys: []fakeokta.OAuthKey{{Public: key.Public()}}, Scopes: tc.granted}}})
+			os_, err := ca.Serve("127.0.0.1:0", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = os_.Close() })
+			env := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "OKTA_ORG_URL": os_.URL,
+				"OKTA_CLIENT_ID": "0oapreflightapp00000", "OKTA_PRIVATE_KEY": pemKey}
+			_, out, errOut := run(t, env, "preflight", "--json", "--timeout", "10s")
+			checks := decodeChecks(t, out, errOut, []string{pemKey, strings.TrimSpace(strings.Split(pemKey, "\n")[1])})
+			if c := checks[preflight.NameOktaScopes]; c.Status != tc.status || !strings.Contains(c.Detail, tc.detail) {
+				t.Errorf("scopes: %s %q, want %s with %q", c.Status, c.Detail, tc.status, tc.detail)
+			}
+			if c := checks[preflight.NameOktaCredentials]; c.Status != preflight.StatusOK {
+				t.Errorf("credentials: %+v", c)
+			}
+			if tc.status == preflight.StatusOK {
+				// With every scope granted, the policy reads work as a service
+				// app (fakeokta's default policy never unlocks: a warning).
+				if c := checks[preflight.NamePasswordPolicy]; c.Status == preflight.StatusFail || !strings.Contains(c.Detail, "Default Policy") {
+					t.Errorf("password policy as a service app: %+v", c)
+				}
+			}
+		})
 	}
 }

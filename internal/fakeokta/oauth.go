@@ -429,6 +429,9 @@ var routeScopes = map[Route]string{
 	RouteVerifyEventHook:     "okta.eventHooks.manage",
 	RouteAssignAppUser:       "okta.apps.manage",
 	RouteGetUserSchema:       "okta.schemas.read",
+	RouteListPolicies:        "okta.policies.read",
+	RouteGetPolicy:           "okta.policies.read",
+	RouteListPolicyRules:     "okta.policies.read",
 }
 
 // scopeAllows reports whether the request may use route: always with an
