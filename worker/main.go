@@ -29,6 +29,12 @@ func main() {
 		os.Exit(2)
 	}
 	if err := worker.Run(ctx, cfg); err != nil {
+		// Missing search attributes: the commands that add them, readable.
+		var missing *worker.MissingSearchAttributesError
+		if errors.As(err, &missing) {
+			fmt.Fprintln(os.Stderr, "worker:", missing)
+			os.Exit(1)
+		}
 		slog.Error("worker exited", "err", err)
 		os.Exit(1)
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"entra2okta/internal/okta"
+	"entra2okta/internal/secretenv"
+	"entra2okta/internal/temporalconn"
 )
 
 // Defaults of the settings that have one.
@@ -56,6 +58,11 @@ const (
 type Config struct {
 	TemporalAddress   string // TEMPORAL_ADDRESS
 	TemporalNamespace string // TEMPORAL_NAMESPACE
+	// Temporal is the connection ParseConfig resolved from Temporal's
+	// environment configuration (profile file, TEMPORAL_* variables, flags:
+	// TLS, client certificate, API key). nil: TemporalAddress and
+	// TemporalNamespace, plaintext (tests, the demo's dev server).
+	Temporal *temporalconn.Config
 
 	OktaOrgURL string // OKTA_ORG_URL
 	// Okta credentials: an SSWS API token, or (recommended by Okta) an
@@ -131,14 +138,29 @@ func DefaultConfig() Config {
 // ParseConfig builds the configuration from the defaults, the environment
 // (read through getenv) and the command-line flags, and validates it.
 func ParseConfig(args []string, getenv func(string) string) (Config, error) {
+	// Every secret may come from a file named by NAME_FILE.
+	getenv, secretErr := secretenv.Getenv(getenv, secretenv.Names()...)
 	cfg := DefaultConfig()
+	// The address and namespace take their defaults from Temporal's
+	// environment configuration below, so only the environment and the
+	// flags set them here.
+	cfg.TemporalAddress, cfg.TemporalNamespace = "", ""
 	fs, err := bindFlags(&cfg, getenv)
 	if err != nil {
-		return cfg, err
+		return cfg, errors.Join(secretErr, err)
 	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
+	if secretErr != nil {
+		return cfg, secretErr
+	}
+	conn, err := temporalconn.Load(getenv, temporalconn.Overrides{Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace})
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Temporal = &conn
+	cfg.TemporalAddress, cfg.TemporalNamespace = conn.Address(), conn.Namespace()
 	return cfg, cfg.Validate()
 }
 
@@ -190,8 +212,8 @@ func bindFlags(cfg *Config, getenv func(string) string) (*flag.FlagSet, error) {
 		}
 		fs.BoolVar(p, name, *p, usage+" ("+env+")")
 	}
-	str(&cfg.TemporalAddress, "temporal-address", "TEMPORAL_ADDRESS", "Temporal frontend host:port")
-	str(&cfg.TemporalNamespace, "temporal-namespace", "TEMPORAL_NAMESPACE", "Temporal namespace")
+	str(&cfg.TemporalAddress, "temporal-address", "TEMPORAL_ADDRESS", "Temporal frontend host:port (default: the TEMPORAL_PROFILE's, else localhost:7233)")
+	str(&cfg.TemporalNamespace, "temporal-namespace", "TEMPORAL_NAMESPACE", "Temporal namespace (default: the TEMPORAL_PROFILE's, else default)")
 	str(&cfg.OktaOrgURL, "okta-org-url", "OKTA_ORG_URL", "Okta org URL, e.g. https://example.okta.com")
 	secret(&cfg.OktaAPIToken, "okta-api-token", "OKTA_API_TOKEN", "Okta API token (or an OAuth service app: -okta-client-id and OKTA_PRIVATE_KEY)")
 	str(&cfg.OktaClientID, "okta-client-id", "OKTA_CLIENT_ID", "Okta OAuth 2.0 service app's client ID (instead of an API token)")

@@ -21,6 +21,7 @@ import (
 	"entra2okta/activities"
 	"entra2okta/internal/graph"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/temporalconn"
 )
 
 // Run validates cfg, builds the Okta and Graph adapters, dials Temporal,
@@ -35,7 +36,14 @@ func Run(ctx context.Context, cfg Config) error {
 		level, _ := ParseLevel(cfg.LogLevel) // validated
 		logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	}
-	logger.Info("worker starting", "config", cfg)
+	conn := temporalconn.Plain(cfg.TemporalAddress, cfg.TemporalNamespace)
+	if cfg.Temporal != nil {
+		conn = *cfg.Temporal
+	}
+	// Serve, the rate checks and the search attributes use the namespace
+	// and address in use.
+	cfg.TemporalAddress, cfg.TemporalNamespace = conn.Address(), conn.Namespace()
+	logger.Info("worker starting", "config", cfg, "temporal", conn)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -58,16 +66,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
-	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	c, err := client.DialContext(dialCtx, client.Options{
-		HostPort:       cfg.TemporalAddress,
-		Namespace:      cfg.TemporalNamespace,
+	c, err := conn.Dial(ctx, 30*time.Second, client.Options{
 		Logger:         tlog.NewStructuredLogger(logger),
 		MetricsHandler: NewMetricsHandler(reg, logger),
 	})
 	if err != nil {
-		return fmt.Errorf("dial temporal at %s: %w", cfg.TemporalAddress, err)
+		return err
 	}
 	defer c.Close()
 	// Once the workers poll, warn if the rates in force are not the

@@ -11,6 +11,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"entra2okta/activities"
+	"entra2okta/internal/temporalconn"
 	"entra2okta/workflows"
 )
 
@@ -44,8 +45,14 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 	}
 	if cfg.RegisterSearchAttributes {
 		saCtx, cancel := context.WithTimeout(ctx, time.Minute)
-		err := EnsureSearchAttributes(saCtx, c, cfg.TemporalNamespace)
+		err := ensureSearchAttributes(saCtx, c.OperatorService(), c.WorkflowService(), cfg.TemporalNamespace,
+			temporalconn.IsCloudAddress(cfg.TemporalAddress))
 		cancel()
+		var missing *MissingSearchAttributesError
+		if errors.As(err, &missing) {
+			logger.Error("search attributes missing", "namespace", missing.Namespace, "missing", missing.names(),
+				"tcld", missing.TcldCommand(), "webUI", missing.WebUIPath())
+		}
 		if err != nil {
 			return err
 		}
