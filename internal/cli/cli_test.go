@@ -414,4 +414,39 @@ func TestNoSecretInHelpOrUsage(t *testing.T) {
 			}
 		}
 	}
+
+	// The same secrets as files (NAME_FILE, Docker secrets): used, and
+	// printed nowhere, not even when Temporal is unreachable over TLS.
+	dir := t.TempDir()
+	fileEnv := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "OKTA_ORG_URL": "https://example.okta.com",
+		"TEMPORAL_CONFIG_FILE": filepath.Join(dir, "no-temporal.toml")}
+	for _, k := range []string{"OKTA_API_TOKEN", "HOOK_AUTH_SECRET", "HOOK_EVENTS_AUTH_SECRET", "ENTRA_CLIENT_SECRET",
+		"TEMPORAL_API_KEY", "OKTA_PRIVATE_KEY"} {
+		p := filepath.Join(dir, k)
+		if err := os.WriteFile(p, []byte(marker+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fileEnv[k+"_FILE"] = p
+	}
+	for _, args := range [][]string{{"status", "-h"}, {"rollback", "--no-such-flag"}, {"status", "--batch", "b1"}} {
+		_, out, errOut := run(t, fileEnv, args...)
+		if strings.Contains(out+errOut, marker) {
+			t.Errorf("%v with secret files prints a secret:\n%s%s", args, out, errOut)
+		}
+	}
+	// watch needs HOOK_EVENTS_AUTH_SECRET: from its file it gets past the
+	// check to the (unreachable) hook server.
+	if code, out, errOut := run(t, fileEnv, "watch", "--once", "--hook-url", "http://127.0.0.1:1"); code != cli.ExitError ||
+		strings.Contains(out+errOut, marker) {
+		t.Errorf("watch with HOOK_EVENTS_AUTH_SECRET_FILE: exit %d, want %d\n%s%s", code, cli.ExitError, out, errOut)
+	}
+	// A variable set twice, or a file that cannot be read: a usage error
+	// naming the variable and the path, never the value.
+	fileEnv["OKTA_API_TOKEN"] = marker
+	fileEnv["TEMPORAL_API_KEY_FILE"] = filepath.Join(dir, "missing")
+	code, out, errOut := run(t, fileEnv, "status", "--batch", "b1")
+	if code != cli.ExitUsage || !strings.Contains(errOut, "OKTA_API_TOKEN and OKTA_API_TOKEN_FILE are both set") ||
+		!strings.Contains(errOut, "TEMPORAL_API_KEY_FILE: cannot read "+filepath.Join(dir, "missing")) || strings.Contains(out+errOut, marker) {
+		t.Errorf("conflicting secrets: exit %d\n%s%s", code, out, errOut)
+	}
 }

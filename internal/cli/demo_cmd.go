@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"entra2okta/internal/demo"
+	"entra2okta/internal/temporalconn"
 )
 
 func runDemo(ctx context.Context, args []string, env Env, io IO) int {
@@ -24,10 +25,18 @@ func runDemo(ctx context.Context, args []string, env Env, io IO) int {
 	if *deadline < 30*time.Second {
 		return usageErr(io, "--deadline must be at least 30s (imports and sign-ins come first)")
 	}
-	err := demo.Run(ctx, demo.Options{
-		Users: *users, Deadline: *deadline, Keep: *keep, UIPort: *uiPort, Dir: *dir, Out: io.Out,
-		TemporalAddress: env("TEMPORAL_ADDRESS"), Namespace: envOr(env, "TEMPORAL_NAMESPACE", "default"),
-	})
+	opts := demo.Options{Users: *users, Deadline: *deadline, Keep: *keep, UIPort: *uiPort, Dir: *dir, Out: io.Out,
+		Namespace: envOr(env, "TEMPORAL_NAMESPACE", "default")}
+	// An existing Temporal server when TEMPORAL_ADDRESS or TEMPORAL_PROFILE
+	// names one (with its TLS and credentials); the dev server otherwise.
+	if env("TEMPORAL_ADDRESS") != "" || env("TEMPORAL_PROFILE") != "" {
+		conn, err := temporalconn.Load(env, temporalconn.Overrides{})
+		if err != nil {
+			return usageErr(io, "demo: %v", err)
+		}
+		opts.Temporal = &conn
+	}
+	err := demo.Run(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(io.Err, "starter demo: %v\n", err)
 		return ExitError

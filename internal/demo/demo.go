@@ -38,6 +38,7 @@ import (
 	"entra2okta/internal/fakeokta"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
+	"entra2okta/internal/temporalconn"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
 )
@@ -49,8 +50,13 @@ type Options struct {
 	// Deadline is the batch's deadline after its start (default 90 s, so
 	// the stragglers' policy runs while you watch).
 	Deadline time.Duration
-	// TemporalAddress, when set, uses that Temporal server instead of
-	// starting the dev server (its namespace must allow our search attributes).
+	// Temporal, when set, is the connection to an existing Temporal server
+	// to use instead of starting the dev server (its namespace must allow
+	// our search attributes); the starter builds it from Temporal's
+	// environment configuration.
+	Temporal *temporalconn.Config
+	// TemporalAddress, when set and Temporal is not, uses that server
+	// without TLS.
 	TemporalAddress string
 	Namespace       string
 	// UIPort is the Web UI's port when the demo starts the dev server
@@ -86,6 +92,13 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.Out == nil {
 		opts.Out = os.Stdout
+	}
+	if opts.Temporal == nil && opts.TemporalAddress != "" {
+		conn := temporalconn.Plain(opts.TemporalAddress, opts.Namespace)
+		opts.Temporal = &conn
+	}
+	if opts.Temporal != nil {
+		opts.TemporalAddress, opts.Namespace = opts.Temporal.Address(), opts.Temporal.Namespace()
 	}
 	if opts.Namespace == "" {
 		opts.Namespace = "default"
@@ -160,14 +173,11 @@ func (d *demo) setup(ctx context.Context) error {
 	d.say("entra2okta demo — component logs: %s", d.logFile.Name())
 
 	// 1. Temporal.
-	if d.opts.TemporalAddress != "" {
-		d.say("using the Temporal server at %s (namespace %s)", d.opts.TemporalAddress, d.opts.Namespace)
-		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		d.tc, err = client.DialContext(dctx, client.Options{HostPort: d.opts.TemporalAddress, Namespace: d.opts.Namespace,
-			Logger: tlog.NewStructuredLogger(d.logger)})
-		cancel()
+	if d.opts.Temporal != nil {
+		d.say("using the Temporal server at %s", *d.opts.Temporal)
+		d.tc, err = d.opts.Temporal.Dial(ctx, 10*time.Second, client.Options{Logger: tlog.NewStructuredLogger(d.logger)})
 		if err != nil {
-			return fmt.Errorf("connect to Temporal at %s: %w", d.opts.TemporalAddress, err)
+			return err
 		}
 		d.onClose(d.tc.Close)
 	} else {
@@ -269,6 +279,7 @@ func (d *demo) setup(ctx context.Context) error {
 	}
 	wcfg := worker.DefaultConfig()
 	wcfg.TemporalAddress, wcfg.TemporalNamespace = hostPort, d.opts.Namespace
+	wcfg.Temporal = d.opts.Temporal // nil for the dev server: plaintext
 	wcfg.OktaOrgURL, wcfg.OktaAPIToken = d.oktaURL, apiToken
 	wcfg.EntraTenantID, wcfg.EntraClientID, wcfg.EntraClientSecret = d.seeded.TenantID, d.seeded.GraphClientID, d.seeded.GraphClientSecret
 	wcfg.EntraAuthorityHost, wcfg.GraphBaseURL = d.entraURL, d.entraURL
