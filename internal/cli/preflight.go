@@ -14,6 +14,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"entra2okta/internal/apierr"
 	"entra2okta/internal/entra"
@@ -215,7 +217,10 @@ func wantedSearchAttributes() map[string]string {
 // saType names a search attribute type as the temporal CLI's --type does
 // (INDEXED_VALUE_TYPE_KEYWORD_LIST: KeywordList).
 func saType(t enumspb.IndexedValueType) string {
-	s := strings.TrimPrefix(t.String(), "INDEXED_VALUE_TYPE_")
+	s, long := strings.CutPrefix(t.String(), "INDEXED_VALUE_TYPE_")
+	if !long {
+		return s // the API's String() gives the short name already
+	}
 	var b strings.Builder
 	for _, part := range strings.Split(s, "_") {
 		if part != "" {
@@ -242,8 +247,25 @@ func (t temporalReader) Namespace(ctx context.Context, name string) (preflight.N
 	return preflight.Namespace{Name: name, State: state, Retention: resp.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration()}, nil
 }
 
+// SearchAttributes reads the namespace's search attributes from the
+// operator API or, where it refuses (Temporal Cloud: PermissionDenied or
+// Unimplemented), from the custom search attribute aliases DescribeNamespace
+// reports, each an alias of a typed field such as Keyword01 or Datetime01
+// (https://docs.temporal.io/cloud/namespaces); a field whose name says no
+// type gives "", a type preflight does not check.
 func (t temporalReader) SearchAttributes(ctx context.Context, namespace string) (map[string]string, error) {
 	resp, err := t.c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if code := status.Code(err); code == codes.PermissionDenied || code == codes.Unimplemented {
+		d, derr := t.c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
+		if derr != nil {
+			return nil, fmt.Errorf("the operator API refused (%v) and DescribeNamespace failed: %w", code, derr)
+		}
+		out := map[string]string{}
+		for field, alias := range d.GetConfig().GetCustomSearchAttributeAliases() {
+			out[alias] = fieldType(field)
+		}
+		return out, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +277,20 @@ func (t temporalReader) SearchAttributes(ctx context.Context, namespace string) 
 		out[name] = saType(typ)
 	}
 	return out, nil
+}
+
+// fieldType is the type of a visibility field named like Keyword01 or
+// KeywordList02, as saType names it; "" when the name says none.
+func fieldType(field string) string {
+	// Longest prefixes first: KeywordList before Keyword.
+	for _, t := range []enumspb.IndexedValueType{enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST, enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		enumspb.INDEXED_VALUE_TYPE_TEXT, enumspb.INDEXED_VALUE_TYPE_DATETIME, enumspb.INDEXED_VALUE_TYPE_INT,
+		enumspb.INDEXED_VALUE_TYPE_DOUBLE, enumspb.INDEXED_VALUE_TYPE_BOOL} {
+		if name := saType(t); strings.HasPrefix(field, name) {
+			return name
+		}
+	}
+	return ""
 }
 
 // unreachable is a Temporal that could not be dialled.

@@ -198,6 +198,11 @@ func TestTemporalChecks(t *testing.T) {
 		expect(t, run(t, cfg), preflight.NameTemporalSearch, preflight.StatusFail,
 			"--name MigrationDeadline --type Datetime")
 	})
+	t.Run("search attribute whose type the server does not say", func(t *testing.T) {
+		cfg, tm, _, _ := healthy(t)
+		tm.sas["MigrationDeadline"] = ""
+		expect(t, run(t, cfg), preflight.NameTemporalSearch, preflight.StatusOK, "all 2 registered")
+	})
 	t.Run("search attribute of another type", func(t *testing.T) {
 		cfg, tm, _, _ := healthy(t)
 		tm.sas["MigrationState"] = "Text"
