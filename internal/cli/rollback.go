@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"entra2okta/internal/control"
 
@@ -67,29 +69,55 @@ func runRollback(ctx context.Context, args []string, env Env, io IO) int {
 	return ExitOK
 }
 
-// oktaFlags configure an Okta client for commands that call Okta directly.
+// oktaFlags configure an Okta client for commands that call Okta directly,
+// with an API token or with an OAuth 2.0 service app (client ID and private
+// key), which Okta recommends.
 type oktaFlags struct {
-	orgURL, token string
-	env           Env
+	orgURL, token           string
+	clientID, keyID, scopes string
+	env                     Env
 }
 
 // register adds the flags. The token's default is not the environment's
 // value: a flag's default is printed by -h and by every usage error, so the
-// token is read from OKTA_API_TOKEN only when it is needed.
+// token and the private key are read from OKTA_API_TOKEN and OKTA_PRIVATE_KEY
+// (or its _FILE) only when they are needed; the key has no flag at all.
 func (f *oktaFlags) register(fs interface {
 	StringVar(*string, string, string, string)
 }, env Env) {
 	f.env = env
 	fs.StringVar(&f.orgURL, "okta-org-url", env("OKTA_ORG_URL"), "Okta org URL, e.g. https://example.okta.com (OKTA_ORG_URL)")
 	fs.StringVar(&f.token, "okta-api-token", "", "Okta API token (default: OKTA_API_TOKEN; prefer the env var)")
+	fs.StringVar(&f.clientID, "okta-client-id", env("OKTA_CLIENT_ID"),
+		"Okta OAuth service app's client ID, instead of an API token; its private key comes from OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE (OKTA_CLIENT_ID)")
+	fs.StringVar(&f.keyID, "okta-private-key-id", env("OKTA_PRIVATE_KEY_ID"), "the service app key's kid (OKTA_PRIVATE_KEY_ID)")
+	fs.StringVar(&f.scopes, "okta-scopes", env("OKTA_SCOPES"),
+		"Okta API scopes to request (OKTA_SCOPES; default: "+strings.Join(okta.DefaultScopes(), " ")+")")
 }
 
 func (f *oktaFlags) client(ctx context.Context) (*okta.Client, error) {
-	if f.token == "" && f.env != nil {
-		f.token = f.env("OKTA_API_TOKEN")
+	var key string
+	if f.env != nil {
+		if f.token == "" {
+			f.token = f.env("OKTA_API_TOKEN")
+		}
+		key = f.env("OKTA_PRIVATE_KEY")
 	}
-	if f.orgURL == "" || f.token == "" {
-		return nil, fmt.Errorf("Okta access needed: set OKTA_ORG_URL and OKTA_API_TOKEN (or --okta-org-url/--okta-api-token)")
+	oauth := f.clientID != "" || key != ""
+	switch {
+	case f.token != "" && oauth:
+		return nil, errors.New("set either OKTA_API_TOKEN or an OAuth service app (OKTA_CLIENT_ID, OKTA_PRIVATE_KEY), not both")
+	case f.orgURL == "" || (f.token == "" && !oauth):
+		return nil, errors.New("Okta access needed: set OKTA_ORG_URL and OKTA_API_TOKEN (or --okta-org-url/--okta-api-token), " +
+			"or OKTA_ORG_URL and an OAuth service app: OKTA_CLIENT_ID and OKTA_PRIVATE_KEY (or OKTA_PRIVATE_KEY_FILE)")
+	case oauth && (f.clientID == "" || key == ""):
+		return nil, errors.New("an OAuth service app needs both OKTA_CLIENT_ID (or --okta-client-id) and OKTA_PRIVATE_KEY (or OKTA_PRIVATE_KEY_FILE)")
+	case !oauth && (f.keyID != "" || f.scopes != ""):
+		return nil, errors.New("--okta-private-key-id and --okta-scopes apply to an OAuth service app, not to an API token")
 	}
-	return okta.New(ctx, okta.Config{OrgURL: f.orgURL, APIToken: f.token})
+	cfg := okta.Config{OrgURL: f.orgURL, APIToken: f.token}
+	if oauth {
+		cfg.OAuth = okta.OAuthConfig{ClientID: f.clientID, PrivateKey: key, KeyID: f.keyID, Scopes: okta.ParseScopes(f.scopes)}
+	}
+	return okta.New(ctx, cfg)
 }
