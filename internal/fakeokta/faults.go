@@ -6,19 +6,46 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// window is one bucket's fixed rate-limit window.
+// window is one bucket's fixed rate-limit window: the org's count and each
+// API token's.
 type window struct {
-	start time.Time
-	used  int
+	start   time.Time
+	used    int
+	byToken map[string]int
+}
+
+// DefaultTokenRateShare is the percentage of each bucket's limit that one API
+// token (or OAuth 2.0 app) may use unless an admin changes it: "By default,
+// each API token or OAuth 2.0 app can use up to 50% of a bucket's total rate
+// limit" (https://developer.okta.com/docs/reference/rl2-token-oauth). The
+// share applies per token and per bucket; the org-wide limit still caps the
+// sum of every token's requests.
+const DefaultTokenRateShare = 50
+
+// tokenLimit is a token's per-window quota in a bucket of limit requests:
+// share % of it, at least one request.
+func tokenLimit(limit, share int) int {
+	return max(1, limit*share/100)
 }
 
 // rateHeaders writes the X-Rate-Limit-* headers of bucket b and, when take is
-// set, consumes one request of its quota. It reports false when the quota of
-// the current window is exhausted (the caller answers 429).
-func (s *Server) rateHeaders(w http.ResponseWriter, b Bucket, take bool) bool {
+// set, consumes one request of its quota: the org's and, for a request
+// authenticated by an API token (token != ""), that token's share of it. It
+// reports false when either quota of the current window is exhausted (the
+// caller answers 429).
+//
+// With a share under 100 %, the headers describe the token's quota:
+// X-Rate-Limit-Limit is its ceiling, X-Rate-Limit-Remaining what is left of it
+// (never more than the org has left). Okta documents X-Rate-Limit-Limit as
+// "the rate limit ceiling that is applicable for the current request"
+// (https://developer.okta.com/docs/reference/rl-best-practices/), and for the
+// token that ceiling is its share; its pages on per-token limits do not show
+// the headers themselves.
+func (s *Server) rateHeaders(w http.ResponseWriter, b Bucket, token string, take bool) bool {
 	now := s.now()
 	s.mu.Lock()
 	limit := s.limits[b]
@@ -27,19 +54,61 @@ func (s *Server) rateHeaders(w http.ResponseWriter, b Bucket, take bool) bool {
 		win = &window{start: now}
 		s.windows[b] = win
 	}
-	ok := win.used < limit
+	perToken := token != "" && s.tokenShare < 100
+	shown, tokenUsed := limit, 0
+	if perToken {
+		shown, tokenUsed = tokenLimit(limit, s.tokenShare), win.byToken[token]
+	}
+	ok := win.used < limit && (!perToken || tokenUsed < shown)
 	if take && ok {
 		win.used++
+		if perToken {
+			if win.byToken == nil {
+				win.byToken = map[string]int{}
+			}
+			win.byToken[token]++
+			tokenUsed++
+		}
 	}
 	remaining := max(limit-win.used, 0)
+	if perToken {
+		remaining = min(remaining, max(shown-tokenUsed, 0))
+	}
 	reset := ceilUnix(win.start.Add(s.opts.RateWindow))
 	s.mu.Unlock()
 
 	h := w.Header()
-	h.Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
+	h.Set("X-Rate-Limit-Limit", strconv.Itoa(shown))
 	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
 	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(reset, 10))
 	return ok || !take
+}
+
+// SetTokenRateShare changes the percentage of each bucket that one API token
+// may use (Options.TokenRateShare), from the next request on: 1-100, where
+// 100 gives every token the whole bucket.
+func (s *Server) SetTokenRateShare(percent int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenShare = clampShare(percent)
+}
+
+// TokenRateShare returns the percentage of each bucket one API token may use.
+func (s *Server) TokenRateShare() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenShare
+}
+
+// clampShare maps Options.TokenRateShare to 1-100 (0: Okta's default).
+func clampShare(percent int) int {
+	switch {
+	case percent <= 0:
+		return DefaultTokenRateShare
+	case percent > 100:
+		return 100
+	}
+	return percent
 }
 
 // Fault is a failure to inject on a route. Set one behaviour: Status (an
@@ -251,4 +320,17 @@ func (s *Server) record(r *http.Request, route Route) (io.ReadCloser, error) {
 	}
 	s.mu.Unlock()
 	return io.NopCloser(bytes.NewReader(raw)), nil
+}
+
+// rateToken names the credential a request's per-token quota is counted
+// against: the API token of "Authorization: SSWS <token>", or the access token
+// of "Authorization: Bearer <token>"; "" for none.
+func rateToken(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	for _, scheme := range []string{"SSWS ", "Bearer "} {
+		if tok, ok := strings.CutPrefix(auth, scheme); ok {
+			return scheme + strings.TrimSpace(tok)
+		}
+	}
+	return ""
 }

@@ -121,6 +121,12 @@ type Options struct {
 	RateLimits map[Bucket]int
 	// RateWindow is the length of a rate-limit window; default 60 s.
 	RateWindow time.Duration
+	// TokenRateShare is the percentage of each bucket's limit that one API
+	// token may use in a window, on top of the org-wide limit: 0 means
+	// DefaultTokenRateShare (50, Okta's default); 100 gives a token the
+	// whole bucket, as an org whose admin raised the token's share to 100 %.
+	// SetTokenRateShare changes it.
+	TokenRateShare int
 	// ConcurrencyLimit caps simultaneous in-flight requests; default 75.
 	ConcurrencyLimit int
 	// HookTimeout is the per-attempt timeout of inline hook calls; default 3 s.
@@ -199,6 +205,7 @@ type Server struct {
 	profileExt          map[string]bool
 	schema              schemaState // schema.go: custom attribute types
 	limits              map[Bucket]int
+	tokenShare          int            // Options.TokenRateShare, 1-100
 	activationDelay     time.Duration  // Options.ActivationDelay
 	provisionOnActivate bool           // Options.ProvisionOnActivate
 	eventHooks          eventHookState // eventhooks.go
@@ -243,6 +250,7 @@ func New(opts Options) *Server {
 		profileExt: map[string]bool{},
 		limits:     map[Bucket]int{},
 
+		tokenShare:          clampShare(opts.TokenRateShare),
 		activationDelay:     opts.ActivationDelay,
 		provisionOnActivate: opts.ProvisionOnActivate,
 	}
@@ -396,7 +404,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if route != RouteAuthn && !s.authorized(r) {
-		s.rateHeaders(w, bucketOf(route), false)
+		s.rateHeaders(w, bucketOf(route), "", false)
 		s.writeAPIError(w, &apiError{status: http.StatusUnauthorized, code: "E0000011", summary: "Invalid token provided"})
 		return
 	}
@@ -410,7 +418,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, tooManyRequests())
 		return
 	}
-	if !s.rateHeaders(w, bucketOf(route), true) {
+	token := ""
+	if route != RouteAuthn {
+		token = rateToken(r)
+	}
+	if !s.rateHeaders(w, bucketOf(route), token, true) {
 		s.writeAPIError(w, tooManyRequests())
 		return
 	}

@@ -367,7 +367,9 @@ func TestListUsersFilterSearchAndPaging(t *testing.T) {
 
 func TestRateLimitBuckets(t *testing.T) {
 	c := newClock()
-	e := newEnv(t, fakeokta.Options{Now: c.Now, RateLimits: map[fakeokta.Bucket]int{fakeokta.BucketUsers: 2}})
+	// The org-wide quota alone: the token may use the whole bucket (a share
+	// of 100 %; TestTokenRateShare covers the default 50 %).
+	e := newEnv(t, fakeokta.Options{Now: c.Now, RateLimits: map[fakeokta.Bucket]int{fakeokta.BucketUsers: 2}, TokenRateShare: 100})
 	for i := range 2 {
 		r := e.do("GET", "/api/v1/users", nil)
 		r.wantStatus(t, 200, "")
