@@ -34,6 +34,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Logger receives debug lines about failed calls; default discards.
 	Logger *slog.Logger
+	// RateObserver, when set, is told the rate-limit headers of every
+	// answer from Okta, synchronously on the calling goroutine: it must be
+	// quick and must not block.
+	RateObserver func(RateObservation)
 }
 
 // Client is the Okta adapter. It is safe for concurrent use.
@@ -79,7 +83,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.OAuth.enabled() {
 		base = &tokenTransport{base: base, timeout: cfg.RequestTimeout}
 	}
-	wrapped.Transport = &observingTransport{base: base}
+	wrapped.Transport = &observingTransport{base: base, rates: cfg.RateObserver}
 
 	opts := append(auth,
 		oktasdk.WithOrgUrl(org),

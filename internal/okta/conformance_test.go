@@ -19,7 +19,11 @@ func startFake(t *testing.T) (*fakeokta.Running, *loopbacktls.Authority) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fk, err := fakeokta.Start(fakeokta.Options{HookRootCAs: hookCA.CertPool(), HookTimeout: 400 * time.Millisecond})
+	// The suite's calls add up within a minute's window past half a bucket:
+	// the token may use the whole bucket (a share of 100 %), as the suite
+	// was written for; TestRateObserverSeesTheTokensShare covers Okta's
+	// default 50 %.
+	fk, err := fakeokta.Start(fakeokta.Options{HookRootCAs: hookCA.CertPool(), HookTimeout: 400 * time.Millisecond, TokenRateShare: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,8 +49,10 @@ func withObservation(ctx context.Context, o *observation) context.Context {
 // transport errors into errDropped: the SDK retries io.EOF without limit or
 // delay until the deadline (okta-sdk-golang v2 okta/requestExecutor.go), and
 // Temporal owns retries.
+// It also hands the rate-limit headers of every answer to rates, when set.
 type observingTransport struct {
-	base http.RoundTripper
+	base  http.RoundTripper
+	rates func(RateObservation)
 }
 
 func (t *observingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -70,6 +72,11 @@ func (t *observingTransport) RoundTrip(req *http.Request) (*http.Response, error
 			o.reset = time.Unix(s, 0)
 		}
 		o.mu.Unlock()
+	}
+	if t.rates != nil {
+		if ro, ok := rateObservation(req, resp); ok {
+			t.rates(ro)
+		}
 	}
 	return resp, nil
 }

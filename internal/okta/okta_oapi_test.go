@@ -372,7 +372,8 @@ func TestConformanceSuiteOnTheWireMatchesOpenAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fk, err := fakeokta.Start(fakeokta.Options{HookRootCAs: hookCA.CertPool(), HookTimeout: 400 * time.Millisecond})
+	// The whole bucket for the token, as in startFake.
+	fk, err := fakeokta.Start(fakeokta.Options{HookRootCAs: hookCA.CertPool(), HookTimeout: 400 * time.Millisecond, TokenRateShare: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
