@@ -21,9 +21,13 @@ import (
 //     (OKTA_RPS, OKTA_CREATE_RPS, GRAPH_RPS). When workers ask for different
 //     rates, the server applies the one of the latest poll, so the rate flips
 //     between them ("last poller wins");
-//   - an override set through UpdateTaskQueueConfig (starter throttle). It
-//     wins over every worker's rate until it is removed (starter throttle
-//     --reset), which brings the workers' rate back.
+//   - an override set through UpdateTaskQueueConfig. It wins over every
+//     worker's rate until it is removed, which brings the workers' rate back.
+//     Two callers set one, told apart by the identity the server records with
+//     it: starter throttle, whose rate is pinned until starter throttle
+//     --reset, and the workers' rate tuner (TunerIdentity), which keeps the
+//     Okta queues under what Okta's rate-limit headers say this API token may
+//     use, never above the workers' own rate, and never over a pinned rate.
 //
 // DescribeTaskQueue reports both, and the rate in force with its source
 // (https://github.com/temporalio/api/blob/master/temporal/api/workflowservice/v1/request_response.proto,
@@ -36,6 +40,15 @@ const (
 	RateFromServer   = "server"   // nobody set one: the server's default
 )
 
+// Identities recorded with an override (UpdateTaskQueueConfigRequest.Identity).
+const (
+	// StarterIdentity: a rate pinned by starter throttle.
+	StarterIdentity = "entra2okta-starter"
+	// TunerIdentity: a rate the workers learned from Okta's rate-limit
+	// headers (SetTunedActivityRate).
+	TunerIdentity = "entra2okta-worker-tuner"
+)
+
 // QueueRate is how fast the server hands out a task queue's activities, and why.
 type QueueRate struct {
 	TaskQueue string
@@ -43,8 +56,13 @@ type QueueRate struct {
 	// 0 with an override of 0 means paused), and Source where it comes from.
 	Effective float64
 	Source    string
-	// Override is the rate set by starter throttle, nil when none is in force.
+	// Override is the rate set through UpdateTaskQueueConfig, nil when none
+	// is in force: pinned by starter throttle, or learned by the workers'
+	// tuner (then Tuned is set too).
 	Override *RateOverride
+	// Tuned is what the workers learned from Okta's headers when the
+	// override is theirs, nil otherwise.
+	Tuned *TunedRate
 	// Workers are the pollers the server saw recently, with the rate each
 	// asked for.
 	Workers []WorkerRate
@@ -66,6 +84,10 @@ type WorkerRate struct {
 	RPS      float64
 	LastPoll time.Time
 }
+
+// Pinned reports whether an operator pinned the rate with starter throttle
+// (an override not set by the workers' tuner).
+func (q QueueRate) Pinned() bool { return q.Override != nil && q.Tuned == nil }
 
 // WorkerRates returns the distinct rates the workers ask for, ascending.
 func (q QueueRate) WorkerRates() []float64 {
@@ -105,6 +127,11 @@ func DescribeActivityRate(ctx context.Context, c client.Client, namespace, taskQ
 		if md.GetUpdateTime() != nil {
 			q.Override.At = md.GetUpdateTime().AsTime()
 		}
+		if q.Override.By == TunerIdentity {
+			if tr, ok := ParseTunedReason(q.Override.Reason); ok {
+				q.Tuned = &tr
+			}
+		}
 	}
 	eff := resp.GetEffectiveRateLimit()
 	q.Effective = float64(eff.GetRequestsPerSecond())
@@ -137,7 +164,11 @@ func SetActivityRateLimit(ctx context.Context, c client.Client, namespace, taskQ
 	if rps < 0 {
 		return fmt.Errorf("rate limit must be ≥ 0, got %v", rps)
 	}
-	resp, err := updateRateLimit(ctx, c, namespace, taskQueue, &taskqueuepb.RateLimit{RequestsPerSecond: float32(rps)}, reason)
+	return setRate(ctx, c, namespace, taskQueue, rps, reason, StarterIdentity)
+}
+
+func setRate(ctx context.Context, c client.Client, namespace, taskQueue string, rps float64, reason, identity string) error {
+	resp, err := updateRateLimit(ctx, c, namespace, taskQueue, &taskqueuepb.RateLimit{RequestsPerSecond: float32(rps)}, reason, identity)
 	if err != nil {
 		return err
 	}
@@ -148,12 +179,18 @@ func SetActivityRateLimit(ctx context.Context, c client.Client, namespace, taskQ
 	return nil
 }
 
-// ResetActivityRateLimit removes the override that SetActivityRateLimit set
-// on a task queue's activities (a RateLimitUpdate without a rate limit): the
-// rate the workers ask for (OKTA_RPS, OKTA_CREATE_RPS, GRAPH_RPS) applies
-// again. Removing an override that is not set is not an error.
+// ResetActivityRateLimit removes the override set on a task queue's
+// activities, pinned (SetActivityRateLimit) or tuned (SetTunedActivityRate),
+// with a RateLimitUpdate without a rate limit: the workers are in charge again,
+// with the rate they ask for (OKTA_RPS, OKTA_CREATE_RPS, GRAPH_RPS) or, on the
+// Okta queues, the lower one their tuner learns from Okta's headers. Removing
+// an override that is not set is not an error.
 func ResetActivityRateLimit(ctx context.Context, c client.Client, namespace, taskQueue, reason string) error {
-	resp, err := updateRateLimit(ctx, c, namespace, taskQueue, nil, reason)
+	return resetRate(ctx, c, namespace, taskQueue, reason, StarterIdentity)
+}
+
+func resetRate(ctx context.Context, c client.Client, namespace, taskQueue, reason, identity string) error {
+	resp, err := updateRateLimit(ctx, c, namespace, taskQueue, nil, reason, identity)
 	if err != nil {
 		return err
 	}
@@ -163,10 +200,10 @@ func ResetActivityRateLimit(ctx context.Context, c client.Client, namespace, tas
 	return nil
 }
 
-func updateRateLimit(ctx context.Context, c client.Client, namespace, taskQueue string, rl *taskqueuepb.RateLimit, reason string) (*workflowservice.UpdateTaskQueueConfigResponse, error) {
+func updateRateLimit(ctx context.Context, c client.Client, namespace, taskQueue string, rl *taskqueuepb.RateLimit, reason, identity string) (*workflowservice.UpdateTaskQueueConfigResponse, error) {
 	resp, err := c.WorkflowService().UpdateTaskQueueConfig(ctx, &workflowservice.UpdateTaskQueueConfigRequest{
 		Namespace:     namespace,
-		Identity:      "entra2okta-starter",
+		Identity:      identity,
 		TaskQueue:     taskQueue,
 		TaskQueueType: enumspb.TASK_QUEUE_TYPE_ACTIVITY,
 		UpdateQueueRateLimit: &workflowservice.UpdateTaskQueueConfigRequest_RateLimitUpdate{
