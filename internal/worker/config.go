@@ -32,7 +32,10 @@ const (
 	DefaultOktaRPS = 10.0
 	// DefaultOktaCreateRPS paces the creates alone (their own task queue):
 	// 97 % of Okta's 600-a-minute create bucket, leaving the server-side
-	// limiter's burst room under the limit.
+	// limiter's burst room under the limit. Like DefaultOktaRPS it is an
+	// upper bound: an API token may use only its share of the bucket (50 %
+	// by default), and the worker lowers the queue's rate to what Okta's
+	// rate-limit headers say the token may use (OKTA_RATE_TARGET).
 	DefaultOktaCreateRPS = 9.7
 	// DefaultGraphRPS stays well under Graph's per-app throttling.
 	DefaultGraphRPS = 20.0
@@ -90,6 +93,12 @@ type Config struct {
 	// writes that fill Okta's create bucket, paced on their own.
 	OktaCreateRPS float64 // OKTA_CREATE_RPS
 	GraphRPS      float64 // GRAPH_RPS
+	// OktaRateTarget is the fraction of the per-minute limit Okta's
+	// X-Rate-Limit-Limit reports for this token that the Okta queues aim at:
+	// the worker lowers their rates (never above OktaRPS and OktaCreateRPS)
+	// to it, unless starter throttle pinned one (see ratetune.go). 0 turns
+	// the tuning off.
+	OktaRateTarget float64 // OKTA_RATE_TARGET
 	// OktaConcurrency is the Okta worker's MaxConcurrentActivityExecutionSize,
 	// under Okta's 75 concurrent requests.
 	OktaConcurrency  int // OKTA_CONCURRENCY
@@ -124,6 +133,7 @@ func DefaultConfig() Config {
 		GraphBaseURL:             DefaultGraphBaseURL,
 		OktaRPS:                  DefaultOktaRPS,
 		OktaCreateRPS:            DefaultOktaCreateRPS,
+		OktaRateTarget:           DefaultOktaRateTarget,
 		GraphRPS:                 DefaultGraphRPS,
 		OktaConcurrency:          DefaultOktaConcurrency,
 		GraphConcurrency:         DefaultGraphConcurrency,
@@ -227,6 +237,8 @@ func bindFlags(cfg *Config, getenv func(string) string) (*flag.FlagSet, error) {
 	str(&cfg.GraphBaseURL, "graph-base-url", "GRAPH_BASE_URL", "Microsoft Graph base URL")
 	float(&cfg.OktaRPS, "okta-rps", "OKTA_RPS", "Okta lookups and updates per second across all workers (server-enforced)")
 	float(&cfg.OktaCreateRPS, "okta-create-rps", "OKTA_CREATE_RPS", "Okta user creates per second across all workers (server-enforced; Okta's create limit ÷ 60)")
+	float(&cfg.OktaRateTarget, "okta-rate-target", "OKTA_RATE_TARGET", "fraction of the per-minute limit Okta's headers report for this API token "+
+		"that the Okta queues aim at, under OKTA_RPS and OKTA_CREATE_RPS (0 turns the tuning off)")
 	float(&cfg.GraphRPS, "graph-rps", "GRAPH_RPS", "Graph calls per second across all workers (server-enforced)")
 	integer(&cfg.OktaConcurrency, "okta-concurrency", "OKTA_CONCURRENCY", "concurrent Okta calls per worker, under Okta's 75")
 	integer(&cfg.GraphConcurrency, "graph-concurrency", "GRAPH_CONCURRENCY", "concurrent Graph calls per worker")
@@ -255,6 +267,9 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateOktaAuth()...)
 	if c.OktaRPS <= 0 || c.OktaCreateRPS <= 0 || c.GraphRPS <= 0 {
 		errs = append(errs, errors.New("OKTA_RPS, OKTA_CREATE_RPS and GRAPH_RPS must be positive"))
+	}
+	if c.OktaRateTarget < 0 || c.OktaRateTarget > 1 {
+		errs = append(errs, fmt.Errorf("OKTA_RATE_TARGET must be between 0 (off) and 1, got %v", c.OktaRateTarget))
 	}
 	if c.OktaConcurrency < 1 || c.OktaConcurrency >= MaxOktaConcurrency {
 		errs = append(errs, fmt.Errorf("OKTA_CONCURRENCY must be 1-%d, under Okta's limit of %d concurrent requests", MaxOktaConcurrency-1, MaxOktaConcurrency))
@@ -290,6 +305,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("graphBaseURL", c.GraphBaseURL),
 		slog.Float64("oktaRPS", c.OktaRPS),
 		slog.Float64("oktaCreateRPS", c.OktaCreateRPS),
+		slog.Float64("oktaRateTarget", c.OktaRateTarget),
 		slog.Float64("graphRPS", c.GraphRPS),
 		slog.Int("oktaConcurrency", c.OktaConcurrency),
 		slog.Int("graphConcurrency", c.GraphConcurrency),

@@ -56,6 +56,9 @@ func checkRates(ctx context.Context, c client.Client, cfg Config, logger *slog.L
 			continue
 		}
 		switch {
+		case r.Tuned != nil:
+			// The workers' tuner set it from Okta's headers; it logs its own
+			// changes (ratetune.go).
 		case r.Override != nil && r.Override.RPS != q.rps:
 			logger.Warn("rate limit overridden by starter throttle: this worker's setting is not applied until `starter throttle --reset`",
 				"taskQueue", q.tq, "variable", q.env, "configured", q.rps, "inForce", r.Override.RPS,

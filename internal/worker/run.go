@@ -53,8 +53,16 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer stopMetrics()
 
+	// The rate tuner learns this token's limits from Okta's answers.
+	var tuner *rateTuner
+	var observeRates func(okta.RateObservation)
+	if cfg.OktaRateTarget > 0 {
+		tuner = newRateTuner(cfg)
+		observeRates = tuner.Observe
+	}
 	oktaClient, err := okta.New(ctx, okta.Config{OrgURL: cfg.OktaOrgURL, APIToken: cfg.OktaAPIToken, OAuth: cfg.OktaOAuth(),
-		HTTPClient: cfg.HTTPClient, RequestTimeout: 20 * time.Second, Logger: logger.With("service", "okta")})
+		HTTPClient: cfg.HTTPClient, RequestTimeout: 20 * time.Second, Logger: logger.With("service", "okta"),
+		RateObserver: observeRates})
 	if err != nil {
 		return fmt.Errorf("okta client: %w", err)
 	}
@@ -80,6 +88,12 @@ func Run(ctx context.Context, cfg Config) error {
 	checked := make(chan struct{})
 	go func() { defer close(checked); checkRates(checkCtx, c, cfg, logger, rateCheckDelay) }()
 	defer func() { stopCheck(); <-checked }()
+	if tuner != nil {
+		tuneCtx, stopTune := context.WithCancel(ctx)
+		tuned := make(chan struct{})
+		go func() { defer close(tuned); tuner.run(tuneCtx, c, cfg.TemporalNamespace, logger) }()
+		defer func() { stopTune(); <-tuned }()
+	}
 	return Serve(ctx, c, &activities.Activities{Okta: oktaClient, Entra: graphClient}, cfg, logger)
 }
 
