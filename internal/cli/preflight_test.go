@@ -124,8 +124,9 @@ func TestPreflight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := o.RegisterEventHook(ctx, hookBase+hook.EventsPath, "Authorization", evSecret,
-		hook.EventAppMembershipAdd, hook.EventPasswordImport); err != nil {
+	eventHookID, err := o.RegisterEventHook(ctx, hookBase+hook.EventsPath, "Authorization", evSecret,
+		hook.EventAppMembershipAdd, hook.EventPasswordImport)
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -225,6 +226,57 @@ func TestPreflight(t *testing.T) {
 		if strings.Contains(out+errOut, s) {
 			t.Errorf("the text output holds a secret")
 		}
+	}
+
+	// The other checks' failures: no such namespace, the hook's secret in
+	// Okta not the hook server's, the event hook INACTIVE, everyone routed
+	// to another identity provider, the Graph app's secret wrong, the hook
+	// server's admin listener unreachable; creates planned above the limit.
+	if _, err := o.SetPasswordImportHook(hookBase+hook.PasswordImportPath, "Authorization", "Basic not-the-hook-secret"); err != nil {
+		t.Fatal(err)
+	}
+	oktaPost(t, os_.URL, "/api/v1/eventHooks/"+eventHookID+"/lifecycle/deactivate", oktaToken)
+	if _, err := o.AddPolicyRule("IDP_DISCOVERY", fakeokta.PolicyRuleSpec{Name: "To Entra",
+		Conditions: map[string]any{"network": map[string]any{"connection": "ANYWHERE"}},
+		Actions:    map[string]any{"idp": map[string]any{"providers": []map[string]any{{"type": "MICROSOFT", "id": "0oa1entraidp00000000"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	env["TEMPORAL_NAMESPACE"], env["ENTRA_VERIFIER_CLIENT_ID"] = "nosuch", dir.PublicClientID
+	env["ENTRA_CLIENT_SECRET"], env["OKTA_CREATE_RPS"] = "not-the-graph-secret", "20"
+	broken := append([]string{}, args...)
+	broken[len(broken)-1] = "http://127.0.0.1:1" // --hook-admin-url
+	code, out, errOut = run(t, env, broken...)
+	checks = decodeChecks(t, out, errOut, append(secrets, "not-the-graph-secret", "Basic not-the-hook-secret"))
+	if code != cli.ExitError {
+		t.Errorf("exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	for name, detail := range map[string]string{
+		preflight.NameTemporalNamespace: `namespace "nosuch" does not exist`,
+		preflight.NameHookExecute:       "the hook refused Okta's credentials",
+		preflight.NameEventHook:         "it is INACTIVE",
+		preflight.NameIdPRouting:        `routing rule "To Entra" sends users to MICROSOFT for everyone`,
+		preflight.NameGraphUser:         "GET /users",
+		preflight.NameGraphGroup:        "transitiveMembers",
+		preflight.NameDomains:           "GET /domains",
+		preflight.NameHookServer:        "127.0.0.1:1",
+	} {
+		if c := checks[name]; c.Status != preflight.StatusFail || !strings.Contains(c.Detail, detail) || c.Fix == "" {
+			t.Errorf("%s: %s %q (fix %q), want FAIL with %q", name, c.Status, c.Detail, c.Fix, detail)
+		}
+	}
+	if c := checks[preflight.NameOktaRateLimit]; c.Status != preflight.StatusWarn || !strings.Contains(c.Detail, "OKTA_CREATE_RPS=20") {
+		t.Errorf("rate limit with 20 creates/s planned: %+v", c)
+	}
+	if c := checks[preflight.NameVerifierApp]; c.Status != preflight.StatusOK {
+		t.Errorf("verifier app: %+v", c)
+	}
+
+	// A token Okta refuses.
+	env["OKTA_API_TOKEN"] = "not-the-okta-token"
+	_, out, errOut = run(t, env, broken...)
+	checks = decodeChecks(t, out, errOut, append(secrets, "not-the-okta-token"))
+	if c := checks[preflight.NameOktaCredentials]; c.Status != preflight.StatusFail || !strings.Contains(c.Fix, "refused the credentials") {
+		t.Errorf("a refused token: %+v", c)
 	}
 }
 
