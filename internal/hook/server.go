@@ -8,12 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"entra2okta/internal/buildinfo"
 )
 
 // ServerConfig configures a Server.
@@ -176,34 +177,6 @@ func readyBody(m map[string]string) []byte {
 }
 
 // Version is this build's version, as /readyz reports it on the admin
-// listener (never on the public one): the main module's version ("(devel)"
-// for a build from a checkout) and, when the build recorded them, the VCS
-// revision's first 12 characters and "+dirty" for a modified tree
-// (runtime/debug.ReadBuildInfo).
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	var rev string
-	dirty := false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev != "" {
-		v += " " + rev[:min(12, len(rev))]
-		if dirty {
-			v += "+dirty"
-		}
-	}
-	return v
-}
+// listener (never on the public one): buildinfo.Version, the one the
+// binaries' -version prints.
+func Version() string { return buildinfo.Version() }

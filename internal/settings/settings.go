@@ -44,8 +44,20 @@ type Declared struct {
 
 // Set is one binary's (or command's) declared settings over a FlagSet.
 type Set struct {
-	fs    *flag.FlagSet
-	decls []*decl
+	fs      *flag.FlagSet
+	decls   []*decl
+	version bool
+}
+
+// ErrVersion is what Parse returns when -version was given: the caller
+// prints buildinfo.Version and exits 0.
+var ErrVersion = errors.New("-version")
+
+// WithVersion adds the -version flag: Parse then returns ErrVersion, before
+// the environment is validated, when it is set.
+func (s *Set) WithVersion() *Set {
+	s.fs.BoolVar(&s.version, "version", false, "print the version (module version and VCS revision) and exit")
+	return s
 }
 
 type decl struct {
@@ -152,6 +164,9 @@ func (s *Set) Parse(args []string, getenv func(string) string, noArgs bool) erro
 			return err
 		}
 		return errors.Join(envErr, err)
+	}
+	if s.version {
+		return ErrVersion
 	}
 	if noArgs && s.fs.NArg() > 0 {
 		err := fmt.Errorf("unexpected arguments: %q", s.fs.Args())

@@ -111,6 +111,9 @@ func TestHelpAndPositionals(t *testing.T) {
 	if err := declare(&c).Parse([]string{"-h"}, env(nil), true); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
 	}
+	if err := declare(&c).WithVersion().Parse([]string{"-version"}, env(map[string]string{"T_N": "bad"}), true); !errors.Is(err, ErrVersion) {
+		t.Fatalf("-version: %v", err)
+	}
 	err := declare(&c).Parse([]string{"-on", "false"}, env(nil), true)
 	if err == nil || !strings.Contains(err.Error(), "-on=false") {
 		t.Fatalf("-on false: %v", err)

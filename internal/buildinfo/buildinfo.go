@@ -1,0 +1,42 @@
+// Package buildinfo reports the build's version, the same way in every
+// binary (worker -version, hookserver -version and its admin /readyz,
+// starter version).
+package buildinfo
+
+import "runtime/debug"
+
+// Version is this build's version: the main module's version ("(devel)"
+// for a build from a checkout) and, when the build recorded them, the VCS
+// revision's first 12 characters and "+dirty" for a modified tree
+// (runtime/debug.ReadBuildInfo). It is "unknown" without build information.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	return format(bi)
+}
+
+func format(bi *debug.BuildInfo) string {
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev string
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev != "" {
+		v += " " + rev[:min(12, len(rev))]
+		if dirty {
+			v += "+dirty"
+		}
+	}
+	return v
+}
