@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"entra2okta/internal/buildinfo"
+	"entra2okta/internal/settings"
 	"entra2okta/internal/worker"
 )
 
@@ -22,6 +24,10 @@ func main() {
 	defer stop()
 	cfg, err := worker.ParseConfig(os.Args[1:], os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if errors.Is(err, settings.ErrVersion) {
+		fmt.Println("worker", buildinfo.Version())
 		return
 	}
 	if err != nil {

@@ -11,12 +11,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"entra2okta/internal/okta"
 	"entra2okta/internal/secretenv"
+	"entra2okta/internal/settings"
 	"entra2okta/internal/temporalconn"
 )
 
@@ -155,12 +155,9 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	// environment configuration below, so only the environment and the
 	// flags set them here.
 	cfg.TemporalAddress, cfg.TemporalNamespace = "", ""
-	fs, err := bindFlags(&cfg, getenv)
-	if err != nil {
+	// -version answers before the rest is validated (settings.ErrVersion).
+	if err := Settings(&cfg).WithVersion().Parse(args, getenv, false); err != nil {
 		return cfg, errors.Join(secretErr, err)
-	}
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
 	}
 	if secretErr != nil {
 		return cfg, secretErr
@@ -177,77 +174,47 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 // bindFlags applies the environment to cfg and returns the flags that
 // override it.
 func bindFlags(cfg *Config, getenv func(string) string) (*flag.FlagSet, error) {
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	var envErrs []error
-	str := func(p *string, name, env, usage string) {
-		if v := getenv(env); v != "" {
-			*p = v
-		}
-		fs.StringVar(p, name, *p, usage+" ("+env+")")
-	}
-	secret := func(p *string, name, env, usage string) {
-		if v := getenv(env); v != "" {
-			*p = v
-		}
-		// The default is not printed: it would show the secret in -help.
-		fs.Func(name, usage+" ("+env+"; prefer the environment variable)", func(v string) error { *p = v; return nil })
-	}
-	float := func(p *float64, name, env, usage string) {
-		if v := getenv(env); v != "" {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				envErrs = append(envErrs, fmt.Errorf("%s: %w", env, err))
-			}
-			*p = f
-		}
-		fs.Float64Var(p, name, *p, usage+" ("+env+")")
-	}
-	integer := func(p *int, name, env, usage string) {
-		if v := getenv(env); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				envErrs = append(envErrs, fmt.Errorf("%s: %w", env, err))
-			}
-			*p = n
-		}
-		fs.IntVar(p, name, *p, usage+" ("+env+")")
-	}
-	boolean := func(p *bool, name, env, usage string) {
-		if v := getenv(env); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				envErrs = append(envErrs, fmt.Errorf("%s: %w", env, err))
-			}
-			*p = b
-		}
-		fs.BoolVar(p, name, *p, usage+" ("+env+")")
-	}
-	str(&cfg.TemporalAddress, "temporal-address", "TEMPORAL_ADDRESS", "Temporal frontend host:port (default: the TEMPORAL_PROFILE's, else localhost:7233)")
-	str(&cfg.TemporalNamespace, "temporal-namespace", "TEMPORAL_NAMESPACE", "Temporal namespace (default: the TEMPORAL_PROFILE's, else default)")
-	str(&cfg.OktaOrgURL, "okta-org-url", "OKTA_ORG_URL", "Okta org URL, e.g. https://example.okta.com")
-	secret(&cfg.OktaAPIToken, "okta-api-token", "OKTA_API_TOKEN", "Okta API token (or an OAuth service app: -okta-client-id and OKTA_PRIVATE_KEY)")
-	str(&cfg.OktaClientID, "okta-client-id", "OKTA_CLIENT_ID", "Okta OAuth 2.0 service app's client ID (instead of an API token)")
-	secret(&cfg.OktaPrivateKey, "okta-private-key", "OKTA_PRIVATE_KEY", "the service app's private key, PEM or JWK (or OKTA_PRIVATE_KEY_FILE)")
-	str(&cfg.OktaPrivateKeyID, "okta-private-key-id", "OKTA_PRIVATE_KEY_ID", "the key's kid, needed when the app has several keys")
-	str(&cfg.OktaScopes, "okta-scopes", "OKTA_SCOPES", "Okta API scopes to request (default: "+strings.Join(okta.DefaultScopes(), " ")+")")
-	str(&cfg.EntraTenantID, "entra-tenant-id", "ENTRA_TENANT_ID", "Entra ID tenant id")
-	str(&cfg.EntraClientID, "entra-client-id", "ENTRA_CLIENT_ID", "app registration's client id (Graph, client credentials)")
-	secret(&cfg.EntraClientSecret, "entra-client-secret", "ENTRA_CLIENT_SECRET", "app registration's client secret")
-	str(&cfg.EntraAuthorityHost, "entra-authority-host", "ENTRA_AUTHORITY_HOST", "Entra authority host")
-	str(&cfg.GraphBaseURL, "graph-base-url", "GRAPH_BASE_URL", "Microsoft Graph base URL")
-	float(&cfg.OktaRPS, "okta-rps", "OKTA_RPS", "Okta lookups and updates per second across all workers (server-enforced)")
-	float(&cfg.OktaCreateRPS, "okta-create-rps", "OKTA_CREATE_RPS", "Okta user creates per second across all workers (server-enforced; Okta's create limit ÷ 60)")
-	float(&cfg.OktaRateTarget, "okta-rate-target", "OKTA_RATE_TARGET", "fraction of the per-minute limit Okta's headers report for this API token "+
-		"that the Okta queues aim at, under OKTA_RPS and OKTA_CREATE_RPS (0 turns the tuning off)")
-	float(&cfg.GraphRPS, "graph-rps", "GRAPH_RPS", "Graph calls per second across all workers (server-enforced)")
-	integer(&cfg.OktaConcurrency, "okta-concurrency", "OKTA_CONCURRENCY", "concurrent Okta calls per worker, under Okta's 75")
-	integer(&cfg.GraphConcurrency, "graph-concurrency", "GRAPH_CONCURRENCY", "concurrent Graph calls per worker")
-	integer(&cfg.WorkflowCacheSize, "workflow-cache-size", "WORKFLOW_CACHE_SIZE", "workflows kept in memory between tasks")
-	str(&cfg.MetricsAddr, "metrics-addr", "METRICS_ADDR", `Prometheus /metrics listen address ("off" disables)`)
-	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "debug, info, warn or error")
-	boolean(&cfg.RegisterSearchAttributes, "register-search-attributes", "REGISTER_SEARCH_ATTRIBUTES", "add missing search attributes at start-up")
-	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long running activities may finish at shutdown")
-	return fs, errors.Join(envErrs...)
+	s := Settings(cfg)
+	return s.FlagSet(), s.ApplyEnv(getenv)
+}
+
+// Settings declares the worker's settings, bound to cfg's fields, whose
+// values are the defaults: the worker's flags and environment variables,
+// and the README's table of them.
+func Settings(cfg *Config) *settings.Set {
+	s := settings.New("worker")
+	type S = settings.Setting
+	s.String(&cfg.TemporalAddress, S{Flag: "temporal-address", Env: "TEMPORAL_ADDRESS", Default: "the TEMPORAL_PROFILE's, else " + DefaultTemporalAddress,
+		Help: "Temporal frontend host:port"})
+	s.String(&cfg.TemporalNamespace, S{Flag: "temporal-namespace", Env: "TEMPORAL_NAMESPACE", Default: "the TEMPORAL_PROFILE's, else " + DefaultTemporalNamespace,
+		Help: "Temporal namespace"})
+	s.String(&cfg.OktaOrgURL, S{Flag: "okta-org-url", Env: "OKTA_ORG_URL", Help: "Okta org URL, e.g. https://example.okta.com"})
+	s.String(&cfg.OktaAPIToken, S{Flag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true,
+		Help: "Okta API token (or an OAuth service app: -okta-client-id and OKTA_PRIVATE_KEY)"})
+	s.String(&cfg.OktaClientID, S{Flag: "okta-client-id", Env: "OKTA_CLIENT_ID", Help: "Okta OAuth 2.0 service app's client ID (instead of an API token)"})
+	s.String(&cfg.OktaPrivateKey, S{Flag: "okta-private-key", Env: "OKTA_PRIVATE_KEY", Secret: true, Help: "the service app's private key, PEM or JWK"})
+	s.String(&cfg.OktaPrivateKeyID, S{Flag: "okta-private-key-id", Env: "OKTA_PRIVATE_KEY_ID", Help: "the key's kid, needed when the app has several keys"})
+	s.String(&cfg.OktaScopes, S{Flag: "okta-scopes", Env: "OKTA_SCOPES", Default: strings.Join(okta.DefaultScopes(), " "),
+		Help: "Okta API scopes the service app asks for (spaces or commas)"})
+	s.String(&cfg.EntraTenantID, S{Flag: "entra-tenant-id", Env: "ENTRA_TENANT_ID", Help: "Entra ID tenant id"})
+	s.String(&cfg.EntraClientID, S{Flag: "entra-client-id", Env: "ENTRA_CLIENT_ID", Help: "app registration's client id (Graph, client credentials)"})
+	s.String(&cfg.EntraClientSecret, S{Flag: "entra-client-secret", Env: "ENTRA_CLIENT_SECRET", Secret: true, Help: "app registration's client secret"})
+	s.String(&cfg.EntraAuthorityHost, S{Flag: "entra-authority-host", Env: "ENTRA_AUTHORITY_HOST", Help: "Entra authority host"})
+	s.String(&cfg.GraphBaseURL, S{Flag: "graph-base-url", Env: "GRAPH_BASE_URL", Help: "Microsoft Graph base URL"})
+	s.Float(&cfg.OktaRPS, S{Flag: "okta-rps", Env: "OKTA_RPS", Help: "Okta lookups and updates per second across all workers (server-enforced)"})
+	s.Float(&cfg.OktaCreateRPS, S{Flag: "okta-create-rps", Env: "OKTA_CREATE_RPS",
+		Help: "Okta user creates per second across all workers (server-enforced; Okta's create limit ÷ 60)"})
+	s.Float(&cfg.OktaRateTarget, S{Flag: "okta-rate-target", Env: "OKTA_RATE_TARGET",
+		Help: "fraction of the per-minute limit Okta's headers report for this API token that the Okta queues aim at, under OKTA_RPS and OKTA_CREATE_RPS (0 turns the tuning off)"})
+	s.Float(&cfg.GraphRPS, S{Flag: "graph-rps", Env: "GRAPH_RPS", Help: "Graph calls per second across all workers (server-enforced)"})
+	s.Int(&cfg.OktaConcurrency, S{Flag: "okta-concurrency", Env: "OKTA_CONCURRENCY", Help: "concurrent Okta calls per worker, under Okta's 75"})
+	s.Int(&cfg.GraphConcurrency, S{Flag: "graph-concurrency", Env: "GRAPH_CONCURRENCY", Help: "concurrent Graph calls per worker"})
+	s.Int(&cfg.WorkflowCacheSize, S{Flag: "workflow-cache-size", Env: "WORKFLOW_CACHE_SIZE", Help: "workflows kept in memory between tasks"})
+	s.String(&cfg.MetricsAddr, S{Flag: "metrics-addr", Env: "METRICS_ADDR", Help: `Prometheus /metrics listen address ("off" disables)`})
+	s.String(&cfg.LogLevel, S{Flag: "log-level", Env: "LOG_LEVEL", Help: "debug, info, warn or error"})
+	s.Bool(&cfg.RegisterSearchAttributes, S{Flag: "register-search-attributes", Env: "REGISTER_SEARCH_ATTRIBUTES", Help: "add missing search attributes at start-up"})
+	s.Duration(&cfg.ShutdownTimeout, S{Flag: "shutdown-timeout", Help: "how long running activities may finish at shutdown"})
+	return s
 }
 
 // Validate reports every problem of the configuration at once.
