@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -82,6 +83,14 @@ func TestParseConfig_OktaServiceApp(t *testing.T) {
 	cfg, err = ParseConfig(nil, env(complete))
 	require.NoError(t, err)
 	assert.Equal(t, okta.OAuthConfig{}, cfg.OktaOAuth(), "an API token configures no service app")
+
+	// The key from a file, as Docker secrets mount it (with a final newline).
+	keyFile := filepath.Join(t.TempDir(), "okta_private_key")
+	require.NoError(t, os.WriteFile(keyFile, []byte(oauthKeyPEM(t)+"\n"), 0o600))
+	cfg, err = ParseConfig(nil, env(oauthEnv(t, map[string]string{"OKTA_PRIVATE_KEY": "", "OKTA_PRIVATE_KEY_FILE": keyFile})))
+	require.NoError(t, err)
+	assert.Equal(t, oauthKeyPEM(t), cfg.OktaPrivateKey, "one trailing newline dropped")
+	assert.Equal(t, "0oaworker", cfg.OktaOAuth().ClientID)
 }
 
 func TestParseConfig_ExactlyOneOktaCredential(t *testing.T) {
