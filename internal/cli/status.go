@@ -58,8 +58,9 @@ func bar(pct float64, width int) string {
 
 func runStatus(ctx context.Context, args []string, env Env, io IO) int {
 	fs := newFlagSet("status", "status [--batch NAME] [--watch] [--interval 5s]\n\n"+
-		"Counts of users per state, then the rate limit in force on each task queue: the\n"+
-		"one set by starter throttle (with its reason and time), else the workers' own.", io)
+		"Counts of users per state, then the rate limit in force on each task queue and where it\n"+
+		"comes from: pinned by starter throttle (with its reason and time), learned by the workers\n"+
+		"from Okta's rate-limit headers (the Okta queues), or the workers' configured rate.", io)
 	var tf temporalFlags
 	tf.register(fs, env)
 	batch := fs.String("batch", "", "batch name (default: all batches)")
@@ -87,7 +88,8 @@ func runStatus(ctx context.Context, args []string, env Env, io IO) int {
 			return fail(io, "%v", err)
 		}
 		// The rate the server enforces now on the Okta queue: starter
-		// throttle's override if one is set, else the workers' OKTA_RPS.
+		// throttle's or the workers' tuner's override if one is set, else
+		// the workers' OKTA_RPS.
 		var rps float64
 		if r, err := control.DescribeActivityRate(ctx, c, tf.namespace, workflows.OktaTaskQueue); err == nil && r.Source != control.RateFromServer {
 			rps = r.Effective

@@ -16,15 +16,17 @@ import (
 )
 
 // rateQueue is a rate-limited task queue, with the starter's flag and the
-// workers' variable for its rate.
+// workers' variable for its rate; tuned when the workers lower its rate to
+// what Okta's rate-limit headers allow.
 type rateQueue struct {
 	name, flag, env, tq string
+	tuned               bool
 }
 
 var rateQueues = []rateQueue{
-	{"okta", "okta-rps", "OKTA_RPS", workflows.OktaTaskQueue},
-	{"okta create", "okta-create-rps", "OKTA_CREATE_RPS", workflows.OktaCreateTaskQueue},
-	{"graph", "graph-rps", "GRAPH_RPS", workflows.GraphTaskQueue},
+	{"okta", "okta-rps", "OKTA_RPS", workflows.OktaTaskQueue, true},
+	{"okta create", "okta-create-rps", "OKTA_CREATE_RPS", workflows.OktaCreateTaskQueue, true},
+	{"graph", "graph-rps", "GRAPH_RPS", workflows.GraphTaskQueue, false},
 }
 
 func runThrottle(ctx context.Context, args []string, env Env, io IO) int {
@@ -36,8 +38,9 @@ func runThrottle(ctx context.Context, args []string, env Env, io IO) int {
 		"okta-create-rps": fs.Float64("okta-create-rps", 0, "Okta user creates per second, for all workers (server-enforced; Okta's create limit ÷ 60)"),
 		"graph-rps":       fs.Float64("graph-rps", 0, "Microsoft Graph requests per second, for all workers (server-enforced)"),
 	}
-	reset := fs.Bool("reset", false, "remove the rates set by starter throttle on the queues given no rate here: the workers' own "+
-		"OKTA_RPS, OKTA_CREATE_RPS and GRAPH_RPS apply again")
+	reset := fs.Bool("reset", false, "remove the rates set by starter throttle on the queues given no rate here: the workers are in "+
+		"charge again, with their OKTA_RPS, OKTA_CREATE_RPS and GRAPH_RPS, lowered on the Okta queues to what Okta's rate-limit "+
+		"headers allow this API token")
 	reason := fs.String("reason", "", `reason recorded with the change (default "set by starter throttle" or "reset by starter throttle")`)
 	if ok, code := parse(fs, args); !ok {
 		return code
@@ -107,6 +110,13 @@ func formatRate(q rateQueue, r control.QueueRate) string {
 	fmt.Fprintf(&b, "%-11s %s: ", q.name, q.tq)
 	workers := r.WorkerRates()
 	switch {
+	case r.Tuned != nil:
+		fmt.Fprintf(&b, "%.2f requests/s (%.0f/min), learned from Okta's rate-limit headers: this API token may make %d/min "+
+			"in Okta's %s bucket, the workers aim at %s%% of it", r.Override.RPS, r.Override.RPS*60, r.Tuned.LimitPerMin,
+			r.Tuned.Bucket, r.Tuned.TargetPercent())
+		if len(workers) > 0 {
+			fmt.Fprintf(&b, "\n            under the workers' %s (%s); pin another rate with starter throttle --%s", q.env, joinRates(workers), q.flag)
+		}
 	case r.Override != nil:
 		fmt.Fprintf(&b, "%.2f requests/s (%.0f/min), set by starter throttle", r.Override.RPS, r.Override.RPS*60)
 		if !r.Override.At.IsZero() {
@@ -115,18 +125,22 @@ func formatRate(q rateQueue, r control.QueueRate) string {
 		if r.Override.Reason != "" {
 			fmt.Fprintf(&b, " (%q)", r.Override.Reason)
 		}
+		b.WriteString(", pinned")
 		if r.Override.RPS == 0 {
 			b.WriteString(": PAUSED")
 		}
 		if len(workers) > 0 {
 			fmt.Fprintf(&b, "\n            the workers' %s (%s) is not applied until starter throttle --reset", q.env, joinRates(workers))
+			if q.tuned {
+				b.WriteString(", nor the rate they learn from Okta's headers")
+			}
 		}
 	case r.Source == control.RateFromWorkers && len(workers) > 1:
 		fmt.Fprintf(&b, "%.2f requests/s (%.0f/min) for now: the workers disagree", r.Effective, r.Effective*60)
 		fmt.Fprintf(&b, "\n            workers ask for %s: the server applies the rate of whichever polled last; "+
 			"give them the same %s, or pin one with starter throttle --%s", joinRates(workers), q.env, q.flag)
 	case r.Source == control.RateFromWorkers:
-		fmt.Fprintf(&b, "%.2f requests/s (%.0f/min), the workers' %s", r.Effective, r.Effective*60, q.env)
+		fmt.Fprintf(&b, "%.2f requests/s (%.0f/min), the workers' %s (configured)", r.Effective, r.Effective*60, q.env)
 	case len(workers) == 0:
 		fmt.Fprintf(&b, "no worker polled recently, no rate set by starter throttle")
 	default:
