@@ -6,8 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	oktasdk "github.com/okta/okta-sdk-golang/v2/okta"
@@ -27,49 +25,23 @@ import (
 const maxConfigPages = 20
 
 // ProbeUsers reads one user (GET /api/v1/users?limit=1): the cheapest read
-// that proves the credentials, in the bucket user creates use. It returns
-// what the answer's rate-limit headers said (false when it had none).
-func (c *Client) ProbeUsers(ctx context.Context) (RateHeaders, bool, error) {
+// that proves the credentials, in the bucket user creates use
+// (RateBucketUsers). It returns what the answer's rate-limit headers said,
+// as the adapter reads them for Config.RateObserver (false when it had
+// none).
+func (c *Client) ProbeUsers(ctx context.Context) (RateObservation, bool, error) {
 	var (
-		rh    RateHeaders
+		obs   RateObservation
 		found bool
 	)
 	err := c.call(ctx, "list users", func(ctx context.Context) (*oktasdk.Response, error) {
 		_, resp, err := c.sdk.User.ListUsers(ctx, query.NewQueryParams(query.WithLimit(1)))
-		if resp != nil && resp.Response != nil {
-			rh, found = parseRateHeaders(resp.Header)
+		if resp != nil && resp.Response != nil && resp.Request != nil {
+			obs, found = rateObservation(resp.Request, resp.Response)
 		}
 		return resp, err
 	})
-	return rh, found, err
-}
-
-// RateHeaders is what an answer's X-Rate-Limit-Limit, X-Rate-Limit-Remaining
-// and X-Rate-Limit-Reset headers said: the requests per minute these
-// credentials may make in the request's bucket (for an API token or OAuth
-// app whose share of the bucket is below 100 %, its share), what is left of
-// them, and when the window ends
-// (https://developer.okta.com/docs/reference/rl-best-practices/).
-type RateHeaders struct {
-	Limit, Remaining int
-	Reset            time.Time
-}
-
-// parseRateHeaders reads the rate-limit headers; false without a positive
-// limit (no headers, or a concurrency 429, whose limit is 0).
-func parseRateHeaders(h http.Header) (RateHeaders, bool) {
-	limit, err := strconv.Atoi(strings.TrimSpace(h.Get("X-Rate-Limit-Limit")))
-	if err != nil || limit <= 0 {
-		return RateHeaders{}, false
-	}
-	rh := RateHeaders{Limit: limit, Remaining: -1}
-	if n, err := strconv.Atoi(strings.TrimSpace(h.Get("X-Rate-Limit-Remaining"))); err == nil && n >= 0 {
-		rh.Remaining = n
-	}
-	if s, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-Rate-Limit-Reset")), 10, 64); err == nil && s > 0 {
-		rh.Reset = time.Unix(s, 0)
-	}
-	return rh, true
+	return obs, found, err
 }
 
 // InlineHook is an inline hook as Okta lists it.

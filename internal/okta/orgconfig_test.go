@@ -53,7 +53,8 @@ func TestOrgConfigReads(t *testing.T) {
 
 	obs, found, err := c.ProbeUsers(ctx)
 	// The users bucket allows 600 a minute, of which a token may have a share.
-	if err != nil || !found || obs.Limit <= 0 || obs.Limit > 600 || obs.Remaining != obs.Limit-1 || obs.Reset.IsZero() {
+	if err != nil || !found || obs.Bucket != okta.RateBucketUsers || obs.Limit <= 0 || obs.Limit > 600 || obs.Remaining != obs.Limit-1 ||
+		obs.Reset.IsZero() {
 		t.Fatalf("probe: %+v %v %v", obs, found, err)
 	}
 
