@@ -25,7 +25,6 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,9 +32,12 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
+	"entra2okta/internal/buildinfo"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/hook"
+	"entra2okta/internal/hookconf"
 	"entra2okta/internal/secretenv"
+	"entra2okta/internal/settings"
 	"entra2okta/internal/temporalconn"
 	"entra2okta/workflows"
 )
@@ -43,7 +45,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, settings.ErrVersion) {
+		fmt.Println("hookserver", buildinfo.Version())
+		return
+	}
+	if err != nil {
 		slog.Error("hookserver exited", "err", err)
 		os.Exit(1)
 	}
@@ -67,158 +74,81 @@ type config struct {
 	temporal temporalconn.Config
 }
 
-// parseConfig reads flags from args, each defaulting to its environment
-// variable in getenv, and validates the result.
+// parseConfig reads the settings (flag > environment in getenv > default,
+// declared in hookconf) and validates the result.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	// Every secret may come from a file named by NAME_FILE.
 	getenv, secretErr := secretenv.Getenv(getenv, secretenv.Names()...)
-	fs := flag.NewFlagSet("hookserver", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	env := func(k, def string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		return def
-	}
-	str := func(name, key, def, usage string) *string {
-		return fs.String(name, env(key, def), usage+" ("+key+")")
-	}
-	var (
-		listen     = str("listen", "HOOK_LISTEN_ADDR", ":8080", "listen address")
-		admin      = str("admin-addr", "HOOK_ADMIN_ADDR", "127.0.0.1:9091", "listen address of /metrics and /readyz, plain HTTP (keep it on loopback or a monitoring network; off: none)")
-		authHeader = str("auth-header", "HOOK_AUTH_HEADER", "Authorization", "header carrying Okta's shared secret")
-		// Not defaulted from the environment like the others: -h prints
-		// defaults, and must not print the secret.
-		authSecret  = fs.String("auth-secret", "", "the header's whole expected value, required; prefer the environment variable (HOOK_AUTH_SECRET or HOOK_AUTH_SECRET_FILE)")
-		budget      = str("budget", "HOOK_BUDGET", "2.5s", "deadline for answering Okta (Okta waits 3 s)")
-		tlsCert     = str("tls-cert", "HOOK_TLS_CERT", "", "TLS certificate file (PEM); Okta only calls https URLs")
-		tlsKey      = str("tls-key", "HOOK_TLS_KEY", "", "TLS key file (PEM)")
-		tAddr       = str("temporal-address", "TEMPORAL_ADDRESS", "", "Temporal frontend host:port (default: the TEMPORAL_PROFILE's, else localhost:7233)")
-		tNS         = str("temporal-namespace", "TEMPORAL_NAMESPACE", "", "Temporal namespace (default: the TEMPORAL_PROFILE's, else default)")
-		tenant      = str("entra-tenant-id", "ENTRA_TENANT_ID", "", "Entra tenant ID or verified domain")
-		clientID    = str("entra-client-id", "ENTRA_CLIENT_ID", "", "Entra app registration (public client flows allowed)")
-		authority   = str("entra-authority-host", "ENTRA_AUTHORITY_HOST", entra.DefaultAuthorityHost, "Entra authority host")
-		logLevel    = str("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
-		policyMFA   = str("policy-mfa", "HOOK_POLICY_MFA", "true", "MFA required/enrollment/external challenge (AADSTS50076/50079/50074/50072/50158) counts as verified")
-		policyExp   = str("policy-expired", "HOOK_POLICY_EXPIRED", "false", "an expired password (AADSTS50055/50144) counts as verified")
-		policyCA    = str("policy-ca", "HOOK_POLICY_CA", "false", "blocked by conditional access (AADSTS53003) counts as verified")
-		lockout     = str("lockout-threshold", "HOOK_LOCKOUT_THRESHOLD", "10", "the tenant's smart lockout threshold (10 in Azure public clouds, 3 in US Government clouds) and no more than Okta's password policy lockout")
-		userTries   = str("user-attempts", "HOOK_USER_ATTEMPTS", "0", "checks per username that Entra may count as failures in any span of the user window (0: 5, or the daily number when lower)")
-		userDaily   = str("user-daily-attempts", "HOOK_USER_DAILY_ATTEMPTS", "0", "checks per username that Entra may count as failures in any 24 h until a verified sign-in (0: half the lockout threshold); must stay below the threshold")
-		userWindow  = str("user-window", "HOOK_USER_WINDOW", "15m", "per-username sliding window and cool-down")
-		ipTries     = str("ip-attempts", "HOOK_IP_ATTEMPTS", "50", "checks per source address reaching Entra per address window (-1: off)")
-		ipWindow    = str("ip-window", "HOOK_IP_WINDOW", "15m", "per-address window")
-		ipTrusted   = str("ip-trusted", "HOOK_IP_TRUSTED", "", "comma-separated CIDR ranges exempt from the per-address budget (an office NAT, VPN or secure web gateway)")
-		globalFails = str("global-failures", "HOOK_GLOBAL_FAILURES", "500", "checks that may fail at Entra across all users per global window before the circuit breaker opens (-1: off)")
-		globalWin   = str("global-window", "HOOK_GLOBAL_WINDOW", "1m", "tenant-wide sliding window")
-		breakerCool = str("breaker-cooldown", "HOOK_BREAKER_COOLDOWN", "1m", "how long the circuit breaker stays open")
-		negTTL      = str("negative-ttl", "HOOK_NEGATIVE_TTL", "5m", "how long a rejected username+password is answered from memory")
-		maxConc     = str("max-concurrent", "HOOK_MAX_CONCURRENT", "1024", "checks in flight against Entra; beyond it requests are answered UNVERIFIED at once")
-		oIssuer     = str("oauth-issuer", "HOOK_OAUTH_ISSUER", "", "also require an Okta OAuth 2.0 access token from this issuer, e.g. https://{org}/oauth2/default")
-		oAudience   = str("oauth-audience", "HOOK_OAUTH_AUDIENCE", "api://default", "expected token audience")
-		oClient     = str("oauth-client-id", "HOOK_OAUTH_CLIENT_ID", "", "expected token cid")
-		oScope      = str("oauth-scope", "HOOK_OAUTH_SCOPE", "", "scope the token must carry (optional)")
-		oJWKS       = str("oauth-jwks-url", "HOOK_OAUTH_JWKS_URL", "", "signing keys (default issuer + /v1/keys)")
-		shutdownStr = str("shutdown-timeout", "HOOK_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for requests and pending signals")
-		evHeader    = str("events-auth-header", "HOOK_EVENTS_AUTH_HEADER", "Authorization", "header carrying the Okta event hook's shared secret")
-		// Not defaulted from the environment either (see -auth-secret).
-		evSecret   = fs.String("events-auth-secret", "", "the event hook's whole expected header value, its own (not the password hook's); without it "+hook.EventsPath+" is not served; prefer the environment variable (HOOK_EVENTS_AUTH_SECRET or HOOK_EVENTS_AUTH_SECRET_FILE)")
-		canaryUser = str("mfa-canary-user", "HOOK_MFA_CANARY_USER", "", "an MFA-enforced Entra account on which a wrong password checks that Entra checks passwords before MFA (the premise of -policy-mfa)")
-		// Not defaulted from the environment: -h must not print it.
-		canaryPw       = fs.String("mfa-canary-password", "", "a deliberately wrong password for the canary, the same every time; prefer the environment variable (HOOK_MFA_CANARY_PASSWORD or HOOK_MFA_CANARY_PASSWORD_FILE)")
-		canaryInterval = str("mfa-canary-interval", "HOOK_MFA_CANARY_INTERVAL", "1h", "how often the canary is checked (each check is one failed sign-in on it; at most half the lockout threshold minus one a day)")
-		o365App        = str("o365-app-id", "OKTA_O365_APP_ID", "", "Okta app id (0oa…) of the Office 365 app: assigning a user to it starts the user's migration (event hook on "+hook.EventsPath+")")
-		evBatch        = str("events-batch", "OKTA_EVENTS_BATCH", hook.DefaultEventsBatch, "batch label of the migrations that app assignments start")
-		evAfter        = str("events-deadline-after", "OKTA_EVENTS_DEADLINE_AFTER", "", "their deadline, after the assignment (default: the workflow's, 60 days)")
-		evPolicy       = str("events-policy", "OKTA_EVENTS_POLICY", "none", "their deadline policy: none, expire-password, reset-password or deactivate")
-	)
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
-	}
-	if *authSecret == "" {
-		*authSecret = getenv("HOOK_AUTH_SECRET")
-	}
-	if *evSecret == "" {
-		*evSecret = getenv("HOOK_EVENTS_AUTH_SECRET")
-	}
-	if *canaryPw == "" {
-		*canaryPw = getenv("HOOK_MFA_CANARY_PASSWORD")
-	}
-	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	v := hookconf.Defaults()
+	set := hookconf.Declare(&v).WithVersion()
+	set.FlagSet().SetOutput(stderr)
+	if err := set.Parse(args, getenv, true); err != nil {
+		return config{}, errors.Join(secretErr, err)
 	}
 	var errs []error
 	if secretErr != nil {
 		errs = append(errs, secretErr)
 	}
-	dur := func(name, v string) time.Duration {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("-%s: %q is not a positive duration", name, v))
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"budget", v.Budget}, {"shutdown-timeout", v.ShutdownTimeout}, {"user-window", v.UserWindow}, {"ip-window", v.IPWindow},
+		{"negative-ttl", v.NegativeTTL}, {"global-window", v.GlobalWindow}, {"breaker-cooldown", v.BreakerCooldown},
+		{"mfa-canary-interval", v.CanaryInterval}} {
+		if d.d <= 0 {
+			errs = append(errs, fmt.Errorf("-%s: %v is not a positive duration", d.name, d.d))
 		}
-		return d
 	}
-	boolean := func(name, v string) bool {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("-%s: %q is not a boolean", name, v))
-		}
-		return b
-	}
-	integer := func(name, v string) int {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("-%s: %q is not an integer", name, v))
-		}
-		return n
+	if v.EventsDeadlineAfter < 0 {
+		errs = append(errs, fmt.Errorf("-events-deadline-after: %v is negative", v.EventsDeadlineAfter))
 	}
 	c := config{
-		listen:            *listen,
-		admin:             strings.TrimSpace(*admin),
-		tlsCert:           *tlsCert,
-		tlsKey:            *tlsKey,
-		temporalAddress:   *tAddr,
-		temporalNamespace: *tNS,
-		shutdownTimeout:   dur("shutdown-timeout", *shutdownStr),
+		listen:            v.Listen,
+		admin:             strings.TrimSpace(v.Admin),
+		tlsCert:           v.TLSCert,
+		tlsKey:            v.TLSKey,
+		temporalAddress:   v.TemporalAddress,
+		temporalNamespace: v.TemporalNamespace,
+		shutdownTimeout:   v.ShutdownTimeout,
 		entra: entra.Config{
-			AuthorityHost: *authority,
-			TenantID:      *tenant,
-			ClientID:      *clientID,
+			AuthorityHost: v.AuthorityHost,
+			TenantID:      v.TenantID,
+			ClientID:      v.ClientID,
 			Policy: entra.Policy{
-				MFAVerified:               boolean("policy-mfa", *policyMFA),
-				PasswordExpiredVerified:   boolean("policy-expired", *policyExp),
-				ConditionalAccessVerified: boolean("policy-ca", *policyCA),
+				MFAVerified:               v.PolicyMFA,
+				PasswordExpiredVerified:   v.PolicyExpired,
+				ConditionalAccessVerified: v.PolicyCA,
 			},
 		},
 		hook: hook.Config{
-			AuthHeader:    *authHeader,
-			AuthSecret:    *authSecret,
-			Budget:        dur("budget", *budget),
-			MaxConcurrent: integer("max-concurrent", *maxConc),
+			AuthHeader:    v.AuthHeader,
+			AuthSecret:    v.AuthSecret,
+			Budget:        v.Budget,
+			MaxConcurrent: v.MaxConcurrent,
 			Shield: hook.ShieldConfig{
-				LockoutThreshold:  integer("lockout-threshold", *lockout),
-				UserAttempts:      integer("user-attempts", *userTries),
-				UserDailyAttempts: integer("user-daily-attempts", *userDaily),
-				UserWindow:        dur("user-window", *userWindow),
-				IPAttempts:        integer("ip-attempts", *ipTries),
-				IPWindow:          dur("ip-window", *ipWindow),
-				NegativeTTL:       dur("negative-ttl", *negTTL),
-				GlobalFailures:    integer("global-failures", *globalFails),
-				GlobalWindow:      dur("global-window", *globalWin),
-				BreakerCooldown:   dur("breaker-cooldown", *breakerCool),
+				LockoutThreshold:  v.LockoutThreshold,
+				UserAttempts:      v.UserAttempts,
+				UserDailyAttempts: v.UserDailyAttempts,
+				UserWindow:        v.UserWindow,
+				IPAttempts:        v.IPAttempts,
+				IPWindow:          v.IPWindow,
+				NegativeTTL:       v.NegativeTTL,
+				GlobalFailures:    v.GlobalFailures,
+				GlobalWindow:      v.GlobalWindow,
+				BreakerCooldown:   v.BreakerCooldown,
 			},
 		},
 	}
-	if err := c.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
-		errs = append(errs, fmt.Errorf("-log-level: %q is not a level", *logLevel))
+	if err := c.logLevel.UnmarshalText([]byte(v.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("-log-level: %q is not a level", v.LogLevel))
 	}
-	if conn, err := temporalconn.Load(getenv, temporalconn.Overrides{Address: *tAddr, Namespace: *tNS}); err != nil {
+	if conn, err := temporalconn.Load(getenv, temporalconn.Overrides{Address: v.TemporalAddress, Namespace: v.TemporalNamespace}); err != nil {
 		errs = append(errs, err)
 	} else {
 		c.temporal, c.temporalAddress, c.temporalNamespace = conn, conn.Address(), conn.Namespace()
 	}
-	c.hook.MFACheck = hook.MFACheckConfig{PolicyMFA: c.entra.Policy.MFAVerified, Username: strings.TrimSpace(*canaryUser), Password: *canaryPw}
-	if d := dur("mfa-canary-interval", *canaryInterval); d > 0 && d < time.Minute {
+	c.hook.MFACheck = hook.MFACheckConfig{PolicyMFA: c.entra.Policy.MFAVerified, Username: strings.TrimSpace(v.CanaryUser), Password: v.CanaryPassword}
+	if d := v.CanaryInterval; d > 0 && d < time.Minute {
 		errs = append(errs, fmt.Errorf("-mfa-canary-interval %v: at least 1m", d))
 	} else {
 		c.hook.MFACheck.Interval = d
@@ -256,7 +186,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	} else if err := c.hook.Shield.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("-user-attempts, -user-daily-attempts, -lockout-threshold: %w", err))
 	}
-	for _, r := range strings.Split(*ipTrusted, ",") {
+	for _, r := range strings.Split(v.IPTrusted, ",") {
 		if r = strings.TrimSpace(r); r == "" {
 			continue
 		}
@@ -267,16 +197,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		c.hook.Shield.IPTrusted = append(c.hook.Shield.IPTrusted, p.Masked())
 	}
-	if *oIssuer != "" {
-		c.hook.OAuth = &hook.OAuthConfig{Issuer: *oIssuer, Audience: *oAudience, ClientID: *oClient, Scope: *oScope, JWKSURL: *oJWKS}
+	if v.OAuthIssuer != "" {
+		c.hook.OAuth = &hook.OAuthConfig{Issuer: v.OAuthIssuer, Audience: v.OAuthAudience, ClientID: v.OAuthClientID, Scope: v.OAuthScope, JWKSURL: v.JWKSURL}
 	}
-	ev := hook.EventConfig{AppID: strings.TrimSpace(*o365App), Batch: *evBatch, Policy: workflows.DeadlinePolicy(*evPolicy),
-		AuthHeader: *evHeader, AuthSecret: *evSecret}
-	if *evAfter != "" {
-		ev.DeadlineAfter = dur("events-deadline-after", *evAfter)
-	}
+	ev := hook.EventConfig{AppID: strings.TrimSpace(v.O365AppID), Batch: v.EventsBatch, Policy: workflows.DeadlinePolicy(v.EventsPolicy),
+		AuthHeader: v.EventsAuthHeader, AuthSecret: v.EventsAuthSecret, DeadlineAfter: v.EventsDeadlineAfter}
 	if !ev.Policy.Valid() {
-		errs = append(errs, fmt.Errorf("-events-policy %q: not a deadline policy", *evPolicy))
+		errs = append(errs, fmt.Errorf("-events-policy %q: not a deadline policy", v.EventsPolicy))
 	}
 	// The event hook has a secret of its own: whoever holds the password
 	// hook's must not be able to forge events, nor the other way round.
