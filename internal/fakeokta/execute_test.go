@@ -16,7 +16,7 @@ import (
 // gets Okta's 400 with what failed.
 func TestExecuteInlineHook(t *testing.T) {
 	hs := newHookServer(t)
-	e := newEnv(t, fakeokta.Options{HookRootCAs: hs.pool(), HookTimeout: 200 * time.Millisecond})
+	e := newEnv(t, fakeokta.Options{HookRootCAs: hs.pool(), HookTimeout: time.Second})
 	id, err := e.srv.SetPasswordImportHook(hs.URL, "Authorization", "Basic s3cret")
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func TestExecuteInlineHook(t *testing.T) {
 		"time-out, retried": {func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
-			case <-time.After(time.Second):
+			case <-time.After(5 * time.Second):
 			}
 		}, "timed out", 2},
 	} {
