@@ -140,7 +140,10 @@ func TestSprayThroughOkta(t *testing.T) {
 		t.Skip("end-to-end")
 	}
 	const users, guesses = 200, 25
-	st := newSprayStack(t, users, hook.ShieldConfig{GlobalFailures: 150, GlobalWindow: 2 * time.Second, BreakerCooldown: 500 * time.Millisecond})
+	// About 1,000 failures reach Entra (five per user before the user's
+	// budget stops the guesses); 60 in any 4 s trips the breaker even when a
+	// loaded machine slows the spray to a fifth of its usual pace.
+	st := newSprayStack(t, users, hook.ShieldConfig{GlobalFailures: 60, GlobalWindow: 4 * time.Second, BreakerCooldown: 500 * time.Millisecond})
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 32)
 	verified := make([]bool, users)
