@@ -72,6 +72,10 @@ func New(name string) *Set {
 	return &Set{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
 }
 
+// Attach returns an empty Set that declares its settings on fs, beside
+// flags fs already has (a starter command's own flags).
+func Attach(fs *flag.FlagSet) *Set { return &Set{fs: fs} }
+
 // FlagSet is the underlying flag set (for SetOutput, Usage, extra flags).
 func (s *Set) FlagSet() *flag.FlagSet { return s.fs }
 
@@ -191,7 +195,8 @@ func isBool(f *flag.Flag) bool {
 // would parse "--reason x jsmith@contoso.com" (it stops at the first
 // positional). A flag that is not a boolean takes the next argument as its
 // value unless written -name=value; everything after "--" stays positional,
-// in order. An unknown flag is left in place for Parse to report.
+// in order. An unknown flag, or a last flag without its value, is left for
+// Parse to report.
 func Interleave(fs *flag.FlagSet, args []string) []string {
 	var flags, pos []string
 	for i := 0; i < len(args); i++ {
@@ -209,7 +214,11 @@ func Interleave(fs *flag.FlagSet, args []string) []string {
 		if strings.Contains(name, "=") {
 			continue
 		}
-		if f := fs.Lookup(name); f != nil && !isBool(f) && i+1 < len(args) {
+		if f := fs.Lookup(name); f != nil && !isBool(f) {
+			if i+1 == len(args) {
+				// Its value is missing: last, so that Parse says so.
+				return flags
+			}
 			i++
 			flags = append(flags, args[i])
 		}

@@ -152,6 +152,7 @@ func TestInterleave(t *testing.T) {
 		{[]string{"a", "--", "-n", "b"}, []string{"--", "a", "-n", "b"}},
 		{[]string{"-n", "2"}, []string{"-n", "2"}},
 		{[]string{"a", "-unknown", "b"}, []string{"-unknown", "--", "a", "b"}},
+		{[]string{"a", "-on", "-addr"}, []string{"-on", "-addr"}}, // Parse: flag needs an argument
 	} {
 		if got := Interleave(fs, tc.in); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("Interleave(%q) = %q, want %q", tc.in, got, tc.want)
