@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,7 +17,10 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
+	"entra2okta/internal/buildinfo"
+	"entra2okta/internal/control"
 	"entra2okta/internal/secretenv"
+	"entra2okta/internal/settings"
 	"entra2okta/internal/temporalconn"
 )
 
@@ -55,6 +59,7 @@ func commands() []command {
 		{"rollback", "remove the Okta users a batch created that never signed in", runRollback},
 		{"replay-check", "replay workflow histories against this build before deploying its worker", runReplayCheck},
 		{"watch", "show the Okta events the hook server received and what it started or signalled", runWatch},
+		{"version", "print the starter's version (module version and VCS revision)", runVersion},
 	}
 }
 
@@ -83,6 +88,31 @@ func Main(ctx context.Context, args []string, env Env, io IO) int {
 	fmt.Fprintf(io.Err, "starter: unknown command %q\n\n", args[0])
 	usage(io.Err)
 	return ExitUsage
+}
+
+func runVersion(_ context.Context, args []string, _ Env, io IO) int {
+	fs := newFlagSet("version", "version [--json]", io)
+	asJSON := fs.Bool("json", false, "one JSON document: {\"version\": ...}")
+	if ok, code := parse(fs, args); !ok {
+		return code
+	}
+	if *asJSON {
+		return writeJSON(io, struct {
+			Version string `json:"version"`
+		}{buildinfo.Version()})
+	}
+	fmt.Fprintln(io.Out, "starter", buildinfo.Version())
+	return ExitOK
+}
+
+// writeJSON writes v as the command's one JSON document on stdout.
+func writeJSON(io IO, v any) int {
+	enc := json.NewEncoder(io.Out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fail(io, "writing JSON: %v", err)
+	}
+	return ExitOK
 }
 
 func usage(w io.Writer) {
@@ -115,10 +145,39 @@ type temporalFlags struct {
 
 func (t *temporalFlags) register(fs *flag.FlagSet, env Env) {
 	t.env = env
-	fs.StringVar(&t.address, "temporal-address", "",
-		"Temporal frontend host:port (default: TEMPORAL_ADDRESS, else the TEMPORAL_PROFILE's address, else localhost:7233)")
-	fs.StringVar(&t.namespace, "namespace", "",
-		"Temporal namespace (default: TEMPORAL_NAMESPACE, else the TEMPORAL_PROFILE's namespace, else default)")
+	t.declare(settings.Attach(fs))
+}
+
+// declare declares the connection flags. They are only overrides: the
+// variables are read by temporalconn, with the profile under them.
+func (t *temporalFlags) declare(s *settings.Set) {
+	type S = settings.Setting
+	s.String(&t.address, S{Flag: "temporal-address", Env: "TEMPORAL_ADDRESS", Default: "the TEMPORAL_PROFILE's, else localhost:7233",
+		Help: "Temporal frontend host:port"})
+	// -namespace is the starter's former name of -temporal-namespace, the
+	// worker's and the hook server's: still accepted for one release.
+	s.String(&t.namespace, S{Flag: "temporal-namespace", Env: "TEMPORAL_NAMESPACE", Default: "the TEMPORAL_PROFILE's, else default",
+		Help: "Temporal namespace", Aliases: []string{"namespace"}})
+}
+
+// Settings lists the settings the starter's commands share (the Temporal
+// connection, Okta access, the Web UI address), for the README's table.
+func Settings() []settings.Declared {
+	s := settings.New("starter")
+	var tf temporalFlags
+	tf.declare(s)
+	var of oktaFlags
+	of.declare(s)
+	var ui string
+	declareUIURL(s, &ui)
+	return s.List()
+}
+
+// declareUIURL declares status's --ui-url.
+func declareUIURL(s *settings.Set, p *string) {
+	*p = control.DefaultWebUIURL
+	s.String(p, settings.Setting{Flag: "ui-url", Env: "TEMPORAL_UI_URL",
+		Help: "Temporal Web UI address for status's links to the users by state; off for none"})
 }
 
 func (t *temporalFlags) dial(ctx context.Context) (client.Client, error) {
@@ -152,9 +211,10 @@ func newFlagSet(name, synopsis string, io IO) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags and reports whether to go on; code is the exit code otherwise.
+// parse parses flags, also after positional arguments (settings.Interleave),
+// and reports whether to go on; code is the exit code otherwise.
 func parse(fs *flag.FlagSet, args []string) (ok bool, code int) {
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(settings.Interleave(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return false, ExitOK
 		}

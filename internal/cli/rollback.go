@@ -3,12 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 
 	"entra2okta/internal/control"
-
 	"entra2okta/internal/okta"
+	"entra2okta/internal/settings"
 )
 
 func runRollback(ctx context.Context, args []string, env Env, io IO) int {
@@ -76,31 +77,36 @@ type oktaFlags struct {
 	orgURL, token           string
 	clientID, keyID, scopes string
 	env                     Env
+	envErr                  error // a secret file that could not be read
 }
 
-// register adds the flags. The token's default is not the environment's
-// value: a flag's default is printed by -h and by every usage error, so the
-// token and the private key are read from OKTA_API_TOKEN and OKTA_PRIVATE_KEY
-// (or its _FILE) only when they are needed; the key has no flag at all.
-func (f *oktaFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-}, env Env) {
+// register declares the flags, each defaulting to its variable in env. The
+// token is a secret (settings): -h and usage errors never print it. The
+// private key has no flag at all: it comes from OKTA_PRIVATE_KEY or
+// OKTA_PRIVATE_KEY_FILE only.
+func (f *oktaFlags) register(fs *flag.FlagSet, env Env) {
 	f.env = env
-	fs.StringVar(&f.orgURL, "okta-org-url", env("OKTA_ORG_URL"), "Okta org URL, e.g. https://example.okta.com (OKTA_ORG_URL)")
-	fs.StringVar(&f.token, "okta-api-token", "", "Okta API token (default: OKTA_API_TOKEN; prefer the env var)")
-	fs.StringVar(&f.clientID, "okta-client-id", env("OKTA_CLIENT_ID"),
-		"Okta OAuth service app's client ID, instead of an API token; its private key comes from OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE (OKTA_CLIENT_ID)")
-	fs.StringVar(&f.keyID, "okta-private-key-id", env("OKTA_PRIVATE_KEY_ID"), "the service app key's kid (OKTA_PRIVATE_KEY_ID)")
-	fs.StringVar(&f.scopes, "okta-scopes", env("OKTA_SCOPES"),
-		"Okta API scopes to request (OKTA_SCOPES; default: "+strings.Join(okta.DefaultScopes(), " ")+")")
+	s := settings.Attach(fs)
+	f.declare(s)
+	f.envErr = s.ApplyEnv(env)
+}
+
+func (f *oktaFlags) declare(s *settings.Set) {
+	type S = settings.Setting
+	s.String(&f.orgURL, S{Flag: "okta-org-url", Env: "OKTA_ORG_URL", Help: "Okta org URL, e.g. https://example.okta.com"})
+	s.String(&f.token, S{Flag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true, Help: "Okta API token"})
+	s.String(&f.clientID, S{Flag: "okta-client-id", Env: "OKTA_CLIENT_ID",
+		Help: "Okta OAuth service app's client ID, instead of an API token; its private key comes from OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE"})
+	s.String(&f.keyID, S{Flag: "okta-private-key-id", Env: "OKTA_PRIVATE_KEY_ID", Help: "the service app key's kid"})
+	s.String(&f.scopes, S{Flag: "okta-scopes", Env: "OKTA_SCOPES", Default: strings.Join(okta.DefaultScopes(), " "), Help: "Okta API scopes to request"})
 }
 
 func (f *oktaFlags) client(ctx context.Context) (*okta.Client, error) {
+	if f.envErr != nil {
+		return nil, f.envErr
+	}
 	var key string
 	if f.env != nil {
-		if f.token == "" {
-			f.token = f.env("OKTA_API_TOKEN")
-		}
 		key = f.env("OKTA_PRIVATE_KEY")
 	}
 	oauth := f.clientID != "" || key != ""

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"entra2okta/internal/control"
+	"entra2okta/internal/settings"
 
 	"entra2okta/workflows"
 )
@@ -64,8 +65,12 @@ func runStatus(ctx context.Context, args []string, env Env, io IO) int {
 	var tf temporalFlags
 	tf.register(fs, env)
 	batch := fs.String("batch", "", "batch name (default: all batches)")
-	uiURL := fs.String("ui-url", envOr(env, "TEMPORAL_UI_URL", control.DefaultWebUIURL),
-		"Temporal Web UI address for the links to the users by state; off for none (TEMPORAL_UI_URL)")
+	uiURL := new(string)
+	ui := settings.Attach(fs)
+	declareUIURL(ui, uiURL)
+	if err := ui.ApplyEnv(env); err != nil {
+		return usageErr(io, "%v", err)
+	}
 	watch := fs.Bool("watch", false, "refresh until every user is in a final state or Ctrl-C")
 	interval := fs.Duration("interval", 5*time.Second, "refresh interval with --watch")
 	if ok, code := parse(fs, args); !ok {

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"entra2okta/internal/control"
+	"entra2okta/internal/settings"
 	"entra2okta/workflows"
 )
 
@@ -71,7 +72,7 @@ func runUserUpdate(ctx context.Context, args []string, env Env, io IO, name, rea
 	var tf temporalFlags
 	tf.register(fs, env)
 	reason := fs.String("reason", "", reasonHelp)
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(settings.Interleave(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}
