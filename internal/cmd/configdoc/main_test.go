@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestReadmeTableIsGenerated fails while README.md's configuration table
+// differs from what the declarations generate: run
+// `go run ./internal/cmd/configdoc` from the module root.
+func TestReadmeTableIsGenerated(t *testing.T) {
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Rewrite(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != string(readme) {
+		t.Fatal("README.md's configuration table is stale: run `go run ./internal/cmd/configdoc` from the module root")
+	}
+}
+
+// TestTable: every binary's variables appear once, with the binaries that
+// read them; secrets show their _FILE form and no default; the starter's
+// former -namespace is listed with -temporal-namespace.
+func TestTable(t *testing.T) {
+	table := Table()
+	for _, want := range []string{
+		"| `TEMPORAL_NAMESPACE` | `-temporal-namespace`, `-namespace` (starter, deprecated alias until the next release) | worker, hookserver, starter |",
+		"| `OKTA_API_TOKEN` (or `OKTA_API_TOKEN_FILE`) | `-okta-api-token` | worker, starter | — (secret) |",
+		"| `HOOK_AUTH_SECRET` (or `HOOK_AUTH_SECRET_FILE`) | `-auth-secret` | hookserver | — (secret) |",
+		"| `HOOK_BUDGET` | `-budget` | hookserver | `2.5s` |",
+		"| `OKTA_CREATE_RPS` | `-okta-create-rps` | worker | `9.7` |",
+		"| `TEMPORAL_UI_URL` | `-ui-url` | starter |",
+		"| — | `-shutdown-timeout` | worker | `30s` |",
+		"| `SSL_CERT_FILE` |",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the table lacks %q", want)
+		}
+	}
+	if n := strings.Count(table, "| `ENTRA_TENANT_ID` |"); n != 1 {
+		t.Errorf("ENTRA_TENANT_ID in %d rows", n)
+	}
+	if _, err := Rewrite([]byte("no markers")); err == nil {
+		t.Error("a README without markers is rewritten")
+	}
+	got, err := Rewrite([]byte("a\n" + Begin + "\nold\n" + End + "\nb\n"))
+	if err != nil || string(got) != "a\n"+Begin+"\n"+table+End+"\nb\n" {
+		t.Errorf("Rewrite: %q, %v", got, err)
+	}
+}
