@@ -34,6 +34,20 @@ type bulkFigures struct {
 	WritesPerMin float64 `json:"writes_per_min"`
 	LimitRatio   float64 `json:"limit_ratio"`
 	SteadyState  string  `json:"steady_state"`
+	// TokenSharePct is the share of each bucket the worker's API token may
+	// use (fakeokta's TokenRateShare); ShareLimitPerMin is the token's
+	// create limit (what Okta's X-Rate-Limit-Limit shows it), ShareRatio is
+	// WritesPerMin / ShareLimitPerMin.
+	TokenSharePct    int     `json:"token_share_pct"`
+	ShareLimitPerMin int     `json:"share_limit_per_min"`
+	ShareRatio       float64 `json:"share_ratio"`
+	// DefaultRates: the worker ran with its default OKTA_RPS, OKTA_CREATE_RPS,
+	// GRAPH_RPS and OKTA_CONCURRENCY (and its rate tuner).
+	DefaultRates bool `json:"default_rates"`
+	// CreateQueue is the create queue's rate in force at the end and where it
+	// came from; TunedAfter when the workers' tuner first set it (seconds
+	// after the batch started, -1: never).
+	CreateQueue bulkQueueRate `json:"create_queue"`
 	// WritesPerMinOverall is first to last create; PeakWrites60s the most
 	// creates in any 60 s span (fakeokta's window length).
 	WritesPerMinOverall float64 `json:"writes_per_min_overall"`
@@ -78,6 +92,27 @@ type bulkFigures struct {
 	Note            string         `json:"note"`
 }
 
+// bulkQueueRate is a task queue's rate as the Temporal server reports it.
+type bulkQueueRate struct {
+	RPS        float64 `json:"rps"`
+	Source     string  `json:"source"`
+	TunedAfter float64 `json:"tuned_after_s"`
+}
+
+// describeQueueRate renders q for the figures.
+func describeQueueRate(q control.QueueRate) bulkQueueRate {
+	r := bulkQueueRate{RPS: math.Round(q.Effective*1000) / 1000, Source: q.Source, TunedAfter: -1}
+	switch {
+	case q.Tuned != nil:
+		r.Source = fmt.Sprintf("learned from Okta's headers: %s bucket, %d/min for this token, %s%%", q.Tuned.Bucket, q.Tuned.LimitPerMin, q.Tuned.TargetPercent())
+	case q.Override != nil:
+		r.Source = "pinned by starter throttle"
+	case q.Source == control.RateFromWorkers:
+		r.Source = "the workers' configured rate"
+	}
+	return r
+}
+
 // bulkTimeline is when things happened, in seconds after the batch started
 // (-1: never).
 type bulkTimeline struct {
@@ -107,6 +142,10 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	users := fs.Int("users", 10_000, "users to migrate (all new to Okta, all eligible)")
 	limit := fs.Int("limit", 900, "fakeokta's create limit L, calls per minute (POST /api/v1/users bucket)")
+	share := fs.Int("token-share", 100, "percentage of each bucket the worker's API token may use (Okta's default is 50; "+
+		"100, the whole bucket, is how the figures of BULK.md's first sections were measured)")
+	defaultRates := fs.Bool("default-rates", false, "run the worker with its default settings (OKTA_RPS, OKTA_CREATE_RPS, "+
+		"GRAPH_RPS, OKTA_CONCURRENCY and its rate tuner) instead of rates derived from -limit and -target")
 	getLimit := fs.Int("get-limit", 0, "fakeokta's GET /api/v1/users/{id} limit per minute (0: L×2000/600, Okta Workforce's ratio)")
 	oktaRPS := fs.Float64("okta-rps", 0, "worker's OKTA_RPS for the lookups (0: 2 × target × L / 60; the creates are paced by OKTA_CREATE_RPS = target × L / 60)")
 	target := fs.Float64("target", 0.97, "fraction of L the worker's OKTA_RPS aims at (headroom for the server-side limiter's burst)")
@@ -120,20 +159,23 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *users < 1 || *limit < 1 || *target <= 0 || *target > 1 || *window < 1 || *stall <= 0 {
-		return errors.New("users, limit, window and stall must be positive, target in (0, 1]")
+	if *users < 1 || *limit < 1 || *target <= 0 || *target > 1 || *window < 1 || *stall <= 0 || *share < 1 || *share > 100 {
+		return errors.New("users, limit, window and stall must be positive, target in (0, 1], token-share in 1-100")
 	}
+	// The token's create limit: fakeokta's share of L (at least one call).
+	shareLimit := max(1, *limit**share/100)
 	if *getLimit == 0 {
 		*getLimit = int(math.Ceil(float64(*limit) * 2000 / 600))
 	}
 	if *timeout == 0 {
-		*timeout = 5*time.Minute + time.Duration(3*float64(*users)/float64(*limit)*float64(time.Minute))
+		*timeout = 5*time.Minute + time.Duration(3*float64(*users)/float64(shareLimit)*float64(time.Minute))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	began := time.Now()
 	fig := bulkFigures{Bench: "bulk", Users: *users, LimitPerMin: *limit, GetLimitPerMin: *getLimit, WindowSize: *window,
+		TokenSharePct: *share, ShareLimitPerMin: shareLimit, DefaultRates: *defaultRates,
 		OktaConcurrency: *concurrency, GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(),
 		SteadyState: fmt.Sprintf("successful creates between the %.0fth and %.0fth percentile of create completion times", steadyLo*100, steadyHi*100),
 		Note:        "dev server (in memory), emulators and bench share the machine's CPUs; the worker runs as its own process"}
@@ -153,14 +195,22 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *oktaRPS > 0 {
 		fig.OktaRPS = *oktaRPS
 	}
+	workerEnv := []string{
+		"OKTA_RPS=" + strconv.FormatFloat(fig.OktaRPS, 'f', 3, 64), "OKTA_CREATE_RPS=" + strconv.FormatFloat(fig.OktaCreateRPS, 'f', 3, 64),
+		"GRAPH_RPS=200", "OKTA_CONCURRENCY=" + strconv.Itoa(*concurrency)}
+	if *defaultRates {
+		// What an operator who sets nothing gets: the worker's defaults, sized
+		// for a whole 600-a-minute bucket, and its tuner, which lowers the
+		// Okta queues to what fakeokta's headers say the token may use.
+		workerEnv, fig.OktaRPS, fig.OktaCreateRPS, fig.OktaConcurrency = nil, 0, 0, 0
+	}
 
 	st, err := startStack(ctx, log, stackOptions{
-		Users:      *users,
-		OktaLimits: map[fakeokta.Bucket]int{fakeokta.BucketUsers: *limit, fakeokta.BucketUserGet: *getLimit},
-		WorkerEnv: []string{
-			"OKTA_RPS=" + strconv.FormatFloat(fig.OktaRPS, 'f', 3, 64), "OKTA_CREATE_RPS=" + strconv.FormatFloat(fig.OktaCreateRPS, 'f', 3, 64),
-			"GRAPH_RPS=200", "OKTA_CONCURRENCY=" + strconv.Itoa(*concurrency)},
-		WorkerLog: *workerLog,
+		Users:          *users,
+		OktaLimits:     map[fakeokta.Bucket]int{fakeokta.BucketUsers: *limit, fakeokta.BucketUserGet: *getLimit},
+		TokenRateShare: *share,
+		WorkerEnv:      workerEnv,
+		WorkerLog:      *workerLog,
 	})
 	if err != nil {
 		return err
@@ -176,8 +226,8 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	batchStart := time.Now()
 	listingDone := time.Time{}
-	log.Info("migrating", "users", *users, "limit_per_min", *limit, "get_limit_per_min", *getLimit, "okta_rps", fig.OktaRPS,
-		"window", *window, "timeout", *timeout)
+	log.Info("migrating", "users", *users, "limit_per_min", *limit, "token_share_pct", *share, "get_limit_per_min", *getLimit,
+		"okta_rps", fig.OktaRPS, "default_rates", *defaultRates, "window", *window, "timeout", *timeout)
 
 	// Watch until the batch says every user left the import phase, or
 	// nothing moved for -stall after the last create, or the time is up.
@@ -185,6 +235,7 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastLog, lastMove, lastCreated := time.Now(), time.Now(), -1
+	var tunedAt time.Time
 	fig.Stopped = "done"
 watch:
 	for {
@@ -198,6 +249,11 @@ watch:
 		case <-tick.C:
 		}
 		st.samplePeak()
+		if tunedAt.IsZero() {
+			if q, err := control.DescribeActivityRate(ctx, c, srv.Namespace(), workflows.OktaCreateTaskQueue); err == nil && q.Tuned != nil {
+				tunedAt = time.Now()
+			}
+		}
 		if p, err := control.BatchProgress(ctx, c, "bench"); err == nil {
 			progress = p
 		}
@@ -222,6 +278,11 @@ watch:
 			break watch
 		}
 	}
+	qctx0, qcancel0 := context.WithTimeout(context.Background(), 10*time.Second)
+	if q, err := control.DescribeActivityRate(qctx0, c, srv.Namespace(), workflows.OktaCreateTaskQueue); err == nil {
+		fig.CreateQueue = describeQueueRate(q)
+	}
+	qcancel0()
 	st.stopWorker()
 	fig.LoadAvgAfter = loadAvg()
 
@@ -270,6 +331,7 @@ watch:
 	}
 	fig.WritesPerMin = steadyRate(times, steadyLo, steadyHi)
 	fig.LimitRatio = fig.WritesPerMin / float64(*limit)
+	fig.ShareRatio = fig.WritesPerMin / float64(shareLimit)
 	fig.UsersPerSec = fig.WritesPerMin / 60
 	fig.PeakWrites60s = peakInWindow(times, time.Minute)
 	fig.CallsPerRoute = map[string]int{}
@@ -293,6 +355,7 @@ watch:
 	fig.HTTP429ByRoute = by429
 	fig.Timeline = bulkTimeline{ListingDone: since(listingDone), First429: since(first429), Last429: since(last429),
 		FirstCreate: -1, LastCreate: -1}
+	fig.CreateQueue.TunedAfter = since(tunedAt)
 	if n := len(times); n > 0 {
 		fig.Timeline.FirstCreate, fig.Timeline.LastCreate = since(times[0]), since(times[n-1])
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 	"time"
+
+	"entra2okta/internal/control"
 )
 
 func times(t0 time.Time, offsets ...time.Duration) []time.Time {
@@ -48,5 +50,25 @@ func TestPeakInWindow(t *testing.T) {
 	}
 	if got := peakInWindow(nil, time.Minute); got != 0 {
 		t.Errorf("empty: peak %d, want 0", got)
+	}
+}
+
+func TestDescribeQueueRate(t *testing.T) {
+	tuned := control.TunedRate{Bucket: "users", LimitPerMin: 300, Target: 0.97}
+	for _, tc := range []struct {
+		q    control.QueueRate
+		want bulkQueueRate
+	}{
+		{control.QueueRate{Effective: float64(float32(4.85)), Source: control.RateFromOverride, Tuned: &tuned,
+			Override: &control.RateOverride{RPS: 4.85, By: control.TunerIdentity}},
+			bulkQueueRate{RPS: 4.85, Source: "learned from Okta's headers: users bucket, 300/min for this token, 97%", TunedAfter: -1}},
+		{control.QueueRate{Effective: 2, Source: control.RateFromOverride, Override: &control.RateOverride{RPS: 2, By: control.StarterIdentity}},
+			bulkQueueRate{RPS: 2, Source: "pinned by starter throttle", TunedAfter: -1}},
+		{control.QueueRate{Effective: 9.7, Source: control.RateFromWorkers},
+			bulkQueueRate{RPS: 9.7, Source: "the workers' configured rate", TunedAfter: -1}},
+	} {
+		if got := describeQueueRate(tc.q); got != tc.want {
+			t.Errorf("describeQueueRate = %+v, want %+v", got, tc.want)
+		}
 	}
 }

@@ -46,6 +46,9 @@ type stackOptions struct {
 	// concurrency limit out of reach instead.
 	OktaLimits   map[fakeokta.Bucket]int
 	NoOktaLimits bool
+	// TokenRateShare is the percentage of each bucket the worker's API token
+	// may use (fakeokta.Options.TokenRateShare; 0: Okta's default 50 %).
+	TokenRateShare int
 	// OnCreate, when set, is told the outcome of every POST /api/v1/users.
 	OnCreate func(login string, status int)
 	// WorkerEnv is added to the worker's environment (rates, concurrency).
@@ -99,7 +102,8 @@ func startStack(ctx context.Context, log *slog.Logger, opts stackOptions) (_ *be
 		return nil, err
 	}
 
-	fopts := fakeokta.Options{RequestLogLimit: 1, RateLimits: opts.OktaLimits, HookRootCAs: s.fe.CA.CertPool()}
+	fopts := fakeokta.Options{RequestLogLimit: 1, RateLimits: opts.OktaLimits, HookRootCAs: s.fe.CA.CertPool(),
+		TokenRateShare: opts.TokenRateShare}
 	if opts.NoOktaLimits {
 		fopts.RateLimits = map[fakeokta.Bucket]int{}
 		for b := range fakeokta.DefaultRateLimits {
