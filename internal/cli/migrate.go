@@ -104,8 +104,17 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 	mapDefaults := fs.Bool("map-defaults", true, "keep the default mappings (givenName→firstName, surname→lastName, mail→email, ...) beside --map and --map-file")
 	var of oktaFlags
 	of.register(fs, env)
+	asJSON := fs.Bool("json", false, "one JSON document on stdout: the batch, its workflow and run, the attribute mappings (not with --wait; notes go to stderr)")
 	if ok, code := parse(fs, args); !ok {
 		return code
+	}
+	if *asJSON && *wait {
+		return usageErr(io, "--json writes one document: not with --wait")
+	}
+	// With --json, stdout holds the document alone: the notes go to stderr.
+	notes := io
+	if *asJSON {
+		notes.Out = io.Err
 	}
 	if err := checkBatchName(*batch); err != nil {
 		return usageErr(io, "%v", err)
@@ -147,12 +156,12 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 		}
 		in.Source = src
 		if src.CSV != nil {
-			fmt.Fprintf(io.Out, "%d logins: the workers read %s a page at a time (every worker must see it at this path)\n",
+			fmt.Fprintf(notes.Out, "%d logins: the workers read %s a page at a time (every worker must see it at this path)\n",
 				src.CSV.Rows, src.CSV.Path)
 		}
 	}
 	if len(maps) > 0 || *mapFile != "" || !*mapDefaults {
-		attrs, code := checkMappings(ctx, maps, *mapFile, *mapDefaults, &of, io)
+		attrs, code := checkMappings(ctx, maps, *mapFile, *mapDefaults, &of, notes)
 		if code != ExitOK {
 			return code
 		}
@@ -167,6 +176,13 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 	run, err := control.StartBatch(ctx, c, in)
 	if err != nil {
 		return fail(io, "%v", err)
+	}
+	if *asJSON {
+		doc := migrateJSON{Namespace: tf.namespace, Batch: in.Batch, DryRun: in.DryRun, WorkflowID: run.GetID(), RunID: run.GetRunID()}
+		for _, m := range in.Attributes {
+			doc.Mappings = append(doc.Mappings, mappingJSON{Graph: m.Graph, Okta: m.Okta})
+		}
+		return writeJSON(io, doc)
 	}
 	mode := "migration"
 	if in.DryRun {

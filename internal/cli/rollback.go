@@ -22,6 +22,7 @@ func runRollback(ctx context.Context, args []string, env Env, io IO) int {
 	dryRun := fs.Bool("dry-run", false, "list what would be deleted; change nothing (the batch is not stopped)")
 	stopTimeout := fs.Duration("stop-timeout", control.DefaultStopTimeout,
 		"how long to wait for the batch workflow to stop before touching any user")
+	asJSON := fs.Bool("json", false, "one JSON document on stdout: the batch workflow's stop, each user's action and the counts")
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
@@ -41,7 +42,12 @@ func runRollback(ctx context.Context, args []string, env Env, io IO) int {
 	}
 	defer c.Close()
 	counts := map[string]int{}
+	doc := rollbackJSON{Namespace: tf.namespace, Batch: *batch, DryRun: *dryRun, Actions: []rollbackActionJSON{}}
 	opts := control.RollbackOptions{DryRun: *dryRun, StopTimeout: *stopTimeout, OnStop: func(s control.BatchStop) {
+		if *asJSON {
+			doc.BatchWorkflow = &rollbackStopJSON{WorkflowID: s.WorkflowID, Found: s.Found, Cancelled: s.Cancelled, Status: s.Status}
+			return
+		}
 		switch {
 		case !s.Found:
 			fmt.Fprintf(io.Out, "batch %s: no batch workflow (%s); rolling back its users\n", *batch, s.WorkflowID)
@@ -53,6 +59,10 @@ func runRollback(ctx context.Context, args []string, env Env, io IO) int {
 	}}
 	err = control.Rollback(ctx, c, oc, tf.namespace, *batch, opts, func(a control.RollbackAction) {
 		counts[a.Action]++
+		if *asJSON {
+			doc.Actions = append(doc.Actions, rollbackActionJSON{Action: a.Action, Login: a.Login, OktaUserID: a.OktaUserID, Reason: a.Reason})
+			return
+		}
 		verb := a.Action
 		if *dryRun && verb == "delete" {
 			verb = "would delete"
@@ -61,6 +71,13 @@ func runRollback(ctx context.Context, args []string, env Env, io IO) int {
 	})
 	if err != nil {
 		return fail(io, "%v", err)
+	}
+	if *asJSON {
+		doc.Deleted, doc.Kept, doc.Errors = counts["delete"], counts["keep"], counts["error"]
+		if code := writeJSON(io, doc); code != ExitOK || doc.Errors == 0 {
+			return code
+		}
+		return ExitError
 	}
 	fmt.Fprintf(io.Out, "batch %s: %d deleted%s, %d kept, %d errors\n", *batch, counts["delete"],
 		map[bool]string{true: " (dry run: nothing changed)", false: ""}[*dryRun], counts["keep"], counts["error"])

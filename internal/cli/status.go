@@ -73,8 +73,12 @@ func runStatus(ctx context.Context, args []string, env Env, io IO) int {
 	}
 	watch := fs.Bool("watch", false, "refresh until every user is in a final state or Ctrl-C")
 	interval := fs.Duration("interval", 5*time.Second, "refresh interval with --watch")
+	asJSON := fs.Bool("json", false, "one JSON document on stdout: counts per state, the Web UI link and each queue's rate (not with --watch)")
 	if ok, code := parse(fs, args); !ok {
 		return code
+	}
+	if *asJSON && *watch {
+		return usageErr(io, "--json writes one document: not with --watch")
 	}
 	if *batch != "" {
 		if err := checkBatchName(*batch); err != nil {
@@ -91,6 +95,19 @@ func runStatus(ctx context.Context, args []string, env Env, io IO) int {
 		sc, err := control.CountStates(ctx, c, tf.namespace, *batch)
 		if err != nil {
 			return fail(io, "%v", err)
+		}
+		if *asJSON {
+			rates, err := ratesJSON(ctx, c, tf.namespace)
+			if err != nil {
+				return fail(io, "%v", err)
+			}
+			if code := writeJSON(io, newStatusJSON(tf.namespace, *batch, *uiURL, sc, rates)); code != ExitOK {
+				return code
+			}
+			if sc.States[workflows.StateFailed] > 0 {
+				return ExitFailures
+			}
+			return ExitOK
 		}
 		// The rate the server enforces now on the Okta queue: starter
 		// throttle's or the workers' tuner's override if one is set, else

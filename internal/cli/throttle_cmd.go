@@ -42,6 +42,7 @@ func runThrottle(ctx context.Context, args []string, env Env, io IO) int {
 		"charge again, with their OKTA_RPS, OKTA_CREATE_RPS and GRAPH_RPS, lowered on the Okta queues to what Okta's rate-limit "+
 		"headers allow this API token")
 	reason := fs.String("reason", "", `reason recorded with the change (default "set by starter throttle" or "reset by starter throttle")`)
+	asJSON := fs.Bool("json", false, `one JSON document on stdout: {"changed": bool, "rates": [each queue's rate]}`)
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
@@ -73,6 +74,17 @@ func runThrottle(ctx context.Context, args []string, env Env, io IO) int {
 			}
 			changed = true
 		}
+	}
+	if *asJSON {
+		rates, err := ratesJSON(ctx, c, tf.namespace)
+		if err != nil {
+			return fail(io, "%v", err)
+		}
+		return writeJSON(io, struct {
+			Namespace string     `json:"namespace"`
+			Changed   bool       `json:"changed"`
+			Rates     []rateJSON `json:"rates"`
+		}{tf.namespace, changed, rates})
 	}
 	if err := printRates(ctx, io.Out, c, tf.namespace); err != nil {
 		return fail(io, "%v", err)
