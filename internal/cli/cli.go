@@ -160,8 +160,9 @@ func (t *temporalFlags) declare(s *settings.Set) {
 		Help: "Temporal namespace", Aliases: []string{"namespace"}})
 }
 
-// Settings lists the settings the starter's commands share (the Temporal
-// connection, Okta access, the Web UI address), for the README's table.
+// Settings lists the settings of the starter's commands (the Temporal
+// connection, Okta access, status's Web UI address, watch's hook server),
+// for the README's table. preflight's own are not among them yet.
 func Settings() []settings.Declared {
 	s := settings.New("starter")
 	var tf temporalFlags
@@ -170,6 +171,8 @@ func Settings() []settings.Declared {
 	of.declare(s)
 	var ui string
 	declareUIURL(s, &ui)
+	var ws watchSettings
+	ws.declare(s)
 	return s.List()
 }
 

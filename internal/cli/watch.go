@@ -14,7 +14,20 @@ import (
 	"time"
 
 	"entra2okta/internal/hook"
+	"entra2okta/internal/settings"
 )
+
+// watchSettings are watch's settings from the environment.
+type watchSettings struct{ hookURL, header, caFile string }
+
+func (w *watchSettings) declare(s *settings.Set) {
+	type S = settings.Setting
+	w.hookURL, w.header = "http://localhost:8080", "Authorization"
+	s.String(&w.hookURL, S{Flag: "hook-url", Env: "HOOK_URL", Help: "the hook server's base URL (watch)"})
+	s.String(&w.header, S{Flag: "auth-header", Env: "HOOK_EVENTS_AUTH_HEADER",
+		Help: "header carrying the event hook's secret; the secret is read from HOOK_EVENTS_AUTH_SECRET"})
+	s.String(&w.caFile, S{Flag: "ca-file", Env: "HOOK_CA_FILE", Default: "the system's", Help: "PEM file of the CA to trust for an https hook URL (watch)"})
+}
 
 // runWatch shows the Okta events the hook server received and what it did
 // with them (started a migration, signalled one, ignored, dropped a
@@ -22,9 +35,13 @@ import (
 // once, oldest first.
 func runWatch(ctx context.Context, args []string, env Env, io IO) int {
 	fs := newFlagSet("watch", "watch [--hook-url URL] [--interval 2s] [--once] [--json]", io)
-	hookURL := fs.String("hook-url", envOr(env, "HOOK_URL", "http://localhost:8080"), "the hook server's base URL (HOOK_URL)")
-	header := fs.String("auth-header", envOr(env, "HOOK_EVENTS_AUTH_HEADER", "Authorization"), "header carrying the event hook's secret (HOOK_EVENTS_AUTH_HEADER); the secret is read from HOOK_EVENTS_AUTH_SECRET")
-	caFile := fs.String("ca-file", env("HOOK_CA_FILE"), "PEM file of the CA to trust for an https hook URL (HOOK_CA_FILE); default: the system's")
+	var ws watchSettings
+	s := settings.Attach(fs)
+	ws.declare(s)
+	if err := s.ApplyEnv(env); err != nil {
+		return usageErr(io, "watch: %v", err)
+	}
+	hookURL, header, caFile := &ws.hookURL, &ws.header, &ws.caFile
 	interval := fs.Duration("interval", 2*time.Second, "time between polls")
 	once := fs.Bool("once", false, "print the recent events and exit")
 	asJSON := fs.Bool("json", false, "print one JSON object per event")

@@ -116,7 +116,11 @@ func Table() string {
 				rows = append(rows, r)
 			}
 			r.used = append(r.used, b.name)
-			names := []string{"`-" + d.Flag + "`"}
+			name := "`-" + d.Flag + "`"
+			if len(r.flags) > 0 && !slices.Contains(r.flags, name) {
+				name += " (" + b.name + ")" // another binary's name for it
+			}
+			names := []string{name}
 			for _, a := range d.Aliases {
 				names = append(names, "`-"+a+"` ("+b.name+", deprecated alias until the next release)")
 			}
