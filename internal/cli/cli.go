@@ -161,9 +161,11 @@ func (t *temporalFlags) declare(s *settings.Set) {
 }
 
 // Settings lists the settings of the starter's commands (the Temporal
-// connection, Okta access, status's Web UI address, watch's hook server),
-// for the README's table. preflight's own are not among them yet.
+// connection, Okta access, status's Web UI address, watch's hook server
+// and preflight's), for the README's table.
 func Settings() []settings.Declared {
+	// One set per group: the groups share flag names (preflight's Okta and
+	// Entra settings).
 	s := settings.New("starter")
 	var tf temporalFlags
 	tf.declare(s)
@@ -173,7 +175,10 @@ func Settings() []settings.Declared {
 	declareUIURL(s, &ui)
 	var ws watchSettings
 	ws.declare(s)
-	return s.List()
+	p := settings.New("preflight")
+	var ps preflightSettings
+	ps.declare(p, nil)
+	return append(s.List(), p.List()...)
 }
 
 // declareUIURL declares status's --ui-url.

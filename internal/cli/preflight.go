@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"entra2okta/internal/okta"
 	"entra2okta/internal/preflight"
 	"entra2okta/internal/secretenv"
+	"entra2okta/internal/settings"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
 )
@@ -35,36 +35,66 @@ import (
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Policy/).
 var preflightScopes = []string{"okta.inlineHooks.manage", "okta.eventHooks.read", "okta.policies.read"}
 
+// preflightSettings are preflight's settings from the environment: most are
+// the other binaries' variables, read to check them.
+type preflightSettings struct {
+	orgURL, token                       string
+	canary, hookAdmin                   string
+	tenant, graphClient, verifierClient string
+	authority, graphURL                 string
+	createRPS                           float64
+	lockout                             int
+	budget                              time.Duration
+}
+
+// declare declares them; env (nil when only listing) gives the two client
+// IDs their fallback, ENTRA_CLIENT_ID.
+func (p *preflightSettings) declare(s *settings.Set, env Env) {
+	type S = settings.Setting
+	p.authority, p.graphURL = entra.DefaultAuthorityHost, graph.DefaultBaseURL
+	p.createRPS, p.lockout, p.budget = worker.DefaultOktaCreateRPS, preflight.DefaultHookLockoutThreshold, preflight.DefaultHookBudget
+	if env != nil {
+		p.graphClient, p.verifierClient = env("ENTRA_CLIENT_ID"), env("ENTRA_CLIENT_ID")
+	}
+	s.String(&p.orgURL, S{Flag: "okta-org-url", Env: "OKTA_ORG_URL", Help: "Okta org URL, e.g. https://example.okta.com"})
+	s.String(&p.token, S{Flag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true, Help: "Okta API token, or an OAuth service app: " +
+		"OKTA_CLIENT_ID, OKTA_PRIVATE_KEY (or OKTA_PRIVATE_KEY_FILE), OKTA_PRIVATE_KEY_ID, OKTA_SCOPES"})
+	s.String(&p.canary, S{Flag: "canary-user", Env: "PREFLIGHT_CANARY_USER",
+		Help: "an Entra account of a managed domain to check the verifier app's ROPC flow with (preflight); its password comes from " +
+			"PREFLIGHT_CANARY_PASSWORD or the file PREFLIGHT_CANARY_PASSWORD_FILE names, never from a flag"})
+	s.String(&p.hookAdmin, S{Flag: "hook-admin-url", Env: "HOOK_ADMIN_URL",
+		Help: "the hook server's admin listener (its HOOK_ADMIN_ADDR) as http://host:port, for preflight to read /readyz"})
+	s.String(&p.tenant, S{Flag: "entra-tenant-id", Env: "ENTRA_TENANT_ID", Help: "Entra tenant id"})
+	s.String(&p.graphClient, S{Flag: "graph-client-id", Env: "GRAPH_CLIENT_ID", Default: "ENTRA_CLIENT_ID",
+		Help: "the workers' Graph app registration, with ENTRA_CLIENT_SECRET (preflight)"})
+	s.String(&p.verifierClient, S{Flag: "verifier-client-id", Env: "ENTRA_VERIFIER_CLIENT_ID", Default: "ENTRA_CLIENT_ID",
+		Help: "the hook server's verifier app registration, a public client (preflight)"})
+	s.String(&p.authority, S{Flag: "entra-authority-host", Env: "ENTRA_AUTHORITY_HOST", Help: "Entra authority host"})
+	s.String(&p.graphURL, S{Flag: "graph-base-url", Env: "GRAPH_BASE_URL", Help: "Microsoft Graph base URL"})
+	s.Float(&p.createRPS, S{Flag: "okta-create-rps", Env: "OKTA_CREATE_RPS", Help: "the workers' Okta creates per second, compared with the token's limit"})
+	s.Int(&p.lockout, S{Flag: "hook-lockout-threshold", Env: "HOOK_LOCKOUT_THRESHOLD",
+		Help: "the hook server's HOOK_LOCKOUT_THRESHOLD, compared with Okta's password policy lockout"})
+	s.Duration(&p.budget, S{Flag: "hook-budget", Env: "HOOK_BUDGET", Help: "the hook server's HOOK_BUDGET, compared with the hook's round trip through Okta"})
+}
+
 func runPreflight(ctx context.Context, args []string, env Env, io IO) int {
 	fs := newFlagSet("preflight",
 		"preflight [--deadline 60d] [--group ID] [--canary-user UPN] [--hook-admin-url http://host:port] [--json]", io)
 	var tf temporalFlags
 	tf.register(fs, env)
-	orgURL := fs.String("okta-org-url", env("OKTA_ORG_URL"), "Okta org URL, e.g. https://example.okta.com (OKTA_ORG_URL)")
-	token := fs.String("okta-api-token", "", "Okta API token (default: OKTA_API_TOKEN; prefer the env var), or an OAuth service app: "+
-		"OKTA_CLIENT_ID, OKTA_PRIVATE_KEY (or OKTA_PRIVATE_KEY_FILE), OKTA_PRIVATE_KEY_ID, OKTA_SCOPES")
+	var ps preflightSettings
+	set := settings.Attach(fs)
+	ps.declare(set, env)
+	if err := set.ApplyEnv(env); err != nil {
+		return usageErr(io, "%v", err)
+	}
+	orgURL, token := &ps.orgURL, &ps.token
 	deadline := fs.String("deadline", fmt.Sprintf("%dd", workflows.DefaultDeadlineAfter/(24*time.Hour)),
 		"the campaign's planned deadline (the batch's --deadline): 60d, 36h or an RFC 3339 time")
 	jsonOut := fs.Bool("json", false, "print the checks as a JSON array of {name, status, detail, fix}")
 	group := fs.String("group", "", "an Entra group object id whose members the Graph app must read (e.g. the batch's --group)")
-	canary := fs.String("canary-user", env("PREFLIGHT_CANARY_USER"),
-		"an Entra account of a managed domain to check the verifier app's ROPC flow with; its password comes from "+
-			"PREFLIGHT_CANARY_PASSWORD or the file PREFLIGHT_CANARY_PASSWORD_FILE names, never from a flag (PREFLIGHT_CANARY_USER)")
-	hookAdmin := fs.String("hook-admin-url", env("HOOK_ADMIN_URL"),
-		"the hook server's admin listener (its HOOK_ADMIN_ADDR) as http://host:port, to read /readyz (HOOK_ADMIN_URL)")
-	tenant := fs.String("entra-tenant-id", env("ENTRA_TENANT_ID"), "Entra tenant id (ENTRA_TENANT_ID)")
-	graphClient := fs.String("graph-client-id", envOr(env, "GRAPH_CLIENT_ID", env("ENTRA_CLIENT_ID")),
-		"the workers' Graph app registration, with ENTRA_CLIENT_SECRET (GRAPH_CLIENT_ID, else ENTRA_CLIENT_ID)")
-	verifierClient := fs.String("verifier-client-id", envOr(env, "ENTRA_VERIFIER_CLIENT_ID", env("ENTRA_CLIENT_ID")),
-		"the hook server's verifier app registration, a public client (ENTRA_VERIFIER_CLIENT_ID, else ENTRA_CLIENT_ID)")
-	authority := fs.String("entra-authority-host", envOr(env, "ENTRA_AUTHORITY_HOST", entra.DefaultAuthorityHost), "Entra authority host (ENTRA_AUTHORITY_HOST)")
-	graphURL := fs.String("graph-base-url", envOr(env, "GRAPH_BASE_URL", graph.DefaultBaseURL), "Microsoft Graph base URL (GRAPH_BASE_URL)")
-	createRPS := fs.Float64("okta-create-rps", envFloat(env, "OKTA_CREATE_RPS", worker.DefaultOktaCreateRPS),
-		"the workers' Okta creates per second, compared with the token's limit (OKTA_CREATE_RPS)")
-	lockout := fs.Int("hook-lockout-threshold", envInt(env, "HOOK_LOCKOUT_THRESHOLD", preflight.DefaultHookLockoutThreshold),
-		"the hook server's HOOK_LOCKOUT_THRESHOLD, compared with Okta's password policy lockout")
-	budget := fs.Duration("hook-budget", envDuration(env, "HOOK_BUDGET", preflight.DefaultHookBudget),
-		"the hook server's HOOK_BUDGET, compared with the hook's round trip through Okta")
+	canary, hookAdmin, tenant, graphClient, verifierClient := &ps.canary, &ps.hookAdmin, &ps.tenant, &ps.graphClient, &ps.verifierClient
+	authority, graphURL, createRPS, lockout, budget := &ps.authority, &ps.graphURL, &ps.createRPS, &ps.lockout, &ps.budget
 	timeout := fs.Duration("timeout", preflight.DefaultTimeout, "deadline of each group of checks")
 	if ok, code := parse(fs, args); !ok {
 		return code
@@ -460,25 +490,4 @@ type verifierReader struct{ v *entra.Verifier }
 func (v verifierReader) VerifyPassword(ctx context.Context, username, password string) preflight.VerifyResult {
 	r := v.v.VerifyPassword(ctx, username, password)
 	return preflight.VerifyResult{Verdict: string(r.Verdict), Reason: r.Reason, Code: r.Code}
-}
-
-func envFloat(env Env, key string, def float64) float64 {
-	if f, err := strconv.ParseFloat(env(key), 64); err == nil {
-		return f
-	}
-	return def
-}
-
-func envInt(env Env, key string, def int) int {
-	if n, err := strconv.Atoi(env(key)); err == nil {
-		return n
-	}
-	return def
-}
-
-func envDuration(env Env, key string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(env(key)); err == nil {
-		return d
-	}
-	return def
 }

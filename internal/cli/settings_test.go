@@ -72,3 +72,13 @@ func TestStarterSettingsDeclared(t *testing.T) {
 		}
 	}
 }
+
+// TestBadEnvironmentNamed: a bad value in a command's variable is a usage
+// error naming the variable (preflight once ignored it silently).
+func TestBadEnvironmentNamed(t *testing.T) {
+	env := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "HOOK_BUDGET": "soon", "OKTA_CREATE_RPS": "fast"}
+	code, out, errOut := run(t, env, "preflight")
+	if code != cli.ExitUsage || out != "" || !strings.Contains(errOut, `HOOK_BUDGET: "soon"`) || !strings.Contains(errOut, `OKTA_CREATE_RPS: "fast"`) {
+		t.Fatalf("preflight: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

@@ -115,7 +115,9 @@ func Table() string {
 				byKey[key] = r
 				rows = append(rows, r)
 			}
-			r.used = append(r.used, b.name)
+			if !slices.Contains(r.used, b.name) {
+				r.used = append(r.used, b.name)
+			}
 			name := "`-" + d.Flag + "`"
 			if len(r.flags) > 0 && !slices.Contains(r.flags, name) {
 				name += " (" + b.name + ")" // another binary's name for it
