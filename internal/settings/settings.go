@@ -104,6 +104,9 @@ func (s *Set) add(d Setting, kind string, v flag.Value) {
 		dc.def = v.String()
 	}
 	help := d.Help
+	if d.Default != "" && !d.Secret {
+		help += " (default: " + d.Default + ")"
+	}
 	switch {
 	case d.Secret && d.Env != "":
 		help += " (" + d.Env + " or " + d.Env + secretenv.FileSuffix + "; prefer them to the flag, which the process list shows)"

@@ -92,7 +92,7 @@ func TestSecretFromFileNeverPrinted(t *testing.T) {
 	var out bytes.Buffer
 	s.FlagSet().SetOutput(&out)
 	s.FlagSet().PrintDefaults()
-	if strings.Contains(out.String(), secret) || !strings.Contains(out.String(), "T_TOKEN_FILE") {
+	if strings.Contains(out.String(), secret) || !strings.Contains(out.String(), "T_TOKEN_FILE") || !strings.Contains(out.String(), "timeout (default: ten seconds)") {
 		t.Fatalf("usage:\n%s", out.String())
 	}
 	for _, d := range s.List() {
