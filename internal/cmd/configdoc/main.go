@@ -6,8 +6,11 @@
 //
 //	go run ./internal/cmd/configdoc
 //
-// Its test fails while README.md differs from what it would write.
+// or go generate ./internal/cmd/configdoc. Its test fails while README.md
+// differs from what it would write.
 package main
+
+//go:generate go run . -readme ../../../README.md
 
 import (
 	"bytes"
