@@ -3,12 +3,15 @@
 // starter version).
 package buildinfo
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+	"strings"
+)
 
 // Version is this build's version: the main module's version ("(devel)"
-// for a build from a checkout) and, when the build recorded them, the VCS
-// revision's first 12 characters and "+dirty" for a modified tree
-// (runtime/debug.ReadBuildInfo). It is "unknown" without build information.
+// without one) and, when the build recorded them and the version does not
+// already say them, the VCS revision's first 12 characters and "+dirty" for
+// a modified tree (runtime/debug.ReadBuildInfo). It is "unknown" without build information.
 func Version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -32,8 +35,10 @@ func format(bi *debug.BuildInfo) string {
 			dirty = s.Value == "true"
 		}
 	}
-	if rev != "" {
-		v += " " + rev[:min(12, len(rev))]
+	// Since Go 1.24 a build from a checkout has a pseudo-version that
+	// already holds the revision (and +dirty): not repeated then.
+	if short := rev[:min(12, len(rev))]; short != "" && !strings.Contains(v, short) {
+		v += " " + short
 		if dirty {
 			v += "+dirty"
 		}
