@@ -39,7 +39,7 @@ var preflightScopes = []string{"okta.inlineHooks.manage", "okta.eventHooks.read"
 // the other binaries' variables, read to check them.
 type preflightSettings struct {
 	orgURL, token                       string
-	canary, hookAdmin                   string
+	canary, canaryPw, hookAdmin         string
 	tenant, graphClient, verifierClient string
 	authority, graphURL                 string
 	createRPS                           float64
@@ -62,6 +62,7 @@ func (p *preflightSettings) declare(s *settings.Set, env Env) {
 	s.String(&p.canary, S{Flag: "canary-user", Env: "PREFLIGHT_CANARY_USER",
 		Help: "an Entra account of a managed domain to check the verifier app's ROPC flow with (preflight); its password comes from " +
 			"PREFLIGHT_CANARY_PASSWORD or the file PREFLIGHT_CANARY_PASSWORD_FILE names, never from a flag"})
+	s.String(&p.canaryPw, S{Env: "PREFLIGHT_CANARY_PASSWORD", Secret: true, Help: "the canary account's password (preflight)"})
 	s.String(&p.hookAdmin, S{Flag: "hook-admin-url", Env: "HOOK_ADMIN_URL",
 		Help: "the hook server's admin listener (its HOOK_ADMIN_ADDR) as http://host:port, for preflight to read /readyz"})
 	s.String(&p.tenant, S{Flag: "entra-tenant-id", Env: "ENTRA_TENANT_ID", Help: "Entra tenant id"})
@@ -109,10 +110,7 @@ func runPreflight(ctx context.Context, args []string, env Env, io IO) int {
 	if *timeout <= 0 {
 		return usageErr(io, "--timeout must be positive")
 	}
-	canaryPw, err := secretenv.Lookup(env, "PREFLIGHT_CANARY_PASSWORD")
-	if err != nil {
-		return usageErr(io, "%v", err)
-	}
+	canaryPw := ps.canaryPw
 
 	cfg := preflight.Config{
 		Deadline:             after,

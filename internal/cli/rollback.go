@@ -93,8 +93,8 @@ func runRollback(ctx context.Context, args []string, env Env, io IO) int {
 type oktaFlags struct {
 	orgURL, token           string
 	clientID, keyID, scopes string
-	env                     Env
-	envErr                  error // a secret file that could not be read
+	key                     string // OKTA_PRIVATE_KEY
+	envErr                  error  // a secret file that could not be read
 }
 
 // register declares the flags, each defaulting to its variable in env. The
@@ -102,7 +102,6 @@ type oktaFlags struct {
 // private key has no flag at all: it comes from OKTA_PRIVATE_KEY or
 // OKTA_PRIVATE_KEY_FILE only.
 func (f *oktaFlags) register(fs *flag.FlagSet, env Env) {
-	f.env = env
 	s := settings.Attach(fs)
 	f.declare(s)
 	f.envErr = s.ApplyEnv(env)
@@ -114,6 +113,7 @@ func (f *oktaFlags) declare(s *settings.Set) {
 	s.String(&f.token, S{Flag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true, Help: "Okta API token"})
 	s.String(&f.clientID, S{Flag: "okta-client-id", Env: "OKTA_CLIENT_ID",
 		Help: "Okta OAuth service app's client ID, instead of an API token; its private key comes from OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE"})
+	s.String(&f.key, S{Env: "OKTA_PRIVATE_KEY", Secret: true, Help: "the service app's private key, PEM or JWK"})
 	s.String(&f.keyID, S{Flag: "okta-private-key-id", Env: "OKTA_PRIVATE_KEY_ID", Help: "the service app key's kid"})
 	s.String(&f.scopes, S{Flag: "okta-scopes", Env: "OKTA_SCOPES", Default: strings.Join(okta.DefaultScopes(), " "), Help: "Okta API scopes to request"})
 }
@@ -122,10 +122,7 @@ func (f *oktaFlags) client(ctx context.Context) (*okta.Client, error) {
 	if f.envErr != nil {
 		return nil, f.envErr
 	}
-	var key string
-	if f.env != nil {
-		key = f.env("OKTA_PRIVATE_KEY")
-	}
+	key := f.key
 	oauth := f.clientID != "" || key != ""
 	switch {
 	case f.token != "" && oauth:

@@ -18,7 +18,7 @@ import (
 )
 
 // watchSettings are watch's settings from the environment.
-type watchSettings struct{ hookURL, header, caFile string }
+type watchSettings struct{ hookURL, header, caFile, secret string }
 
 func (w *watchSettings) declare(s *settings.Set) {
 	type S = settings.Setting
@@ -26,6 +26,7 @@ func (w *watchSettings) declare(s *settings.Set) {
 	s.String(&w.hookURL, S{Flag: "hook-url", Env: "HOOK_URL", Help: "the hook server's base URL (watch)"})
 	s.String(&w.header, S{Flag: "auth-header", Env: "HOOK_EVENTS_AUTH_HEADER",
 		Help: "header carrying the event hook's secret; the secret is read from HOOK_EVENTS_AUTH_SECRET"})
+	s.String(&w.secret, S{Env: "HOOK_EVENTS_AUTH_SECRET", Secret: true, Help: "the event hook's secret, which watch sends to read the events"})
 	s.String(&w.caFile, S{Flag: "ca-file", Env: "HOOK_CA_FILE", Default: "the system's", Help: "PEM file of the CA to trust for an https hook URL (watch)"})
 }
 
@@ -48,7 +49,7 @@ func runWatch(ctx context.Context, args []string, env Env, io IO) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	secret := env("HOOK_EVENTS_AUTH_SECRET")
+	secret := ws.secret
 	if secret == "" {
 		return usageErr(io, "watch: HOOK_EVENTS_AUTH_SECRET is required (the event hook's secret: the list names users)")
 	}

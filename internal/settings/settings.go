@@ -22,7 +22,10 @@ import (
 
 // Setting declares one setting.
 type Setting struct {
-	Flag string // flag name without dashes, e.g. "temporal-address"
+	// Flag is the flag name without dashes, e.g. "temporal-address"; ""
+	// for a variable only (a secret that must not be given on a command
+	// line, which the process list shows).
+	Flag string
 	Env  string // environment variable, "" for a flag only
 	Help string // one line: what it sets
 	// Default documents the default when the field's initial value does not
@@ -113,7 +116,9 @@ func (s *Set) add(d Setting, kind string, v flag.Value) {
 	case d.Env != "":
 		help += " (" + d.Env + ")"
 	}
-	s.fs.Var(v, d.Flag, help)
+	if d.Flag != "" {
+		s.fs.Var(v, d.Flag, help)
+	}
 	for _, a := range d.Aliases {
 		s.fs.Var(v, a, "deprecated alias of -"+d.Flag+", accepted for one more release")
 	}

@@ -20,6 +20,7 @@ type conf struct {
 	on      bool
 	timeout time.Duration
 	ns      string
+	key     string
 }
 
 func declare(c *conf) *Set {
@@ -32,6 +33,7 @@ func declare(c *conf) *Set {
 	s.Bool(&c.on, Setting{Flag: "on", Env: "T_ON", Help: "switch"})
 	s.Duration(&c.timeout, Setting{Flag: "timeout", Env: "T_TIMEOUT", Help: "timeout", Default: "ten seconds"})
 	s.String(&c.ns, Setting{Flag: "temporal-namespace", Env: "T_NS", Help: "namespace", Aliases: []string{"namespace"}})
+	s.String(&c.key, Setting{Env: "T_KEY", Help: "key, no flag", Secret: true})
 	return s
 }
 
@@ -41,11 +43,11 @@ func TestFlagOverEnvOverDefault(t *testing.T) {
 	c := conf{addr: ":80", n: 1, rate: 2, timeout: 10 * time.Second}
 	s := declare(&c)
 	err := s.Parse([]string{"-n", "7", "-on", "-namespace", "old"},
-		env(map[string]string{"T_ADDR": ":90", "T_N": "5", "T_RATE": "2.5", "T_TOKEN": "tok"}), true)
+		env(map[string]string{"T_ADDR": ":90", "T_N": "5", "T_RATE": "2.5", "T_TOKEN": "tok", "T_KEY": "k"}), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := conf{addr: ":90", token: "tok", n: 7, rate: 2.5, on: true, timeout: 10 * time.Second, ns: "old"}
+	want := conf{addr: ":90", token: "tok", n: 7, rate: 2.5, on: true, timeout: 10 * time.Second, ns: "old", key: "k"}
 	if c != want {
 		t.Fatalf("got %+v, want %+v", c, want)
 	}
@@ -127,11 +129,11 @@ func TestHelpAndPositionals(t *testing.T) {
 func TestList(t *testing.T) {
 	c := conf{addr: ":80", token: "default-secret", n: 3, timeout: time.Second}
 	got := declare(&c).List()
-	if len(got) != 7 {
+	if len(got) != 8 {
 		t.Fatalf("%d declarations", len(got))
 	}
 	check := map[string][2]string{"addr": {"string", ":80"}, "token": {"string", ""}, "n": {"int", "3"}, "rate": {"float", "0"},
-		"on": {"bool", "false"}, "timeout": {"duration", "ten seconds"}, "temporal-namespace": {"string", ""}}
+		"on": {"bool", "false"}, "timeout": {"duration", "ten seconds"}, "temporal-namespace": {"string", ""}, "": {"string", ""}}
 	for _, d := range got {
 		if w := check[d.Flag]; w != [2]string{d.Kind, d.Default} {
 			t.Errorf("%s: kind %s default %q, want %v", d.Flag, d.Kind, d.Default, w)

@@ -121,11 +121,14 @@ func Table() string {
 			if !slices.Contains(r.used, b.name) {
 				r.used = append(r.used, b.name)
 			}
-			name := "`-" + d.Flag + "`"
-			if len(r.flags) > 0 && !slices.Contains(r.flags, name) {
-				name += " (" + b.name + ")" // another binary's name for it
+			var names []string
+			if d.Flag != "" {
+				name := "`-" + d.Flag + "`"
+				if len(r.flags) > 0 && !slices.Contains(r.flags, name) {
+					name += " (" + b.name + ")" // another binary's name for it
+				}
+				names = append(names, name)
 			}
-			names := []string{name}
 			for _, a := range d.Aliases {
 				names = append(names, "`-"+a+"` ("+b.name+", deprecated alias until the next release)")
 			}
