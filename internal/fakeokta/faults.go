@@ -323,14 +323,23 @@ func (s *Server) record(r *http.Request, route Route) (io.ReadCloser, error) {
 }
 
 // rateToken names the credential a request's per-token quota is counted
-// against: the API token of "Authorization: SSWS <token>", or the access token
-// of "Authorization: Bearer <token>"; "" for none.
-func rateToken(r *http.Request) string {
+// against: the API token of "Authorization: SSWS <token>", or the OAuth 2.0
+// app (its client ID) behind "Authorization: Bearer <token>": Okta applies
+// the share to "an API token or OAuth 2.0 app"
+// (https://developer.okta.com/docs/reference/rl2-token-oauth), so the hourly
+// access tokens of one app, and the workers that share it, share one
+// quota. An unknown or expired Bearer token counts as itself (the request
+// is refused anyway). "" for no credential.
+func (s *Server) rateToken(r *http.Request) string {
 	auth := r.Header.Get("Authorization")
-	for _, scheme := range []string{"SSWS ", "Bearer "} {
-		if tok, ok := strings.CutPrefix(auth, scheme); ok {
-			return scheme + strings.TrimSpace(tok)
+	if tok, ok := strings.CutPrefix(auth, "SSWS "); ok {
+		return "SSWS " + strings.TrimSpace(tok)
+	}
+	if tok, ok := strings.CutPrefix(auth, "Bearer "); ok {
+		if at, ok := s.bearerToken(r); ok {
+			return "OAuth app " + at.clientID
 		}
+		return "Bearer " + strings.TrimSpace(tok)
 	}
 	return ""
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -338,5 +339,37 @@ func TestOAuthToken_AccessTokenExpires(t *testing.T) {
 	}
 	if g := o.do(http.MethodGet, "/api/v1/users", nil, "Authorization", "Bearer made-up"); g.status != http.StatusUnauthorized {
 		t.Fatalf("an access token never issued: %d %s", g.status, g.raw)
+	}
+}
+
+// TestOAuthTokenRateShareIsTheApps: Okta's per-token share belongs to the
+// OAuth 2.0 app, so two access tokens of one app (two workers, or the next
+// hour's token) draw on one quota, not one each.
+func TestOAuthTokenRateShareIsTheApps(t *testing.T) {
+	o := newOAuthEnv(t, nil)
+	o.srv.SetRateLimit(fakeokta.BucketUsers, 10) // the app's share: 5 a minute
+	bearer := func() string {
+		r := o.token(sign(t, rsaKey, "k1", o.goodClaims()), "okta.users.read", false)
+		if r.status != http.StatusOK {
+			t.Fatalf("token: %d %s", r.status, r.raw)
+		}
+		return "Bearer " + r.obj["access_token"].(string)
+	}
+	first, second := bearer(), bearer()
+	if first == second {
+		t.Fatal("the token endpoint issued one access token twice")
+	}
+	for i := range 5 {
+		tok := first
+		if i%2 == 1 {
+			tok = second
+		}
+		if r := o.do(http.MethodGet, "/api/v1/users", nil, "Authorization", tok); r.status != http.StatusOK ||
+			r.header.Get("X-Rate-Limit-Limit") != "5" || r.header.Get("X-Rate-Limit-Remaining") != strconv.Itoa(4-i) {
+			t.Fatalf("call %d: %d, limit %s remaining %s", i, r.status, r.header.Get("X-Rate-Limit-Limit"), r.header.Get("X-Rate-Limit-Remaining"))
+		}
+	}
+	if r := o.do(http.MethodGet, "/api/v1/users", nil, "Authorization", second); r.status != http.StatusTooManyRequests {
+		t.Fatalf("the app's sixth call of the minute, on its other token: %d, want 429", r.status)
 	}
 }

@@ -420,7 +420,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	token := ""
 	if route != RouteAuthn {
-		token = rateToken(r)
+		token = s.rateToken(r)
 	}
 	if !s.rateHeaders(w, bucketOf(route), token, true) {
 		s.writeAPIError(w, tooManyRequests())
