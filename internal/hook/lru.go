@@ -58,5 +58,18 @@ func (c *lru[K, V]) remove(k K) {
 	}
 }
 
+// oldest returns the least recently used entry.
+func (c *lru[K, V]) oldest() (K, V, bool) {
+	if e := c.ll.Back(); e != nil {
+		en := e.Value.(*lruEntry[K, V])
+		return en.key, en.val, true
+	}
+	var (
+		k K
+		v V
+	)
+	return k, v, false
+}
+
 // len returns the number of entries.
 func (c *lru[K, V]) len() int { return c.ll.Len() }

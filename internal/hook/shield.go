@@ -234,8 +234,14 @@ func (s *shield) pairKey(user, password string) [sha256.Size]byte {
 }
 
 // replyTTL is how long a request's answer is kept for Okta's one retry,
-// which follows a time-out of at most a few seconds.
-const replyTTL = time.Minute
+// which follows the 3 s time-out of the first call
+// (https://developer.okta.com/docs/concepts/inline-hooks/, "Timeout and
+// retry"). Kept longer, the answers of a busy minute would sit in memory for
+// nothing (a minute at 1,000 sign-ins a second is 60,000 of them).
+const replyTTL = 15 * time.Second
+
+// pruneReplies bounds the expired answers removed by one remember.
+const pruneReplies = 8
 
 type reply struct {
 	expires time.Time
@@ -272,6 +278,16 @@ func (s *shield) answered(k [sha256.Size]byte, now time.Time) (outcome, bool) {
 func (s *shield) remember(k [sha256.Size]byte, out outcome, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Answers are remembered in time order, so the expired ones are at the
+	// back: drop a few each time rather than keep them until the table is
+	// full.
+	for range pruneReplies {
+		old, r, ok := s.replies.oldest()
+		if !ok || now.Before(r.expires) {
+			break
+		}
+		s.replies.remove(old)
+	}
 	s.replies.put(k, reply{expires: now.Add(replyTTL), out: out})
 }
 

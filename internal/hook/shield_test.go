@@ -359,3 +359,31 @@ func TestShieldGivesBackAttemptsEntraNeverEvaluated(t *testing.T) {
 		t.Fatalf("after AADSTS50196: %q", why)
 	}
 }
+
+// TestShieldForgetsAnswersAfterOktasRetry: a request's answer is kept for
+// Okta's one retry (replyTTL) and then dropped as new answers arrive, not
+// kept until the table is full.
+func TestShieldForgetsAnswersAfterOktasRetry(t *testing.T) {
+	s, err := newShield(ShieldConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	key := func(i int) [32]byte { k, _ := s.requestKey(fmt.Sprint("req-", i), s.pairKey("u@example.com", "pw")); return k }
+	for i := range 20 {
+		s.remember(key(i), outcome{outcome: "verified", answer: answerVerified}, t0)
+	}
+	if out, ok := s.answered(key(3), t0.Add(replyTTL-time.Second)); !ok || out.answer != answerVerified {
+		t.Fatal("the answer was gone before Okta's retry could come")
+	}
+	if _, ok := s.answered(key(3), t0.Add(replyTTL)); ok {
+		t.Fatal("an answer outlived replyTTL")
+	}
+	later := t0.Add(replyTTL + time.Second)
+	for i := 20; i < 23; i++ {
+		s.remember(key(i), outcome{outcome: "verified", answer: answerVerified}, later)
+	}
+	if n := s.replies.len(); n != 3 {
+		t.Fatalf("%d answers kept, want the 3 fresh ones", n)
+	}
+}
