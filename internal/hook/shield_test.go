@@ -369,7 +369,10 @@ func TestShieldForgetsAnswersAfterOktasRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Now()
-	key := func(i int) [32]byte { k, _ := s.requestKey(fmt.Sprint("req-", i), s.pairKey("u@example.com", "pw")); return k }
+	key := func(i int) [32]byte {
+		k, _ := s.requestKey(fmt.Sprint("req-", i), s.pairKey("u@example.com", "pw"))
+		return k
+	}
 	for i := range 20 {
 		s.remember(key(i), outcome{outcome: "verified", answer: answerVerified}, t0)
 	}
