@@ -18,35 +18,48 @@ import (
 	"entra2okta/workflows"
 )
 
-// manifestEntry is one line of testdata/MANIFEST: a recorded history, its
-// SHA-256 and the path of the migration it covers.
+// manifestEntry is one line of a manifest: a recorded history (its path
+// under testdata), its SHA-256 and the path of the migration it covers.
 type manifestEntry struct {
 	path, sha256, covers string
 }
 
-// readManifest reads testdata/MANIFEST (tab-separated; # starts a comment).
+// manifests are the corpus's manifests: testdata/MANIFEST (the first
+// recordings, v1 and v2) and the MANIFEST of each later release directory
+// (testdata/v3/MANIFEST, ...), so that recording a release adds files and
+// never edits an earlier one.
+func manifests(t *testing.T) []string {
+	t.Helper()
+	later, err := filepath.Glob(filepath.Join("testdata", "*", "MANIFEST"))
+	require.NoError(t, err)
+	return append([]string{filepath.Join("testdata", "MANIFEST")}, later...)
+}
+
+// readManifest reads every manifest (tab-separated; # starts a comment).
 func readManifest(t *testing.T) []manifestEntry {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "MANIFEST"))
-	require.NoError(t, err)
-	defer f.Close()
 	var entries []manifestEntry
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	for _, name := range manifests(t) {
+		f, err := os.Open(name)
+		require.NoError(t, err)
+		sc := bufio.NewScanner(f)
+		for n := 1; sc.Scan(); n++ {
+			line := sc.Text()
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			parts := strings.SplitN(line, "\t", 3)
+			require.Len(t, parts, 3, "%s line %d: want path<TAB>sha256<TAB>covers", name, n)
+			entries = append(entries, manifestEntry{parts[0], parts[1], parts[2]})
 		}
-		parts := strings.SplitN(line, "\t", 3)
-		require.Len(t, parts, 3, "MANIFEST line %d: want path<TAB>sha256<TAB>covers", n)
-		entries = append(entries, manifestEntry{parts[0], parts[1], parts[2]})
+		require.NoError(t, sc.Err())
+		require.NoError(t, f.Close())
 	}
-	require.NoError(t, sc.Err())
 	return entries
 }
 
 // TestReplayCorpusManifest keeps the replay corpus append-only: every history
-// under testdata is listed in MANIFEST once, with the SHA-256 of its bytes.
+// under testdata is listed once in a manifest, with the SHA-256 of its bytes.
 // A history that is changed (re-recorded), removed or added without a line
 // fails here. Histories are recorded from real runs on the dev server
 // (internal/upgradetest's TestRecordCorpus, per release directory) and never
@@ -61,7 +74,7 @@ func TestReplayCorpusManifest(t *testing.T) {
 		if !os.IsNotExist(err) {
 			require.NoError(t, err)
 		}
-		require.NoError(t, err, "%s is listed in MANIFEST but missing: recorded histories are never removed", e.path)
+		require.NoError(t, err, "%s is listed in a manifest but missing: recorded histories are never removed", e.path)
 		sum := sha256.Sum256(data)
 		require.Equal(t, e.sha256, hex.EncodeToString(sum[:]), "%s changed: recorded histories are never modified", e.path)
 	}
@@ -71,7 +84,7 @@ func TestReplayCorpusManifest(t *testing.T) {
 		}
 		rel, err := filepath.Rel("testdata", path)
 		require.NoError(t, err)
-		require.True(t, listed[filepath.ToSlash(rel)], "%s is not listed in testdata/MANIFEST", rel)
+		require.True(t, listed[filepath.ToSlash(rel)], "%s is not listed in a manifest (testdata/MANIFEST or its release directory's)", rel)
 		return nil
 	}))
 }

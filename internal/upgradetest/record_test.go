@@ -23,18 +23,19 @@ import (
 	"entra2okta/workflows"
 )
 
-// EnvRecord names the release directory (v1, v2, v3) under workflows/testdata that
-// TestRecordCorpus records into; unset, the test is skipped.
+// EnvRecord names the release directory (v1, v2, v3) under workflows/testdata
+// that TestRecordCorpus records into; unset, the test is skipped.
 const EnvRecord = "RECORD_CORPUS"
 
 // TestRecordCorpus records, from real runs on the dev server, a history of
-// every path of the migration, for the append-only replay corpus
-// (workflows/testdata/MANIFEST, checked and replayed by workflows'
-// TestReplay). RECORD_CORPUS=v1 runs the first release's code (package
-// release1), RECORD_CORPUS=v2 or later the current code (v3 adds the paths
-// of the identity checks). It never overwrites a recorded history: it
-// refuses to start when the release's directory exists. It appends each new file to the manifest with its SHA-256 and the
-// path it covers.
+// every path of the migration, for the append-only replay corpus (checked
+// and replayed by workflows' TestReplay). RECORD_CORPUS=v1 runs the first
+// release's code (package release1), RECORD_CORPUS=v2 or later the current
+// code (v3 adds the paths of the identity checks and the report memo). It
+// never overwrites a recorded history: it refuses to start when the
+// release's directory exists. It lists each new file, with its SHA-256 and
+// the path it covers, in that directory's own MANIFEST (v1 and v2 are in
+// workflows/testdata/MANIFEST, which is no longer edited).
 func TestRecordCorpus(t *testing.T) {
 	gen := os.Getenv(EnvRecord)
 	if gen == "" {
@@ -233,9 +234,8 @@ func TestRecordCorpus(t *testing.T) {
 	}
 	n, first := s.workflowTaskFailures()
 	require.Zero(t, n, first)
-	f, err := os.OpenFile(filepath.Join(testdata, "MANIFEST"), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
-	require.NoError(t, err)
-	_, err = f.WriteString(strings.Join(lines, "\n") + "\n")
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
+	// The release's own manifest: an earlier manifest is never edited.
+	manifest := "# The " + gen + " recordings (see ../MANIFEST for the format): listed here so that no earlier manifest is ever edited.\n" +
+		strings.Join(lines, "\n") + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "MANIFEST"), []byte(manifest), 0o644))
 }
