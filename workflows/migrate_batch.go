@@ -842,12 +842,7 @@ func (b *batchMigration) planPage(ctx workflow.Context, users []entra.User) erro
 				b.addPlan(PlanEntry{Login: l.login, Action: PlanError, Reason: describe(err)})
 				continue
 			}
-			action, why := oktaPlan(r.Found, r.User)
-			if action == PlanAdopt {
-				if mismatch := adoptIdentityMismatch(r.User, l.user); mismatch != "" {
-					action, why = PlanSkip, mismatch
-				}
-			}
+			action, why := oktaPlan(r.Found, r.User, l.user)
 			b.addPlan(PlanEntry{Login: l.login, Action: action, Reason: why,
 				OktaUserID: r.User.ID, OktaStatus: r.User.Status, Provider: r.User.ProviderType})
 		}

@@ -317,22 +317,19 @@ func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) erro
 	if err := workflow.ExecuteActivity(octx, a.FindOktaUser, activities.FindOktaUserInput{IDOrLogin: user.UserPrincipalName}).Get(ctx, &found); err != nil {
 		return m.fail(ctx, "look up the Okta user", err)
 	}
-	// plan is oktaPlan; histories from before changeIdPIneligible adopted
-	// the users of an identity provider.
-	// An adoption also needs the Okta user's email to be one of the Entra
-	// user's addresses (adoptIdentityMismatch); histories from before
-	// changeAdoptIdentity adopted on the login alone.
+	// plan is oktaPlan, except on the paths the histories recorded before a
+	// change took: before changeIdPIneligible the users of an identity
+	// provider were adopted, and before changeAdoptIdentity the login alone
+	// decided an adoption.
 	plan := func(found bool, u okta.User) (PlanAction, string) {
-		action, why := oktaPlan(found, u)
-		if action == PlanSkip && strings.HasPrefix(why, ReasonOktaIdP) &&
-			workflow.GetVersion(ctx, changeIdPIneligible, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-			action, why = oktaPlanBeforeIdP(found, u)
-		}
-		if action == PlanAdopt {
-			if mismatch := adoptIdentityMismatch(u, user); mismatch != "" &&
-				workflow.GetVersion(ctx, changeAdoptIdentity, workflow.DefaultVersion, 1) >= 1 {
-				return PlanSkip, mismatch
-			}
+		action, why := oktaPlan(found, u, user)
+		switch {
+		case action == PlanSkip && strings.HasPrefix(why, ReasonOktaIdP) &&
+			workflow.GetVersion(ctx, changeIdPIneligible, workflow.DefaultVersion, 1) == workflow.DefaultVersion:
+			return oktaPlanBeforeIdP(found, u)
+		case action == PlanSkip && strings.HasPrefix(why, ReasonOktaIdentity) &&
+			workflow.GetVersion(ctx, changeAdoptIdentity, workflow.DefaultVersion, 1) == workflow.DefaultVersion:
+			return oktaPlanBeforeIdentity(found, u)
 		}
 		return action, why
 	}

@@ -352,14 +352,27 @@ func federatedDomainNames(ds []entra.Domain) []string {
 
 // oktaPlan decides what the import does with the Okta user of a login: create
 // it, adopt it, or skip it (Okta already holds its password, an admin
-// deactivated it, or it signs in through an identity provider). The
-// migration and the dry run share it.
-func oktaPlan(found bool, u okta.User) (PlanAction, string) {
+// deactivated it, it signs in through an identity provider, or it is someone
+// else's: its email is none of the Entra user e's addresses). The migration
+// and the dry run share it.
+func oktaPlan(found bool, u okta.User, e entra.User) (PlanAction, string) {
+	action, why := planFor(found, u, true)
+	if action == PlanAdopt {
+		if mismatch := adoptIdentityMismatch(u, e); mismatch != "" {
+			return PlanSkip, mismatch
+		}
+	}
+	return action, why
+}
+
+// oktaPlanBeforeIdentity is oktaPlan as it was before changeAdoptIdentity
+// (the login alone decided an adoption), for the histories recorded then.
+func oktaPlanBeforeIdentity(found bool, u okta.User) (PlanAction, string) {
 	return planFor(found, u, true)
 }
 
 // oktaPlanBeforeIdP is oktaPlan as it was before changeIdPIneligible, for
-// the histories recorded then.
+// the histories recorded then (which predate changeAdoptIdentity too).
 func oktaPlanBeforeIdP(found bool, u okta.User) (PlanAction, string) {
 	return planFor(found, u, false)
 }

@@ -74,13 +74,26 @@ func TestOktaPlan(t *testing.T) {
 		{true, okta.User{ProviderType: okta.ProviderSocial, ProviderName: "Google", Status: okta.StatusStaged}, PlanSkip, `provider SOCIAL "Google"`},
 		{true, okta.User{ProviderType: okta.ProviderFederation, Status: okta.StatusDeprovisioned}, PlanSkip, ReasonDeprovisioned},
 	}
+	// The Okta users found carry the Entra user's address as their email.
+	e := entra.User{UserPrincipalName: "a@contoso.com"}
 	for _, c := range cases {
-		action, reason := oktaPlan(c.found, c.user)
+		if c.found {
+			c.user.Profile = okta.Profile{"login": e.UserPrincipalName, "email": e.UserPrincipalName}
+		}
+		action, reason := oktaPlan(c.found, c.user, e)
 		assert.Equal(t, c.action, action)
 		assert.Contains(t, reason, c.reason)
 	}
+	// Someone else's Okta user is not adopted; the histories recorded before
+	// changeAdoptIdentity adopted it.
+	other := okta.User{Status: okta.StatusStaged, Profile: okta.Profile{"login": e.UserPrincipalName, "email": "someone@fabrikam.example"}}
+	action, reason := oktaPlan(true, other, e)
+	assert.Equal(t, PlanSkip, action)
+	assert.Contains(t, reason, ReasonOktaIdentity+": ")
+	action, _ = oktaPlanBeforeIdentity(true, other)
+	assert.Equal(t, PlanAdopt, action)
 	// The plan recorded histories replay with: such users were adopted.
-	action, _ := oktaPlanBeforeIdP(true, okta.User{ProviderType: okta.ProviderFederation, Status: okta.StatusActive})
+	action, _ = oktaPlanBeforeIdP(true, okta.User{ProviderType: okta.ProviderFederation, Status: okta.StatusActive})
 	assert.Equal(t, PlanAdopt, action)
 }
 
