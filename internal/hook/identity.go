@@ -138,10 +138,8 @@ func (r *resolver) markHeld(workflowID string, now time.Time) {
 	r.held[workflowID] = now.Add(r.cfg.CacheTTL)
 }
 
-// heldHere reports whether markHeld holds workflowID now.
-func (r *resolver) heldHere(workflowID string, now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// heldLocked reports whether markHeld holds workflowID now; r.mu is held.
+func (r *resolver) heldLocked(workflowID string, now time.Time) bool {
 	until, ok := r.held[workflowID]
 	return ok && now.Before(until)
 }
@@ -162,9 +160,12 @@ func (r *resolver) resolve(typed string, deadline time.Time) (id identity, why s
 	now := time.Now()
 	r.mu.Lock()
 	c, ok := r.cache.get(key)
+	hit := ok && now.Before(c.expires)
+	if hit {
+		c.id.held = c.id.held || r.heldLocked(c.id.workflowID, now)
+	}
 	r.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		c.id.held = c.id.held || r.heldHere(c.id.workflowID, now)
+	if hit {
 		return c.id, ""
 	}
 	select {
@@ -179,16 +180,18 @@ func (r *resolver) resolve(typed string, deadline time.Time) (id identity, why s
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	id, why = r.lookup(ctx, typed)
-	if why == "" && id.how != identityNoWorkflow {
+	if why != "" {
+		return id, why
+	}
+	now = time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if id.how != identityNoWorkflow {
 		// A missing migration is not remembered: one may start any moment.
-		r.mu.Lock()
-		r.cache.put(key, cachedIdentity{id: id, expires: time.Now().Add(r.cfg.CacheTTL)})
-		r.mu.Unlock()
+		r.cache.put(key, cachedIdentity{id: id, expires: now.Add(r.cfg.CacheTTL)})
 	}
-	if why == "" {
-		id.held = id.held || r.heldHere(id.workflowID, time.Now())
-	}
-	return id, why
+	id.held = id.held || r.heldLocked(id.workflowID, now)
+	return id, ""
 }
 
 func (r *resolver) lookup(ctx context.Context, typed string) (identity, string) {
