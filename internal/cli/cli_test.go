@@ -18,8 +18,6 @@ import (
 
 	"entra2okta/internal/cli"
 	"entra2okta/internal/control"
-	"entra2okta/internal/demodata"
-	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/fakeentra"
 	"entra2okta/internal/fakeokta"
 	"entra2okta/internal/loopbacktls"
@@ -134,28 +132,10 @@ func TestStarterCommands(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	tsrv, err := devtemporal.Start(ctx, devtemporal.Options{SearchAttributes: workflows.SearchAttributes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tsrv.Stop() })
+	tsrv := startDevServer(ctx, t)
 
-	o := fakeokta.New(fakeokta.Options{APITokens: []string{"tok"}})
-	e := fakeentra.New(fakeentra.Options{})
-	os_, err := ca.Serve("127.0.0.1:0", o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os_.Close() })
-	es, err := ca.Serve("127.0.0.1:0", e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Release(); _ = es.Close() })
-	dir, err := demodata.Seed(o, e, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
+	em := serveEmulators(t, fakeokta.Options{APITokens: []string{"tok"}}, 40)
+	o, os_, es, dir := em.o, em.os, em.es, em.dir
 	// Someone else's Okta user on the hook, outside any batch: rollback must not touch it.
 	if _, err := o.SeedUser(fakeokta.SeedUser{Status: fakeokta.StatusActive, ImportHook: true,
 		Profile: map[string]any{"login": "outsider@contoso.com", "email": "outsider@contoso.com", "firstName": "O", "lastName": "S"}}); err != nil {

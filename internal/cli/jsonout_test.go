@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"entra2okta/internal/cli"
-	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/fakeokta"
 	"entra2okta/workflows"
 )
@@ -59,17 +58,8 @@ func TestJSONOutputs(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	tsrv, err := devtemporal.Start(ctx, devtemporal.Options{SearchAttributes: workflows.SearchAttributes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tsrv.Stop() })
-	o := fakeokta.New(fakeokta.Options{APITokens: []string{"tok"}})
-	osrv, err := ca.Serve("127.0.0.1:0", o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = osrv.Close() })
+	tsrv := startDevServer(ctx, t)
+	_, osrv := serveOkta(t, fakeokta.Options{APITokens: []string{"tok"}})
 	env := map[string]string{"TEMPORAL_ADDRESS": tsrv.HostPort(), "OKTA_ORG_URL": osrv.URL, "OKTA_API_TOKEN": "tok",
 		"TEMPORAL_UI_URL": "http://ui.example"}
 

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"entra2okta/internal/cli"
-	"entra2okta/internal/demodata"
-	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/fakeentra"
 	"entra2okta/internal/fakeokta"
 	"entra2okta/internal/worker"
@@ -31,28 +29,10 @@ func TestMigrateAttributeMappings(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	tsrv, err := devtemporal.Start(ctx, devtemporal.Options{SearchAttributes: workflows.SearchAttributes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tsrv.Stop() })
+	tsrv := startDevServer(ctx, t)
 
-	o := fakeokta.New(fakeokta.Options{APITokens: []string{"tok"}})
-	e := fakeentra.New(fakeentra.Options{})
-	os_, err := ca.Serve("127.0.0.1:0", o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os_.Close() })
-	es, err := ca.Serve("127.0.0.1:0", e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Release(); _ = es.Close() })
-	dir, err := demodata.Seed(o, e, 30) // defines the custom attribute officeLocation in Okta
-	if err != nil {
-		t.Fatal(err)
-	}
+	em := serveEmulators(t, fakeokta.Options{APITokens: []string{"tok"}}, 30) // defines the custom attribute officeLocation in Okta
+	o, e, os_, es, dir := em.o, em.e, em.os, em.es, em.dir
 	inOkta := map[string]bool{}
 	for _, l := range append(append([]string{}, dir.Staged...), dir.AlreadyInOkta...) {
 		inOkta[l] = true

@@ -23,8 +23,6 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"entra2okta/internal/cli"
-	"entra2okta/internal/demodata"
-	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/fakeentra"
 	"entra2okta/internal/fakeokta"
@@ -32,7 +30,6 @@ import (
 	"entra2okta/internal/okta"
 	"entra2okta/internal/preflight"
 	"entra2okta/internal/worker"
-	"entra2okta/workflows"
 )
 
 // TestPreflight runs starter preflight against a Temporal dev server, the
@@ -48,11 +45,7 @@ func TestPreflight(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	tsrv, err := devtemporal.Start(ctx, devtemporal.Options{SearchAttributes: workflows.SearchAttributes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tsrv.Stop() })
+	tsrv := startDevServer(ctx, t)
 	tc := tsrv.Client()
 	// "campaign": 90 days of retention and the workflows' search attributes;
 	// "bare": 2 days and none of them.
@@ -63,22 +56,8 @@ func TestPreflight(t *testing.T) {
 	}
 
 	const oktaToken = "preflight-okta-token-0123456789"
-	o := fakeokta.New(fakeokta.Options{APITokens: []string{oktaToken}, HookRootCAs: ca.CertPool(), LockoutAutoUnlock: 30 * time.Minute})
-	e := fakeentra.New(fakeentra.Options{})
-	os_, err := ca.Serve("127.0.0.1:0", o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os_.Close() })
-	es, err := ca.Serve("127.0.0.1:0", e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Release(); _ = es.Close() })
-	dir, err := demodata.Seed(o, e, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
+	em := serveEmulators(t, fakeokta.Options{APITokens: []string{oktaToken}, HookRootCAs: ca.CertPool(), LockoutAutoUnlock: 30 * time.Minute}, 30)
+	o, os_, es, dir := em.o, em.os, em.es, em.dir
 	var canary, canaryPw string
 	for _, u := range dir.Users {
 		if u.State == fakeentra.StateNormal && !u.Guest && !u.Disabled && !u.Federated {
@@ -402,13 +381,8 @@ func TestPreflightOAuthScopes(t *testing.T) {
 		{"preflight's scopes missing", workers, preflight.StatusWarn, "okta.inlineHooks.manage, okta.eventHooks.read, okta.policies.read"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := fakeokta.New(fakeokta.Options{OAuthClients: []fakeokta.OAuthClient{{ClientID: "0oapreflightapp00000",
+			_, os_ := serveOkta(t, fakeokta.Options{OAuthClients: []fakeokta.OAuthClient{{ClientID: "0oapreflightapp00000",
 				Keys: []fakeokta.OAuthKey{{Public: key.Public()}}, Scopes: tc.granted}}})
-			os_, err := ca.Serve("127.0.0.1:0", o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = os_.Close() })
 			env := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "OKTA_ORG_URL": os_.URL,
 				"OKTA_CLIENT_ID": "0oapreflightapp00000", "OKTA_PRIVATE_KEY": pemKey}
 			_, out, errOut := run(t, env, "preflight", "--json", "--timeout", "10s")
