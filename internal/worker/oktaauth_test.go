@@ -7,12 +7,9 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,37 +169,7 @@ func TestRun_OktaServiceApp(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = fokta.Close() })
 
-	// A stand-in hook server: VERIFIED for the demo password, then the
-	// outcome as a signal, as the hook server sends it.
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p struct {
-			Data struct {
-				Context struct {
-					Credential struct{ Username, Password string }
-				}
-			}
-		}
-		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		cred := p.Data.Context.Credential
-		outcome, verdict := workflows.OutcomeUnverified, "UNVERIFIED"
-		if cred.Password == fakeentra.DemoPassword(cred.Username) {
-			outcome, verdict = workflows.OutcomeVerified, "VERIFIED"
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"commands":[{"type":"com.okta.action.update","value":{"credential":"`+verdict+`"}}]}`)
-		go func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = c.SignalWorkflow(sctx, workflows.UserWorkflowID(cred.Username), "", workflows.SignalPasswordVerified,
-				workflows.PasswordVerifiedSignal{Outcome: outcome, At: time.Now()})
-		}()
-	}))
-	t.Cleanup(hook.Close)
-	_, err = fokta.SetPasswordImportHook(hook.URL, "Authorization", "hook-secret")
-	require.NoError(t, err)
+	standInHook(t, c, fokta)
 
 	var signer string
 	for _, u := range dir.Users {

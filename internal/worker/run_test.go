@@ -52,37 +52,7 @@ func TestRun_AgainstEmulators(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = fokta.Close() })
 
-	// The stand-in hook server: VERIFIED for the demo password, then a signal
-	// with the outcome only.
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p struct {
-			Data struct {
-				Context struct {
-					Credential struct{ Username, Password string }
-				}
-			}
-		}
-		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		cred := p.Data.Context.Credential
-		outcome, verdict := workflows.OutcomeUnverified, "UNVERIFIED"
-		if cred.Password == fakeentra.DemoPassword(cred.Username) {
-			outcome, verdict = workflows.OutcomeVerified, "VERIFIED"
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"commands":[{"type":"com.okta.action.update","value":{"credential":"`+verdict+`"}}]}`)
-		go func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = c.SignalWorkflow(sctx, workflows.UserWorkflowID(cred.Username), "", workflows.SignalPasswordVerified,
-				workflows.PasswordVerifiedSignal{Outcome: outcome, At: time.Now()})
-		}()
-	}))
-	t.Cleanup(hook.Close)
-	_, err = fokta.SetPasswordImportHook(hook.URL, "Authorization", "hook-secret")
-	require.NoError(t, err)
+	standInHook(t, c, fokta)
 
 	pool := x509.NewCertPool()
 	require.True(t, pool.AppendCertsFromPEM(fokta.CA.CAPEM()))
@@ -200,4 +170,40 @@ func freeAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	return addr
+}
+
+// standInHook registers, as fokta's password import hook, a stand-in for the
+// hook server: VERIFIED for the demo password, then a signal with the
+// outcome only, as the hook server sends it.
+func standInHook(t *testing.T, c client.Client, fokta *fakeokta.Running) {
+	t.Helper()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p struct {
+			Data struct {
+				Context struct {
+					Credential struct{ Username, Password string }
+				}
+			}
+		}
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		cred := p.Data.Context.Credential
+		outcome, verdict := workflows.OutcomeUnverified, "UNVERIFIED"
+		if cred.Password == fakeentra.DemoPassword(cred.Username) {
+			outcome, verdict = workflows.OutcomeVerified, "VERIFIED"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"commands":[{"type":"com.okta.action.update","value":{"credential":"`+verdict+`"}}]}`)
+		go func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = c.SignalWorkflow(sctx, workflows.UserWorkflowID(cred.Username), "", workflows.SignalPasswordVerified,
+				workflows.PasswordVerifiedSignal{Outcome: outcome, At: time.Now()})
+		}()
+	}))
+	t.Cleanup(hook.Close)
+	_, err := fokta.SetPasswordImportHook(hook.URL, "Authorization", "hook-secret")
+	require.NoError(t, err)
 }
