@@ -305,7 +305,7 @@ func TestComposeLiveSecretsAreFiles(t *testing.T) {
 	if hcfg.events == nil || hcfg.events.AuthSecret != trim(liveSecrets["hook_events_auth_secret"]) {
 		t.Error("hookserver: HOOK_EVENTS_AUTH_SECRET_FILE set in .env, but the event hook's secret is not the file's content")
 	}
-	if hcfg.hook.MFACheck.Password != trim(liveSecrets["hook_mfa_canary_password"]) || hcfg.hook.MFACheck.Username != liveEnv["HOOK_MFA_CANARY_USER"] {
+	if hcfg.hook.MFACheck.Password.Reveal() != trim(liveSecrets["hook_mfa_canary_password"]) || hcfg.hook.MFACheck.Username != liveEnv["HOOK_MFA_CANARY_USER"] {
 		t.Error("hookserver: the MFA canary is not configured from .env and its secret file")
 	}
 	if hcfg.tlsKey == "" || !strings.HasPrefix(rawEnv(h)("HOOK_TLS_KEY"), "/run/secrets/") {
@@ -339,7 +339,7 @@ func TestComposeLiveSecretsAreFiles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("hookserver without the optional secrets: %v", err)
 	}
-	if hcfg.events != nil || hcfg.hook.MFACheck.Password != "" {
+	if hcfg.events != nil || !hcfg.hook.MFACheck.Password.Empty() {
 		t.Error("hookserver: the event hook or the MFA canary is on without .env naming its secret file")
 	}
 

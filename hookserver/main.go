@@ -36,6 +36,7 @@ import (
 	"entra2okta/internal/entra"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/hookconf"
+	"entra2okta/internal/redact"
 	"entra2okta/internal/secretenv"
 	"entra2okta/internal/settings"
 	"entra2okta/internal/temporalconn"
@@ -147,15 +148,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	} else {
 		c.temporal, c.temporalAddress, c.temporalNamespace = conn, conn.Address(), conn.Namespace()
 	}
-	c.hook.MFACheck = hook.MFACheckConfig{PolicyMFA: c.entra.Policy.MFAVerified, Username: strings.TrimSpace(v.CanaryUser), Password: v.CanaryPassword}
+	c.hook.MFACheck = hook.MFACheckConfig{PolicyMFA: c.entra.Policy.MFAVerified, Username: strings.TrimSpace(v.CanaryUser), Password: redact.New(v.CanaryPassword)}
 	if d := v.CanaryInterval; d > 0 && d < time.Minute {
 		errs = append(errs, fmt.Errorf("-mfa-canary-interval %v: at least 1m", d))
 	} else {
 		c.hook.MFACheck.Interval = d
 	}
-	if mc := c.hook.MFACheck; (mc.Username == "") != (mc.Password == "") {
+	if mc := c.hook.MFACheck; (mc.Username == "") != mc.Password.Empty() {
 		errs = append(errs, errors.New("HOOK_MFA_CANARY_USER and HOOK_MFA_CANARY_PASSWORD go together"))
-	} else if mc.Password != strings.TrimSpace(mc.Password) {
+	} else if pw := mc.Password.Reveal(); pw != strings.TrimSpace(pw) {
 		errs = append(errs, errors.New("HOOK_MFA_CANARY_PASSWORD: no leading or trailing spaces (ROPC cannot check such a password)"))
 	}
 	if c.hook.AuthSecret == "" {

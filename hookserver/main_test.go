@@ -110,7 +110,7 @@ func TestHelpDoesNotPrintTheSecret(t *testing.T) {
 	}
 	c, err := parseConfig(nil, env, io.Discard)
 	if err != nil || c.hook.AuthSecret != secret || c.events == nil || c.events.AuthSecret != evSecret ||
-		c.hook.MFACheck.Password != canaryPw || c.hook.MFACheck.Username != "canary@example.com" || !c.hook.MFACheck.PolicyMFA ||
+		c.hook.MFACheck.Password.Reveal() != canaryPw || c.hook.MFACheck.Username != "canary@example.com" || !c.hook.MFACheck.PolicyMFA ||
 		c.hook.MFACheck.Interval != time.Hour {
 		t.Fatalf("secrets from the environment: %v", err)
 	}
@@ -150,7 +150,7 @@ func TestSecretsFromFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.hook.AuthSecret != secret || c.events == nil || c.events.AuthSecret != evSecret || c.hook.MFACheck.Password != canaryPw {
+	if c.hook.AuthSecret != secret || c.events == nil || c.events.AuthSecret != evSecret || c.hook.MFACheck.Password.Reveal() != canaryPw {
 		t.Fatal("the secrets are not the files' contents")
 	}
 	if !c.temporal.TLS() || c.temporalAddress != "migration.a1b2c.tmprl.cloud:7233" || leaks(c.temporal.String()) {

@@ -22,6 +22,7 @@ import (
 	"entra2okta/internal/hook"
 	"entra2okta/internal/okta"
 	"entra2okta/internal/preflight"
+	"entra2okta/internal/redact"
 	"entra2okta/internal/secretenv"
 	"entra2okta/internal/settings"
 	"entra2okta/internal/worker"
@@ -121,7 +122,7 @@ func runPreflight(ctx context.Context, args []string, env Env, io IO) int {
 		HookBudget:           *budget,
 		GroupID:              *group,
 		CanaryUser:           *canary,
-		CanaryPassword:       canaryPw,
+		CanaryPassword:       redact.New(canaryPw),
 		HookAdminURL:         *hookAdmin,
 		Version:              hook.Version(),
 		Timeout:              *timeout,

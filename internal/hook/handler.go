@@ -124,7 +124,7 @@ func NewHandler(cfg Config, v Verifier, s Signaler, logger *slog.Logger) (*Handl
 	if err != nil {
 		return nil, err
 	}
-	if mc := cfg.MFACheck; (mc.Username == "") != (mc.Password == "") {
+	if mc := cfg.MFACheck; (mc.Username == "") != mc.Password.Empty() {
 		return nil, errors.New("hook: the MFA order check needs both a canary username and a (wrong) password")
 	} else if mc.MaxPerDay >= sh.cfg.LockoutThreshold {
 		return nil, fmt.Errorf("hook: %d MFA order checks a day would reach the lockout threshold of %d on the canary", mc.MaxPerDay, sh.cfg.LockoutThreshold)
@@ -395,7 +395,7 @@ func (h *Handler) check(req importRequest, deadline time.Time) outcome {
 }
 
 func (h *Handler) decide(req importRequest, deadline time.Time) outcome {
-	if len(req.Username) > maxUsernameBytes || len(req.Password) > maxPasswordBytes {
+	if len(req.Username) > maxUsernameBytes || req.Password.Len() > maxPasswordBytes {
 		// No Entra account has such a credential; don't spend an attempt.
 		return outcome{
 			res:      entra.Result{Verdict: entra.Rejected, Reason: reasonCredentialSize},
@@ -403,7 +403,7 @@ func (h *Handler) decide(req importRequest, deadline time.Time) outcome {
 			shielded: reasonCredentialSize,
 		}
 	}
-	if req.Password != strings.TrimSpace(req.Password) {
+	if pw := req.Password.Reveal(); pw != strings.TrimSpace(pw) {
 		// ROPC does not support passwords with leading or trailing spaces
 		// (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth-ropc):
 		// Entra could not say whether it is right, so it is not asked and
@@ -441,7 +441,7 @@ func (h *Handler) decide(req importRequest, deadline time.Time) outcome {
 // decideAs decides for req, whose Username is now the login Entra is asked
 // about.
 func (h *Handler) decideAs(req importRequest, id identity, deadline time.Time) outcome {
-	k := h.shield.pairKey(req.Username, req.Password)
+	k := h.shield.pairKey(req.Username, req.Password.Reveal())
 	rk, replay := h.shield.requestKey(req.RequestID, k)
 	if replay {
 		if prev, ok := h.shield.answered(rk, time.Now()); ok {
@@ -524,7 +524,7 @@ func (h *Handler) verify(req importRequest, id identity, k [32]byte, deadline ti
 	defer cancel()
 	h.m.upstream.Inc()
 	began := time.Now()
-	res := h.mfa.adjust(h.v.VerifyPassword(ctx, req.Username, req.Password))
+	res := h.mfa.adjust(h.v.VerifyPassword(ctx, req.Username, req.Password.Reveal()))
 	if res.Latency <= 0 {
 		res.Latency = time.Since(began)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"entra2okta/internal/entra"
+	"entra2okta/internal/redact"
 )
 
 // MFACheckConfig configures the check of the premise behind counting an MFA
@@ -34,7 +35,7 @@ type MFACheckConfig struct {
 	// smart lockout does not count a repeat of one of an account's last
 	// three bad passwords (except with pass-through authentication). It is
 	// never logged, counted or put in an error.
-	Password string
+	Password redact.String
 	// Interval between checks (default 1 h); the first is made at start.
 	Interval time.Duration
 	// MaxPerDay caps the checks in any 24 h (default half the lockout
@@ -202,7 +203,7 @@ func (c *mfaCheck) checkOnce(ctx context.Context) string {
 	c.mu.Unlock()
 
 	cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	res := c.v.VerifyPassword(cctx, c.cfg.Username, c.cfg.Password)
+	res := c.v.VerifyPassword(cctx, c.cfg.Username, c.cfg.Password.Reveal())
 	cancel()
 	if ctx.Err() != nil {
 		return c.current()

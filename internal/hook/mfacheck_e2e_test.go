@@ -13,6 +13,7 @@ import (
 	"entra2okta/internal/entra"
 	"entra2okta/internal/fakeentra"
 	"entra2okta/internal/hook"
+	"entra2okta/internal/redact"
 )
 
 // TestMFAOrderCheck runs the canary check through MSAL
@@ -54,7 +55,7 @@ func TestMFAOrderCheck(t *testing.T) {
 			var logs syncBuffer
 			const secret = "Basic bWZhOm1mYS1vcmRlci1zZWNyZXQ="
 			srv, err := hook.NewServer(hook.ServerConfig{Hook: hook.Config{AuthSecret: secret, Budget: 2 * time.Second,
-				MFACheck: hook.MFACheckConfig{PolicyMFA: true, Username: canary.UserPrincipalName, Password: canaryPassword}}},
+				MFACheck: hook.MFACheckConfig{PolicyMFA: true, Username: canary.UserPrincipalName, Password: redact.New(canaryPassword)}}},
 				verifier, &recordingSignaler{}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 			if err != nil {
 				t.Fatal(err)

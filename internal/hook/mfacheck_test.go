@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"entra2okta/internal/entra"
+	"entra2okta/internal/redact"
 )
 
 // TestMFACheckStates: the canary check's answers and what they do: 50126
@@ -28,7 +29,7 @@ func TestMFACheckStates(t *testing.T) {
 		return entra.Result{Verdict: r, Code: code, Reason: reason}
 	}}
 	var logs bytes.Buffer
-	c := newMFACheck(MFACheckConfig{PolicyMFA: true, Username: "canary@example.com", Password: "wrong-canary-pw"}, 10, v,
+	c := newMFACheck(MFACheckConfig{PolicyMFA: true, Username: "canary@example.com", Password: redact.New("wrong-canary-pw")}, 10, v,
 		slog.New(slog.NewJSONHandler(&logs, nil)))
 	now := time.Unix(1_700_000_000, 0)
 	c.now = func() time.Time { return now }
@@ -96,14 +97,14 @@ func TestMFACheckConfig(t *testing.T) {
 	if h.mfa.current() != MFAOrderUnchecked || v.calls.Load() != 0 {
 		t.Fatal("a check without a canary")
 	}
-	if out := h.check(importRequest{Username: "u@example.com", Password: "pw", RequestID: "r1"}, time.Now().Add(time.Second)); out.answer != answerVerified {
+	if out := h.check(importRequest{Username: "u@example.com", Password: redact.New("pw"), RequestID: "r1"}, time.Now().Add(time.Second)); out.answer != answerVerified {
 		t.Fatalf("an MFA interrupt before any MFA-first answer: %+v", out)
 	}
 	const pw = "Canary-Pw-9917"
 	for name, mc := range map[string]MFACheckConfig{
 		"no password":      {Username: "canary@example.com"},
-		"no username":      {Password: pw},
-		"cap at threshold": {Username: "canary@example.com", Password: pw, MaxPerDay: 10},
+		"no username":      {Password: redact.New(pw)},
+		"cap at threshold": {Username: "canary@example.com", Password: redact.New(pw), MaxPerDay: 10},
 	} {
 		if _, err := NewHandler(Config{AuthSecret: testSecret, MFACheck: mc}, v, &fakeSignaler{}, nil); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/netip"
 	"unicode/utf8"
+
+	"entra2okta/internal/redact"
 )
 
 // EventTypePasswordImport is the eventType Okta puts in every password import
@@ -23,13 +25,14 @@ const (
 	maxJSONDepth     = 32
 )
 
-// importRequest is the part of Okta's payload the hook uses. It is never
-// logged as a whole: Password is the user's plaintext password.
+// importRequest is the part of Okta's payload the hook uses. Password is the
+// user's plaintext password, held so that no log line, error or metric can
+// print it (redact.String).
 type importRequest struct {
 	EventID   string
 	EventType string
 	Username  string
-	Password  string
+	Password  redact.String
 	IP        string // data.context.request.ipAddress, "" if absent
 	RequestID string // data.context.request.id: the end user's request, the same in Okta's retry
 }
@@ -111,9 +114,11 @@ func parseImportRequest(body []byte) (importRequest, error) {
 	if req.Username, err = reqString(cred, "username"); err != nil {
 		return req, err
 	}
-	if req.Password, err = reqString(cred, "password"); err != nil {
+	pw, err := reqString(cred, "password")
+	if err != nil {
 		return req, err
 	}
+	req.Password = redact.New(pw)
 	if r, ok := ctx["request"]; ok && r != nil {
 		ro, ok := r.(map[string]any)
 		if !ok {

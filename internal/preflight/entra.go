@@ -140,10 +140,10 @@ func (c *Config) verifierCheck(ctx context.Context) Check {
 	if c.Verifier == nil {
 		return failed(NameVerifierApp, "no verifier configured", "set ENTRA_TENANT_ID and the verifier app's client ID (--verifier-client-id)")
 	}
-	if c.CanaryPassword == "" {
+	if c.CanaryPassword.Empty() {
 		return failed(NameVerifierApp, "no canary password", "set PREFLIGHT_CANARY_PASSWORD, or PREFLIGHT_CANARY_PASSWORD_FILE to a file holding it")
 	}
-	r := c.Verifier.VerifyPassword(ctx, c.CanaryUser, c.CanaryPassword)
+	r := c.Verifier.VerifyPassword(ctx, c.CanaryUser, c.CanaryPassword.Reveal())
 	code := ""
 	if r.Code != 0 {
 		code = fmt.Sprintf(" (AADSTS%d)", r.Code)

@@ -23,6 +23,8 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"entra2okta/internal/redact"
 )
 
 // Status is a check's verdict.
@@ -174,7 +176,7 @@ type Config struct {
 	// skips the check. The password is never printed.
 	Verifier       PasswordVerifier
 	CanaryUser     string
-	CanaryPassword string
+	CanaryPassword redact.String
 
 	// HookAdminURL is the hook server's admin listener (http://host:port,
 	// HOOK_ADMIN_ADDR); "" skips its check. HTTPClient calls it (default: a

@@ -14,6 +14,7 @@ import (
 
 	"entra2okta/internal/apierr"
 	"entra2okta/internal/preflight"
+	"entra2okta/internal/redact"
 )
 
 // fakes: function fields, each defaulting to a healthy answer.
@@ -120,7 +121,7 @@ func healthy(t *testing.T) (preflight.Config, *fakeTemporal, *fakeOkta, *fakeDir
 		Temporal: tm, Namespace: "default", SearchAttributes: wantSAs, Deadline: 60 * 24 * time.Hour,
 		OktaOrgURL: "https://example.okta.com", OktaAccess: ok, InlineHooks: ok, EventHooks: ok, Policies: ok, OktaCreateRPS: 5,
 		Directory: dir, GroupID: "g1", Verifier: fakeVerifier{preflight.VerifyResult{Verdict: "verified", Reason: "ok"}},
-		CanaryUser: "canary@contoso.com", CanaryPassword: "canary-Pw-1",
+		CanaryUser: "canary@contoso.com", CanaryPassword: redact.New("canary-Pw-1"),
 	}
 	return cfg, tm, ok, dir
 }
@@ -463,7 +464,7 @@ func TestEntraChecks(t *testing.T) {
 	}
 	t.Run("canary without password", func(t *testing.T) {
 		cfg, _, _, _ := healthy(t)
-		cfg.CanaryPassword = ""
+		cfg.CanaryPassword = redact.String{}
 		expect(t, run(t, cfg), preflight.NameVerifierApp, preflight.StatusFail, "PREFLIGHT_CANARY_PASSWORD")
 	})
 }
