@@ -71,6 +71,7 @@ func TestMigrateBatch_ReportInTheContinueAsNewTaskIsNotLost(t *testing.T) {
 	})
 	t.Run("first release", func(t *testing.T) {
 		env := newEnv(t, activitiestest.NewOkta(), activitiestest.NewEntra())
+		env.OnGetVersion("user-release-4", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion) // a history from before the release
 		env.OnGetVersion("campaign-scale", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		env.RegisterDelayedCallback(func() {
 			env.SetContinueAsNewSuggested(true)

@@ -128,6 +128,7 @@ func TestMigrateUser_ImportChangesKeepTheirOldPath(t *testing.T) {
 		o.Add(okta.User{Login: "dave@contoso.com", Status: okta.StatusActive, ProviderType: okta.ProviderFederation,
 			Profile: okta.Profile{"login": "dave@contoso.com"}})
 		env := newEnv(t, o, e)
+		env.OnGetVersion("user-release-4", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion) // a history from before the release
 		env.OnGetVersion("okta-idp-user-ineligible", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
 		env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "dave@contoso.com"})
@@ -137,6 +138,7 @@ func TestMigrateUser_ImportChangesKeepTheirOldPath(t *testing.T) {
 		o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("alice"))
 		o.SetProvisionOnActivate(true)
 		env := newEnv(t, o, e)
+		env.OnGetVersion("user-release-4", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion) // a history from before the release
 		env.OnGetVersion("okta-reactivate-provisioned", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
 		env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "alice@contoso.com"})
@@ -149,6 +151,7 @@ func TestMigrateUser_ImportChangesKeepTheirOldPath(t *testing.T) {
 		o.SetClock(func() time.Time { return start.Add(time.Minute) })
 		o.LoseCreateAnswers(1)
 		env := newEnv(t, o, e)
+		env.OnGetVersion("user-release-4", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion) // a history from before the release
 		env.OnGetVersion("okta-create-recognised", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		var action string
 		env.RegisterDelayedCallback(func() { action = queryStatus(t, env).OktaAction; env.CancelWorkflow() }, time.Hour)

@@ -447,6 +447,13 @@ func (b *batchMigration) executeUser(ctx workflow.Context, login string, deadlin
 	// type alone (isCommandMatchEvent in
 	// https://github.com/temporalio/sdk-go/blob/v1.51.0/internal/internal_task_handlers.go),
 	// so both paths set them without a version.
+	// The batch counts a started user as Importing (version 1), and so does
+	// its search attribute from the start: the user need not upsert it. The
+	// SDK does not compare a child's search attributes on replay either.
+	state := StatePending
+	if b.v >= 1 {
+		state = StateImporting
+	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            UserWorkflowID(login),
 		TaskQueue:             TaskQueue,
@@ -456,7 +463,7 @@ func (b *batchMigration) executeUser(ctx workflow.Context, login string, deadlin
 		StaticDetails:         userStaticDetails(b.in.Batch, deadline, b.st.Progress.Policy),
 		Memo:                  memo,
 		TypedSearchAttributes: temporal.NewSearchAttributes(append([]temporal.SearchAttributeUpdate{
-			MigrationStateKey.ValueSet(string(StatePending)),
+			MigrationStateKey.ValueSet(string(state)),
 			MigrationBatchKey.ValueSet(b.in.Batch),
 			MigrationDeadlineKey.ValueSet(deadline)}, sa...)...),
 	})

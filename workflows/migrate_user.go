@@ -62,6 +62,18 @@ func MigrateUser(ctx workflow.Context, in MigrateUserInput) (MigrateUserResult, 
 // and skips the start-up upsert of the search attributes its batch set.
 const userChange = "campaign-scale"
 
+// userRelease is the GetVersion change ID of the user workflow's fourth
+// release. A run that records it takes the new path of every earlier change
+// without recording their markers: one marker and one TemporalChangeVersion
+// upsert per run instead of up to five (each GetVersion that records a
+// version also upserts that search attribute, and a campaign pays it per
+// user). Its own changes: the search attributes are upserted only when a
+// value differs from the execution's current one (a batch's child starts
+// with its batch, deadline, Entra object ID and Importing state already
+// set), and the rollback memo is written in the same UpsertMemo as the first
+// report memo after the import.
+const userRelease = "user-release-4"
+
 // confirmEventChange is the GetVersion change ID under which a
 // user.import.password SUCCESS event is confirmed against Okta before the
 // migration ends.
@@ -110,6 +122,11 @@ type userMigration struct {
 	events    workflow.ReceiveChannel
 	wake      workflow.Channel // nudged by update handlers
 	v         workflow.Version
+	// rel is the version of userRelease (see version).
+	rel workflow.Version
+	// rollbackWritten is set once the rollback memo is in the memo
+	// (userRelease; a resumed run carries it from the run before).
+	rollbackWritten bool
 	// applying is set while the deadline policy is being applied: updates
 	// are refused then rather than accepted and ignored.
 	applying bool
@@ -124,8 +141,9 @@ type userMigration struct {
 // setup validates the input, restores or initialises the state, and installs
 // the query and update handlers.
 func (m *userMigration) setup(ctx workflow.Context, in MigrateUserInput) error {
-	m.v = workflow.GetVersion(ctx, userChange, workflow.DefaultVersion, 1)
-	m.rv = workflow.GetVersion(ctx, reportMemoChange, workflow.DefaultVersion, 1)
+	m.rel = workflow.GetVersion(ctx, userRelease, workflow.DefaultVersion, 1)
+	m.v = m.version(ctx, userChange)
+	m.rv = m.version(ctx, reportMemoChange)
 	in.Login = strings.TrimSpace(in.Login)
 	if err := validateUserInput(in); err != nil {
 		return err
@@ -143,6 +161,7 @@ func (m *userMigration) setup(ctx workflow.Context, in MigrateUserInput) error {
 	if in.Resume != nil {
 		m.st = *in.Resume
 		m.st.Runs++
+		m.rollbackWritten = true // by the run that imported, when it did
 	} else {
 		policy := in.Policy
 		if policy == "" {
@@ -186,6 +205,16 @@ func (m *userMigration) setup(ctx workflow.Context, in MigrateUserInput) error {
 		m.upsertSearchAttributes(ctx)
 	}
 	return nil
+}
+
+// version is changeID's version: 1, the newest of every change this code
+// knows, on a run that recorded userRelease; otherwise what GetVersion
+// records or replays for the change itself, as on the runs recorded before.
+func (m *userMigration) version(ctx workflow.Context, changeID string) workflow.Version {
+	if m.rel >= 1 {
+		return 1
+	}
+	return workflow.GetVersion(ctx, changeID, workflow.DefaultVersion, 1)
 }
 
 // abort ends, as Failed, a migration whose workflow stops on an error (its
@@ -244,7 +273,7 @@ func (m *userMigration) run(ctx workflow.Context) (MigrateUserResult, error) {
 				return MigrateUserResult{}, err
 			}
 		}
-		if workflow.GetVersion(ctx, rollbackMemoChange, workflow.DefaultVersion, 1) >= 1 {
+		if m.rel == workflow.DefaultVersion && m.version(ctx, rollbackMemoChange) >= 1 {
 			m.upsertRollbackMemo(ctx)
 		}
 	}
@@ -281,7 +310,7 @@ func (m *userMigration) checkEligibility(ctx workflow.Context) (entra.User, erro
 		}
 	}
 	m.st.EntraUserID = ur.User.ID
-	if ur.User.ID != "" && workflow.GetVersion(ctx, entraIDChange, workflow.DefaultVersion, 1) >= 1 {
+	if ur.User.ID != "" && m.rel == workflow.DefaultVersion && m.version(ctx, entraIDChange) >= 1 {
 		// The object the hook server binds this user's sign-ins to.
 		if err := workflow.UpsertTypedSearchAttributes(ctx, MigrationEntraIDKey.ValueSet(ur.User.ID)); err != nil {
 			m.logger.Warn("cannot upsert the Entra object ID", "error", err)
@@ -325,10 +354,10 @@ func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) erro
 		action, why := oktaPlan(found, u, user)
 		switch {
 		case action == PlanSkip && strings.HasPrefix(why, ReasonOktaIdP) &&
-			workflow.GetVersion(ctx, changeIdPIneligible, workflow.DefaultVersion, 1) == workflow.DefaultVersion:
+			m.version(ctx, changeIdPIneligible) == workflow.DefaultVersion:
 			return oktaPlanBeforeIdP(found, u)
 		case action == PlanSkip && strings.HasPrefix(why, ReasonOktaIdentity) &&
-			workflow.GetVersion(ctx, changeAdoptIdentity, workflow.DefaultVersion, 1) == workflow.DefaultVersion:
+			m.version(ctx, changeAdoptIdentity) == workflow.DefaultVersion:
 			return oktaPlanBeforeIdentity(found, u)
 		}
 		return action, why
@@ -346,7 +375,7 @@ func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) erro
 		current = cr.User
 		switch {
 		case cr.Existed && cr.CreatedByUs &&
-			workflow.GetVersion(ctx, changeCreateRecognised, workflow.DefaultVersion, 1) >= 1:
+			m.version(ctx, changeCreateRecognised) >= 1:
 			// An earlier attempt created it and its answer was lost: a
 			// create (which a rollback may undo), with nothing to adopt.
 			m.st.OktaAction = "create"
@@ -390,7 +419,7 @@ func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) erro
 	// it PROVISIONED instead, unable to sign in until it is reactivated.
 	activate := current.Status == okta.StatusStaged
 	if current.Status == okta.StatusProvisioned &&
-		workflow.GetVersion(ctx, changeReactivateProvisioned, workflow.DefaultVersion, 1) >= 1 {
+		m.version(ctx, changeReactivateProvisioned) >= 1 {
 		activate = true
 	}
 	if activate {
@@ -498,7 +527,7 @@ func (m *userMigration) onPasswordVerified(ctx workflow.Context, s PasswordVerif
 	}
 	m.touch(ctx, reason)
 	if s.Reason == ReasonIdentityMismatch && m.st.Hold == "" &&
-		workflow.GetVersion(ctx, identityHoldChange, workflow.DefaultVersion, 1) >= 1 {
+		m.version(ctx, identityHoldChange) >= 1 {
 		m.hold(ctx, "identity mismatch at "+m.st.LastSignInAt.UTC().Format(time.RFC3339)+
 			": Entra accepted, for this login, the password of another account than the one this migration read "+
 			"(a renamed and reused user principal name?); check the Entra account, then release or skip the user")
@@ -554,7 +583,7 @@ func (m *userMigration) releaseHold(ctx workflow.Context, req ReleaseHoldRequest
 // ending the migration on the event's word.
 func (m *userMigration) onPasswordImportEvent(ctx workflow.Context, e PasswordImportEventSignal) error {
 	if strings.EqualFold(e.Outcome, "SUCCESS") {
-		if workflow.GetVersion(ctx, confirmEventChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		if m.version(ctx, confirmEventChange) == workflow.DefaultVersion {
 			return m.migrated(ctx, "user.import.password SUCCESS event "+e.EventID)
 		}
 		if m.st.ConfirmsLeft == 0 {
@@ -949,26 +978,67 @@ func (m *userMigration) touch(ctx workflow.Context, reason string) {
 	m.showDetails(ctx)
 }
 
-// upsertSearchAttributes publishes the state, batch and deadline to the
-// Temporal visibility store, where List filters and the Web UI read them.
+// upsertSearchAttributes publishes the state, batch and deadline (and, from
+// userRelease on, the Entra object ID) to the Temporal visibility store,
+// where List filters and the Web UI read them. From userRelease on it sends
+// only the values that differ from the execution's, and nothing when none
+// does: each upsert is a history event and a visibility write.
 func (m *userMigration) upsertSearchAttributes(ctx workflow.Context) {
-	err := workflow.UpsertTypedSearchAttributes(ctx,
+	updates := []temporal.SearchAttributeUpdate{
 		MigrationStateKey.ValueSet(string(m.st.State)),
 		MigrationBatchKey.ValueSet(m.st.Batch),
-		MigrationDeadlineKey.ValueSet(m.st.Deadline))
-	if err != nil {
+		MigrationDeadlineKey.ValueSet(m.st.Deadline)}
+	if m.rel >= 1 {
+		updates = m.changedSearchAttributes(ctx)
+		if len(updates) == 0 {
+			return
+		}
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		m.logger.Warn("cannot upsert search attributes", "error", err)
 	}
+}
+
+// changedSearchAttributes are the updates that bring the execution's search
+// attributes to the user's state, batch, deadline and Entra object ID.
+func (m *userMigration) changedSearchAttributes(ctx workflow.Context) []temporal.SearchAttributeUpdate {
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	var updates []temporal.SearchAttributeUpdate
+	keyword := func(k temporal.SearchAttributeKeyKeyword, want string) {
+		if got, ok := sa.GetKeyword(k); !ok || got != want {
+			updates = append(updates, k.ValueSet(want))
+		}
+	}
+	keyword(MigrationStateKey, string(m.st.State))
+	keyword(MigrationBatchKey, m.st.Batch)
+	if got, ok := sa.GetTime(MigrationDeadlineKey); !ok || !got.Equal(m.st.Deadline) {
+		updates = append(updates, MigrationDeadlineKey.ValueSet(m.st.Deadline))
+	}
+	if m.st.EntraUserID != "" {
+		// The object the hook server binds this user's sign-ins to.
+		keyword(MigrationEntraIDKey, m.st.EntraUserID)
+	}
+	return updates
 }
 
 // upsertRollbackMemo publishes what a rollback needs (version 1 of
 // rollbackMemoChange); continue-as-new carries the memo to the next run.
 func (m *userMigration) upsertRollbackMemo(ctx workflow.Context) {
-	memo := RollbackMemo{Login: m.st.Login, Batch: m.st.Batch, OktaUserID: m.st.OktaUserID,
-		OktaAction: m.st.OktaAction, State: m.st.State}
-	if err := workflow.UpsertMemo(ctx, map[string]any{MemoRollback: memo}); err != nil {
+	if err := workflow.UpsertMemo(ctx, map[string]any{MemoRollback: m.rollbackMemo()}); err != nil {
 		m.logger.Warn("cannot upsert the rollback memo", "error", err)
 	}
+}
+
+// rollbackMemo is the RollbackMemo of the user's state.
+func (m *userMigration) rollbackMemo() RollbackMemo {
+	return RollbackMemo{Login: m.st.Login, Batch: m.st.Batch, OktaUserID: m.st.OktaUserID,
+		OktaAction: m.st.OktaAction, State: m.st.State}
+}
+
+// rollbackDue reports whether the rollback memo is to be written with the
+// next report memo (userRelease): once, when the import has ended.
+func (m *userMigration) rollbackDue() bool {
+	return m.rel >= 1 && !m.rollbackWritten && m.st.State != StatePending && m.st.State != StateImporting
 }
 
 // reportAttempts bounds the tries of one report to the batch.

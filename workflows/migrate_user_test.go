@@ -254,6 +254,7 @@ func TestMigrateUser_ForgedImportEventDoesNotEndTheMigration(t *testing.T) {
 		o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("eve"))
 		env := newEnv(t, o, e)
 		if first {
+			env.OnGetVersion("user-release-4", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion) // a history from before the release
 			env.OnGetVersion("confirm-import-event", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		}
 		env.RegisterDelayedCallback(func() {

@@ -108,20 +108,30 @@ func (m *userMigration) loadReportMemo(ctx workflow.Context) {
 }
 
 // publishReport upserts the ReportMemo when it differs from the last one
-// published (version 1 of reportMemoChange; nothing on DefaultVersion).
+// published (version 1 of reportMemoChange; nothing on DefaultVersion), with
+// the rollback memo in the same command when it is due (userRelease).
 func (m *userMigration) publishReport(ctx workflow.Context) {
 	if m.rv < 1 {
 		return
 	}
+	memo := map[string]any{}
 	r := reportMemo(m.st)
-	if m.published != nil && m.published.same(r) {
+	if m.published == nil || !m.published.same(r) {
+		memo[MemoReport] = r
+	}
+	rollback := m.rollbackDue()
+	if rollback {
+		memo[MemoRollback] = m.rollbackMemo()
+	}
+	if len(memo) == 0 {
 		return
 	}
-	if err := workflow.UpsertMemo(ctx, map[string]any{MemoReport: r}); err != nil {
+	if err := workflow.UpsertMemo(ctx, memo); err != nil {
 		m.logger.Warn("cannot upsert the report memo", "error", err)
 		return
 	}
 	m.published = &r
+	m.rollbackWritten = m.rollbackWritten || rollback
 }
 
 // showDetails sets the current details that the Temporal Web UI shows on the

@@ -108,6 +108,7 @@ func TestMigrateUser_ReportMemoTellsWhyIneligible(t *testing.T) {
 func TestMigrateUser_ReportMemoKeepsItsOldPath(t *testing.T) {
 	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("erin"))
 	env := newEnv(t, o, e)
+	env.OnGetVersion("user-release-4", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion) // a history from before the release
 	env.OnGetVersion("report-memo", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	memos := captureReportMemos(env)
 	env.RegisterDelayedCallback(func() { signalRefused(env, "wrong_password", 50126) }, time.Hour)
