@@ -327,11 +327,13 @@ func (m *userMigration) checkEligibility(ctx workflow.Context) (entra.User, erro
 
 // importToOkta creates the Okta user on the password hook, or adopts the one
 // that has the login, never touching a user whose password Okta already holds.
-// A new user costs two Okta calls: the lookup (a read bucket of its own) and
-// the create, which sets the hook, the attributes and activation at once
-// (POST /api/v1/users with credentials.password.hook; the lookup by login and
-// the create count against different rate-limit buckets:
+// A new user costs one Okta call and one activity: the create, which sets
+// the hook, the attributes and activation at once (POST /api/v1/users with
+// credentials.password.hook,
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/).
+// A user whose login Okta already has costs the refused create and a lookup
+// by login (a read bucket of its own), then the adoption's update. Before
+// userRelease every user was looked up first: two calls for a new user.
 func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) error {
 	if m.skipIfRequested(ctx) {
 		return nil
@@ -342,9 +344,15 @@ func (m *userMigration) importToOkta(ctx workflow.Context, user entra.User) erro
 	// A time before the lookup: a user with this login that Okta created
 	// since, as we would have, is ours (CreateOktaUserInput.NotBefore).
 	notBefore := workflow.Now(ctx)
+	// From userRelease on, the user is created without a lookup (found
+	// stays empty): a create whose login exists answers with the existing
+	// user (CreateOktaUserResult.Existed), planned then as a found one.
 	var found activities.FindOktaUserResult
-	if err := workflow.ExecuteActivity(octx, a.FindOktaUser, activities.FindOktaUserInput{IDOrLogin: user.UserPrincipalName}).Get(ctx, &found); err != nil {
-		return m.fail(ctx, "look up the Okta user", err)
+	if m.rel == workflow.DefaultVersion {
+		in := activities.FindOktaUserInput{IDOrLogin: user.UserPrincipalName}
+		if err := workflow.ExecuteActivity(octx, a.FindOktaUser, in).Get(ctx, &found); err != nil {
+			return m.fail(ctx, "look up the Okta user", err)
+		}
 	}
 	// plan is oktaPlan, except on the paths the histories recorded before a
 	// change took: before changeIdPIneligible the users of an identity

@@ -35,6 +35,8 @@ type Okta struct {
 	fail map[string][]error
 	// hideFromGet makes the next n lookups by login miss.
 	hideFromGet int
+	// refusedCreates counts the creates refused because the login existed.
+	refusedCreates int
 	// provision leaves users activated with a password PROVISIONED, as an
 	// Okta enrollment policy requiring the password authenticator does.
 	provision bool
@@ -119,13 +121,16 @@ func (o *Okta) Calls(method string) int {
 	return n
 }
 
-// Writes counts the calls that change Okta.
+// Writes counts the calls that change Okta: a create refused because the
+// login exists changes nothing and is not counted.
 func (o *Okta) Writes() int {
 	n := 0
 	for _, m := range []string{"CreateUser", "UpdateUser", "ActivateUser", "ReactivateUser", "DeactivateUser", "ExpirePassword", "ResetPassword"} {
 		n += o.Calls(m)
 	}
-	return n
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return n - o.refusedCreates
 }
 
 func (o *Okta) findLocked(idOrLogin string) *okta.User {
@@ -246,6 +251,9 @@ func (o *Okta) CreateUser(_ context.Context, nu okta.NewUser) (okta.User, error)
 	login, _ := nu.Profile["login"].(string)
 	o.mu.Lock()
 	exists := o.findLocked(login) != nil
+	if exists {
+		o.refusedCreates++
+	}
 	o.mu.Unlock()
 	if exists {
 		return okta.User{}, &apierr.Error{Kind: apierr.Conflict, Service: "okta", Op: "create user", Status: 400, Code: "E0000001"}
