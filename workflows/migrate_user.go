@@ -207,9 +207,12 @@ func (m *userMigration) setup(ctx workflow.Context, in MigrateUserInput) error {
 	return nil
 }
 
-// version is changeID's version: 1, the newest of every change this code
-// knows, on a run that recorded userRelease; otherwise what GetVersion
-// records or replays for the change itself, as on the runs recorded before.
+// version is changeID's version: 1 on a run that recorded userRelease;
+// otherwise what GetVersion records or replays for the change itself, as on
+// the runs recorded before. Only the changes that shipped with userRelease
+// or before it may be asked here: a later change must not be taken by the
+// runs that recorded userRelease without it, so it gets the next release's
+// ID.
 func (m *userMigration) version(ctx workflow.Context, changeID string) workflow.Version {
 	if m.rel >= 1 {
 		return 1
