@@ -63,7 +63,10 @@ const (
 	RouteDeactivateHook    Route = "POST /api/v1/inlineHooks/{id}/lifecycle/deactivate"
 	RouteExecuteHook       Route = "POST /api/v1/inlineHooks/{id}/execute"
 	RouteAuthn             Route = "POST /api/v1/authn"
-	RouteLogs              Route = "GET /api/v1/logs"
+	// RouteAuthnChangePassword is the Authentication API's change of an
+	// expired password (authn_expired.go).
+	RouteAuthnChangePassword Route = "POST /api/v1/authn/credentials/change_password"
+	RouteLogs                Route = "GET /api/v1/logs"
 	// RouteAny matches every route in InjectFault and SetErrorRate.
 	RouteAny Route = "*"
 	// RouteUnknown counts requests no route matched (answered 404).
@@ -189,6 +192,7 @@ type Server struct {
 
 	mu                  sync.Mutex
 	signInLocks         map[string]*signInLockout // failed sign-ins by user id (authn.go)
+	authnStates         map[string]authnState     // state tokens of PASSWORD_EXPIRED transactions (authn_expired.go)
 	users               map[string]*user          // by id
 	logins              map[string]string         // folded login -> id
 	hooks               map[string]*inlineHook
@@ -282,28 +286,29 @@ func New(opts Options) *Server {
 // routes registers every handler; patterns are the Route values.
 func (s *Server) routes() {
 	s.handlers = map[Route]http.HandlerFunc{
-		RouteCreateUser:        s.createUser,
-		RouteListUsers:         s.listUsers,
-		RouteGetUser:           s.onUser(s.getUser),
-		RouteUpdateUser:        s.onUserChange(s.updateUser),
-		RouteReplaceUser:       s.onUserChange(s.replaceUser),
-		RouteDeleteUser:        s.onUserChange(s.deleteUser),
-		RouteActivateUser:      s.onUserChange(s.activateUser),
-		RouteDeactivateUser:    s.onUserChange(s.deactivateUser),
-		RouteReactivateUser:    s.onUserChange(s.reactivateUser),
-		RouteResetPassword:     s.onUserChange(s.resetPassword),
-		RouteExpirePassword:    s.onUserChange(s.expirePassword),
-		RouteListInlineHooks:   s.listInlineHooks,
-		RouteCreateInlineHook:  s.createInlineHook,
-		RouteGetInlineHook:     s.onHook(s.getInlineHook),
-		RouteUpdateInlineHook:  s.onHook(s.updateInlineHook),
-		RouteReplaceInlineHook: s.onHook(s.replaceInlineHook),
-		RouteDeleteInlineHook:  s.onHook(s.deleteInlineHook),
-		RouteActivateHook:      s.onHook(s.activateInlineHook),
-		RouteDeactivateHook:    s.onHook(s.deactivateInlineHook),
-		RouteExecuteHook:       s.executeInlineHook,
-		RouteAuthn:             s.authn,
-		RouteLogs:              s.listLogs,
+		RouteCreateUser:          s.createUser,
+		RouteListUsers:           s.listUsers,
+		RouteGetUser:             s.onUser(s.getUser),
+		RouteUpdateUser:          s.onUserChange(s.updateUser),
+		RouteReplaceUser:         s.onUserChange(s.replaceUser),
+		RouteDeleteUser:          s.onUserChange(s.deleteUser),
+		RouteActivateUser:        s.onUserChange(s.activateUser),
+		RouteDeactivateUser:      s.onUserChange(s.deactivateUser),
+		RouteReactivateUser:      s.onUserChange(s.reactivateUser),
+		RouteResetPassword:       s.onUserChange(s.resetPassword),
+		RouteExpirePassword:      s.onUserChange(s.expirePassword),
+		RouteListInlineHooks:     s.listInlineHooks,
+		RouteCreateInlineHook:    s.createInlineHook,
+		RouteGetInlineHook:       s.onHook(s.getInlineHook),
+		RouteUpdateInlineHook:    s.onHook(s.updateInlineHook),
+		RouteReplaceInlineHook:   s.onHook(s.replaceInlineHook),
+		RouteDeleteInlineHook:    s.onHook(s.deleteInlineHook),
+		RouteActivateHook:        s.onHook(s.activateInlineHook),
+		RouteDeactivateHook:      s.onHook(s.deactivateInlineHook),
+		RouteExecuteHook:         s.executeInlineHook,
+		RouteAuthn:               s.authn,
+		RouteAuthnChangePassword: s.authnChangePassword,
+		RouteLogs:                s.listLogs,
 	}
 	s.addEventHookRoutes() // eventhooks.go, apps.go
 	s.addPolicyRoutes()    // policies.go
@@ -329,7 +334,7 @@ func bucketOf(r Route) Bucket {
 		return BucketUserGet
 	case RouteUpdateUser, RouteReplaceUser, RouteDeleteUser:
 		return BucketUserWrite
-	case RouteAuthn:
+	case RouteAuthn, RouteAuthnChangePassword:
 		return BucketAuthn
 	case RouteLogs:
 		return BucketLogs
@@ -403,12 +408,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, notFound(r.URL.Path, "Resource"))
 		return
 	}
-	if route != RouteAuthn && !s.authorized(r) {
+	if !signIn(route) && !s.authorized(r) {
 		s.rateHeaders(w, bucketOf(route), "", false)
 		s.writeAPIError(w, &apiError{status: http.StatusUnauthorized, code: "E0000011", summary: "Invalid token provided"})
 		return
 	}
-	if route != RouteAuthn && !s.scopeAllows(w, r, route) {
+	if !signIn(route) && !s.scopeAllows(w, r, route) {
 		return
 	}
 	if s.inFlight.Load() > s.maxConc.Load() {
@@ -419,7 +424,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := ""
-	if route != RouteAuthn {
+	if !signIn(route) {
 		token = s.rateToken(r)
 	}
 	if !s.rateHeaders(w, bucketOf(route), token, true) {
