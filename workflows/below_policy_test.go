@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"entra2okta/activities/activitiestest"
+	"entra2okta/internal/apierr"
 	"entra2okta/internal/okta"
 	"entra2okta/workflows"
 )
@@ -71,4 +73,26 @@ func TestMigrateUser_ExpiresAPasswordBelowPolicy(t *testing.T) {
 			assert.Equal(t, "minLength,dictionary.common", last.BelowPolicy)
 		})
 	}
+}
+
+// TestMigrateUser_BelowPolicyExpiryFailureKeepsMigrated checks that a failed
+// expiry (a non-retryable Okta error) is recorded and the user still ends
+// Migrated: its password is captured, and the report shows it not expired.
+func TestMigrateUser_BelowPolicyExpiryFailureKeepsMigrated(t *testing.T) {
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("weak"))
+	o.FailNext("ExpirePassword", &apierr.Error{Kind: apierr.Invalid, Service: "okta", Op: "expire password", Err: errors.New("E0000001")})
+	env := newEnv(t, o, e)
+	env.RegisterDelayedCallback(func() {
+		o.SetProvider("weak@contoso.com", okta.ProviderOkta)
+		env.SignalWorkflow(workflows.SignalPasswordVerified, workflows.PasswordVerifiedSignal{
+			Outcome: workflows.OutcomeVerified, Reason: "ok", At: env.Now(), EventID: "hook-1", BelowPolicy: []string{"minSymbol"}})
+	}, time.Hour)
+	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "weak@contoso.com"})
+
+	res := userResult(t, env)
+	require.Equal(t, workflows.StateMigrated, res.State)
+	assert.True(t, res.Status.PasswordExpiredAt.IsZero())
+	assert.Equal(t, []string{"minSymbol"}, res.Status.BelowPolicy)
+	assert.Contains(t, res.Status.LastError, "expire the password below the Okta password policy")
+	assert.Contains(t, res.Reason, "expiring it failed")
 }
