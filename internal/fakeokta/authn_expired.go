@@ -21,7 +21,7 @@ import (
 // and answers SUCCESS with a session token.
 
 // authnStateLifetime is how long a PASSWORD_EXPIRED transaction's state
-// token is valid (Okta's transactions expire after 5 minutes).
+// token is valid in the emulator (the transaction's expiresAt).
 const authnStateLifetime = 5 * time.Minute
 
 type authnState struct {

@@ -4,12 +4,13 @@ import "strings"
 
 // IsCommon reports whether password, ignoring case, is one of a small list
 // of the most used passwords. Okta does not publish the dictionary behind
-// dictionary.common.exclude, so this is an approximation: the passwords
-// that head the public lists of leaked passwords (NCSC's "100,000 most
-// commonly re-used passwords",
-// https://www.ncsc.gov.uk/static-assets/documents/PwnedPasswordsTop100k.txt)
-// and that a usual policy's other rules may still let through. A password
-// it misses may still be in Okta's list; the check makes no network call.
+// dictionary.common.exclude, so this is an approximation: about a hundred
+// of the passwords that head the public lists of leaked passwords (NCSC's
+// "100,000 most commonly re-used passwords",
+// https://www.ncsc.gov.uk/static-assets/documents/PwnedPasswordsTop100k.txt),
+// plus "welcome", "letmein" and season-and-year patterns that a usual
+// policy's length and character rules let through. A password it misses may
+// still be in Okta's list; the check makes no network call.
 func IsCommon(password string) bool {
 	_, ok := common[strings.ToLower(password)]
 	return ok
