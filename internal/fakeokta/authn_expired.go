@@ -20,6 +20,14 @@ import (
 // differ from the old one: E0000080 otherwise), makes the user ACTIVE again
 // and answers SUCCESS with a session token.
 
+// RouteAuthnChangePassword is the Authentication API's change of an
+// expired password.
+const RouteAuthnChangePassword Route = "POST /api/v1/authn/credentials/change_password"
+
+func (s *Server) addAuthnExpiredRoutes() {
+	s.handlers[RouteAuthnChangePassword] = s.authnChangePassword
+}
+
 // authnStateLifetime is how long a PASSWORD_EXPIRED transaction's state
 // token is valid in the emulator (the transaction's expiresAt).
 const authnStateLifetime = 5 * time.Minute

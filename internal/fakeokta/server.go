@@ -63,10 +63,7 @@ const (
 	RouteDeactivateHook    Route = "POST /api/v1/inlineHooks/{id}/lifecycle/deactivate"
 	RouteExecuteHook       Route = "POST /api/v1/inlineHooks/{id}/execute"
 	RouteAuthn             Route = "POST /api/v1/authn"
-	// RouteAuthnChangePassword is the Authentication API's change of an
-	// expired password (authn_expired.go).
-	RouteAuthnChangePassword Route = "POST /api/v1/authn/credentials/change_password"
-	RouteLogs                Route = "GET /api/v1/logs"
+	RouteLogs              Route = "GET /api/v1/logs"
 	// RouteAny matches every route in InjectFault and SetErrorRate.
 	RouteAny Route = "*"
 	// RouteUnknown counts requests no route matched (answered 404).
@@ -286,33 +283,34 @@ func New(opts Options) *Server {
 // routes registers every handler; patterns are the Route values.
 func (s *Server) routes() {
 	s.handlers = map[Route]http.HandlerFunc{
-		RouteCreateUser:          s.createUser,
-		RouteListUsers:           s.listUsers,
-		RouteGetUser:             s.onUser(s.getUser),
-		RouteUpdateUser:          s.onUserChange(s.updateUser),
-		RouteReplaceUser:         s.onUserChange(s.replaceUser),
-		RouteDeleteUser:          s.onUserChange(s.deleteUser),
-		RouteActivateUser:        s.onUserChange(s.activateUser),
-		RouteDeactivateUser:      s.onUserChange(s.deactivateUser),
-		RouteReactivateUser:      s.onUserChange(s.reactivateUser),
-		RouteResetPassword:       s.onUserChange(s.resetPassword),
-		RouteExpirePassword:      s.onUserChange(s.expirePassword),
-		RouteListInlineHooks:     s.listInlineHooks,
-		RouteCreateInlineHook:    s.createInlineHook,
-		RouteGetInlineHook:       s.onHook(s.getInlineHook),
-		RouteUpdateInlineHook:    s.onHook(s.updateInlineHook),
-		RouteReplaceInlineHook:   s.onHook(s.replaceInlineHook),
-		RouteDeleteInlineHook:    s.onHook(s.deleteInlineHook),
-		RouteActivateHook:        s.onHook(s.activateInlineHook),
-		RouteDeactivateHook:      s.onHook(s.deactivateInlineHook),
-		RouteExecuteHook:         s.executeInlineHook,
-		RouteAuthn:               s.authn,
-		RouteAuthnChangePassword: s.authnChangePassword,
-		RouteLogs:                s.listLogs,
+		RouteCreateUser:        s.createUser,
+		RouteListUsers:         s.listUsers,
+		RouteGetUser:           s.onUser(s.getUser),
+		RouteUpdateUser:        s.onUserChange(s.updateUser),
+		RouteReplaceUser:       s.onUserChange(s.replaceUser),
+		RouteDeleteUser:        s.onUserChange(s.deleteUser),
+		RouteActivateUser:      s.onUserChange(s.activateUser),
+		RouteDeactivateUser:    s.onUserChange(s.deactivateUser),
+		RouteReactivateUser:    s.onUserChange(s.reactivateUser),
+		RouteResetPassword:     s.onUserChange(s.resetPassword),
+		RouteExpirePassword:    s.onUserChange(s.expirePassword),
+		RouteListInlineHooks:   s.listInlineHooks,
+		RouteCreateInlineHook:  s.createInlineHook,
+		RouteGetInlineHook:     s.onHook(s.getInlineHook),
+		RouteUpdateInlineHook:  s.onHook(s.updateInlineHook),
+		RouteReplaceInlineHook: s.onHook(s.replaceInlineHook),
+		RouteDeleteInlineHook:  s.onHook(s.deleteInlineHook),
+		RouteActivateHook:      s.onHook(s.activateInlineHook),
+		RouteDeactivateHook:    s.onHook(s.deactivateInlineHook),
+		RouteExecuteHook:       s.executeInlineHook,
+		RouteAuthn:             s.authn,
+		RouteLogs:              s.listLogs,
 	}
 	s.addEventHookRoutes() // eventhooks.go, apps.go
 	s.addPolicyRoutes()    // policies.go
 	s.addSchemaRoutes()    // schema.go
+	// The change of an expired password (authn_expired.go).
+	s.addAuthnExpiredRoutes()
 	for route, fn := range s.handlers {
 		s.mux.HandleFunc(string(route), fn)
 	}
