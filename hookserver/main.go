@@ -36,6 +36,7 @@ import (
 	"entra2okta/internal/entra"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/hookconf"
+	"entra2okta/internal/okta"
 	"entra2okta/internal/redact"
 	"entra2okta/internal/secretenv"
 	"entra2okta/internal/settings"
@@ -69,6 +70,7 @@ type config struct {
 	hook              hook.Config
 	shutdownTimeout   time.Duration
 	events            *hook.EventConfig // Okta event hook, nil when off; Client is set by run
+	okta              *okta.Config      // the password policy's reader, nil when off
 
 	// temporal is the resolved connection; temporalAddress and
 	// temporalNamespace are its address and namespace.
@@ -216,6 +218,21 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	case ev.AuthSecret != "":
 		c.events = &ev
 	}
+	switch {
+	case (v.OktaOrgURL == "") != (v.OktaAPIToken == ""):
+		errs = append(errs, errors.New("OKTA_ORG_URL and OKTA_API_TOKEN go together (the password policy check)"))
+	case v.OktaOrgURL != "":
+		c.okta = &okta.Config{OrgURL: v.OktaOrgURL, APIToken: v.OktaAPIToken}
+	}
+	if v.PolicyRefresh < time.Minute {
+		errs = append(errs, fmt.Errorf("-password-policy-refresh %v: at least 1m", v.PolicyRefresh))
+	}
+	c.hook.Policy.Refresh = v.PolicyRefresh
+	for _, g := range strings.Split(v.PolicyGroups, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			c.hook.Policy.Groups = append(c.hook.Policy.Groups, g)
+		}
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -265,6 +282,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// Identity binding: the user's migration says which
 	// Entra object the Okta user came from; Temporal down answers undecided.
 	cfg.hook.Binding = hook.BindingConfig{Source: tc, TenantID: cfg.entra.TenantID}
+	if cfg.okta != nil {
+		oc := *cfg.okta
+		oc.Logger = logger
+		oktaClient, err := okta.New(ctx, oc)
+		if err != nil {
+			return fmt.Errorf("okta: %w", err)
+		}
+		cfg.hook.Policy.Source = oktaClient
+	} else {
+		logger.Warn("password policy check off: OKTA_ORG_URL and OKTA_API_TOKEN are not set, so a verified legacy password below the Okta password policy is stored as it is")
+	}
 	var events *hook.EventConfig
 	if cfg.events != nil {
 		ev := *cfg.events
@@ -308,7 +336,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		"auth_header", cfg.hook.AuthHeader, "oauth", cfg.hook.OAuth != nil,
 		"policy_mfa", cfg.entra.Policy.MFAVerified, "policy_expired", cfg.entra.Policy.PasswordExpiredVerified,
 		"policy_ca", cfg.entra.Policy.ConditionalAccessVerified, "mfa_canary", cfg.hook.MFACheck.Username,
-		"mfa_canary_interval", cfg.hook.MFACheck.Interval.String())
+		"mfa_canary_interval", cfg.hook.MFACheck.Interval.String(), "password_policy_check", cfg.okta != nil)
 	if ev := cfg.events; ev != nil {
 		logger.Info("okta event hook", "path", hook.EventsPath, "recent", hook.RecentEventsPath, "o365_app_id", ev.AppID,
 			"auth_header", ev.AuthHeader, "batch", ev.Batch, "policy", string(ev.Policy), "deadline_after", ev.DeadlineAfter.String())

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -80,6 +81,8 @@ func TestParseConfig(t *testing.T) {
 		"canary password, no user":   {base, []string{"-mfa-canary-password", "Wrong-Canary-1"}, "HOOK_MFA_CANARY_USER"},
 		"canary password in spaces":  {base, []string{"-mfa-canary-user", "c@example.com", "-mfa-canary-password", " Wrong-Canary-1"}, "HOOK_MFA_CANARY_PASSWORD"},
 		"canary every second":        {base, []string{"-mfa-canary-interval", "1s"}, "mfa-canary-interval"},
+		"okta org without a token":   {base, []string{"-okta-org-url", "https://example.okta.com"}, "OKTA_API_TOKEN"},
+		"policy read every second":   {base, []string{"-password-policy-refresh", "1s"}, "password-policy-refresh"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := parseConfig(tc.args, envOf(tc.env), io.Discard)
@@ -87,6 +90,24 @@ func TestParseConfig(t *testing.T) {
 				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestParsePasswordPolicyCheck: OKTA_ORG_URL and OKTA_API_TOKEN turn the
+// password policy check on, with its groups and refresh period; without
+// them it is off.
+func TestParsePasswordPolicyCheck(t *testing.T) {
+	base := map[string]string{"HOOK_AUTH_SECRET": "Basic c2VjcmV0OnZhbHVl", "ENTRA_TENANT_ID": "t1", "ENTRA_CLIENT_ID": "c1"}
+	c, err := parseConfig(nil, envOf(base), io.Discard)
+	if err != nil || c.okta != nil || c.hook.Policy.Refresh != 10*time.Minute {
+		t.Fatalf("off by default: okta %v refresh %v, %v", c.okta, c.hook.Policy.Refresh, err)
+	}
+	base["OKTA_ORG_URL"], base["OKTA_API_TOKEN"] = "https://example.okta.com", "00token"
+	base["HOOK_PASSWORD_POLICY_GROUPS"], base["HOOK_PASSWORD_POLICY_REFRESH"] = " 00gone, 00gtwo ,", "5m"
+	c, err = parseConfig(nil, envOf(base), io.Discard)
+	if err != nil || c.okta == nil || c.okta.OrgURL != "https://example.okta.com" || c.okta.APIToken != "00token" ||
+		!slices.Equal(c.hook.Policy.Groups, []string{"00gone", "00gtwo"}) || c.hook.Policy.Refresh != 5*time.Minute {
+		t.Fatalf("on: %+v %+v, %v", c.okta, c.hook.Policy, err)
 	}
 }
 

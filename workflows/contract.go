@@ -193,6 +193,11 @@ type PasswordVerifiedSignal struct {
 	Latency time.Duration // time spent verifying against Entra
 	At      time.Time     // when the hook answered Okta
 	EventID string        // Okta's inline hook eventId
+	// BelowPolicy names the Okta password policy's complexity rules
+	// (pwpolicy rule names, e.g. "minLength") that a verified password
+	// breaks; nil when it meets them or was not checked. It names rules
+	// only: nothing derived from the password.
+	BelowPolicy []string `json:",omitempty"`
 }
 
 // PasswordImportEventSignal relays an Okta System Log user.import.password event.

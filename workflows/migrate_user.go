@@ -98,6 +98,17 @@ const MemoRollback = "rollback"
 // before, it was recorded as any unverified attempt.
 const identityHoldChange = "identity-hold"
 
+// belowPolicyChange is the GetVersion change ID under which a user whose
+// verified password broke the Okta password policy (the hook server's
+// PasswordVerifiedSignal.BelowPolicy) has that password expired once Okta
+// stored it. Okta does not apply its password policy to a password imported
+// through the hook (https://developer.okta.com/docs/reference/password-hook/);
+// an expired password makes Okta ask the user for a new one, which the
+// policy then governs, at the next sign-in
+// (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/#tag/UserLifecycle/operation/expirePassword).
+// It is evaluated on that path only, so other users record no marker.
+const belowPolicyChange = "expire-below-policy"
+
 // RollbackMemo is what a rollback needs to know about a user whose import
 // has ended; ListWorkflow returns it with the execution.
 type RollbackMemo struct {
@@ -527,6 +538,9 @@ func (m *userMigration) onPasswordVerified(ctx workflow.Context, s PasswordVerif
 		m.st.LastSignInAt = now
 	}
 	if s.Outcome == OutcomeVerified {
+		if len(s.BelowPolicy) > 0 {
+			m.st.BelowPolicy = s.BelowPolicy
+		}
 		m.st.ConfirmAt = now
 		m.st.ConfirmsLeft = len(confirmDelays)
 		m.touch(ctx, "Entra verified the password; confirming that Okta stored it")
@@ -775,7 +789,36 @@ func (m *userMigration) migrated(ctx workflow.Context, how string) error {
 			m.st.LastError = "refresh attributes: " + describe(err)
 		}
 	}
+	if len(m.st.BelowPolicy) > 0 && workflow.GetVersion(ctx, belowPolicyChange, workflow.DefaultVersion, 1) >= 1 {
+		if err := m.expireBelowPolicy(ctx); err != nil {
+			return err
+		}
+		how += "; " + m.st.Reason
+	}
 	m.end(ctx, StateMigrated, how)
+	return nil
+}
+
+// expireBelowPolicy expires the captured password that broke the Okta
+// password policy, through the deadline policy expire-password's activity.
+// A failure is recorded, not fatal: the password is captured, and the
+// operator sees the user in the report.
+func (m *userMigration) expireBelowPolicy(ctx workflow.Context) error {
+	rules := strings.Join(m.st.BelowPolicy, ", ")
+	octx := workflow.WithActivityOptions(ctx, OktaActivityOptions())
+	in := activities.ApplyOktaDeadlinePolicyInput{UserID: m.st.OktaUserID, Action: activities.ActionExpirePassword}
+	if err := workflow.ExecuteActivity(octx, a.ApplyOktaDeadlinePolicy, in).Get(ctx, nil); err != nil {
+		if temporal.IsCanceledError(err) {
+			return err
+		}
+		m.st.LastError = "expire the password below the Okta password policy: " + describe(err)
+		m.logger.Warn("cannot expire a password below the Okta password policy", "rules", rules, "error", m.st.LastError)
+		m.touch(ctx, "password below the Okta password policy ("+rules+"); expiring it failed")
+		return nil
+	}
+	m.st.PasswordExpiredAt = workflow.Now(ctx)
+	m.logger.Info("password below the Okta password policy expired", "rules", rules, "oktaUserID", m.st.OktaUserID)
+	m.touch(ctx, "password below the Okta password policy ("+rules+") expired: Okta asks for a new one at the next sign-in")
 	return nil
 }
 

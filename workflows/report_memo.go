@@ -56,6 +56,11 @@ type ReportMemo struct {
 	LastSignInAt      time.Time `json:"lastSignInAt,omitzero"`
 	// LastError is the last failure seen (a Failed user's error).
 	LastError string `json:"lastError,omitempty"`
+	// BelowPolicy lists, comma-separated, the Okta password policy rules
+	// the captured password broke; PasswordExpired says the migration
+	// expired it, so that Okta asks for a new one at the next sign-in.
+	BelowPolicy     string `json:"belowPolicy,omitempty"`
+	PasswordExpired bool   `json:"passwordExpired,omitempty"`
 }
 
 // reportMemo is the ReportMemo of a status.
@@ -66,6 +71,7 @@ func reportMemo(st UserStatus) ReportMemo {
 		SignInAttempts: st.SignInAttempts, LastOutcome: st.LastOutcome,
 		LastOutcomeReason: st.LastOutcomeReason, LastOutcomeCode: st.LastOutcomeCode,
 		LastSignInAt: st.LastSignInAt, LastError: clip(st.LastError, maxMemoError),
+		BelowPolicy: strings.Join(st.BelowPolicy, ","), PasswordExpired: !st.PasswordExpiredAt.IsZero(),
 	}
 }
 

@@ -166,6 +166,14 @@ type UserStatus struct {
 	LastOutcomeReason string
 	LastOutcomeCode   int
 	LastSignInAt      time.Time
+	// BelowPolicy names the Okta password policy's complexity rules that the
+	// verified password broke, as the hook server reported them (nil: it
+	// met them, or was not checked).
+	BelowPolicy []string `json:",omitempty"`
+	// PasswordExpiredAt is when the migration expired the captured password
+	// because it was below the policy: Okta asks the user for a new one at
+	// the next sign-in.
+	PasswordExpiredAt time.Time `json:",omitzero"`
 	// Reconciliations counts the periodic reads of the Okta user.
 	Reconciliations int
 	NextReconcileAt time.Time

@@ -14,9 +14,11 @@ import (
 
 // reportColumns are the report's CSV columns: the first eight as in earlier
 // releases (scripts may read them by position), then why each user is where
-// it is.
+// it is, then whether the captured password was below the Okta password
+// policy and expired for it.
 var reportColumns = []string{"login", "state", "batch", "deadline", "execution", "started", "closed", "workflow_id",
-	"reason", "policy", "sign_in", "sign_in_class", "last_sign_in", "sign_in_attempts", "okta_user_id", "okta_action", "error"}
+	"reason", "policy", "sign_in", "sign_in_class", "last_sign_in", "sign_in_attempts", "okta_user_id", "okta_action", "error",
+	"below_policy", "password_expired"}
 
 // writeReport writes rows as CSV (reportColumns) or as a JSON array of
 // control.ReportRow.
@@ -33,13 +35,17 @@ func writeReport(w io.Writer, format string, rows []control.ReportRow) error {
 		cw := csv.NewWriter(w)
 		_ = cw.Write(reportColumns)
 		for _, r := range rows {
-			attempts := ""
+			attempts, expired := "", ""
 			if r.SignIn != "" {
 				attempts = strconv.Itoa(r.SignInAttempts)
 			}
+			if r.PasswordExpired {
+				expired = "true"
+			}
 			_ = cw.Write([]string{r.Login, r.State, r.Batch, fmtTime(r.Deadline), r.Execution, fmtTime(r.Started),
 				fmtTime(r.Closed), r.WorkflowID,
-				r.Reason, r.Policy, r.SignIn, r.SignInClass, fmtTime(r.LastSignIn), attempts, r.OktaUserID, r.OktaAction, r.Error})
+				r.Reason, r.Policy, r.SignIn, r.SignInClass, fmtTime(r.LastSignIn), attempts, r.OktaUserID, r.OktaAction, r.Error,
+				r.BelowPolicy, expired})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -60,7 +66,8 @@ func runReport(ctx context.Context, args []string, env Env, io IO) int {
 		"why (why ineligible, skipped or failed; for an expired user the deadline policy applied\n"+
 		"and what its sign-ins came to: never signed in, or Entra's refusal and its class), the\n"+
 		"last sign-in's outcome and time, and the Okta user with what the migration did to it\n"+
-		"(create or adopt).", io)
+		"(create or adopt), and whether the captured password broke the Okta password policy\n"+
+		"(which rules) and was expired for it.", io)
 	var tf temporalFlags
 	tf.register(fs, env)
 	batch := fs.String("batch", "", "batch name (required)")

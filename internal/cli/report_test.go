@@ -26,6 +26,8 @@ func reportRows() []control.ReportRow {
 			Execution: "Running", Started: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC),
 			Reason: "waiting for the first Okta sign-in", Policy: "reset-password", SignIn: control.SignInNone,
 			OktaUserID: "00u2", OktaAction: "adopt"},
+		{Login: "weak@contoso.com", State: "Migrated", Execution: "Completed", SignIn: control.SignInVerified, SignInAttempts: 1,
+			BelowPolicy: "minLength,dictionary.common", PasswordExpired: true},
 		{Login: "old@contoso.com", State: "Migrated", Execution: "Completed"}, // no memo: no story
 	}
 }
@@ -39,7 +41,7 @@ func TestWriteReportCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 4 {
+	if len(recs) != 5 {
 		t.Fatalf("%d records:\n%s", len(recs), b.String())
 	}
 	// The first eight columns keep their places.
@@ -50,7 +52,7 @@ func TestWriteReportCSV(t *testing.T) {
 	for i, h := range recs[0] {
 		col[h] = i
 	}
-	erin, bob, old := recs[1], recs[2], recs[3]
+	erin, bob, weak, old := recs[1], recs[2], recs[3], recs[4]
 	for name, want := range map[string]string{
 		"reason":           "deadline passed; policy reset-password applied; Entra ID refused the password of the last sign-in (wrong_password AADSTS50126)",
 		"policy":           "reset-password",
@@ -68,6 +70,10 @@ func TestWriteReportCSV(t *testing.T) {
 	if bob[col["okta_action"]] != "adopt" || bob[col["sign_in"]] != "never" || bob[col["sign_in_attempts"]] != "0" || bob[col["closed"]] != "" {
 		t.Errorf("bob %v", bob)
 	}
+	if weak[col["below_policy"]] != "minLength,dictionary.common" || weak[col["password_expired"]] != "true" ||
+		erin[col["below_policy"]] != "" || erin[col["password_expired"]] != "" {
+		t.Errorf("below-policy columns: weak %v, erin %v", weak, erin)
+	}
 	if old[col["sign_in_attempts"]] != "" || old[col["reason"]] != "" {
 		t.Errorf("a row without a story shows one: %v", old)
 	}
@@ -82,8 +88,11 @@ func TestWriteReportJSON(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &rows); err != nil {
 		t.Fatalf("%v\n%s", err, b.String())
 	}
-	if len(rows) != 3 {
+	if len(rows) != 4 {
 		t.Fatalf("%d rows", len(rows))
+	}
+	if rows[2]["belowPolicy"] != "minLength,dictionary.common" || rows[2]["passwordExpired"] != true {
+		t.Errorf("below-policy fields: %v", rows[2])
 	}
 	for k, want := range map[string]any{"login": "erin@contoso.com", "reason": reportRows()[0].Reason, "policy": "reset-password",
 		"signIn": "refused", "signInClass": "wrong_password AADSTS50126", "lastSignIn": "2027-01-20T08:30:00+01:00",
@@ -93,8 +102,8 @@ func TestWriteReportJSON(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"reason", "signIn", "oktaUserId", "lastSignIn", "error"} {
-		if _, ok := rows[2][k]; ok {
-			t.Errorf("a row without a story has %s: %v", k, rows[2])
+		if _, ok := rows[3][k]; ok {
+			t.Errorf("a row without a story has %s: %v", k, rows[3])
 		}
 	}
 	b.Reset()

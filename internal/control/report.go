@@ -55,6 +55,11 @@ type ReportRow struct {
 	OktaAction string `json:"oktaAction,omitempty"`
 	// Error is the last failure the workflow saw (a Failed user's error).
 	Error string `json:"error,omitempty"`
+	// BelowPolicy lists, comma-separated, the Okta password policy rules
+	// the captured password broke; PasswordExpired says the migration
+	// expired it in Okta, so the user sets a new one at the next sign-in.
+	BelowPolicy     string `json:"belowPolicy,omitempty"`
+	PasswordExpired bool   `json:"passwordExpired,omitempty"`
 }
 
 // What a user's sign-ins came to (ReportRow.SignIn).
@@ -139,6 +144,7 @@ func (r *ReportRow) explain(m workflows.ReportMemo) {
 	r.Policy = string(m.Policy)
 	r.OktaUserID, r.OktaAction = m.OktaUserID, m.OktaAction
 	r.SignInAttempts, r.Error = m.SignInAttempts, m.LastError
+	r.BelowPolicy, r.PasswordExpired = m.BelowPolicy, m.PasswordExpired
 	r.LastSignIn = m.LastSignInAt
 	r.SignInClass = m.LastOutcomeReason
 	if m.LastOutcomeCode != 0 {

@@ -122,6 +122,12 @@ func TestReportRowSaysWhy(t *testing.T) {
 	if !r.LastSignIn.Equal(signIn) || r.Policy != "reset-password" {
 		t.Errorf("last sign-in %s, policy %q", r.LastSignIn, r.Policy)
 	}
+	weak := workflows.ReportMemo{State: workflows.StateMigrated, Reason: "Okta holds the password (provider OKTA)",
+		SignInAttempts: 1, LastOutcome: workflows.OutcomeVerified, BelowPolicy: "minLength,dictionary.common", PasswordExpired: true}
+	r = reportRow(execution(t, "z@contoso.com", workflows.StateMigrated, map[string]any{workflows.MemoReport: weak}))
+	if r.BelowPolicy != "minLength,dictionary.common" || !r.PasswordExpired {
+		t.Errorf("a password below the policy: %q expired %v", r.BelowPolicy, r.PasswordExpired)
+	}
 }
 
 // TestWebUIUsersURL: the links carry the visibility filter in the query

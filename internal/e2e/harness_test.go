@@ -38,6 +38,7 @@ import (
 	"entra2okta/internal/fakeokta"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
+	"entra2okta/internal/okta"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
 )
@@ -89,6 +90,7 @@ type harness struct {
 	secret   string
 	hookAddr string
 	hookSrv  *hook.Server
+	policy   hook.PolicyConfig // the hook's password policy check (off: zero)
 
 	workerStop func()
 
@@ -105,6 +107,10 @@ type harnessOptions struct {
 	// persist keeps Temporal's state in SQLite so that the server can be
 	// stopped and started again on the same address.
 	persist bool
+	// passwordPolicy, when set, is the default Okta password policy's
+	// complexity object, and the hook server checks verified passwords
+	// against the policy it reads.
+	passwordPolicy map[string]any
 }
 
 func skipIfShort(t *testing.T) {
@@ -176,6 +182,14 @@ func newHarness(t *testing.T, ctx context.Context, opts harnessOptions) *harness
 	}
 	t.Cleanup(h.tc.Close)
 
+	if opts.passwordPolicy != nil {
+		h.okta.SetPasswordComplexity(opts.passwordPolicy)
+		oc, err := okta.New(ctx, okta.Config{OrgURL: h.oktaURL, APIToken: apiToken, HTTPClient: h.ca.HTTPClient(10 * time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.policy = hook.PolicyConfig{Source: oc}
+	}
 	h.secret = "Basic " + randomHex(24)
 	h.hookAddr = freeAddr(t)
 	h.startHook()
@@ -224,7 +238,7 @@ func (h *harness) verifier() hook.Verifier {
 // startHook starts the hook server on h.hookAddr (the address fakeokta calls).
 func (h *harness) startHook() {
 	h.t.Helper()
-	hs, err := hook.NewServer(hook.ServerConfig{Hook: hook.Config{AuthSecret: h.secret}, TLS: h.ca.ServerTLSConfig()},
+	hs, err := hook.NewServer(hook.ServerConfig{Hook: hook.Config{AuthSecret: h.secret, Policy: h.policy}, TLS: h.ca.ServerTLSConfig()},
 		h.verifier(), h.tc, h.logger.With("component", "hook"))
 	if err != nil {
 		h.t.Fatal(err)

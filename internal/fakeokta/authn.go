@@ -125,6 +125,11 @@ func (s *Server) authn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.autoUnlockLocked(u, now)
+	if u.status == StatusPasswordExpired && !u.hook {
+		s.expiredSignInLocked(w, r, u, in.Password, now)
+		s.mu.Unlock()
+		return
+	}
 	if u.status != StatusActive {
 		s.addEventLocked(r, EventSessionStart, "User login to Okta", "FAILURE", "INVALID_CREDENTIALS", u)
 		s.mu.Unlock()

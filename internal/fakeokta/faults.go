@@ -276,7 +276,8 @@ func drop(w http.ResponseWriter) {
 }
 
 // RecordedRequest is a request the emulator received. Bodies of sign-in
-// requests (/api/v1/authn) are replaced by "<redacted>".
+// requests (/api/v1/authn and its change of an expired password) are
+// replaced by "<redacted>".
 type RecordedRequest struct {
 	Route    Route
 	Method   string
@@ -300,7 +301,7 @@ func (s *Server) record(r *http.Request, route Route) (io.ReadCloser, error) {
 		_ = r.Body.Close()
 	}
 	kept := raw
-	if route == RouteAuthn || route == RouteExecuteHook {
+	if signIn(route) || route == RouteExecuteHook {
 		kept = []byte("<redacted>")
 	}
 	rr := RecordedRequest{

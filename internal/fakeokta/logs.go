@@ -123,7 +123,7 @@ func clientIP(r *http.Request) string {
 // holds s.mu.
 func (s *Server) addEventLocked(r *http.Request, eventType, message, result, reason string, u *user) {
 	actor := adminActor
-	if info(r).route == RouteAuthn {
+	if signIn(info(r).route) {
 		actor = userEntity(u)
 	}
 	s.appendEventLocked(r, eventType, message, result, reason, actor, []LogTarget{userEntity(u)}, nil)

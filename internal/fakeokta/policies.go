@@ -44,8 +44,11 @@ type policy struct {
 	priority                   int
 	system                     bool
 	conditions                 map[string]any
-	created, lastUpdated       time.Time
-	rules                      []*policyRule
+	// complexity is a password policy's settings.password.complexity; nil
+	// renders a new org's default.
+	complexity           map[string]any
+	created, lastUpdated time.Time
+	rules                []*policyRule
 }
 
 type policyRule struct {
@@ -134,10 +137,9 @@ func (s *Server) renderPolicy(p *policy, base string) map[string]any {
 	if p.typ == "PASSWORD" {
 		out["settings"] = map[string]any{
 			"password": map[string]any{
-				"complexity": map[string]any{"minLength": 8, "minLowerCase": 1, "minUpperCase": 1, "minNumber": 1, "minSymbol": 0,
-					"excludeUsername": true, "dictionary": map[string]any{"common": map[string]any{"exclude": false}}, "excludeAttributes": []string{}},
-				"age":     map[string]any{"maxAgeDays": 0, "expireWarnDays": 0, "minAgeMinutes": 0, "historyCount": 4},
-				"lockout": s.lockout(),
+				"complexity": complexity(p),
+				"age":        map[string]any{"maxAgeDays": 0, "expireWarnDays": 0, "minAgeMinutes": 0, "historyCount": 4},
+				"lockout":    s.lockout(),
 			},
 			"recovery": map[string]any{"factors": map[string]any{
 				"recovery_question": map[string]any{"status": "ACTIVE", "properties": map[string]any{"complexity": map[string]any{"minLength": 4}}},
@@ -149,6 +151,16 @@ func (s *Server) renderPolicy(p *policy, base string) map[string]any {
 		}
 	}
 	return out
+}
+
+// complexity renders a password policy's complexity: the one set with
+// SetPasswordComplexity or AddPasswordPolicy, else a new org's default.
+func complexity(p *policy) map[string]any {
+	if p.complexity != nil {
+		return p.complexity
+	}
+	return map[string]any{"minLength": 8, "minLowerCase": 1, "minUpperCase": 1, "minNumber": 1, "minSymbol": 0,
+		"excludeUsername": true, "dictionary": map[string]any{"common": map[string]any{"exclude": false}}, "excludeAttributes": []string{}}
 }
 
 func renderRule(p *policy, r *policyRule, base string) map[string]any {
@@ -178,11 +190,16 @@ func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) {
 	status := r.URL.Query().Get("status")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := []map[string]any{}
+	var found []*policy
 	for _, p := range s.policiesLocked().policies {
 		if p.typ == typ && (status == "" || p.status == status) {
-			out = append(out, s.renderPolicy(p, info(r).base))
+			found = append(found, p)
 		}
+	}
+	slices.SortStableFunc(found, func(a, b *policy) int { return a.priority - b.priority })
+	out := []map[string]any{}
+	for _, p := range found {
+		out = append(out, s.renderPolicy(p, info(r).base))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -264,4 +281,91 @@ func (s *Server) EveryoneGroupID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.policiesLocked().everyone
+}
+
+// SetPasswordComplexity replaces the default password policy's
+// settings.password.complexity with c, a PasswordPolicyPasswordSettingsComplexity
+// object as the Policies API takes it (minLength, minLowerCase,
+// minUpperCase, minNumber, minSymbol, excludeUsername, excludeAttributes,
+// dictionary.common.exclude); absent fields are left absent, so a client
+// applies the API's defaults.
+func (s *Server) SetPasswordComplexity(c map[string]any) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.policiesLocked().policies {
+		if p.typ == "PASSWORD" && p.system {
+			p.complexity, p.lastUpdated = maps.Clone(c), now
+		}
+	}
+}
+
+// PasswordPolicySpec is a password policy AddPasswordPolicy adds.
+type PasswordPolicySpec struct {
+	Name string
+	// Status is ACTIVE (the default) or INACTIVE.
+	Status string
+	// Priority is the policy's place (1 first); the policies at and after
+	// it move down one, as the Policies API does. Zero puts it just before
+	// the default policy.
+	Priority int
+	// Groups are conditions.people.groups.include.
+	Groups []string
+	// AuthProvider is conditions.authProvider.provider (default OKTA).
+	AuthProvider string
+	// Complexity is settings.password.complexity (see SetPasswordComplexity).
+	Complexity map[string]any
+	// PasswordChange is its default rule's actions.passwordChange.access
+	// (default ALLOW).
+	PasswordChange string
+}
+
+// AddPasswordPolicy adds a password policy with one rule for all its users,
+// and returns its id.
+func (s *Server) AddPasswordPolicy(spec PasswordPolicySpec) (string, error) {
+	if spec.Name == "" {
+		return "", errors.New("fakeokta: a password policy needs a name")
+	}
+	if spec.Status == "" {
+		spec.Status = "ACTIVE"
+	}
+	if spec.AuthProvider == "" {
+		spec.AuthProvider = "OKTA"
+	}
+	if spec.PasswordChange == "" {
+		spec.PasswordChange = "ALLOW"
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := s.policiesLocked()
+	last := 0
+	for _, p := range ps.policies {
+		if p.typ == "PASSWORD" {
+			last = max(last, p.priority)
+		}
+	}
+	prio := spec.Priority
+	if prio <= 0 || prio > last {
+		prio = last // just before the default, which moves down
+	}
+	for _, p := range ps.policies {
+		if p.typ == "PASSWORD" && p.priority >= prio {
+			p.priority++
+		}
+	}
+	p := &policy{id: oktaID("00p"), typ: "PASSWORD", name: spec.Name, status: spec.Status, priority: prio,
+		conditions: map[string]any{"people": map[string]any{"groups": map[string]any{"include": slices.Clone(spec.Groups)}},
+			"authProvider": map[string]any{"provider": spec.AuthProvider}},
+		complexity: maps.Clone(spec.Complexity), created: now, lastUpdated: now,
+		rules: []*policyRule{{id: oktaID("0pr"), typ: "PASSWORD", name: spec.Name + " rule", status: "ACTIVE", priority: 1,
+			conditions: map[string]any{"people": map[string]any{"users": map[string]any{"exclude": []string{}}},
+				"network": map[string]any{"connection": "ANYWHERE"}},
+			actions: map[string]any{"passwordChange": map[string]any{"access": spec.PasswordChange},
+				"selfServicePasswordReset": map[string]any{"access": "ALLOW"},
+				"selfServiceUnlock":        map[string]any{"access": "DENY"}},
+			created: now, lastUpdated: now}},
+	}
+	ps.policies = append(ps.policies, p)
+	return p.id, nil
 }

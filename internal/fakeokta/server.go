@@ -189,6 +189,7 @@ type Server struct {
 
 	mu                  sync.Mutex
 	signInLocks         map[string]*signInLockout // failed sign-ins by user id (authn.go)
+	authnStates         map[string]authnState     // state tokens of PASSWORD_EXPIRED transactions (authn_expired.go)
 	users               map[string]*user          // by id
 	logins              map[string]string         // folded login -> id
 	hooks               map[string]*inlineHook
@@ -308,6 +309,8 @@ func (s *Server) routes() {
 	s.addEventHookRoutes() // eventhooks.go, apps.go
 	s.addPolicyRoutes()    // policies.go
 	s.addSchemaRoutes()    // schema.go
+	// The change of an expired password (authn_expired.go).
+	s.addAuthnExpiredRoutes()
 	for route, fn := range s.handlers {
 		s.mux.HandleFunc(string(route), fn)
 	}
@@ -329,7 +332,7 @@ func bucketOf(r Route) Bucket {
 		return BucketUserGet
 	case RouteUpdateUser, RouteReplaceUser, RouteDeleteUser:
 		return BucketUserWrite
-	case RouteAuthn:
+	case RouteAuthn, RouteAuthnChangePassword:
 		return BucketAuthn
 	case RouteLogs:
 		return BucketLogs
@@ -403,12 +406,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, notFound(r.URL.Path, "Resource"))
 		return
 	}
-	if route != RouteAuthn && !s.authorized(r) {
+	if !signIn(route) && !s.authorized(r) {
 		s.rateHeaders(w, bucketOf(route), "", false)
 		s.writeAPIError(w, &apiError{status: http.StatusUnauthorized, code: "E0000011", summary: "Invalid token provided"})
 		return
 	}
-	if route != RouteAuthn && !s.scopeAllows(w, r, route) {
+	if !signIn(route) && !s.scopeAllows(w, r, route) {
 		return
 	}
 	if s.inFlight.Load() > s.maxConc.Load() {
@@ -419,7 +422,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := ""
-	if route != RouteAuthn {
+	if !signIn(route) {
 		token = s.rateToken(r)
 	}
 	if !s.rateHeaders(w, bucketOf(route), token, true) {

@@ -71,6 +71,9 @@ type Config struct {
 	// VERIFIED to the Entra object it recorded (identity.go). Its zero value
 	// checks the typed username as typed, unbound.
 	Binding BindingConfig
+	// Policy configures the password-policy check of verified passwords
+	// (policy.go); its zero value turns it off.
+	Policy PolicyConfig
 	// Registerer receives the hook's metrics (nil: not registered).
 	Registerer prometheus.Registerer
 }
@@ -98,6 +101,7 @@ type Handler struct {
 	sem    chan struct{}
 	disp   *dispatcher
 	mfa    *mfaCheck
+	pol    *policyCheck
 	ids    *resolver // nil: binding off
 	tid    string    // the tenant GUID the ID token's tid must name, "" when not compared
 	m      *metrics
@@ -140,6 +144,7 @@ func NewHandler(cfg Config, v Verifier, s Signaler, logger *slog.Logger) (*Handl
 		return nil, err
 	}
 	h.mfa = newMFACheck(cfg.MFACheck, sh.cfg.LockoutThreshold, v, logger)
+	h.pol = newPolicyCheck(cfg.Policy, logger)
 	if cfg.Binding.Source != nil {
 		h.ids = newResolver(cfg.Binding)
 		if isGUID(cfg.Binding.TenantID) {
@@ -151,7 +156,7 @@ func NewHandler(cfg Config, v Verifier, s Signaler, logger *slog.Logger) (*Handl
 		logger.Warn("hook: identity binding off: VERIFIED is not bound to the Entra account the Okta user came from")
 	}
 	if cfg.Registerer != nil {
-		for _, c := range h.mfa.collectors() {
+		for _, c := range append(h.mfa.collectors(), h.pol.collectors()...) {
 			if err := cfg.Registerer.Register(c); err != nil {
 				return nil, err
 			}
@@ -159,6 +164,7 @@ func NewHandler(cfg Config, v Verifier, s Signaler, logger *slog.Logger) (*Handl
 	}
 	h.disp = newDispatcher(cfg.Signals, s, logger, func(result string) { h.m.signals.WithLabelValues(result).Inc() })
 	h.mfa.start()
+	h.pol.start()
 	if auth.oauth != nil {
 		// Fetch the signing keys now rather than during Okta's first call.
 		go func() {
@@ -181,6 +187,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 // done. Call it after the HTTP server has stopped.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.mfa.stop()
+	h.pol.stop()
 	return h.disp.shutdown(ctx)
 }
 
@@ -232,10 +239,11 @@ const (
 type outcome struct {
 	id       identity // the migration the typed name resolved to
 	res      entra.Result
-	outcome  string // workflows.Outcome*
-	shielded string // why Entra was not asked, "" if it was (or was joined)
-	joined   bool   // shared an identical in-flight check
-	replayed bool   // answered from the request's earlier answer (Okta's retry)
+	outcome  string   // workflows.Outcome*
+	shielded string   // why Entra was not asked, "" if it was (or was joined)
+	below    []string // the password policy rules a verified password breaks (policy.go)
+	joined   bool     // shared an identical in-flight check
+	replayed bool     // answered from the request's earlier answer (Okta's retry)
 	answer   answer
 }
 
@@ -330,6 +338,7 @@ func (h *Handler) serveImport(w http.ResponseWriter, r *http.Request) {
 		slog.String("reason", out.res.Reason),
 		slog.Bool("coalesced", out.joined),
 		slog.Bool("replayed", out.replayed),
+		slog.String("below_policy", strings.Join(out.below, ",")),
 		slog.Int("status", status),
 		slog.Duration("entra_latency", out.res.Latency),
 		slog.Duration("answer_latency", answerTime),
@@ -345,12 +354,13 @@ func (h *Handler) serveImport(w http.ResponseWriter, r *http.Request) {
 	h.disp.enqueue(signalJob{
 		workflowID: wid,
 		sig: workflows.PasswordVerifiedSignal{
-			Outcome: out.outcome,
-			Code:    out.res.Code,
-			Reason:  out.res.Reason,
-			Latency: out.res.Latency,
-			At:      answered.UTC(),
-			EventID: req.EventID,
+			Outcome:     out.outcome,
+			Code:        out.res.Code,
+			Reason:      out.res.Reason,
+			Latency:     out.res.Latency,
+			At:          answered.UTC(),
+			EventID:     req.EventID,
+			BelowPolicy: out.below,
 		},
 	})
 }
@@ -537,7 +547,13 @@ func (h *Handler) verify(req importRequest, id identity, k [32]byte, deadline ti
 	h.m.entraSeconds.Observe(res.Latency.Seconds())
 	res = h.bind(res, id)
 	h.shield.record(c, k, res, time.Now())
-	return outcome{res: res, outcome: outcomeOf(res.Verdict)}
+	out := outcome{res: res, outcome: outcomeOf(res.Verdict)}
+	if out.outcome == workflows.OutcomeVerified {
+		// In memory, well inside the budget: the verified password against
+		// the Okta password policy, which Okta does not apply to it.
+		out.below = h.pol.check(req.Password.Reveal(), req.Username)
+	}
+	return out
 }
 
 // bind holds a verified check to the Entra account the migration recorded:

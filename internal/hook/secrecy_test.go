@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"entra2okta/internal/entra"
+	"entra2okta/internal/pwpolicy"
 )
 
 // TestNoPasswordLeaves runs every path of a full server (verified, rejected,
 // cached, over budget, timed out, malformed, unauthenticated, signal
-// failures, shutdown) with slog capturing everything at debug level, and
+// failures, shutdown, a verified password below the Okta password policy)
+// with slog capturing everything at debug level, and
 // checks that no password appears in the logs, the signals, the responses or
 // the metrics.
 func TestNoPasswordLeaves(t *testing.T) {
@@ -44,10 +46,14 @@ func TestNoPasswordLeaves(t *testing.T) {
 		Budget:     150 * time.Millisecond,
 		Shield:     ShieldConfig{UserAttempts: 2},
 		Signals:    SignalConfig{MaxAttempts: 2, InitialBackoff: time.Millisecond},
+		// Every password is below this policy: the verified one is flagged.
+		Policy: PolicyConfig{Source: &fakePolicies{pols: defaultPolicy(pwpolicy.Complexity{MinLength: 64, MinSymbol: 1,
+			DictionaryCommon: true, ExcludeUsername: true}, "ALLOW")}},
 	}}, v, s, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitPolicy(t, srv.hook)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +110,9 @@ func TestNoPasswordLeaves(t *testing.T) {
 		fmt.Fprintf(&signals, "%+v\n", sig)
 	}
 	if !strings.Contains(logs.String(), "password import answered") || !strings.Contains(logs.String(), "hook request rejected") ||
-		!strings.Contains(logs.String(), "hook request refused") || !strings.Contains(logs.String(), "signal not delivered") {
+		!strings.Contains(logs.String(), "hook request refused") || !strings.Contains(logs.String(), "signal not delivered") ||
+		!strings.Contains(logs.String(), `"below_policy":"minLength"`) || !strings.Contains(signals.String(), "BelowPolicy:[minLength]") ||
+		!strings.Contains(string(metricsText), `entra2okta_hook_below_policy_total{rule="minLength"} 1`) {
 		t.Fatalf("the run did not exercise every log path:\n%s", logs.String())
 	}
 	// No AADSTS code in any label, even on the admin listener.

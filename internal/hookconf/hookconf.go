@@ -41,6 +41,9 @@ type Values struct {
 	CanaryInterval                       time.Duration
 	O365AppID, EventsBatch, EventsPolicy string
 	EventsDeadlineAfter                  time.Duration
+	OktaOrgURL, OktaAPIToken             string // OktaAPIToken: secret
+	PolicyGroups                         string
+	PolicyRefresh                        time.Duration
 }
 
 // Defaults returns the values before the environment and the flags.
@@ -52,6 +55,7 @@ func Defaults() Values {
 		GlobalFailures: 500, GlobalWindow: time.Minute, BreakerCooldown: time.Minute, NegativeTTL: 5 * time.Minute,
 		MaxConcurrent: 1024, OAuthAudience: "api://default", ShutdownTimeout: 15 * time.Second,
 		EventsAuthHeader: "Authorization", CanaryInterval: time.Hour, EventsBatch: hook.DefaultEventsBatch, EventsPolicy: "none",
+		PolicyRefresh: 10 * time.Minute,
 	}
 }
 
@@ -120,5 +124,13 @@ func Declare(v *Values) *settings.Set {
 	s.Duration(&v.EventsDeadlineAfter, S{Flag: "events-deadline-after", Env: "OKTA_EVENTS_DEADLINE_AFTER", Default: "the workflow's, 60 days",
 		Help: "their deadline, after the assignment"})
 	s.String(&v.EventsPolicy, S{Flag: "events-policy", Env: "OKTA_EVENTS_POLICY", Help: "their deadline policy: none, expire-password, reset-password or deactivate"})
+	s.String(&v.OktaOrgURL, S{Flag: "okta-org-url", Env: "OKTA_ORG_URL",
+		Help: "with OKTA_API_TOKEN, the hook reads the Okta password policy and flags verified passwords below it, which the migration then expires (empty: no policy check)"})
+	s.String(&v.OktaAPIToken, S{Flag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true,
+		Help: "an Okta API token that can read policies (a read-only administrator's is enough)"})
+	s.String(&v.PolicyGroups, S{Flag: "password-policy-groups", Env: "HOOK_PASSWORD_POLICY_GROUPS",
+		Help: "Okta group ids (comma-separated) every migrated user is in, for password policies scoped to them"})
+	s.Duration(&v.PolicyRefresh, S{Flag: "password-policy-refresh", Env: "HOOK_PASSWORD_POLICY_REFRESH",
+		Help: "how often the password policy is read again (in the background)"})
 	return s
 }

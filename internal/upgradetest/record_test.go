@@ -23,7 +23,7 @@ import (
 	"entra2okta/workflows"
 )
 
-// EnvRecord names the release directory (v1, v2, v3) under workflows/testdata
+// EnvRecord names the release directory (v1, v2, v3, v4) under workflows/testdata
 // that TestRecordCorpus records into; unset, the test is skipped.
 const EnvRecord = "RECORD_CORPUS"
 
@@ -31,7 +31,8 @@ const EnvRecord = "RECORD_CORPUS"
 // every path of the migration, for the append-only replay corpus (checked
 // and replayed by workflows' TestReplay). RECORD_CORPUS=v1 runs the first
 // release's code (package release1), RECORD_CORPUS=v2 or later the current
-// code (v3 adds the paths of the identity checks and the report memo). It
+// code (v3 adds the paths of the identity checks and the report memo, v4
+// the expiry of a password below the Okta password policy). It
 // never overwrites a recorded history: it refuses to start when the
 // release's directory exists. It lists each new file, with its SHA-256 and
 // the path it covers, in that directory's own MANIFEST (v1 and v2 are in
@@ -56,6 +57,12 @@ func TestRecordCorpus(t *testing.T) {
 		"closed", "cancel", "b-signin", "b-deadline", "b-ineligible", "b-cancel", "b-term", "d-1", "d-2", "mismatch", "held"}
 	if reportPaths {
 		locals = append(locals, "refused")
+	}
+	// Paths added in v4: a verified password below the Okta password
+	// policy, expired once Okta stored it.
+	v4 := gen >= "v4"
+	if v4 {
+		locals = append(locals, "weak")
 	}
 	var users []entra.User
 	for _, l := range locals {
@@ -122,6 +129,10 @@ func TestRecordCorpus(t *testing.T) {
 		startUser(user("mismatch"), "user_adopt_identity_mismatch", "MigrateUser: an Okta user with the login and another person's email: not adopted, Ineligible")
 		startUser(user("held"), "user_identity_hold_release", "MigrateUser: identity-mismatch outcome holds the migration (memo), release-hold update, sign-in, Migrated")
 	}
+	if v4 {
+		startUser(user("weak"), "user_below_policy_expired", "MigrateUser: a verified sign-in whose password is below the Okta password policy (minLength, dictionary.common): Migrated, the Okta password expired (expire-below-policy)")
+		waiting = append(waiting, "weak")
+	}
 
 	batchQueue := release1.TaskQueue
 	blogins := []string{login("b-signin"), login("b-deadline"), login("b-ineligible")}
@@ -159,6 +170,12 @@ func TestRecordCorpus(t *testing.T) {
 	if reportPaths {
 		require.NoError(t, s.c.SignalWorkflow(ctx, workflows.UserWorkflowID(login("refused")), "", workflows.SignalPasswordVerified,
 			workflows.PasswordVerifiedSignal{Outcome: workflows.OutcomeUnverified, Code: 50126, Reason: "wrong_password", At: time.Now(), EventID: "r-1"}))
+	}
+	if v4 {
+		s.okta.SetProvider(login("weak"), "OKTA") // Okta stored the password the hook verified
+		require.NoError(t, s.c.SignalWorkflow(ctx, workflows.UserWorkflowID(login("weak")), "", workflows.SignalPasswordVerified,
+			workflows.PasswordVerifiedSignal{Outcome: workflows.OutcomeVerified, Reason: "ok", At: time.Now(), EventID: "w-1",
+				BelowPolicy: []string{"minLength", "dictionary.common"}}))
 	}
 	s.signIn(login("signin"))
 	s.signIn(login("adopt"))

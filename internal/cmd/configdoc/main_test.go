@@ -30,7 +30,7 @@ func TestTable(t *testing.T) {
 	table := Table()
 	for _, want := range []string{
 		"| `TEMPORAL_NAMESPACE` | `-temporal-namespace`, `-namespace` (starter, deprecated alias until the next release) | worker, hookserver, starter |",
-		"| `OKTA_API_TOKEN` (or `OKTA_API_TOKEN_FILE`) | `-okta-api-token` | worker, starter | — (secret) |",
+		"| `OKTA_API_TOKEN` (or `OKTA_API_TOKEN_FILE`) | `-okta-api-token` | worker, hookserver, starter | — (secret) |",
 		"| `HOOK_AUTH_SECRET` (or `HOOK_AUTH_SECRET_FILE`) | `-auth-secret` | hookserver | — (secret) |",
 		"| `HOOK_BUDGET` | `-budget`, `-hook-budget` (starter) | hookserver, starter | `2.5s` |",
 		"| `OKTA_CREATE_RPS` | `-okta-create-rps` | worker, starter | `9.7` |",
