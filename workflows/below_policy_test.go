@@ -19,15 +19,20 @@ import (
 // TestMigrateUser_ExpiresAPasswordBelowPolicy checks that a user whose
 // verified password broke the Okta password policy ends Migrated with the
 // Okta password expired (one expire_password call, after Okta stored it),
-// the broken rules in its status and report memo, and the change's version asked for;
-// a user whose password met it pays neither the call nor the marker.
+// the broken rules in its status and report memo; a run from before
+// user-release-4 asks for the change's version on that path only, one that
+// recorded the release asks for none; a user whose password met the policy
+// pays neither the call nor a marker.
 func TestMigrateUser_ExpiresAPasswordBelowPolicy(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		below []string
+		old   bool // a run from before user-release-4
 	}{
-		{"below policy", []string{"minLength", "dictionary.common"}},
-		{"meets policy", nil},
+		{"below policy", []string{"minLength", "dictionary.common"}, false},
+		{"below policy, before the release", []string{"minLength", "dictionary.common"}, true},
+		{"meets policy", nil, false},
+		{"meets policy, before the release", nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("weak"))
@@ -39,6 +44,9 @@ func TestMigrateUser_ExpiresAPasswordBelowPolicy(t *testing.T) {
 				env.SignalWorkflow(workflows.SignalPasswordVerified, workflows.PasswordVerifiedSignal{
 					Outcome: workflows.OutcomeVerified, Reason: "ok", At: env.Now(), EventID: "hook-1", BelowPolicy: tc.below})
 			}, 3*time.Hour)
+			if tc.old {
+				env.OnGetVersion("user-release-4", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			}
 			env.OnGetVersion("expire-below-policy", workflow.DefaultVersion, 1).
 				Run(func(mock.Arguments) { markers = append(markers, "expire-below-policy") }).Return(workflow.Version(1))
 			env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "weak@contoso.com"})
@@ -62,7 +70,11 @@ func TestMigrateUser_ExpiresAPasswordBelowPolicy(t *testing.T) {
 			assert.Equal(t, okta.StatusPasswordExpired, u.Status, "Okta asks for a new password at the next sign-in")
 			assert.Equal(t, tc.below, res.Status.BelowPolicy)
 			assert.False(t, res.Status.PasswordExpiredAt.IsZero())
-			assert.Equal(t, []string{"expire-below-policy"}, markers)
+			if tc.old {
+				assert.Equal(t, []string{"expire-below-policy"}, markers)
+			} else {
+				assert.Empty(t, markers, "the release's runs take the change without a marker")
+			}
 			assert.Contains(t, res.Reason, "provider OKTA")
 			assert.Contains(t, res.Reason, "below the Okta password policy (minLength, dictionary.common) expired")
 			got := memos.all()

@@ -106,7 +106,8 @@ const identityHoldChange = "identity-hold"
 // an expired password makes Okta ask the user for a new one, which the
 // policy then governs, at the next sign-in
 // (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/#tag/UserLifecycle/operation/expirePassword).
-// It is evaluated on that path only, so other users record no marker.
+// It is evaluated on that path only, so other users record no marker; it
+// shipped with userRelease, whose runs take it without a marker.
 const belowPolicyChange = "expire-below-policy"
 
 // RollbackMemo is what a rollback needs to know about a user whose import
@@ -789,7 +790,7 @@ func (m *userMigration) migrated(ctx workflow.Context, how string) error {
 			m.st.LastError = "refresh attributes: " + describe(err)
 		}
 	}
-	if len(m.st.BelowPolicy) > 0 && workflow.GetVersion(ctx, belowPolicyChange, workflow.DefaultVersion, 1) >= 1 {
+	if len(m.st.BelowPolicy) > 0 && m.version(ctx, belowPolicyChange) >= 1 {
 		if err := m.expireBelowPolicy(ctx); err != nil {
 			return err
 		}
