@@ -76,12 +76,24 @@ func TestUsageErrors(t *testing.T) {
 		{"extend", "--batch", "b1", "--deadline", "tomorrow"},
 		{"skip", "alice@contoso.com"}, // no reason
 		{"rollback", "--batch", "b1"}, // no Okta settings
-		{"rollback", "--batch", "b1", "--stop-timeout", "0s", "--okta-org-url", "https://x.okta.com", "--okta-api-token", "t"},
 		{"throttle", "--okta-rps", "-2"},
 		{"demo", "--users", "3"},
 	} {
 		if code, _, _ := run(t, env, args...); code != cli.ExitUsage {
 			t.Errorf("starter %v: exit %d, want %d", args, code, cli.ExitUsage)
+		}
+	}
+	withToken := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "OKTA_API_TOKEN": "t"}
+	if code, _, errOut := run(t, withToken, "rollback", "--batch", "b1", "--stop-timeout", "0s", "--okta-org-url", "https://x.okta.com"); code != cli.ExitUsage {
+		t.Errorf("rollback --stop-timeout 0s: exit %d, want %d\n%s", code, cli.ExitUsage, errOut)
+	}
+	// A secret's former flag: refused, naming the variable, not the value.
+	for _, args := range [][]string{{"rollback", "--batch", "b1", "--okta-api-token", "s3cr3t-flag-value"},
+		{"preflight", "--okta-api-token=s3cr3t-flag-value"}} {
+		code, out, errOut := run(t, env, args...)
+		if code != cli.ExitUsage || !strings.Contains(errOut, "set OKTA_API_TOKEN or OKTA_API_TOKEN_FILE") ||
+			strings.Contains(out+errOut, "s3cr3t-flag-value") {
+			t.Errorf("starter %v: exit %d\n%s%s", args, code, out, errOut)
 		}
 	}
 	if code, _, errOut := run(t, env, "--help"); code != cli.ExitOK || !strings.Contains(errOut, "rollback") {
