@@ -162,7 +162,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		errs = append(errs, errors.New("HOOK_MFA_CANARY_PASSWORD: no leading or trailing spaces (ROPC cannot check such a password)"))
 	}
 	if c.hook.AuthSecret == "" {
-		errs = append(errs, errors.New("HOOK_AUTH_SECRET (or -auth-secret) is required: Okta's calls must be authenticated"))
+		errs = append(errs, errors.New("HOOK_AUTH_SECRET (or HOOK_AUTH_SECRET_FILE) is required: Okta's calls must be authenticated"))
 	}
 	if c.entra.TenantID == "" || c.entra.ClientID == "" {
 		errs = append(errs, errors.New("ENTRA_TENANT_ID and ENTRA_CLIENT_ID are required"))
@@ -212,7 +212,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	// hook's must not be able to forge events, nor the other way round.
 	switch {
 	case ev.AuthSecret == "" && ev.AppID != "":
-		errs = append(errs, errors.New("OKTA_O365_APP_ID is set but HOOK_EVENTS_AUTH_SECRET (or -events-auth-secret) is not: the event hook needs a secret of its own"))
+		errs = append(errs, errors.New("OKTA_O365_APP_ID is set but HOOK_EVENTS_AUTH_SECRET (or HOOK_EVENTS_AUTH_SECRET_FILE) is not: the event hook needs a secret of its own"))
 	case ev.AuthSecret != "" && ev.AuthSecret == c.hook.AuthSecret:
 		errs = append(errs, errors.New("HOOK_EVENTS_AUTH_SECRET must differ from HOOK_AUTH_SECRET: the event hook and the password import hook have secrets of their own"))
 	case ev.AuthSecret != "":

@@ -222,6 +222,10 @@ func newFlagSet(name, synopsis string, io IO) *flag.FlagSet {
 // parse parses flags, also after positional arguments (settings.Interleave),
 // and reports whether to go on; code is the exit code otherwise.
 func parse(fs *flag.FlagSet, args []string) (ok bool, code int) {
+	if err := settings.CheckArgs(fs, args); err != nil {
+		fmt.Fprintln(fs.Output(), err)
+		return false, ExitUsage
+	}
 	if err := fs.Parse(settings.Interleave(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return false, ExitOK

@@ -58,7 +58,7 @@ func (p *preflightSettings) declare(s *settings.Set, env Env) {
 		p.graphClient, p.verifierClient = env("ENTRA_CLIENT_ID"), env("ENTRA_CLIENT_ID")
 	}
 	s.String(&p.orgURL, S{Flag: "okta-org-url", Env: "OKTA_ORG_URL", Help: "Okta org URL, e.g. https://example.okta.com"})
-	s.String(&p.token, S{Flag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true, Help: "Okta API token, or an OAuth service app: " +
+	s.String(&p.token, S{FormerFlag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true, Help: "Okta API token, or an OAuth service app: " +
 		"OKTA_CLIENT_ID, OKTA_PRIVATE_KEY (or OKTA_PRIVATE_KEY_FILE), OKTA_PRIVATE_KEY_ID, OKTA_SCOPES"})
 	s.String(&p.canary, S{Flag: "canary-user", Env: "PREFLIGHT_CANARY_USER",
 		Help: "an Entra account of a managed domain to check the verifier app's ROPC flow with (preflight); its password comes from " +

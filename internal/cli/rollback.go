@@ -110,7 +110,7 @@ func (f *oktaFlags) register(fs *flag.FlagSet, env Env) {
 func (f *oktaFlags) declare(s *settings.Set) {
 	type S = settings.Setting
 	s.String(&f.orgURL, S{Flag: "okta-org-url", Env: "OKTA_ORG_URL", Help: "Okta org URL, e.g. https://example.okta.com"})
-	s.String(&f.token, S{Flag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true, Help: "Okta API token"})
+	s.String(&f.token, S{FormerFlag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true, Help: "Okta API token"})
 	s.String(&f.clientID, S{Flag: "okta-client-id", Env: "OKTA_CLIENT_ID",
 		Help: "Okta OAuth service app's client ID, instead of an API token; its private key comes from OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE"})
 	s.String(&f.key, S{Env: "OKTA_PRIVATE_KEY", Secret: true, Help: "the service app's private key, PEM or JWK"})
@@ -128,7 +128,7 @@ func (f *oktaFlags) client(ctx context.Context) (*okta.Client, error) {
 	case f.token != "" && oauth:
 		return nil, errors.New("set either OKTA_API_TOKEN or an OAuth service app (OKTA_CLIENT_ID, OKTA_PRIVATE_KEY), not both")
 	case f.orgURL == "" || (f.token == "" && !oauth):
-		return nil, errors.New("Okta access needed: set OKTA_ORG_URL and OKTA_API_TOKEN (or --okta-org-url/--okta-api-token), " +
+		return nil, errors.New("Okta access needed: set OKTA_ORG_URL and OKTA_API_TOKEN (or OKTA_API_TOKEN_FILE), " +
 			"or OKTA_ORG_URL and an OAuth service app: OKTA_CLIENT_ID and OKTA_PRIVATE_KEY (or OKTA_PRIVATE_KEY_FILE)")
 	case oauth && (f.clientID == "" || key == ""):
 		return nil, errors.New("an OAuth service app needs both OKTA_CLIENT_ID (or --okta-client-id) and OKTA_PRIVATE_KEY (or OKTA_PRIVATE_KEY_FILE)")

@@ -17,6 +17,14 @@ import (
 // no body, or commands of type com.okta.action.update whose value's
 // credential is VERIFIED or UNVERIFIED); other hook types' answers are
 // passed through.
+//
+// Okta documents one success answer, 200 with the hook's response as JSON;
+// no 204. A hook that answered with no body (the password import hook's
+// documented 204, which leaves the credential UNVERIFIED) is answered as
+// an empty PasswordImportResponse, {}: Okta's documentation gives no other
+// shape for it. An unknown hook is Okta's 404. Okta does not document the
+// execution of an INACTIVE hook; the emulator does not call it and answers
+// the documented 400, with the hook's status as the cause.
 func (s *Server) executeInlineHook(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil || !json.Valid(body) {
@@ -34,6 +42,11 @@ func (s *Server) executeInlineHook(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, e)
 		return
 	}
+	if snap.status != "ACTIVE" {
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: "E0000001",
+			summary: "Api validation failed: inline hook execution", causes: []string{"the inline hook is " + snap.status}})
+		return
+	}
 	res := s.callHook(r.Context(), &snap, body)
 	if res.err == nil && snap.typ == HookTypePasswordImport {
 		res.err = checkPasswordImportAnswer(res.body)
@@ -44,9 +57,9 @@ func (s *Server) executeInlineHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(res.body) == 0 {
-		w.WriteHeader(http.StatusNoContent)
-		return
+		res.body = []byte("{}")
 	}
+	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(res.body)
 }

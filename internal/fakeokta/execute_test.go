@@ -11,9 +11,10 @@ import (
 )
 
 // TestExecuteInlineHook: Okta calls the hook with the request body and
-// answers the hook's response when it matches the password import contract;
-// a hook that answers no command, something else, a 4xx or nothing in time
-// gets Okta's 400 with what failed.
+// answers 200 with the hook's response when it matches the password import
+// contract ({} for an empty one); a hook that answers no command, something
+// else, a 4xx or nothing in time gets Okta's 400 with what failed; an
+// INACTIVE hook is not called; an unknown one is a 404.
 func TestExecuteInlineHook(t *testing.T) {
 	hs := newHookServer(t)
 	e := newEnv(t, fakeokta.Options{HookRootCAs: hs.pool(), HookTimeout: time.Second})
@@ -38,8 +39,8 @@ func TestExecuteInlineHook(t *testing.T) {
 	}
 
 	hs.set(status(http.StatusNoContent))
-	if r := execute(); r.status != 204 {
-		t.Errorf("no content: %d %s", r.status, r.raw)
+	if r := execute(); r.status != 200 || string(r.raw) != "{}" || hs.calls() != 1 {
+		t.Errorf("no content: %d %s after %d calls, want 200 {}", r.status, r.raw, hs.calls())
 	}
 	for name, tc := range map[string]struct {
 		h     http.HandlerFunc
@@ -55,6 +56,8 @@ func TestExecuteInlineHook(t *testing.T) {
 		"time-out, retried": {func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
+				// Okta gave up: answer nothing (returning would send a 200).
+				panic(http.ErrAbortHandler)
 			case <-time.After(5 * time.Second):
 			}
 		}, "timed out", 2},
@@ -69,4 +72,12 @@ func TestExecuteInlineHook(t *testing.T) {
 		})
 	}
 	e.do("POST", "/api/v1/inlineHooks/calnosuchhook0000000/execute", payload).wantStatus(t, 404, "E0000007")
+
+	hs.set(answer("UNVERIFIED"))
+	e.do("POST", "/api/v1/inlineHooks/"+id+"/lifecycle/deactivate", nil)
+	r = execute()
+	r.wantStatus(t, 400, "E0000001")
+	if c := r.causes(); len(c) != 1 || !strings.Contains(c[0], "INACTIVE") || hs.calls() != 0 {
+		t.Errorf("an INACTIVE hook: causes %v after %d calls", c, hs.calls())
+	}
 }

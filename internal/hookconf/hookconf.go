@@ -68,7 +68,7 @@ func Declare(v *Values) *settings.Set {
 	s.String(&v.Admin, S{Flag: "admin-addr", Env: "HOOK_ADMIN_ADDR",
 		Help: "listen address of /metrics and /readyz, plain HTTP (keep it on loopback or a monitoring network; off: none)"})
 	s.String(&v.AuthHeader, S{Flag: "auth-header", Env: "HOOK_AUTH_HEADER", Help: "header carrying Okta's shared secret"})
-	s.String(&v.AuthSecret, S{Flag: "auth-secret", Env: "HOOK_AUTH_SECRET", Secret: true, Help: "the header's whole expected value, required"})
+	s.String(&v.AuthSecret, S{FormerFlag: "auth-secret", Env: "HOOK_AUTH_SECRET", Secret: true, Help: "the header's whole expected value, required"})
 	s.Duration(&v.Budget, S{Flag: "budget", Env: "HOOK_BUDGET", Help: "deadline for answering Okta (Okta waits 3 s)"})
 	s.String(&v.TLSCert, S{Flag: "tls-cert", Env: "HOOK_TLS_CERT", Help: "TLS certificate file (PEM); Okta only calls https URLs"})
 	s.String(&v.TLSKey, S{Flag: "tls-key", Env: "HOOK_TLS_KEY", Help: "TLS key file (PEM)"})
@@ -110,11 +110,11 @@ func Declare(v *Values) *settings.Set {
 	s.String(&v.JWKSURL, S{Flag: "oauth-jwks-url", Env: "HOOK_OAUTH_JWKS_URL", Default: "the issuer + /v1/keys", Help: "signing keys"})
 	s.Duration(&v.ShutdownTimeout, S{Flag: "shutdown-timeout", Env: "HOOK_SHUTDOWN_TIMEOUT", Help: "how long shutdown waits for requests and pending signals"})
 	s.String(&v.EventsAuthHeader, S{Flag: "events-auth-header", Env: "HOOK_EVENTS_AUTH_HEADER", Help: "header carrying the Okta event hook's shared secret"})
-	s.String(&v.EventsAuthSecret, S{Flag: "events-auth-secret", Env: "HOOK_EVENTS_AUTH_SECRET", Secret: true,
+	s.String(&v.EventsAuthSecret, S{FormerFlag: "events-auth-secret", Env: "HOOK_EVENTS_AUTH_SECRET", Secret: true,
 		Help: "the event hook's whole expected header value, its own (not the password hook's); without it " + hook.EventsPath + " is not served"})
 	s.String(&v.CanaryUser, S{Flag: "mfa-canary-user", Env: "HOOK_MFA_CANARY_USER",
 		Help: "an MFA-enforced Entra account on which a wrong password checks that Entra checks passwords before MFA (the premise of -policy-mfa)"})
-	s.String(&v.CanaryPassword, S{Flag: "mfa-canary-password", Env: "HOOK_MFA_CANARY_PASSWORD", Secret: true,
+	s.String(&v.CanaryPassword, S{FormerFlag: "mfa-canary-password", Env: "HOOK_MFA_CANARY_PASSWORD", Secret: true,
 		Help: "a deliberately wrong password for the canary, the same every time"})
 	s.Duration(&v.CanaryInterval, S{Flag: "mfa-canary-interval", Env: "HOOK_MFA_CANARY_INTERVAL",
 		Help: "how often the canary is checked (each check is one failed sign-in on it; at most half the lockout threshold minus one a day)"})
@@ -126,7 +126,7 @@ func Declare(v *Values) *settings.Set {
 	s.String(&v.EventsPolicy, S{Flag: "events-policy", Env: "OKTA_EVENTS_POLICY", Help: "their deadline policy: none, expire-password, reset-password or deactivate"})
 	s.String(&v.OktaOrgURL, S{Flag: "okta-org-url", Env: "OKTA_ORG_URL",
 		Help: "with OKTA_API_TOKEN, the hook reads the Okta password policy and flags verified passwords below it, which the migration then expires (empty: no policy check)"})
-	s.String(&v.OktaAPIToken, S{Flag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true,
+	s.String(&v.OktaAPIToken, S{Env: "OKTA_API_TOKEN", Secret: true,
 		Help: "an Okta API token that can read policies (a read-only administrator's is enough)"})
 	s.String(&v.PolicyGroups, S{Flag: "password-policy-groups", Env: "HOOK_PASSWORD_POLICY_GROUPS",
 		Help: "Okta group ids (comma-separated) every migrated user is in, for password policies scoped to them"})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,7 +91,7 @@ func (e *droppedError) Error() string { return "connection dropped: " + e.msg }
 // classify turns an SDK failure into an *apierr.Error.
 func classify(op string, err error, resp *oktasdk.Response, obs *observation) *apierr.Error {
 	seen := obs.snapshot()
-	e := &apierr.Error{Kind: apierr.Transient, Service: "okta", Op: op, Status: seen.status, Err: err}
+	e := &apierr.Error{Kind: apierr.Transient, Service: "okta", Op: op, Status: seen.status, Err: withoutAssertion(err)}
 	if resp != nil && resp.Response != nil {
 		e.Status = resp.StatusCode
 	}
@@ -165,3 +166,32 @@ func causesSay(oe *oktasdk.Error, s string) bool {
 	}
 	return false
 }
+
+// withoutAssertion hides the client assertion in the URL a transport error
+// quotes. The SDK sends an OAuth service app's signed client assertion (a
+// bearer credential until it expires) in the token request's query string,
+// and a *url.Error's message quotes its URL whole.
+func withoutAssertion(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	u, perr := url.Parse(ue.URL)
+	if perr != nil || !u.Query().Has("client_assertion") {
+		return err
+	}
+	q := u.Query()
+	q.Set("client_assertion", "redacted")
+	u.RawQuery = q.Encode()
+	return &redactedURLError{msg: strings.ReplaceAll(err.Error(), ue.URL, u.String()), err: err}
+}
+
+// redactedURLError is an error whose message hides part of a URL; it
+// unwraps to the original, for errors.Is and errors.As.
+type redactedURLError struct {
+	msg string
+	err error
+}
+
+func (e *redactedURLError) Error() string { return e.msg }
+func (e *redactedURLError) Unwrap() error { return e.err }

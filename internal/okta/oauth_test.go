@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -200,6 +202,35 @@ func TestOAuthFailuresAreUnauthorized(t *testing.T) {
 	c := oauthClient(t, lf, okta.OAuthConfig{ClientID: serviceApp, PrivateKey: key})
 	if _, err := c.PasswordImportEvents(t.Context(), "00unobody", time.Now().Add(-time.Minute)); err != nil {
 		t.Fatalf("PasswordImportEvents with okta.logs.read: %v", err)
+	}
+}
+
+// TestOAuthUnreachableHidesAssertion: okta-sdk-golang sends the signed
+// client assertion in the token request's query string; when the token
+// endpoint cannot be reached, the error quotes that URL without it.
+func TestOAuthUnreachableHidesAssertion(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "https://" + ln.Addr().String()
+	ln.Close()
+	c, err := okta.New(t.Context(), okta.Config{OrgURL: closed,
+		OAuth: okta.OAuthConfig{ClientID: serviceApp, PrivateKey: pkcs8(t, serviceKey()), Scopes: []string{"okta.users.read"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetUser(t.Context(), "x@example.com")
+	var ae *apierr.Error
+	if !errors.As(err, &ae) || ae.Kind != apierr.Transient {
+		t.Fatalf("err = %v, want Transient", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "/oauth2/v1/token?client_assertion=redacted") || strings.Contains(msg, "eyJ") {
+		t.Fatalf("the error shows the client assertion, or not where it was: %s", msg)
+	}
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		t.Fatalf("the transport error is not reachable: %v", err)
 	}
 }
 

@@ -80,7 +80,8 @@ func (c *Client) InlineHooks(ctx context.Context, hookType string) ([]InlineHook
 }
 
 // HookExecution is Okta's answer to an inline hook execution: the hook's
-// own answer (Status 200 or 204, Body), or Okta's 400 when the hook could
+// own answer (Status 200, Body: a PasswordImportResponse, {} when the hook
+// sent no body), or Okta's 400 when the hook could
 // not be called or did not answer 2xx, with what failed in Causes
 // (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/InlineHook/#tag/InlineHook/operation/executeInlineHook).
 type HookExecution struct {

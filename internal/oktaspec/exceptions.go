@@ -191,6 +191,73 @@ var Exceptions = []Exception{
 		Note:   "The schema leaves commands[].type untyped and nothing required. Documented: a 200 carries commands with at least one element, each of type com.okta.action.update with value.credential; the body is under 256 KB.",
 		check:  checkHookResponseCommands,
 	},
+	{
+		Name:   "execute-inline-hook-oneof",
+		Kind:   Relax,
+		Source: "OAS executeInlineHook requestBody and responses.200 (oneOf)",
+		Note:   "executeInlineHook's request and 200 bodies are a oneOf of six hook types' schemas with no discriminator and nothing required, so every JSON object matches several of them and fails oneOf. The whole-body oneOf failure is excused; execute-inline-hook-password-import checks the password import members instead.",
+		ops:    []string{"executeInlineHook"},
+		rules:  []string{"oneOf"},
+		fields: regexp.MustCompile(`^/?$`),
+	},
+	{
+		Name:   "execute-inline-hook-password-import",
+		Kind:   Add,
+		dir:    Response, // checks the request too, once per exchange
+		Source: "OAS PasswordImportRequestExecute and PasswordImportResponse; https://developer.okta.com/docs/api/openapi/okta-management/management/tag/InlineHook/#tag/InlineHook/operation/executeInlineHook",
+		Note:   "For a password import hook: the request carries eventType com.okta.user.credential.password.import and data.context.credential; a 200 is a JSON object (PasswordImportResponse) whose commands, if any, are com.okta.action.update with value.credential VERIFIED or UNVERIFIED.",
+		check:  checkExecutePasswordImport,
+	},
+}
+
+// checkExecutePasswordImport implements "execute-inline-hook-password-import".
+func checkExecutePasswordImport(xc *exchangeCtx, base Violation) []Violation {
+	if xc.op != "executeInlineHook" {
+		return nil
+	}
+	var vs []Violation
+	bad := func(dir Direction, status int, ptr, rule, msg string) {
+		v := base
+		v.Direction, v.Status, v.Field, v.Rule, v.Message = dir, status, ptr, rule, "execute-inline-hook-password-import: "+msg
+		vs = append(vs, v)
+	}
+	var req any
+	if err := json.Unmarshal(xc.RequestBody, &req); err == nil {
+		if t, _ := lookup(req, "/eventType"); t != "com.okta.user.credential.password.import" {
+			bad(Request, 0, "/eventType", "enum", fmt.Sprintf("is %v, not a password import payload", t))
+		}
+		if _, ok := lookup(req, "/data/context/credential"); !ok {
+			bad(Request, 0, "/data/context/credential", "required", "a password import payload carries the credential")
+		}
+	}
+	if xc.Status != http.StatusOK {
+		return vs
+	}
+	var doc any
+	if err := json.Unmarshal(xc.Body, &doc); err != nil {
+		return vs // reported by the schema validation
+	}
+	obj, ok := doc.(map[string]any)
+	if !ok {
+		bad(Response, xc.Status, "", "type", "a 200 is a PasswordImportResponse object")
+		return vs
+	}
+	for k := range obj {
+		if k != "commands" && k != "error" && k != "debugContext" {
+			bad(Response, xc.Status, "/"+k, RuleUndocProperty, "not a member of PasswordImportResponse")
+		}
+	}
+	cmds, _ := obj["commands"].([]any)
+	for i := range cmds {
+		p := "/commands/" + strconv.Itoa(i)
+		if t, _ := lookup(doc, p+"/type"); t != "com.okta.action.update" {
+			bad(Response, xc.Status, p+"/type", "enum", fmt.Sprintf("is %v; the only password import command is com.okta.action.update", t))
+		}
+		if c, _ := lookup(doc, p+"/value/credential"); c != "VERIFIED" && c != "UNVERIFIED" {
+			bad(Response, xc.Status, p+"/value/credential", "enum", fmt.Sprintf("is %v, not VERIFIED or UNVERIFIED", c))
+		}
+	}
+	return vs
 }
 
 // outsideDescription returns the Exception that puts a path outside the

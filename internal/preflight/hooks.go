@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -40,8 +41,9 @@ type InlineHook struct {
 	URI                    string // the channel's URI
 }
 
-// HookExecution is Okta's answer to an execute request: on success (200 or
-// 204) the hook's own answer; when the hook could not be called or did not
+// HookExecution is Okta's answer to an execute request: on success (200)
+// the hook's own answer, a PasswordImportResponse ({} when the hook sent
+// none); when the hook could not be called or did not
 // answer 2xx, Okta's 400 with what failed in Causes
 // (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/InlineHook/#tag/InlineHook/operation/executeInlineHook).
 type HookExecution struct {
@@ -198,7 +200,9 @@ func (c *Config) executeCheck(ctx context.Context, h *InlineHook) Check {
 		return chk
 	}
 	switch {
-	case ex.Status == 204:
+	case ex.Status >= 200 && ex.Status < 300 && noCommand(ex.Body):
+		// Okta answers 200 with the hook's PasswordImportResponse; an
+		// empty one is the hook's answer without a command (its 204).
 		return slow(ok(NameHookExecute, "Okta called the hook; it answered with no command (UNVERIFIED for Okta) "+timing))
 	case ex.Status >= 200 && ex.Status < 300:
 		switch credentialCommand(ex.Body) {
@@ -230,6 +234,25 @@ func (c *Config) executeCheck(ctx context.Context, h *InlineHook) Check {
 			"check that Okta can reach the hook's URI over https with a publicly trusted certificate, and the hook server's logs")
 	}
 	return failed(NameHookExecute, said, "check the credentials' scope okta.inlineHooks.manage and Okta's status")
+}
+
+// noCommand reports whether a password import hook answer, as Okta's
+// execute returns it, holds no command: no body, {} or an empty commands.
+func noCommand(body []byte) bool {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
+	var resp map[string]json.RawMessage
+	if json.Unmarshal(body, &resp) != nil {
+		return false
+	}
+	switch len(resp) {
+	case 0:
+		return true
+	case 1:
+		return bytes.Equal(bytes.Join(bytes.Fields(resp["commands"]), nil), []byte("[]"))
+	}
+	return false
 }
 
 // credentialCommand returns the credential value of a password import

@@ -22,10 +22,11 @@ type OktaAccess interface {
 type RateLimit struct {
 	// Known is false when the answer carried no usable headers.
 	Known bool
-	// Limit is the requests per minute this client may make in the
-	// bucket: for an API token or an OAuth app whose share of the bucket
-	// is below 100 %, its share, else the org's limit
-	// (https://developer.okta.com/docs/reference/rl2-token-oauth).
+	// Limit is X-Rate-Limit-Limit, the requests per minute this client may
+	// make in the bucket: for an API token or an OAuth app whose share of
+	// the bucket is below 100 %, its share, else the org's limit
+	// (https://developer.okta.com/docs/reference/rl2-token-oauth). Which
+	// of the two it is, no header says.
 	Limit, Remaining int
 	Reset            time.Time
 }
@@ -76,8 +77,17 @@ func (c *Config) rateLimitCheck(rl RateLimit) Check {
 		return warn(NameOktaRateLimit, "Okta's answer carried no X-Rate-Limit headers",
 			"check that nothing between here and Okta strips them; the workers' rate tuning reads them")
 	}
-	detail := fmt.Sprintf("users bucket (creates and lists): %d requests/min for these credentials, %d left in this minute; "+
-		"the org's create limit is %d/min if they have Okta's default 50 %% share of it, %d/min if they have all of it",
+	// X-Rate-Limit-Limit is "the rate limit ceiling that is applicable for
+	// the current request" (https://developer.okta.com/docs/reference/rl-best-practices/):
+	// for an API token or OAuth app, its share of the bucket, 50 % unless
+	// an admin changed it (https://developer.okta.com/docs/reference/rl2-token-oauth).
+	// No header says the share or the org's own limit, and an API token's
+	// share cannot be looked up (the Principal Rate Limits API names tokens
+	// by an ID the token does not reveal), so the org's limit is inferred
+	// and said to be.
+	detail := fmt.Sprintf("users bucket (creates and lists), read from X-Rate-Limit-Limit: %d requests/min for these credentials, "+
+		"%d left in this minute. The org's create limit is not in Okta's headers; inferred: %d/min if these credentials have "+
+		"Okta's default 50 %% share of it, %d/min if they have all of it (the share is the token's or app's rate limit setting)",
 		rl.Limit, max(rl.Remaining, 0), 2*rl.Limit, rl.Limit)
 	planned := c.OktaCreateRPS * 60
 	switch {

@@ -232,7 +232,8 @@ func TestOktaAccessChecks(t *testing.T) {
 		cfg.OktaCreateRPS = 9.7
 		c := run(t, cfg)
 		expect(t, c, preflight.NameOktaRateLimit, preflight.StatusWarn, "set OKTA_CREATE_RPS to at most 5.00")
-		expect(t, c, preflight.NameOktaRateLimit, preflight.StatusWarn, "300 requests/min for these credentials")
+		expect(t, c, preflight.NameOktaRateLimit, preflight.StatusWarn, "read from X-Rate-Limit-Limit: 300 requests/min for these credentials")
+		expect(t, c, preflight.NameOktaRateLimit, preflight.StatusWarn, "not in Okta's headers; inferred: 600/min if these credentials have Okta's default 50 % share")
 	})
 	t.Run("bucket in use by another client", func(t *testing.T) {
 		cfg, _, ok, _ := healthy(t)
@@ -313,7 +314,8 @@ func TestInlineHookChecks(t *testing.T) {
 	}{
 		{"undecided 403", preflight.HookExecution{Status: 400, Code: "E0000001", Causes: []string{"hook answered HTTP 403"}, Elapsed: 80 * time.Millisecond},
 			preflight.StatusWarn, "answered 403, undecided"},
-		{"no command (204)", preflight.HookExecution{Status: 204, Elapsed: time.Millisecond}, preflight.StatusOK, "no command"},
+		{"no command", preflight.HookExecution{Status: 200, Body: []byte(`{}`), Elapsed: time.Millisecond}, preflight.StatusOK, "no command"},
+		{"empty commands", preflight.HookExecution{Status: 200, Body: []byte(`{"commands": [ ]}`)}, preflight.StatusOK, "no command"},
 		{"wrong secret (401)", preflight.HookExecution{Status: 400, Code: "E0000001", Causes: []string{"hook answered HTTP 401"}},
 			preflight.StatusFail, "HOOK_AUTH_SECRET"},
 		{"time-out", preflight.HookExecution{Status: 400, Code: "E0000001", Causes: []string{"hook timed out after 3s"}, Elapsed: 6 * time.Second},
@@ -322,8 +324,8 @@ func TestInlineHookChecks(t *testing.T) {
 			Body: []byte(`{"commands":[{"type":"com.okta.action.update","value":{"credential":"VERIFIED"}}]}`)},
 			preflight.StatusFail, "answered VERIFIED"},
 		{"not a command", preflight.HookExecution{Status: 200, Body: []byte(`{"status":"ok"}`)}, preflight.StatusFail, "not a password import command"},
-		{"slow", preflight.HookExecution{Status: 204, Elapsed: 3200 * time.Millisecond}, preflight.StatusFail, "past Okta's 3s"},
-		{"over the budget", preflight.HookExecution{Status: 204, Elapsed: 2700 * time.Millisecond},
+		{"slow", preflight.HookExecution{Status: 200, Body: []byte(`{}`), Elapsed: 3200 * time.Millisecond}, preflight.StatusFail, "past Okta's 3s"},
+		{"over the budget", preflight.HookExecution{Status: 200, Body: []byte(`{}`), Elapsed: 2700 * time.Millisecond},
 			preflight.StatusWarn, "more than the hook's budget"},
 		{"undecided and slow", preflight.HookExecution{Status: 400, Causes: []string{"hook answered HTTP 403"}, Elapsed: 3100 * time.Millisecond},
 			preflight.StatusFail, "past Okta's 3s"},

@@ -23,8 +23,8 @@ import (
 // Setting declares one setting.
 type Setting struct {
 	// Flag is the flag name without dashes, e.g. "temporal-address"; ""
-	// for a variable only (a secret that must not be given on a command
-	// line, which the process list shows).
+	// for a variable only. A secret has no flag: a process's command line
+	// is readable by every local user (ps, /proc/<pid>/cmdline).
 	Flag string
 	Env  string // environment variable, "" for a flag only
 	Help string // one line: what it sets
@@ -36,6 +36,9 @@ type Setting struct {
 	Secret bool
 	// Aliases are older flag names still accepted (for one release).
 	Aliases []string
+	// FormerFlag is a flag the setting no longer has (a secret's): given
+	// on a command line it is an error that names Env, never the value.
+	FormerFlag string
 }
 
 // Declared is a setting as List returns it.
@@ -99,6 +102,9 @@ func (s *Set) Bool(p *bool, d Setting) { s.add(d, "bool", (*boolValue)(p)) }
 func (s *Set) Duration(p *time.Duration, d Setting) { s.add(d, "duration", (*durationValue)(p)) }
 
 func (s *Set) add(d Setting, kind string, v flag.Value) {
+	if d.Secret && d.Flag != "" {
+		panic("settings: secret " + d.Env + " declared with flag -" + d.Flag + ": a command line is visible to every local user")
+	}
 	dc := &decl{s: d, kind: kind, value: v, def: d.Default}
 	if d.Secret {
 		v = secretValue{v}
@@ -110,10 +116,7 @@ func (s *Set) add(d Setting, kind string, v flag.Value) {
 	if d.Default != "" && !d.Secret {
 		help += " (default: " + d.Default + ")"
 	}
-	switch {
-	case d.Secret && d.Env != "":
-		help += " (" + d.Env + " or " + d.Env + secretenv.FileSuffix + "; prefer them to the flag, which the process list shows)"
-	case d.Env != "":
+	if d.Env != "" {
 		help += " (" + d.Env + ")"
 	}
 	if d.Flag != "" {
@@ -122,7 +125,45 @@ func (s *Set) add(d Setting, kind string, v flag.Value) {
 	for _, a := range d.Aliases {
 		s.fs.Var(v, a, "deprecated alias of -"+d.Flag+", accepted for one more release")
 	}
+	if d.FormerFlag != "" {
+		r := refusedFlag{name: d.FormerFlag, env: d.Env}
+		s.fs.Var(r, d.FormerFlag, "refused: "+r.reason())
+	}
 	s.decls = append(s.decls, dc)
+}
+
+// refusedFlag is a secret's former flag. CheckArgs reports it before the
+// flag package sees it, since the flag package quotes a refused value in
+// its error.
+type refusedFlag struct{ name, env string }
+
+func (r refusedFlag) reason() string {
+	return "a command line is visible to every local user; set " + r.env + " or " + r.env + secretenv.FileSuffix + " (a file holding it) instead"
+}
+func (r refusedFlag) Error() string    { return "-" + r.name + " is no longer accepted: " + r.reason() }
+func (r refusedFlag) String() string   { return "" }
+func (r refusedFlag) Set(string) error { return r }
+func (r refusedFlag) IsBoolFlag() bool { return true }
+
+// CheckArgs reports a secret's former flag (Setting.FormerFlag) among the
+// flags of args, naming the variable to set instead and never the value.
+// Parse calls it; a caller that parses fs itself calls it first.
+func CheckArgs(fs *flag.FlagSet, args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if f := fs.Lookup(name); f != nil {
+			if r, ok := f.Value.(refusedFlag); ok {
+				return r
+			}
+		}
+	}
+	return nil
 }
 
 // List returns the declarations in the order they were made.
@@ -171,6 +212,9 @@ func (s *Set) ApplyEnv(getenv func(string) string) error {
 // right after a boolean flag is explained (-x=false, not -x false).
 func (s *Set) Parse(args []string, getenv func(string) string, noArgs bool) error {
 	envErr := s.ApplyEnv(getenv)
+	if err := CheckArgs(s.fs, args); err != nil {
+		return errors.Join(envErr, err)
+	}
 	if err := s.fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err

@@ -27,7 +27,7 @@ func declare(c *conf) *Set {
 	s := New("test")
 	s.FlagSet().SetOutput(new(bytes.Buffer))
 	s.String(&c.addr, Setting{Flag: "addr", Env: "T_ADDR", Help: "address"})
-	s.String(&c.token, Setting{Flag: "token", Env: "T_TOKEN", Help: "token", Secret: true})
+	s.String(&c.token, Setting{FormerFlag: "token", Env: "T_TOKEN", Help: "token", Secret: true})
 	s.Int(&c.n, Setting{Flag: "n", Env: "T_N", Help: "count"})
 	s.Float(&c.rate, Setting{Flag: "rate", Env: "T_RATE", Help: "rate"})
 	s.Bool(&c.on, Setting{Flag: "on", Env: "T_ON", Help: "switch"})
@@ -59,7 +59,7 @@ func TestBadValuesNamed(t *testing.T) {
 	s := New("test")
 	s.FlagSet().SetOutput(new(bytes.Buffer))
 	var secretInt int
-	s.Int(&secretInt, Setting{Flag: "pin", Env: "T_PIN", Secret: true})
+	s.Int(&secretInt, Setting{Env: "T_PIN", Secret: true})
 	s.Int(&c.n, Setting{Flag: "n", Env: "T_N"})
 	s.Duration(&c.timeout, Setting{Flag: "timeout", Env: "T_TIMEOUT"})
 	err := s.Parse(nil, env(map[string]string{"T_PIN": secret, "T_N": "many", "T_TIMEOUT": "soon"}), true)
@@ -106,6 +106,36 @@ func TestSecretFromFileNeverPrinted(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "T_TOKEN and T_TOKEN_FILE") || strings.Contains(err.Error(), secret) {
 		t.Fatalf("conflict: %v", err)
 	}
+}
+
+// TestSecretFlagRefused: a secret's former flag, in any spelling and after
+// a positional, is an error naming the variable, never the value; a secret
+// declared with a flag is a programming error.
+func TestSecretFlagRefused(t *testing.T) {
+	const value = "s3cr3t-flag-value"
+	for _, args := range [][]string{{"-token", value}, {"--token=" + value}, {"-n", "1", "pos", "--token", value}} {
+		var c conf
+		s := declare(&c)
+		err := s.Parse(args, env(nil), false)
+		if err == nil || !strings.Contains(err.Error(), "-token is no longer accepted") ||
+			!strings.Contains(err.Error(), "set T_TOKEN or T_TOKEN_FILE") || strings.Contains(err.Error(), value) || c.token != "" {
+			t.Errorf("%q: %v (token %q)", args, err, c.token)
+		}
+		if err := CheckArgs(s.FlagSet(), Interleave(s.FlagSet(), args)); err == nil {
+			t.Errorf("CheckArgs(%q) after Interleave: nil", args)
+		}
+	}
+	var c conf
+	if err := declare(&c).Parse([]string{"-addr", "x", "--", "-token"}, env(nil), false); err != nil {
+		t.Errorf("-token after --: %v", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a secret with a flag was declared")
+		}
+	}()
+	var x string
+	New("t").String(&x, Setting{Flag: "x", Env: "T_X", Secret: true})
 }
 
 func TestHelpAndPositionals(t *testing.T) {

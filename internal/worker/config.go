@@ -189,16 +189,16 @@ func Settings(cfg *Config) *settings.Set {
 	s.String(&cfg.TemporalNamespace, S{Flag: "temporal-namespace", Env: "TEMPORAL_NAMESPACE", Default: "the TEMPORAL_PROFILE's, else " + DefaultTemporalNamespace,
 		Help: "Temporal namespace"})
 	s.String(&cfg.OktaOrgURL, S{Flag: "okta-org-url", Env: "OKTA_ORG_URL", Help: "Okta org URL, e.g. https://example.okta.com"})
-	s.String(&cfg.OktaAPIToken, S{Flag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true,
+	s.String(&cfg.OktaAPIToken, S{FormerFlag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true,
 		Help: "Okta API token (or an OAuth service app: -okta-client-id and OKTA_PRIVATE_KEY)"})
 	s.String(&cfg.OktaClientID, S{Flag: "okta-client-id", Env: "OKTA_CLIENT_ID", Help: "Okta OAuth 2.0 service app's client ID (instead of an API token)"})
-	s.String(&cfg.OktaPrivateKey, S{Flag: "okta-private-key", Env: "OKTA_PRIVATE_KEY", Secret: true, Help: "the service app's private key, PEM or JWK"})
+	s.String(&cfg.OktaPrivateKey, S{FormerFlag: "okta-private-key", Env: "OKTA_PRIVATE_KEY", Secret: true, Help: "the service app's private key, PEM or JWK"})
 	s.String(&cfg.OktaPrivateKeyID, S{Flag: "okta-private-key-id", Env: "OKTA_PRIVATE_KEY_ID", Help: "the key's kid, needed when the app has several keys"})
 	s.String(&cfg.OktaScopes, S{Flag: "okta-scopes", Env: "OKTA_SCOPES", Default: strings.Join(okta.DefaultScopes(), " "),
 		Help: "Okta API scopes the service app asks for (spaces or commas)"})
 	s.String(&cfg.EntraTenantID, S{Flag: "entra-tenant-id", Env: "ENTRA_TENANT_ID", Help: "Entra ID tenant id"})
 	s.String(&cfg.EntraClientID, S{Flag: "entra-client-id", Env: "ENTRA_CLIENT_ID", Help: "app registration's client id (Graph, client credentials)"})
-	s.String(&cfg.EntraClientSecret, S{Flag: "entra-client-secret", Env: "ENTRA_CLIENT_SECRET", Secret: true, Help: "app registration's client secret"})
+	s.String(&cfg.EntraClientSecret, S{FormerFlag: "entra-client-secret", Env: "ENTRA_CLIENT_SECRET", Secret: true, Help: "app registration's client secret"})
 	s.String(&cfg.EntraAuthorityHost, S{Flag: "entra-authority-host", Env: "ENTRA_AUTHORITY_HOST", Help: "Entra authority host"})
 	s.String(&cfg.GraphBaseURL, S{Flag: "graph-base-url", Env: "GRAPH_BASE_URL", Help: "Microsoft Graph base URL"})
 	s.Float(&cfg.OktaRPS, S{Flag: "okta-rps", Env: "OKTA_RPS", Help: "Okta lookups and updates per second across all workers (server-enforced)"})

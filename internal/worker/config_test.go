@@ -49,20 +49,6 @@ func TestParseConfig_ReportsEveryProblem(t *testing.T) {
 	require.ErrorContains(t, err, "OKTA_RPS")
 }
 
-func TestParseConfig_HelpHidesSecrets(t *testing.T) {
-	cfg := DefaultConfig()
-	fs, err := bindFlags(&cfg, env(complete))
-	require.NoError(t, err)
-	require.Equal(t, "s3cr3t-token-value", cfg.OktaAPIToken)
-	var usage bytes.Buffer
-	fs.SetOutput(&usage)
-	fs.PrintDefaults()
-	assert.Contains(t, usage.String(), "OKTA_API_TOKEN")
-	assert.Contains(t, usage.String(), "OKTA_ORG_URL")
-	assert.NotContains(t, usage.String(), "s3cr3t-token-value")
-	assert.NotContains(t, usage.String(), "s3cr3t-client-value")
-}
-
 func TestConfigLogValueHidesSecrets(t *testing.T) {
 	cfg, err := ParseConfig(nil, env(complete))
 	require.NoError(t, err)

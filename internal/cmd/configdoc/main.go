@@ -1,6 +1,5 @@
 // Command configdoc writes the README's configuration table from the
-// settings the binaries declare (worker.Settings, hookconf.Declare,
-// cli.Settings), between the README's two marker comments, so the table
+// settings the binaries declare (catalog.Binaries), between the README's two marker comments, so the table
 // cannot drift from the code. Run it from the module root after changing a
 // setting:
 //
@@ -21,11 +20,8 @@ import (
 	"slices"
 	"strings"
 
-	"entra2okta/internal/cli"
-	"entra2okta/internal/hookconf"
 	"entra2okta/internal/secretenv"
-	"entra2okta/internal/settings"
-	"entra2okta/internal/worker"
+	"entra2okta/internal/settings/catalog"
 )
 
 // The markers around the generated table in README.md.
@@ -69,22 +65,6 @@ func Rewrite(readme []byte) ([]byte, error) {
 	return []byte(s[:i+len(Begin)] + "\n" + Table() + s[j:]), nil
 }
 
-// binary is one binary's declarations.
-type binary struct {
-	name  string
-	decls []settings.Declared
-}
-
-func binaries() []binary {
-	wc := worker.DefaultConfig()
-	hv := hookconf.Defaults()
-	return []binary{
-		{"worker", worker.Settings(&wc).List()},
-		{"hookserver", hookconf.Declare(&hv).List()},
-		{"starter", cli.Settings()},
-	}
-}
-
 // library are the variables the binaries read through a library, not
 // through a declaration.
 var library = []row{
@@ -106,11 +86,11 @@ type row struct {
 func Table() string {
 	var rows []*row
 	byKey := map[string]*row{}
-	for _, b := range binaries() {
-		for _, d := range b.decls {
+	for _, b := range catalog.Binaries() {
+		for _, d := range b.Decls {
 			key := d.Env
 			if key == "" {
-				key = b.name + " -" + d.Flag
+				key = b.Name + " -" + d.Flag
 			}
 			r := byKey[key]
 			if r == nil {
@@ -118,19 +98,19 @@ func Table() string {
 				byKey[key] = r
 				rows = append(rows, r)
 			}
-			if !slices.Contains(r.used, b.name) {
-				r.used = append(r.used, b.name)
+			if !slices.Contains(r.used, b.Name) {
+				r.used = append(r.used, b.Name)
 			}
 			var names []string
 			if d.Flag != "" {
 				name := "`-" + d.Flag + "`"
 				if len(r.flags) > 0 && !slices.Contains(r.flags, name) {
-					name += " (" + b.name + ")" // another binary's name for it
+					name += " (" + b.Name + ")" // another binary's name for it
 				}
 				names = append(names, name)
 			}
 			for _, a := range d.Aliases {
-				names = append(names, "`-"+a+"` ("+b.name+", deprecated alias until the next release)")
+				names = append(names, "`-"+a+"` ("+b.Name+", deprecated alias until the next release)")
 			}
 			for _, f := range names {
 				if !slices.Contains(r.flags, f) {

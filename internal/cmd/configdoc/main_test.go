@@ -24,14 +24,14 @@ func TestReadmeTableIsGenerated(t *testing.T) {
 }
 
 // TestTable: every binary's variables appear once, with the binaries that
-// read them; secrets show their _FILE form and no default; the starter's
+// read them; secrets show their _FILE form, no flag and no default; the starter's
 // former -namespace is listed with -temporal-namespace.
 func TestTable(t *testing.T) {
 	table := Table()
 	for _, want := range []string{
 		"| `TEMPORAL_NAMESPACE` | `-temporal-namespace`, `-namespace` (starter, deprecated alias until the next release) | worker, hookserver, starter |",
-		"| `OKTA_API_TOKEN` (or `OKTA_API_TOKEN_FILE`) | `-okta-api-token` | worker, hookserver, starter | — (secret) |",
-		"| `HOOK_AUTH_SECRET` (or `HOOK_AUTH_SECRET_FILE`) | `-auth-secret` | hookserver | — (secret) |",
+		"| `OKTA_API_TOKEN` (or `OKTA_API_TOKEN_FILE`) | — | worker, hookserver, starter | — (secret) |",
+		"| `HOOK_AUTH_SECRET` (or `HOOK_AUTH_SECRET_FILE`) | — | hookserver | — (secret) |",
 		"| `HOOK_BUDGET` | `-budget`, `-hook-budget` (starter) | hookserver, starter | `2.5s` |",
 		"| `OKTA_CREATE_RPS` | `-okta-create-rps` | worker, starter | `9.7` |",
 		"| `GRAPH_CLIENT_ID` | `-graph-client-id` | starter | ENTRA_CLIENT_ID |",
