@@ -104,6 +104,10 @@ var DefaultRateLimits = map[Bucket]int{
 	BucketAuthn:     600,
 	BucketLogs:      120,
 	BucketOther:     1200,
+	// groups.go
+	BucketGroups:       500,
+	BucketGroupByID:    1000,
+	BucketGroupMembers: 500,
 }
 
 // Options configures a Server. The zero value is usable.
@@ -212,6 +216,7 @@ type Server struct {
 	apps                appState       // apps.go
 	policies            policyState    // policies.go
 	oauth               oauthState     // oauth.go
+	groups              groupState     // groups.go
 }
 
 // New returns an empty emulator.
@@ -308,6 +313,7 @@ func (s *Server) routes() {
 	s.addEventHookRoutes() // eventhooks.go, apps.go
 	s.addPolicyRoutes()    // policies.go
 	s.addSchemaRoutes()    // schema.go
+	s.addGroupRoutes()     // groups.go
 	for route, fn := range s.handlers {
 		s.mux.HandleFunc(string(route), fn)
 	}
@@ -333,6 +339,12 @@ func bucketOf(r Route) Bucket {
 		return BucketAuthn
 	case RouteLogs:
 		return BucketLogs
+	case RouteCreateGroup, RouteListGroups:
+		return BucketGroups
+	case RouteGetGroup, RouteDeleteGroup:
+		return BucketGroupByID
+	case RouteListGroupUsers, RouteAssignGroupUser, RouteRemoveGroupUser:
+		return BucketGroupMembers
 	}
 	return BucketOther
 }
