@@ -154,7 +154,9 @@ func (s *Server) graphRoute(parts []string) (Route, http.HandlerFunc) {
 		if n == 4 {
 			cast = parts[3]
 		}
-		h = func(w http.ResponseWriter, r *http.Request, t *tenant) { s.handleMemberOf(w, r, t, parts[1], transitive, cast) }
+		h = func(w http.ResponseWriter, r *http.Request, t *tenant) {
+			s.handleMemberOf(w, r, t, parts[1], transitive, cast)
+		}
 	case (n == 3 || n == 4) && parts[0] == "groups" && (parts[2] == "members" || parts[2] == "transitiveMembers"):
 		route = RouteGraphMembers
 		if parts[2] == "transitiveMembers" {
