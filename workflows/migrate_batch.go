@@ -469,6 +469,7 @@ func (b *batchMigration) executeUser(ctx workflow.Context, login string, deadlin
 		Attributes:                 b.in.Attributes,
 		FederatedToDeadline:        b.in.FederatedToDeadline,
 		RefreshAttributesOnCapture: b.in.RefreshAttributesOnCapture,
+		Groups:                     b.in.Groups,
 		FederatedDomains:           b.st.FederatedDomains,
 		DomainsKnown:               true,
 		ReportTo:                   workflow.GetInfo(ctx).WorkflowExecution.ID,

@@ -94,6 +94,9 @@ type RollbackMemo struct {
 	OktaUserID string
 	OktaAction string // "create", "adopt" or "" (nothing done in Okta)
 	State      State  // at the end of the import
+	// Groups are the group memberships the migration added and the groups
+	// it created (none without a group mapping).
+	Groups []activities.GroupMembership `json:",omitempty"`
 }
 
 // userMigration is MigrateUser's state: setup validates the input and registers
@@ -241,6 +244,12 @@ func (m *userMigration) run(ctx workflow.Context) (MigrateUserResult, error) {
 		}
 		if !m.st.State.Terminal() {
 			if err := m.importToOkta(ctx, user); err != nil {
+				return MigrateUserResult{}, err
+			}
+		}
+		// Only a batch with a group mapping: no command otherwise.
+		if m.in.Groups.Enabled() && !m.st.State.Terminal() && m.st.OktaUserID != "" {
+			if err := m.syncGroups(ctx, false); err != nil {
 				return MigrateUserResult{}, err
 			}
 		}
@@ -605,6 +614,11 @@ func (m *userMigration) reconcile(ctx workflow.Context) error {
 	if stored {
 		return m.migrated(ctx, "reconciled: "+how)
 	}
+	if m.in.Groups.Sync && m.in.Groups.Enabled() && m.st.OktaUserID != "" {
+		if err := m.syncGroups(ctx, true); err != nil {
+			return err
+		}
+	}
 	m.touch(ctx, m.st.Reason)
 	return nil
 }
@@ -966,6 +980,11 @@ func (m *userMigration) upsertSearchAttributes(ctx workflow.Context) {
 func (m *userMigration) upsertRollbackMemo(ctx workflow.Context) {
 	memo := RollbackMemo{Login: m.st.Login, Batch: m.st.Batch, OktaUserID: m.st.OktaUserID,
 		OktaAction: m.st.OktaAction, State: m.st.State}
+	for _, g := range m.st.Groups {
+		if g.Added || g.CreatedGroup {
+			memo.Groups = append(memo.Groups, g)
+		}
+	}
 	if err := workflow.UpsertMemo(ctx, map[string]any{MemoRollback: memo}); err != nil {
 		m.logger.Warn("cannot upsert the rollback memo", "error", err)
 	}

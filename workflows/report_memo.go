@@ -56,6 +56,10 @@ type ReportMemo struct {
 	LastSignInAt      time.Time `json:"lastSignInAt,omitzero"`
 	// LastError is the last failure seen (a Failed user's error).
 	LastError string `json:"lastError,omitempty"`
+	// Groups are the Okta groups the group mapping gave the user,
+	// comma-separated; GroupsError why the last group step failed.
+	Groups      string `json:"groups,omitempty"`
+	GroupsError string `json:"groupsError,omitempty"`
 }
 
 // reportMemo is the ReportMemo of a status.
@@ -66,6 +70,7 @@ func reportMemo(st UserStatus) ReportMemo {
 		SignInAttempts: st.SignInAttempts, LastOutcome: st.LastOutcome,
 		LastOutcomeReason: st.LastOutcomeReason, LastOutcomeCode: st.LastOutcomeCode,
 		LastSignInAt: st.LastSignInAt, LastError: clip(st.LastError, maxMemoError),
+		Groups: clip(groupNames(st.Groups), maxMemoReason), GroupsError: clip(st.GroupsError, maxMemoError),
 	}
 }
 

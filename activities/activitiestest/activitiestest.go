@@ -45,6 +45,7 @@ type Okta struct {
 	// loseCreates makes the next creates succeed in Okta but answer an error.
 	loseCreates int
 	now         func() time.Time
+	groups      []*testGroup // groups.go
 }
 
 var _ activities.OktaUsers = (*Okta)(nil)
@@ -417,6 +418,7 @@ type Entra struct {
 	domains []entra.Domain
 	calls   []string
 	attrs   [][]string // $select of each User call
+	groups  map[string][]entra.Group // by lower-case UPN (groups.go)
 }
 
 var _ activities.EntraDirectory = (*Entra)(nil)
