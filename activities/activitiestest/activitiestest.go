@@ -417,7 +417,7 @@ type Entra struct {
 	users   []entra.User
 	domains []entra.Domain
 	calls   []string
-	attrs   [][]string // $select of each User call
+	attrs   [][]string               // $select of each User call
 	groups  map[string][]entra.Group // by lower-case UPN (groups.go)
 }
 
