@@ -16,7 +16,8 @@ import (
 // releases (scripts may read them by position), then why each user is where
 // it is.
 var reportColumns = []string{"login", "state", "batch", "deadline", "execution", "started", "closed", "workflow_id",
-	"reason", "policy", "sign_in", "sign_in_class", "last_sign_in", "sign_in_attempts", "okta_user_id", "okta_action", "error"}
+	"reason", "policy", "sign_in", "sign_in_class", "last_sign_in", "sign_in_attempts", "okta_user_id", "okta_action", "error",
+	"okta_groups", "groups_error"}
 
 // writeReport writes rows as CSV (reportColumns) or as a JSON array of
 // control.ReportRow.
@@ -39,7 +40,8 @@ func writeReport(w io.Writer, format string, rows []control.ReportRow) error {
 			}
 			_ = cw.Write([]string{r.Login, r.State, r.Batch, fmtTime(r.Deadline), r.Execution, fmtTime(r.Started),
 				fmtTime(r.Closed), r.WorkflowID,
-				r.Reason, r.Policy, r.SignIn, r.SignInClass, fmtTime(r.LastSignIn), attempts, r.OktaUserID, r.OktaAction, r.Error})
+				r.Reason, r.Policy, r.SignIn, r.SignInClass, fmtTime(r.LastSignIn), attempts, r.OktaUserID, r.OktaAction, r.Error,
+				r.OktaGroups, r.GroupsError})
 		}
 		cw.Flush()
 		return cw.Error()

@@ -55,6 +55,10 @@ type ReportRow struct {
 	OktaAction string `json:"oktaAction,omitempty"`
 	// Error is the last failure the workflow saw (a Failed user's error).
 	Error string `json:"error,omitempty"`
+	// OktaGroups are the Okta groups the batch's group mapping gave the
+	// user, comma-separated; GroupsError why its last group step failed.
+	OktaGroups  string `json:"oktaGroups,omitempty"`
+	GroupsError string `json:"groupsError,omitempty"`
 }
 
 // What a user's sign-ins came to (ReportRow.SignIn).
@@ -139,6 +143,7 @@ func (r *ReportRow) explain(m workflows.ReportMemo) {
 	r.Policy = string(m.Policy)
 	r.OktaUserID, r.OktaAction = m.OktaUserID, m.OktaAction
 	r.SignInAttempts, r.Error = m.SignInAttempts, m.LastError
+	r.OktaGroups, r.GroupsError = m.Groups, m.GroupsError
 	r.LastSignIn = m.LastSignInAt
 	r.SignInClass = m.LastOutcomeReason
 	if m.LastOutcomeCode != 0 {

@@ -195,7 +195,7 @@ func listRollbackUsers(ctx context.Context, c client.Client, namespace, batch st
 func rollbackStatus(ctx context.Context, c client.Client, r rollbackRow) (workflows.UserStatus, error) {
 	if r.Execution != "Running" && r.memo != nil && r.State != "" {
 		return workflows.UserStatus{Login: r.memo.Login, Batch: r.memo.Batch, OktaUserID: r.memo.OktaUserID,
-			OktaAction: r.memo.OktaAction, State: workflows.State(r.State)}, nil
+			OktaAction: r.memo.OktaAction, State: workflows.State(r.State), Groups: r.memo.Groups}, nil
 	}
 	return userStatus(ctx, c, r.WorkflowID)
 }
@@ -235,6 +235,13 @@ func rollbackOne(ctx context.Context, c client.Client, o OktaUsers, r rollbackRo
 	}
 	if st.OktaAction != "create" || st.OktaUserID == "" {
 		act.Reason = "not created by this batch (" + orNone(st.OktaAction) + ")"
+		if st.OktaAction == "adopt" && st.OktaUserID != "" {
+			done, err := undoGroups(uctx, o, st, false, dryRun)
+			if err != nil {
+				return fail("groups of adopted user %s: %v", st.OktaUserID, err)
+			}
+			act.Reason = joinReason(act.Reason, done)
+		}
 		return act
 	}
 	u, keep, err := checkDeletable(uctx, o, st)
@@ -279,6 +286,11 @@ func rollbackOne(ctx context.Context, c client.Client, o OktaUsers, r rollbackRo
 	if err := deleteUser(uctx, o, u.ID); err != nil {
 		return fail("delete (user %s is deactivated): %v", u.ID, err)
 	}
+	done, err := undoGroups(uctx, o, st, true, false)
+	if err != nil {
+		return fail("user %s deleted; its groups: %v", u.ID, err)
+	}
+	act.Reason = joinReason(act.Reason, done)
 	return act
 }
 
