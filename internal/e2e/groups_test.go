@@ -135,4 +135,3 @@ func (h *harness) queryUser(login string) workflows.UserStatus {
 	}
 	return st
 }
-
