@@ -22,9 +22,10 @@ var groupProps = []string{"id", "displayName", "securityEnabled", "mailEnabled",
 // nesting and, by the cast, leaves out directory roles and administrative
 // units (https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof).
 // Dynamic groups are listed with the members their rule has produced so
-// far. It follows every page of up to 999 groups. Reading another user's
-// memberships needs GroupMember.Read.All (or User.Read.All) as an
-// application permission.
+// far. It follows every page of up to 999 groups. The application
+// permission User.Read.All allows the call; without one that reads groups
+// too (GroupMember.Read.All) Graph returns the groups with limited
+// information, without their names and types.
 func (c *Client) UserGroups(ctx context.Context, idOrUPN string) ([]entra.Group, error) {
 	if strings.TrimSpace(idOrUPN) == "" {
 		return nil, &apierr.Error{Service: "graph", Op: "list user groups", Kind: apierr.Invalid, Err: fmt.Errorf("empty user id")}
