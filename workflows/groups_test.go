@@ -137,3 +137,15 @@ func TestMigrateUser_NoGroupMappingCostsNothing(t *testing.T) {
 	}
 	assert.Empty(t, res.Status.Groups)
 }
+
+// TestMigrateUser_RejectsBadGroupMapping: a rule without an Okta group is
+// refused as invalid input, before any activity.
+func TestMigrateUser_RejectsBadGroupMapping(t *testing.T) {
+	o, e := activitiestest.NewOkta(), activitiestest.NewEntra(activitiestest.Member("cy"))
+	env := newEnv(t, o, e)
+	env.ExecuteWorkflow(workflows.MigrateUser, workflows.MigrateUserInput{Login: "cy@contoso.com",
+		Groups: workflows.GroupMapping{Rules: []workflows.GroupRule{{Entra: "Finance"}}}})
+	require.True(t, env.IsWorkflowCompleted())
+	require.ErrorContains(t, env.GetWorkflowError(), "needs both an Entra group and an Okta group")
+	assert.Zero(t, o.Calls(""))
+}

@@ -177,6 +177,9 @@ func validateBatchInput(in MigrateBatchInput, v workflow.Version) error {
 	if in.DeadlineAfter < 0 {
 		problems = append(problems, "DeadlineAfter must be positive")
 	}
+	if err := in.Groups.Validate(); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if in.WindowSize < 0 || in.WindowSize > MaxWindowSize {
 		problems = append(problems, fmt.Sprintf("WindowSize must be 1-%d", MaxWindowSize))
 	}

@@ -222,6 +222,9 @@ func validateUserInput(in MigrateUserInput) error {
 	if in.ReconcileEvery != 0 && in.ReconcileEvery < MinReconcileEvery {
 		problems = append(problems, fmt.Sprintf("ReconcileEvery must be at least %s", MinReconcileEvery))
 	}
+	if err := in.Groups.Validate(); err != nil {
+		problems = append(problems, err.Error())
+	}
 	for _, am := range in.Attributes {
 		if am.Graph == "" || am.Okta == "" {
 			problems = append(problems, fmt.Sprintf("attribute mapping %q→%q needs both names", am.Graph, am.Okta))
