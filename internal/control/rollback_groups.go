@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"entra2okta/internal/apierr"
@@ -17,69 +18,95 @@ type OktaGroups interface {
 	DeleteGroup(ctx context.Context, id string) error
 }
 
-// undoGroups undoes what a user's group mapping did: the memberships the
-// migration added are removed (a deleted user has none left: Okta removes
-// them with it) and the groups it created are deleted once empty.
-// Memberships the migration did not add are never touched. It says what it
-// did ("" for nothing); a dry run says what it would do.
+// groupRef names an Okta group.
+type groupRef struct{ id, name string }
+
+// GroupAction is what rollback did, or would do, to an Okta group the
+// batch's group mapping created.
+type GroupAction struct {
+	ID, Name string
+	Action   string // "delete", "keep", "error"
+	Reason   string
+}
+
+// createdGroups lists the Okta groups a user's migration created.
+func createdGroups(st workflows.UserStatus) []groupRef {
+	var out []groupRef
+	for _, g := range st.Groups {
+		if g.CreatedGroup {
+			out = append(out, groupRef{g.OktaGroupID, g.OktaGroupName})
+		}
+	}
+	return out
+}
+
+// undoGroups removes the memberships a user's migration added (a deleted
+// user has none left: Okta removes them with it). Memberships the migration
+// did not add are never touched. It says what it did ("" for nothing); a
+// dry run says what it would do.
 func undoGroups(ctx context.Context, o OktaUsers, st workflows.UserStatus, userDeleted, dryRun bool) (string, error) {
-	var added, created []string
+	var added []string
 	for _, g := range st.Groups {
 		if g.Added {
 			added = append(added, g.OktaGroupName)
 		}
-		if g.CreatedGroup {
-			created = append(created, g.OktaGroupName)
-		}
 	}
-	if len(added) == 0 && len(created) == 0 {
+	if len(added) == 0 || userDeleted {
 		return "", nil
 	}
 	if dryRun {
-		s := ""
-		if !userDeleted && len(added) > 0 {
-			s = "would remove it from " + strings.Join(added, ", ")
-		}
-		if len(created) > 0 {
-			s = joinReason(s, "would delete "+strings.Join(created, ", ")+" if then empty")
-		}
-		return s, nil
+		return "would remove it from " + strings.Join(added, ", "), nil
 	}
 	og, ok := o.(OktaGroups)
 	if !ok {
 		return "", fmt.Errorf("this Okta client cannot change groups")
 	}
-	var removed, deleted []string
 	for _, g := range st.Groups {
-		if g.Added && !userDeleted {
+		if g.Added {
 			if err := og.RemoveGroupMember(ctx, g.OktaGroupID, st.OktaUserID); err != nil {
 				return "", fmt.Errorf("remove from %s: %w", g.OktaGroupName, err)
 			}
-			removed = append(removed, g.OktaGroupName)
 		}
-		if !g.CreatedGroup {
-			continue
-		}
-		n, err := og.GroupMemberCount(ctx, g.OktaGroupID)
+	}
+	return "removed from " + strings.Join(added, ", "), nil
+}
+
+// deleteCreatedGroups runs once every user is handled: each group the
+// batch created is deleted when it is then empty, and kept otherwise (a
+// member who signed in, or one an administrator added). Each group is
+// reported to fn.
+func deleteCreatedGroups(ctx context.Context, o OktaUsers, created []groupRef, dryRun bool, fn func(GroupAction)) error {
+	if len(created) == 0 {
+		return nil
+	}
+	if fn == nil {
+		fn = func(GroupAction) {}
+	}
+	slices.SortFunc(created, func(a, b groupRef) int { return strings.Compare(a.name+"\x00"+a.id, b.name+"\x00"+b.id) })
+	created = slices.Compact(created)
+	og, ok := o.(OktaGroups)
+	if !ok {
+		return fmt.Errorf("this Okta client cannot change groups")
+	}
+	for _, g := range created {
+		act := GroupAction{ID: g.id, Name: g.name, Action: "keep"}
+		n, err := og.GroupMemberCount(ctx, g.id)
 		switch {
 		case apierr.Is(err, apierr.NotFound):
-			continue
+			act.Reason = "already gone from Okta"
 		case err != nil:
-			return "", fmt.Errorf("count the members of %s: %w", g.OktaGroupName, err)
-		case n > 0:
-			continue
+			act.Action, act.Reason = "error", "count its members: "+err.Error()
+		case n > 0 && !dryRun:
+			act.Reason = fmt.Sprintf("created by this batch, still has members (%d or more)", n)
+		case dryRun:
+			act.Action, act.Reason = "delete", "created by this batch: deleted if empty once its users are rolled back"
+		default:
+			act.Action, act.Reason = "delete", "created by this batch, now empty"
+			if err := og.DeleteGroup(ctx, g.id); err != nil {
+				act.Action, act.Reason = "error", "delete: "+err.Error()
+			}
 		}
-		if err := og.DeleteGroup(ctx, g.OktaGroupID); err != nil {
-			return "", fmt.Errorf("delete the empty group %s: %w", g.OktaGroupName, err)
-		}
-		deleted = append(deleted, g.OktaGroupName)
+		fn(act)
 	}
-	s := ""
-	if len(removed) > 0 {
-		s = "removed from " + strings.Join(removed, ", ")
-	}
-	if len(deleted) > 0 {
-		s = joinReason(s, "deleted the empty groups "+strings.Join(deleted, ", "))
-	}
-	return s, nil
+	return nil
 }

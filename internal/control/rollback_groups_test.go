@@ -32,8 +32,9 @@ func (g *groupOkta) DeleteGroup(_ context.Context, id string) error {
 }
 
 // TestUndoGroups: an adopted user leaves only the groups the migration
-// added it to; a created group is deleted only once empty; an admin's
-// membership and an admin's group stay; a dry run changes nothing.
+// added it to; once every user is handled, a group the batch created is
+// deleted only if empty; an admin's membership and an admin's group stay;
+// a dry run changes nothing.
 func TestUndoGroups(t *testing.T) {
 	o := &groupOkta{members: map[string][]string{
 		"g-new":    {"u1"},       // created by the migration, only u1
@@ -48,22 +49,25 @@ func TestUndoGroups(t *testing.T) {
 		{OktaGroupID: "g-added", OktaGroupName: "Added", Added: true},
 	}}
 	s, err := undoGroups(t.Context(), o, st, false, true)
-	if err != nil || s == "" || len(o.members["g-new"]) != 1 {
+	if err != nil || s != "would remove it from New, Shared, Added" || len(o.members["g-new"]) != 1 {
 		t.Fatalf("dry run: %q %v %v", s, err, o.members)
 	}
 	s, err = undoGroups(t.Context(), o, st, false, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(o.deleted, []string{"g-new"}) {
-		t.Errorf("deleted %v, want only the empty created group", o.deleted)
+	if err != nil || s != "removed from New, Shared, Added" {
+		t.Fatalf("%q %v", s, err)
 	}
 	if !slices.Equal(o.members["g-admin"], []string{"u1"}) || !slices.Equal(o.members["g-shared"], []string{"u2"}) ||
 		!slices.Equal(o.members["g-added"], []string{"u3"}) {
 		t.Errorf("members after undo %v", o.members)
 	}
-	if s != "removed from New, Shared, Added; deleted the empty groups New" {
-		t.Errorf("said %q", s)
+	var acts []GroupAction
+	created := append(createdGroups(st), createdGroups(st)...) // two users of the batch name the same groups
+	if err := deleteCreatedGroups(t.Context(), o, created, false, func(a GroupAction) { acts = append(acts, a) }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.deleted, []string{"g-new"}) || len(acts) != 2 || acts[0].Name != "New" || acts[0].Action != "delete" ||
+		acts[1].Name != "Shared" || acts[1].Action != "keep" {
+		t.Errorf("deleted %v, actions %+v: want only the empty created group deleted, each group once", o.deleted, acts)
 	}
 	if _, err := undoGroups(t.Context(), struct{ OktaUsers }{}, st, false, false); err == nil {
 		t.Error("an Okta client without groups is an error")
