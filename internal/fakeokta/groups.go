@@ -364,6 +364,17 @@ func (s *Server) listUserGroups(w http.ResponseWriter, r *http.Request, u *user,
 	return nil
 }
 
+// dropMembershipsLocked takes a deleted user out of every group, as Okta
+// does when it deletes a user. The caller holds s.mu.
+func (s *Server) dropMembershipsLocked(userID string, now time.Time) {
+	for _, g := range s.groups.groups {
+		if i := slices.Index(g.members, userID); i >= 0 {
+			g.members = slices.Delete(g.members, i, i+1)
+			g.lastMembership = now
+		}
+	}
+}
+
 // Group is a group as a test sees it.
 type Group struct {
 	ID, Name string

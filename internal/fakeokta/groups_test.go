@@ -60,6 +60,13 @@ func TestGroupsMatchOpenAPI(t *testing.T) {
 		t.Fatalf("members after unassign: %s", r.raw)
 	}
 	e.do("PUT", "/api/v1/groups/"+id+"/users/00unobody", nil).wantStatus(t, 404, "E0000007")
+	// Deleting a user takes it out of its groups.
+	e.do("PUT", "/api/v1/groups/"+id+"/users/"+u.ID, nil).wantStatus(t, 204, "")
+	e.do("DELETE", "/api/v1/users/"+u.ID, nil).wantStatus(t, 204, "")
+	e.do("DELETE", "/api/v1/users/"+u.ID, nil).wantStatus(t, 204, "")
+	if r := e.do("GET", "/api/v1/groups/"+id+"/users", nil); len(r.arr) != 0 || len(s.Groups()[0].Members) != 0 {
+		t.Fatalf("members after the user's deletion: %s", r.raw)
+	}
 	e.do("DELETE", "/api/v1/groups/"+id, nil).wantStatus(t, 204, "")
 	e.do("GET", "/api/v1/groups/"+id, nil).wantStatus(t, 404, "E0000007")
 
