@@ -18,7 +18,10 @@ import (
 // Engineering's group. Every imported user lands in its mapped groups and no
 // other; each Okta group exists once and was created once; every membership
 // costs one PUT, none answered 429 (the group buckets at their Okta
-// defaults); a second batch over the same users adds nothing.
+// defaults); a second batch over the same users adds nothing; with
+// --sync-groups, a user whose Entra groups change before its first sign-in
+// gets the difference at its next reconciliation, and keeps the Okta
+// membership an administrator gave it.
 func TestBatchWithGroupMapping(t *testing.T) {
 	skipIfShort(t)
 	t.Parallel()
@@ -47,7 +50,8 @@ func TestBatchWithGroupMapping(t *testing.T) {
 	}
 	h.startWorker()
 	in := workflows.MigrateBatchInput{Batch: "e2e-groups", Source: batchSource(h), DeadlineAfter: time.Hour,
-		Policy: workflows.PolicyExpirePassword, ReconcileEvery: time.Hour, Groups: mapping}
+		Policy: workflows.PolicyExpirePassword, ReconcileEvery: workflows.MinReconcileEvery, Groups: mapping}
+	in.Groups.Sync = true
 	if _, err := control.StartBatch(h.ctx, h.tc, in); err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +122,57 @@ func TestBatchWithGroupMapping(t *testing.T) {
 	}
 	t.Logf("%d users imported into %d Okta groups with %d PUTs; second batch: %d already running", imported, len(names), puts,
 		res.Progress.AlreadyRunning)
+
+	// --sync-groups: a Sales user moves to Marketing in Entra before its
+	// first sign-in, and an administrator puts it in Dept Finance in Okta.
+	// Its next reconciliation takes it out of Dept Sales (the migration
+	// added that) and into Dept Marketing, and leaves Dept Finance alone.
+	mover := ""
+	for _, u := range h.dir.Users {
+		if deptOf[u.Groups[0]] == "Sales" && h.queryUser(u.UserPrincipalName).State == workflows.StateAwaitingSignIn {
+			mover = u.UserPrincipalName
+			break
+		}
+	}
+	if mover == "" {
+		t.Fatal("no Sales user awaits its sign-in")
+	}
+	if err := h.entra.RemoveGroupMember(h.dir.TenantID, h.dir.GroupIDs["Sales"], mover); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.entra.AddGroupMember(h.dir.TenantID, h.dir.GroupIDs["Marketing"], mover); err != nil {
+		t.Fatal(err)
+	}
+	var financeID string
+	for _, g := range h.okta.Groups() {
+		if g.Name == "Dept Finance" {
+			financeID = g.ID
+		}
+	}
+	if err := h.okta.AddGroupMember(financeID, mover); err != nil {
+		t.Fatal(err)
+	}
+	groupsOf := func(login string) []string {
+		var in []string
+		for _, g := range h.okta.Groups() {
+			if slices.ContainsFunc(g.Members, func(l string) bool { return strings.EqualFold(l, login) }) {
+				in = append(in, g.Name)
+			}
+		}
+		return in
+	}
+	want := []string{"Dept Finance", "Dept Marketing"}
+	end := time.Now().Add(3 * time.Minute)
+	for !slices.Equal(groupsOf(mover), want) && time.Now().Before(end) {
+		sleep(h.ctx, 2*time.Second)
+	}
+	if got := groupsOf(mover); !slices.Equal(got, want) {
+		t.Fatalf("%s is in %v after its reconciliation, want %v", mover, got, want)
+	}
+	st := h.queryUser(mover)
+	if len(st.Groups) != 1 || st.Groups[0].OktaGroupName != "Dept Marketing" || !st.Groups[0].Added {
+		t.Errorf("%s: recorded groups %+v", mover, st.Groups)
+	}
 }
 
 // queryUser returns a running or closed user workflow's status.
