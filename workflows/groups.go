@@ -149,6 +149,12 @@ func (m *userMigration) syncGroups(ctx workflow.Context, remove bool) error {
 		return m.groupsFailed(err)
 	}
 	before := rollbackGroupIDs(m.st.Groups)
+	for _, g := range res.Removed {
+		if g.CreatedGroup {
+			g.Added = false // removed already
+			m.st.CreatedGroups = append(m.st.CreatedGroups, g)
+		}
+	}
 	m.st.Groups = res.Memberships
 	m.st.GroupsError = ""
 	if len(res.Removed) > 0 {

@@ -988,6 +988,7 @@ func (m *userMigration) upsertRollbackMemo(ctx workflow.Context) {
 			memo.Groups = append(memo.Groups, g)
 		}
 	}
+	memo.Groups = append(memo.Groups, m.st.CreatedGroups...)
 	if err := workflow.UpsertMemo(ctx, map[string]any{MemoRollback: memo}); err != nil {
 		m.logger.Warn("cannot upsert the rollback memo", "error", err)
 	}

@@ -159,6 +159,10 @@ type UserStatus struct {
 	Groups []activities.GroupMembership `json:",omitempty"`
 	// GroupsError is why the last group step failed ("" when it did not).
 	GroupsError string `json:",omitempty"`
+	// CreatedGroups are the Okta groups the migration created whose
+	// membership a --sync-groups reconciliation removed since: a rollback
+	// still deletes them if they are empty.
+	CreatedGroups []activities.GroupMembership `json:",omitempty"`
 
 	StartedAt     time.Time
 	UpdatedAt     time.Time

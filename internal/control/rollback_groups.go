@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"entra2okta/activities"
 	"entra2okta/internal/apierr"
 	"entra2okta/workflows"
 )
@@ -29,10 +30,11 @@ type GroupAction struct {
 	Reason   string
 }
 
-// createdGroups lists the Okta groups a user's migration created.
+// createdGroups lists the Okta groups a user's migration created, those
+// it has since left included.
 func createdGroups(st workflows.UserStatus) []groupRef {
 	var out []groupRef
-	for _, g := range st.Groups {
+	for _, g := range append(append([]activities.GroupMembership{}, st.Groups...), st.CreatedGroups...) {
 		if g.CreatedGroup {
 			out = append(out, groupRef{g.OktaGroupID, g.OktaGroupName})
 		}
