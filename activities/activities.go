@@ -11,6 +11,8 @@
 // (https://docs.temporal.io/design-patterns/downstream-rate-limiting).
 package activities
 
+import "sync"
+
 // Activities is registered once per worker; its exported methods are the
 // activities. Workflows refer to them through a nil *Activities.
 type Activities struct {
@@ -19,4 +21,7 @@ type Activities struct {
 	// Temporal and Namespace serve the batch's sweep (FindClosedUsers).
 	Temporal  Visibility
 	Namespace string
+
+	// groupIDs caches Okta groups by name (groups.go).
+	groupIDs sync.Map
 }

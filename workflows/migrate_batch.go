@@ -177,6 +177,9 @@ func validateBatchInput(in MigrateBatchInput, v workflow.Version) error {
 	if in.DeadlineAfter < 0 {
 		problems = append(problems, "DeadlineAfter must be positive")
 	}
+	if err := in.Groups.Validate(); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if in.WindowSize < 0 || in.WindowSize > MaxWindowSize {
 		problems = append(problems, fmt.Sprintf("WindowSize must be 1-%d", MaxWindowSize))
 	}
@@ -476,6 +479,7 @@ func (b *batchMigration) executeUser(ctx workflow.Context, login string, deadlin
 		Attributes:                 b.in.Attributes,
 		FederatedToDeadline:        b.in.FederatedToDeadline,
 		RefreshAttributesOnCapture: b.in.RefreshAttributesOnCapture,
+		Groups:                     b.in.Groups,
 		FederatedDomains:           b.st.FederatedDomains,
 		DomainsKnown:               true,
 		ReportTo:                   workflow.GetInfo(ctx).WorkflowExecution.ID,

@@ -118,6 +118,9 @@ type RollbackMemo struct {
 	OktaUserID string
 	OktaAction string // "create", "adopt" or "" (nothing done in Okta)
 	State      State  // at the end of the import
+	// Groups are the group memberships the migration added and the groups
+	// it created (none without a group mapping).
+	Groups []activities.GroupMembership `json:",omitempty"`
 }
 
 // userMigration is MigrateUser's state: setup validates the input and registers
@@ -263,6 +266,9 @@ func validateUserInput(in MigrateUserInput) error {
 	if in.ReconcileEvery != 0 && in.ReconcileEvery < MinReconcileEvery {
 		problems = append(problems, fmt.Sprintf("ReconcileEvery must be at least %s", MinReconcileEvery))
 	}
+	if err := in.Groups.Validate(); err != nil {
+		problems = append(problems, err.Error())
+	}
 	for _, am := range in.Attributes {
 		if am.Graph == "" || am.Okta == "" {
 			problems = append(problems, fmt.Sprintf("attribute mapping %q→%q needs both names", am.Graph, am.Okta))
@@ -285,6 +291,12 @@ func (m *userMigration) run(ctx workflow.Context) (MigrateUserResult, error) {
 		}
 		if !m.st.State.Terminal() {
 			if err := m.importToOkta(ctx, user); err != nil {
+				return MigrateUserResult{}, err
+			}
+		}
+		// Only a batch with a group mapping: no command otherwise.
+		if m.in.Groups.Enabled() && !m.st.State.Terminal() && m.st.OktaUserID != "" {
+			if err := m.syncGroups(ctx, false); err != nil {
 				return MigrateUserResult{}, err
 			}
 		}
@@ -659,6 +671,11 @@ func (m *userMigration) reconcile(ctx workflow.Context) error {
 	}
 	if stored {
 		return m.migrated(ctx, "reconciled: "+how)
+	}
+	if m.in.Groups.Sync && m.in.Groups.Enabled() && m.st.OktaUserID != "" {
+		if err := m.syncGroups(ctx, true); err != nil {
+			return err
+		}
 	}
 	m.touch(ctx, m.st.Reason)
 	return nil
@@ -1086,8 +1103,15 @@ func (m *userMigration) upsertRollbackMemo(ctx workflow.Context) {
 
 // rollbackMemo is the RollbackMemo of the user's state.
 func (m *userMigration) rollbackMemo() RollbackMemo {
-	return RollbackMemo{Login: m.st.Login, Batch: m.st.Batch, OktaUserID: m.st.OktaUserID,
+	memo := RollbackMemo{Login: m.st.Login, Batch: m.st.Batch, OktaUserID: m.st.OktaUserID,
 		OktaAction: m.st.OktaAction, State: m.st.State}
+	for _, g := range m.st.Groups {
+		if g.Added || g.CreatedGroup {
+			memo.Groups = append(memo.Groups, g)
+		}
+	}
+	memo.Groups = append(memo.Groups, m.st.CreatedGroups...)
+	return memo
 }
 
 // rollbackDue reports whether the rollback memo is to be written with the

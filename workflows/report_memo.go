@@ -61,6 +61,10 @@ type ReportMemo struct {
 	// expired it, so that Okta asks for a new one at the next sign-in.
 	BelowPolicy     string `json:"belowPolicy,omitempty"`
 	PasswordExpired bool   `json:"passwordExpired,omitempty"`
+	// Groups are the Okta groups the group mapping gave the user,
+	// comma-separated; GroupsError why the last group step failed.
+	Groups      string `json:"groups,omitempty"`
+	GroupsError string `json:"groupsError,omitempty"`
 }
 
 // reportMemo is the ReportMemo of a status.
@@ -72,6 +76,7 @@ func reportMemo(st UserStatus) ReportMemo {
 		LastOutcomeReason: st.LastOutcomeReason, LastOutcomeCode: st.LastOutcomeCode,
 		LastSignInAt: st.LastSignInAt, LastError: clip(st.LastError, maxMemoError),
 		BelowPolicy: strings.Join(st.BelowPolicy, ","), PasswordExpired: !st.PasswordExpiredAt.IsZero(),
+		Groups: clip(groupNames(st.Groups), maxMemoReason), GroupsError: clip(st.GroupsError, maxMemoError),
 	}
 }
 

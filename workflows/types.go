@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"entra2okta/activities"
 	"entra2okta/internal/entra"
 )
 
@@ -125,6 +126,9 @@ type MigrateUserInput struct {
 	Listed *entra.User
 	// HistoryLimit overrides DefaultUserHistoryLimit.
 	HistoryLimit int
+	// Groups maps the user's Entra groups to Okta groups (groups.go); the
+	// zero value maps none.
+	Groups GroupMapping `json:",omitzero"`
 	// Resume carries the state across continue-as-new; nil on a first run.
 	Resume *UserStatus
 }
@@ -150,6 +154,15 @@ type UserStatus struct {
 	// of the user's sign-ins and the deadline waits until an operator
 	// releases it (UpdateReleaseHold) or skips the user.
 	Hold string `json:",omitempty"`
+	// Groups are the Okta group memberships the group mapping gave the
+	// user, each saying whether the migration added it.
+	Groups []activities.GroupMembership `json:",omitempty"`
+	// GroupsError is why the last group step failed ("" when it did not).
+	GroupsError string `json:",omitempty"`
+	// CreatedGroups are the Okta groups the migration created whose
+	// membership a --sync-groups reconciliation removed since: a rollback
+	// still deletes them if they are empty.
+	CreatedGroups []activities.GroupMembership `json:",omitempty"`
 
 	StartedAt     time.Time
 	UpdatedAt     time.Time
@@ -280,6 +293,8 @@ type MigrateBatchInput struct {
 	// time left until the deadline, at most DefaultDeadlineSpread; negative
 	// for none.
 	DeadlineSpread time.Duration
+	// Groups is passed to every MigrateUser (GroupMapping).
+	Groups GroupMapping `json:",omitzero"`
 	// Resume carries the state across continue-as-new; nil on a first run.
 	Resume *BatchState
 }

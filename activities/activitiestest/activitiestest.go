@@ -47,6 +47,7 @@ type Okta struct {
 	// loseCreates makes the next creates succeed in Okta but answer an error.
 	loseCreates int
 	now         func() time.Time
+	groups      []*testGroup // groups.go
 }
 
 var _ activities.OktaUsers = (*Okta)(nil)
@@ -424,7 +425,8 @@ type Entra struct {
 	users   []entra.User
 	domains []entra.Domain
 	calls   []string
-	attrs   [][]string // $select of each User call
+	attrs   [][]string               // $select of each User call
+	groups  map[string][]entra.Group // by lower-case UPN (groups.go)
 }
 
 var _ activities.EntraDirectory = (*Entra)(nil)

@@ -123,9 +123,18 @@ type rollbackJSON struct {
 	DryRun        bool                 `json:"dryRun"`
 	BatchWorkflow *rollbackStopJSON    `json:"batchWorkflow,omitempty"`
 	Actions       []rollbackActionJSON `json:"actions"`
-	Deleted       int                  `json:"deleted"` // would be deleted, in a dry run
-	Kept          int                  `json:"kept"`
-	Errors        int                  `json:"errors"`
+	// Groups are the Okta groups the batch's group mapping created.
+	Groups  []rollbackGroupJSON `json:"groups,omitempty"`
+	Deleted int                 `json:"deleted"` // would be deleted, in a dry run
+	Kept    int                 `json:"kept"`
+	Errors  int                 `json:"errors"`
+}
+
+type rollbackGroupJSON struct {
+	Action string `json:"action"`
+	Name   string `json:"name"`
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
 }
 
 type rollbackStopJSON struct {

@@ -82,7 +82,8 @@ func usersSource(path string) (entra.Source, error) {
 func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 	fs := newFlagSet("migrate",
 		"migrate --batch NAME (--group ID | --filter ODATA | --users FILE.csv | --all) [--deadline 60d] [--on-deadline POLICY] "+
-			"[--map graphAttr=oktaAttr ...] [--map-file F.yaml|F.csv] [--map-defaults=false] [--dry-run] [--wait]", io)
+			"[--map graphAttr=oktaAttr ...] [--map-file F.yaml|F.csv] [--map-defaults=false] "+
+			"[--map-groups G.yaml|G.csv] [--map-groups-prefix P] [--sync-groups] [--dry-run] [--wait]", io)
 	var tf temporalFlags
 	tf.register(fs, env)
 	batch := fs.String("batch", "", "batch name: shows in the Web UI as MigrationBatch (required)")
@@ -102,6 +103,12 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 		"officeLocation=officeLocation or onPremisesExtensionAttributes.extensionAttribute3=costCenter; checked against the Okta user schema first")
 	mapFile := fs.String("map-file", "", "attribute mappings from a file: YAML (graphAttr: oktaAttr) or CSV (graphAttr,oktaAttr), one per line")
 	mapDefaults := fs.Bool("map-defaults", true, "keep the default mappings (givenName→firstName, surname→lastName, mail→email, ...) beside --map and --map-file")
+	groupsFile := fs.String("map-groups", "", "Entra groups to Okta groups from a file: YAML (entraGroup: oktaGroup) or CSV (entraGroup,oktaGroup); "+
+		"an Entra group is an object ID or display name, an Okta group a name (created when missing) or the ID of an existing OKTA_GROUP")
+	groupsPrefix := fs.String("map-groups-prefix", "", "every Entra security group whose display name starts with this (case-sensitive) "+
+		"becomes the Okta group of the same name, created when missing")
+	syncGroups := fs.Bool("sync-groups", false, "at each reconciliation before the first sign-in, give a user the difference of its Entra groups "+
+		"(never removing an Okta membership the migration did not add)")
 	var of oktaFlags
 	of.register(fs, env)
 	asJSON := fs.Bool("json", false, "one JSON document on stdout: the batch, its workflow and run, the attribute mappings (not with --wait; notes go to stderr)")
@@ -159,6 +166,12 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 			fmt.Fprintf(notes.Out, "%d logins: the workers read %s a page at a time (every worker must see it at this path)\n",
 				src.CSV.Rows, src.CSV.Path)
 		}
+	}
+	if in.Groups, err = groupMapping(*groupsFile, *groupsPrefix, *syncGroups); err != nil {
+		return usageErr(io, "%v", err)
+	}
+	if in.Groups.Enabled() {
+		fmt.Fprintf(notes.Out, "group mapping: %s\n", describeGroups(in.Groups))
 	}
 	if len(maps) > 0 || *mapFile != "" || !*mapDefaults {
 		attrs, code := checkMappings(ctx, maps, *mapFile, *mapDefaults, &of, notes)

@@ -18,7 +18,7 @@ import (
 // policy and expired for it.
 var reportColumns = []string{"login", "state", "batch", "deadline", "execution", "started", "closed", "workflow_id",
 	"reason", "policy", "sign_in", "sign_in_class", "last_sign_in", "sign_in_attempts", "okta_user_id", "okta_action", "error",
-	"below_policy", "password_expired"}
+	"below_policy", "password_expired", "okta_groups", "groups_error"}
 
 // writeReport writes rows as CSV (reportColumns) or as a JSON array of
 // control.ReportRow.
@@ -45,7 +45,7 @@ func writeReport(w io.Writer, format string, rows []control.ReportRow) error {
 			_ = cw.Write([]string{r.Login, r.State, r.Batch, fmtTime(r.Deadline), r.Execution, fmtTime(r.Started),
 				fmtTime(r.Closed), r.WorkflowID,
 				r.Reason, r.Policy, r.SignIn, r.SignInClass, fmtTime(r.LastSignIn), attempts, r.OktaUserID, r.OktaAction, r.Error,
-				r.BelowPolicy, expired})
+				r.BelowPolicy, expired, r.OktaGroups, r.GroupsError})
 		}
 		cw.Flush()
 		return cw.Error()

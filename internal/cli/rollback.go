@@ -57,6 +57,20 @@ func runRollback(ctx context.Context, args []string, env Env, io IO) int {
 			fmt.Fprintf(io.Out, "batch %s: the batch workflow had already ended (%s)\n", *batch, s.Status)
 		}
 	}}
+	opts.OnGroup = func(g control.GroupAction) {
+		if g.Action == "error" {
+			counts["error"]++ // a group left behind fails the rollback as a user does
+		}
+		if *asJSON {
+			doc.Groups = append(doc.Groups, rollbackGroupJSON{Action: g.Action, Name: g.Name, ID: g.ID, Reason: g.Reason})
+			return
+		}
+		verb := g.Action
+		if *dryRun && verb == "delete" {
+			verb = "would delete"
+		}
+		fmt.Fprintf(io.Out, "%-12s group %s %s (%s)\n", verb, g.Name, g.ID, g.Reason)
+	}
 	err = control.Rollback(ctx, c, oc, tf.namespace, *batch, opts, func(a control.RollbackAction) {
 		counts[a.Action]++
 		if *asJSON {

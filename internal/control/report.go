@@ -60,6 +60,10 @@ type ReportRow struct {
 	// expired it in Okta, so the user sets a new one at the next sign-in.
 	BelowPolicy     string `json:"belowPolicy,omitempty"`
 	PasswordExpired bool   `json:"passwordExpired,omitempty"`
+	// OktaGroups are the Okta groups the batch's group mapping gave the
+	// user, comma-separated; GroupsError why its last group step failed.
+	OktaGroups  string `json:"oktaGroups,omitempty"`
+	GroupsError string `json:"groupsError,omitempty"`
 }
 
 // What a user's sign-ins came to (ReportRow.SignIn).
@@ -145,6 +149,7 @@ func (r *ReportRow) explain(m workflows.ReportMemo) {
 	r.OktaUserID, r.OktaAction = m.OktaUserID, m.OktaAction
 	r.SignInAttempts, r.Error = m.SignInAttempts, m.LastError
 	r.BelowPolicy, r.PasswordExpired = m.BelowPolicy, m.PasswordExpired
+	r.OktaGroups, r.GroupsError = m.Groups, m.GroupsError
 	r.LastSignIn = m.LastSignInAt
 	r.SignInClass = m.LastOutcomeReason
 	if m.LastOutcomeCode != 0 {

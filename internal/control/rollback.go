@@ -31,6 +31,9 @@ type RollbackAction struct {
 	OktaUserID string
 	Action     string // "delete", "keep", "error"
 	Reason     string
+	// created are the Okta groups this user's migration created, for the
+	// rollback's last step (deleteCreatedGroups).
+	created []groupRef
 }
 
 // DefaultStopTimeout bounds how long a rollback waits for the batch workflow
@@ -48,6 +51,9 @@ type RollbackOptions struct {
 	// OnStop, when set, is told how the batch was stopped, before any user is
 	// touched.
 	OnStop func(BatchStop)
+	// OnGroup, when set, is told what became of each Okta group the batch's
+	// group mapping created, after every user was handled.
+	OnGroup func(GroupAction)
 }
 
 // BatchStop says what StopBatch found and did.
@@ -140,9 +146,16 @@ func Rollback(ctx context.Context, c client.Client, o OktaUsers, namespace, batc
 			opts.OnStop(stop)
 		}
 	}
-	return listRollbackUsers(ctx, c, namespace, batch, func(r rollbackRow) {
-		fn(rollbackOne(ctx, c, o, r, batch, opts.DryRun))
+	var created []groupRef
+	err := listRollbackUsers(ctx, c, namespace, batch, func(r rollbackRow) {
+		act := rollbackOne(ctx, c, o, r, batch, opts.DryRun)
+		created = append(created, act.created...)
+		fn(act)
 	})
+	if err != nil {
+		return err
+	}
+	return deleteCreatedGroups(ctx, o, created, opts.DryRun, opts.OnGroup)
 }
 
 // rollbackRow is a user of the batch as the visibility store lists it, with
@@ -195,7 +208,7 @@ func listRollbackUsers(ctx context.Context, c client.Client, namespace, batch st
 func rollbackStatus(ctx context.Context, c client.Client, r rollbackRow) (workflows.UserStatus, error) {
 	if r.Execution != "Running" && r.memo != nil && r.State != "" {
 		return workflows.UserStatus{Login: r.memo.Login, Batch: r.memo.Batch, OktaUserID: r.memo.OktaUserID,
-			OktaAction: r.memo.OktaAction, State: workflows.State(r.State)}, nil
+			OktaAction: r.memo.OktaAction, State: workflows.State(r.State), Groups: r.memo.Groups}, nil
 	}
 	return userStatus(ctx, c, r.WorkflowID)
 }
@@ -215,6 +228,7 @@ func rollbackOne(ctx context.Context, c client.Client, o OktaUsers, r rollbackRo
 		return fail("status query failed (is a worker running?): %v", err)
 	}
 	act.OktaUserID = st.OktaUserID
+	act.created = createdGroups(st)
 	if st.Batch != batch {
 		act.Reason = "belongs to batch " + st.Batch
 		return act
@@ -235,6 +249,13 @@ func rollbackOne(ctx context.Context, c client.Client, o OktaUsers, r rollbackRo
 	}
 	if st.OktaAction != "create" || st.OktaUserID == "" {
 		act.Reason = "not created by this batch (" + orNone(st.OktaAction) + ")"
+		if st.OktaAction == "adopt" && st.OktaUserID != "" {
+			done, err := undoGroups(uctx, o, st, false, dryRun)
+			if err != nil {
+				return fail("groups of adopted user %s: %v", st.OktaUserID, err)
+			}
+			act.Reason = joinReason(act.Reason, done)
+		}
 		return act
 	}
 	u, keep, err := checkDeletable(uctx, o, st)

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -298,11 +299,19 @@ func (d *demo) setup(ctx context.Context) error {
 	return nil
 }
 
+// departmentGroups maps the seeded Entra departments to Okta groups of the
+// same name; Platform, nested in Engineering, lands in Engineering's group.
+var departmentGroups = []workflows.GroupRule{
+	{Entra: "Engineering", Okta: "Engineering"}, {Entra: "Sales", Okta: "Sales"}, {Entra: "Marketing", Okta: "Marketing"},
+	{Entra: "Finance", Okta: "Finance"}, {Entra: "Support", Okta: "Support"},
+}
+
 func (d *demo) run(ctx context.Context) error {
 	d.batch = "demo-" + time.Now().UTC().Format("20060102-150405")
 	in := workflows.MigrateBatchInput{
 		Batch: d.batch, Source: entra.Source{GroupID: d.seeded.AllStaffGroupID},
 		DeadlineAfter: d.opts.Deadline, Policy: workflows.PolicyExpirePassword, ReconcileEvery: workflows.MinReconcileEvery,
+		Groups: workflows.GroupMapping{Rules: departmentGroups},
 	}
 	run, err := control.StartBatch(ctx, d.tc, in)
 	if err != nil {
@@ -609,6 +618,7 @@ func (d *demo) summary(ctx context.Context, p signInPlan, res signInResult) erro
 			problems = append(problems, u.UserPrincipalName+": Okta does not hold the verified password")
 		}
 	}
+	problems = append(problems, d.groupSummary(sc)...)
 	ev, err := control.CountStates(ctx, d.tc, d.opts.Namespace, hook.DefaultEventsBatch)
 	if err != nil {
 		return err
@@ -644,6 +654,33 @@ func (d *demo) summary(ctx context.Context, p signInPlan, res signInResult) erro
 	}
 	fmt.Fprintln(d.out, "Demo OK.")
 	return nil
+}
+
+// groupSummary shows the Okta groups the departments became, and checks
+// that each exists once and that the batch's imported users (Migrated and
+// Expired: each got an Okta user) are each in one department group.
+func (d *demo) groupSummary(sc control.StateCounts) []string {
+	var problems []string
+	count := map[string]int{}
+	members := 0
+	var parts []string
+	for _, g := range d.okta.Groups() {
+		count[g.Name]++
+		if slices.ContainsFunc(departmentGroups, func(r workflows.GroupRule) bool { return r.Okta == g.Name }) {
+			parts = append(parts, fmt.Sprintf("%s %d", g.Name, len(g.Members)))
+			members += len(g.Members)
+		}
+	}
+	fmt.Fprintf(d.out, "Okta groups from the Entra departments: %s (%d memberships).\n", strings.Join(parts, ", "), members)
+	for _, r := range departmentGroups {
+		if count[r.Okta] != 1 {
+			problems = append(problems, fmt.Sprintf("Okta group %s exists %d times", r.Okta, count[r.Okta]))
+		}
+	}
+	if want := int(sc.States[workflows.StateMigrated] + sc.States[workflows.StateExpired]); members != want {
+		problems = append(problems, fmt.Sprintf("%d department group memberships, expected %d (one per imported user)", members, want))
+	}
+	return problems
 }
 
 func (d *demo) hostPort() string {

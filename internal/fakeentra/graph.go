@@ -144,6 +144,19 @@ func (s *Server) graphRoute(parts []string) (Route, http.HandlerFunc) {
 		route, h = RouteGraphUser, func(w http.ResponseWriter, r *http.Request, t *tenant) { s.handleUser(w, r, t, parts[1]) }
 	case n == 3 && parts[0] == "users" && parts[2] == "manager":
 		route, h = RouteGraphManager, func(w http.ResponseWriter, r *http.Request, t *tenant) { s.handleManager(w, r, t, parts[1]) }
+	case (n == 3 || n == 4) && parts[0] == "users" && (parts[2] == "memberOf" || parts[2] == "transitiveMemberOf"):
+		transitive := parts[2] == "transitiveMemberOf"
+		route = RouteGraphMemberOf
+		if transitive {
+			route = RouteGraphTransitiveMemberOf
+		}
+		cast := ""
+		if n == 4 {
+			cast = parts[3]
+		}
+		h = func(w http.ResponseWriter, r *http.Request, t *tenant) {
+			s.handleMemberOf(w, r, t, parts[1], transitive, cast)
+		}
 	case (n == 3 || n == 4) && parts[0] == "groups" && (parts[2] == "members" || parts[2] == "transitiveMembers"):
 		route = RouteGraphMembers
 		if parts[2] == "transitiveMembers" {

@@ -88,11 +88,19 @@ type User struct {
 	Groups []string
 }
 
-// Group is an Entra security group to seed.
+// Group is an Entra group to seed: a security group unless Kind says
+// otherwise.
 type Group struct {
 	// ID is the object ID; derived from the tenant and name when empty.
 	ID          string
 	DisplayName string
+	// Kind is GroupSecurity (""), GroupMailSecurity, GroupDistribution or
+	// GroupM365 (memberof.go).
+	Kind string
+	// MembershipRule makes the group dynamic (groupTypes
+	// DynamicMembership); its members are still the seeded ones, as if the
+	// rule had been evaluated.
+	MembershipRule string
 	// Members are user IDs or UPNs (direct members).
 	Members []string
 	// Groups are IDs of nested member groups (direct members).

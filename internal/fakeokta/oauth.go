@@ -432,6 +432,14 @@ var routeScopes = map[Route]string{
 	RouteListPolicies:        "okta.policies.read",
 	RouteGetPolicy:           "okta.policies.read",
 	RouteListPolicyRules:     "okta.policies.read",
+	RouteCreateGroup:         "okta.groups.manage",
+	RouteListGroups:          "okta.groups.read",
+	RouteGetGroup:            "okta.groups.read",
+	RouteDeleteGroup:         "okta.groups.manage",
+	RouteListGroupUsers:      "okta.groups.read",
+	RouteAssignGroupUser:     "okta.groups.manage",
+	RouteRemoveGroupUser:     "okta.groups.manage",
+	RouteListUserGroups:      "okta.users.read",
 }
 
 // scopeAllows reports whether the request may use route: always with an

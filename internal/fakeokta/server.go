@@ -104,6 +104,10 @@ var DefaultRateLimits = map[Bucket]int{
 	BucketAuthn:     600,
 	BucketLogs:      120,
 	BucketOther:     1200,
+	// groups.go
+	BucketGroups:       500,
+	BucketGroupByID:    1000,
+	BucketGroupMembers: 500,
 }
 
 // Options configures a Server. The zero value is usable.
@@ -213,6 +217,7 @@ type Server struct {
 	apps                appState       // apps.go
 	policies            policyState    // policies.go
 	oauth               oauthState     // oauth.go
+	groups              groupState     // groups.go
 }
 
 // New returns an empty emulator.
@@ -311,6 +316,7 @@ func (s *Server) routes() {
 	s.addSchemaRoutes()    // schema.go
 	// The change of an expired password (authn_expired.go).
 	s.addAuthnExpiredRoutes()
+	s.addGroupRoutes() // groups.go
 	for route, fn := range s.handlers {
 		s.mux.HandleFunc(string(route), fn)
 	}
@@ -336,6 +342,12 @@ func bucketOf(r Route) Bucket {
 		return BucketAuthn
 	case RouteLogs:
 		return BucketLogs
+	case RouteCreateGroup, RouteListGroups:
+		return BucketGroups
+	case RouteGetGroup, RouteDeleteGroup:
+		return BucketGroupByID
+	case RouteListGroupUsers, RouteAssignGroupUser, RouteRemoveGroupUser:
+		return BucketGroupMembers
 	}
 	return BucketOther
 }

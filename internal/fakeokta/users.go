@@ -629,6 +629,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, u *user, now
 	} else {
 		delete(s.users, u.id)
 		delete(s.logins, foldLogin(u.login()))
+		s.dropMembershipsLocked(u.id, now) // groups.go
 		s.addEventLocked(r, "user.lifecycle.delete.initiated", "Delete Okta user initiated", "SUCCESS", "", u)
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -30,6 +30,15 @@ const (
 	// RateBucketOther: the rest of /api/v1, user lifecycle operations
 	// included.
 	RateBucketOther RateBucket = "other"
+	// RateBucketGroups: /api/v1/groups except /api/v1/groups/{id} (find,
+	// create), and RateBucketGroupByID: /api/v1/groups/{id} (get, delete),
+	// as Okta's management rate limits list them
+	// (https://developer.okta.com/docs/reference/rl-global-mgmt/).
+	RateBucketGroups    RateBucket = "groups"
+	RateBucketGroupByID RateBucket = "group-by-id"
+	// RateBucketGroupMembers: /api/v1/groups/{id}/users and
+	// /api/v1/groups/{id}/users/{userId} (list, add, remove members).
+	RateBucketGroupMembers RateBucket = "group-members"
 )
 
 // BucketOf returns the bucket of a request to path (without the org URL)
@@ -43,6 +52,18 @@ func BucketOf(method, path string) RateBucket {
 		return RateBucketUsers
 	case rest == "logs":
 		return RateBucketLogs
+	case rest == "groups":
+		return RateBucketGroups
+	}
+	if g, ok := strings.CutPrefix(rest, "groups/"); ok && g != "" {
+		id, sub, nested := strings.Cut(g, "/")
+		switch {
+		case !nested && id != "rules":
+			return RateBucketGroupByID
+		case nested && (sub == "users" || strings.HasPrefix(sub, "users/")):
+			return RateBucketGroupMembers
+		}
+		return RateBucketGroups
 	}
 	if id, ok := strings.CutPrefix(rest, "users/"); ok && id != "" && !strings.Contains(id, "/") {
 		if method == http.MethodGet {

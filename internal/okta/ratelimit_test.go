@@ -25,6 +25,14 @@ func TestBucketOf(t *testing.T) {
 		{"GET", "/api/v1/logs", okta.RateBucketLogs},
 		{"GET", "/api/v1/inlineHooks", okta.RateBucketOther},
 		{"GET", "/oauth2/v1/keys", okta.RateBucketOther},
+		{"GET", "/api/v1/groups", okta.RateBucketGroups},
+		{"POST", "/api/v1/groups", okta.RateBucketGroups},
+		{"GET", "/api/v1/groups/rules", okta.RateBucketGroups},
+		{"GET", "/api/v1/groups/00g1", okta.RateBucketGroupByID},
+		{"DELETE", "/api/v1/groups/00g1", okta.RateBucketGroupByID},
+		{"GET", "/api/v1/groups/00g1/users", okta.RateBucketGroupMembers},
+		{"PUT", "/api/v1/groups/00g1/users/00u1", okta.RateBucketGroupMembers},
+		{"GET", "/api/v1/users/00u1/groups", okta.RateBucketOther},
 	} {
 		if got := okta.BucketOf(tc.method, tc.path); got != tc.want {
 			t.Errorf("BucketOf(%s %s) = %s, want %s", tc.method, tc.path, got, tc.want)

@@ -20,11 +20,11 @@ import (
 // instead of bypassing that API's rate limit.
 func oktaActivities(a *activities.Activities) []any {
 	return []any{a.FindOktaUser, a.UpdateOktaUser, a.ActivateOktaUser,
-		a.GetOktaPasswordImportEvents, a.ApplyOktaDeadlinePolicy}
+		a.GetOktaPasswordImportEvents, a.ApplyOktaDeadlinePolicy, a.SyncOktaGroups, a.RemoveOktaGroups}
 }
 
 func graphActivities(a *activities.Activities) []any {
-	return []any{a.GetEntraUser, a.ListEntraUsers, a.GetEntraDomains}
+	return []any{a.GetEntraUser, a.ListEntraUsers, a.GetEntraDomains, a.GetEntraUserGroups}
 }
 
 // Serve runs the five workers on c until ctx is done, then stops them,
