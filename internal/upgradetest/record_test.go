@@ -59,10 +59,12 @@ func TestRecordCorpus(t *testing.T) {
 		locals = append(locals, "refused")
 	}
 	// Paths added in v4: a verified password below the Okta password
-	// policy, expired once Okta stored it.
+	// policy, expired once Okta stored it; a user whose Entra groups are
+	// mapped to Okta groups, synced again at a reconciliation after its
+	// Entra groups changed.
 	v4 := gen >= "v4"
 	if v4 {
-		locals = append(locals, "weak")
+		locals = append(locals, "weak", "groups")
 	}
 	var users []entra.User
 	for _, l := range locals {
@@ -130,6 +132,13 @@ func TestRecordCorpus(t *testing.T) {
 		startUser(user("held"), "user_identity_hold_release", "MigrateUser: identity-mismatch outcome holds the migration (memo), release-hold update, sign-in, Migrated")
 	}
 	if v4 {
+		sales := entra.Group{ID: "11111111-0000-4000-8000-000000000001", DisplayName: "Sales", SecurityEnabled: true}
+		s.entra.SetGroups(login("groups"), sales)
+		gu := user("groups")
+		gu.ReconcileEvery = workflows.MinReconcileEvery
+		gu.Groups = workflows.GroupMapping{Rules: []workflows.GroupRule{{Entra: "Sales", Okta: "Sales"}, {Entra: "Marketing", Okta: "Marketing"}}, Sync: true}
+		startUser(gu, "user_groups_synced", "MigrateUser: a group mapping (two rules, sync): the Okta group created and the user added after the import; Entra groups changed, the next reconciliation moves the user; sign-in, Migrated")
+		waiting = append(waiting, "groups")
 		startUser(user("weak"), "user_below_policy_expired", "MigrateUser: a verified sign-in whose password is below the Okta password policy (minLength, dictionary.common): Migrated, the Okta password expired (expire-below-policy)")
 		waiting = append(waiting, "weak")
 	}
@@ -177,6 +186,9 @@ func TestRecordCorpus(t *testing.T) {
 			workflows.PasswordVerifiedSignal{Outcome: workflows.OutcomeVerified, Reason: "ok", At: time.Now(), EventID: "w-1",
 				BelowPolicy: []string{"minLength", "dictionary.common"}}))
 	}
+	if v4 {
+		s.entra.SetGroups(login("groups"), entra.Group{ID: "11111111-0000-4000-8000-000000000002", DisplayName: "Marketing", SecurityEnabled: true})
+	}
 	s.signIn(login("signin"))
 	s.signIn(login("adopt"))
 	s.signIn(login("cas"))
@@ -217,6 +229,11 @@ func TestRecordCorpus(t *testing.T) {
 	s.okta.SetProvider(login("confirm"), "OKTA") // the retry a minute later finds it
 	time.Sleep(time.Until(t0.Add(20 * time.Second)))
 	s.okta.SetProvider(login("recheck"), "OKTA") // signed in; its signal was lost
+	if v4 {
+		// After its first reconciliation (a minute in), which moved it.
+		time.Sleep(time.Until(t0.Add(80 * time.Second)))
+		s.signIn(login("groups"))
+	}
 
 	// Wait for everything to close, then record every run.
 	var mu sync.Mutex
