@@ -38,6 +38,12 @@ type Config struct {
 	// answer from Okta, synchronously on the calling goroutine: it must be
 	// quick and must not block.
 	RateObserver func(RateObservation)
+	// WaitForWindow holds back a request whose rate-limit bucket Okta said
+	// has nothing left of its current window (X-Rate-Limit-Remaining) until
+	// the window resets (X-Rate-Limit-Reset), instead of sending it to meet
+	// a 429. When the call's deadline comes first, the call fails at once as
+	// rate-limited, to be retried at the reset, without reaching Okta.
+	WaitForWindow bool
 }
 
 // Client is the Okta adapter. It is safe for concurrent use.
@@ -83,7 +89,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.OAuth.enabled() {
 		base = &tokenTransport{base: base, timeout: cfg.RequestTimeout}
 	}
-	wrapped.Transport = &observingTransport{base: base, rates: cfg.RateObserver}
+	ot := &observingTransport{base: base, rates: cfg.RateObserver}
+	if cfg.WaitForWindow {
+		ot.guard = newWindowGuard()
+	}
+	wrapped.Transport = ot
 
 	opts := append(auth,
 		oktasdk.WithOrgUrl(org),

@@ -50,15 +50,36 @@ func withObservation(ctx context.Context, o *observation) context.Context {
 // transport errors into errDropped: the SDK retries io.EOF without limit or
 // delay until the deadline (okta-sdk-golang v2 okta/requestExecutor.go), and
 // Temporal owns retries.
-// It also hands the rate-limit headers of every answer to rates, when set.
+// It also hands the rate-limit headers of every answer to rates, when set,
+// and, with a guard, holds back a request whose bucket's window is spent.
 type observingTransport struct {
 	base  http.RoundTripper
 	rates func(RateObservation)
+	guard *windowGuard
 }
 
 func (t *observingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	bucket := BucketOf(req.Method, req.URL.EscapedPath())
+	if t.guard != nil {
+		ends, err := t.guard.admit(req.Context(), bucket)
+		if errors.Is(err, errWindowSpent) {
+			// Answer as Okta would have, without spending a request: a
+			// rate-limited failure to retry when the window resets.
+			if o, ok := req.Context().Value(observationKey{}).(*observation); ok {
+				o.mu.Lock()
+				o.status, o.reset, o.requestID = http.StatusTooManyRequests, ends, ""
+				o.mu.Unlock()
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
+		if t.guard != nil {
+			t.guard.done(bucket, RateObservation{}, false, time.Now())
+		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, &droppedError{msg: err.Error()}
 		}
@@ -74,10 +95,12 @@ func (t *observingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		}
 		o.mu.Unlock()
 	}
-	if t.rates != nil {
-		if ro, ok := rateObservation(req, resp); ok {
-			t.rates(ro)
-		}
+	ro, ok := rateObservation(req, resp)
+	if t.guard != nil {
+		t.guard.done(bucket, ro, ok, time.Now())
+	}
+	if t.rates != nil && ok {
+		t.rates(ro)
 	}
 	return resp, nil
 }

@@ -94,10 +94,10 @@ type Config struct {
 	OktaCreateRPS float64 // OKTA_CREATE_RPS
 	GraphRPS      float64 // GRAPH_RPS
 	// OktaRateTarget is the fraction of the per-minute limit Okta's
-	// X-Rate-Limit-Limit reports for this token that the Okta queues aim at:
-	// the worker lowers their rates (never above OktaRPS and OktaCreateRPS)
-	// to it, unless starter throttle pinned one (see ratetune.go). 0 turns
-	// the tuning off.
+	// X-Rate-Limit-Limit reports for this token that the Okta queues aim at
+	// (DefaultOktaRateTarget, all of it): the worker lowers their rates
+	// (never above OktaRPS and OktaCreateRPS) to it, unless starter throttle
+	// pinned one (see ratetune.go). 0 turns the tuning off.
 	OktaRateTarget float64 // OKTA_RATE_TARGET
 	// OktaConcurrency is the Okta worker's MaxConcurrentActivityExecutionSize,
 	// under Okta's 75 concurrent requests.

@@ -62,7 +62,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	oktaClient, err := okta.New(ctx, okta.Config{OrgURL: cfg.OktaOrgURL, APIToken: cfg.OktaAPIToken, OAuth: cfg.OktaOAuth(),
 		HTTPClient: cfg.HTTPClient, RequestTimeout: 20 * time.Second, Logger: logger.With("service", "okta"),
-		RateObserver: observeRates})
+		RateObserver: observeRates, WaitForWindow: true})
 	if err != nil {
 		return fmt.Errorf("okta client: %w", err)
 	}

@@ -73,10 +73,15 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 	}
 	batchW.RegisterActivity(acts.FindClosedUsers)
 
+	// The Okta queues are bound by their rate: a poller per partition (see
+	// pollers.go) lets each partition use its share of it.
+	oktaConc := max(1, cfg.OktaConcurrency-cfg.OktaConcurrency/5)
 	oktaW := sdkworker.New(c, workflows.OktaTaskQueue, sdkworker.Options{
 		TaskQueueActivitiesPerSecond:       cfg.OktaRPS,
-		MaxConcurrentActivityExecutionSize: max(1, cfg.OktaConcurrency-cfg.OktaConcurrency/5),
-		WorkerStopTimeout:                  cfg.ShutdownTimeout,
+		MaxConcurrentActivityExecutionSize: oktaConc,
+		MaxConcurrentActivityTaskPollers: activityPollers(
+			queuePartitions(ctx, c, cfg.TemporalNamespace, workflows.OktaTaskQueue, logger), oktaConc),
+		WorkerStopTimeout: cfg.ShutdownTimeout,
 	})
 	for _, fn := range oktaActivities(acts) {
 		oktaW.RegisterActivity(fn)
@@ -88,7 +93,9 @@ func Serve(ctx context.Context, c client.Client, acts *activities.Activities, cf
 	oktaCreateW := sdkworker.New(c, workflows.OktaCreateTaskQueue, sdkworker.Options{
 		TaskQueueActivitiesPerSecond:       cfg.OktaCreateRPS,
 		MaxConcurrentActivityExecutionSize: createConc,
-		WorkerStopTimeout:                  cfg.ShutdownTimeout,
+		MaxConcurrentActivityTaskPollers: activityPollers(
+			queuePartitions(ctx, c, cfg.TemporalNamespace, workflows.OktaCreateTaskQueue, logger), createConc),
+		WorkerStopTimeout: cfg.ShutdownTimeout,
 	})
 	oktaCreateW.RegisterActivity(acts.CreateOktaUser)
 	graphW := sdkworker.New(c, workflows.GraphTaskQueue, sdkworker.Options{
