@@ -27,6 +27,8 @@ import (
 	"entra2okta/internal/fakeentra"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
+	"entra2okta/internal/pwpolicy"
+	"entra2okta/workflows"
 )
 
 // hookFigures is the last line runHook prints.
@@ -54,6 +56,10 @@ type hookFigures struct {
 	UpstreamUnit      string         `json:"upstream_unit"`
 	Answers           map[string]int `json:"answers"`
 	Errors            int            `json:"errors"`
+	// Policy phase: the same load again, alternating request by request
+	// between this server and a second one with the password-policy check
+	// on (hook.PolicyConfig), so that both halves meet the same machine.
+	Policy *policyFigures `json:"policy_phase,omitempty"`
 	// Hang phase: Entra holds every token request; Okta must still get an
 	// answer within the budget.
 	HangRequests int     `json:"hang_requests"`
@@ -87,6 +93,51 @@ type hookFigures struct {
 	ProcessIsShared   string  `json:"note"`
 }
 
+// policyFigures compares the hook's latency without and with the
+// password-policy check.
+type policyFigures struct {
+	Requests int     `json:"requests"` // both halves together
+	Policy   string  `json:"policy"`
+	Off      latency `json:"off"`
+	On       latency `json:"on"`
+	// AddedP50Ratio is on.added_p50_ms ÷ off.added_p50_ms: what the check
+	// adds to the server's own latency (goal ≤ 1.10).
+	AddedP50Ratio  float64 `json:"added_p50_ratio"`
+	AnswerP50Ratio float64 `json:"answer_p50_ratio"`
+	// BelowPolicy counts the verified passwords the check flagged.
+	BelowPolicy int64 `json:"below_policy_signals"`
+}
+
+// latency is one half of the policy phase.
+type latency struct {
+	Requests  int     `json:"requests"`
+	AddedP50  float64 `json:"added_p50_ms"`
+	AddedP99  float64 `json:"added_p99_ms"`
+	AnswerP50 float64 `json:"answer_p50_ms"`
+	AnswerP99 float64 `json:"answer_p99_ms"`
+}
+
+// benchPolicy is a password policy as a new Okta org's default has it
+// (https://developer.okta.com/docs/reference/api/policy/#password-complexity-object),
+// with the common-password check on so that every rule runs; the hook reads
+// it once, in the background, as it reads Okta's.
+type benchPolicy struct{ read chan struct{} }
+
+func (b *benchPolicy) PasswordPolicies(context.Context) ([]pwpolicy.Policy, error) {
+	defer func() {
+		select {
+		case <-b.read:
+		default:
+			close(b.read)
+		}
+	}()
+	c := pwpolicy.Defaults()
+	c.DictionaryCommon = true
+	return []pwpolicy.Policy{{ID: "00pbenchdefault", Name: "Default Policy", Status: "ACTIVE", Priority: 1, System: true,
+		Groups: []string{"00gbencheveryone"}, AuthProvider: "OKTA", Complexity: c,
+		Rules: []pwpolicy.Rule{{Name: "Default Rule", Status: "ACTIVE", Priority: 1, PasswordChange: "ALLOW"}}}}, nil
+}
+
 // runHook loads an in-process hook server, over loopback TLS as Okta would
 // call it, with verifications at a fixed rate.
 func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -100,6 +151,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	users := fs.Int("users", 5000, "directory size; requests cycle through the plain users")
 	budget := fs.Duration("budget", 2500*time.Millisecond, "the hook's answer budget")
 	hangN := fs.Int("hang-requests", 20, "requests sent while Entra hangs")
+	policyPhase := fs.Bool("policy-phase", true, "after the memory phase, measure the latency phase again alternating with a hook server that checks the password policy")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the latency phase to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile after the memory phase to this file")
 	if err := fs.Parse(args); err != nil {
@@ -197,30 +249,46 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	const secret = "Basic YmVuY2g6YmVuY2gtc2VjcmV0LXZhbHVl"
+	var stops []func()
+	var sendTo func(url string) sample
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	srv, err := hook.NewServer(hook.ServerConfig{
-		Hook: hook.Config{AuthSecret: secret, Budget: *budget},
-		TLS:  ca.ServerTLSConfig(),
-	}, tv, acceptSignals{}, logger)
-	if err != nil {
-		return err
+	signals := &acceptSignals{}
+	// serve starts a hook server on the shared verifier and returns its URL.
+	serve := func(policy hook.PolicyConfig) (string, error) {
+		srv, err := hook.NewServer(hook.ServerConfig{
+			Hook: hook.Config{AuthSecret: secret, Budget: *budget, Policy: policy},
+			TLS:  ca.ServerTLSConfig(),
+		}, tv, signals, logger)
+		if err != nil {
+			return "", err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		go func() { _ = srv.Serve(ln) }()
+		stops = append(stops, func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		})
+		return "https://" + ln.Addr().String() + hook.PasswordImportPath, nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = srv.Serve(ln) }()
 	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
+		for _, stop := range stops {
+			stop()
+		}
 	}()
+	url, err := serve(hook.PolicyConfig{})
+	if err != nil {
+		return err
+	}
 	client := ca.HTTPClient(10 * time.Second)
 	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 1024
-	url := "https://" + ln.Addr().String() + hook.PasswordImportPath
 
 	seq := atomic.Int64{}
-	send := func() sample {
+	send := func() sample { return sendTo(url) }
+	sendTo = func(url string) sample {
 		i := int(seq.Add(1))
 		u := i % len(logins)
 		body := requestBody(fmt.Sprintf("bench-%d", i), logins[u], passwords[u], fmt.Sprintf("10.%d.%d.%d", u>>16&255, u>>8&255, u&255))
@@ -334,6 +402,14 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fig.RSSIdleClosedMB = mb(idle)
 	fig.RSSIdleClosedGrowthPct = round(100*(float64(idle)-float64(rssBefore))/float64(rssBefore), 1)
 
+	if *policyPhase {
+		pf, err := measurePolicy(ctx, latencyN, *rate, serve, sendTo, signals, stderr)
+		if err != nil {
+			return err
+		}
+		fig.Policy = pf
+	}
+
 	fmt.Fprintf(stderr, "bench hook: hang phase, %d requests while Entra holds every token request\n", *hangN)
 	setHang(true)
 	hang := load(ctx, *hangN, 50, send)
@@ -365,11 +441,74 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return err
 }
 
+// measurePolicy starts a second hook server with the password-policy check
+// on, waits for its first policy read, and sends n requests at rate,
+// alternating between the server without the check (off) and it (on).
+func measurePolicy(ctx context.Context, n int, rate float64, serve func(hook.PolicyConfig) (string, error),
+	sendTo func(string) sample, signals *acceptSignals, stderr io.Writer) (*policyFigures, error) {
+	src := &benchPolicy{read: make(chan struct{})}
+	urlOn, err := serve(hook.PolicyConfig{Source: src, Refresh: time.Hour})
+	if err != nil {
+		return nil, err
+	}
+	urlOff, err := serve(hook.PolicyConfig{})
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-src.read:
+	case <-time.After(10 * time.Second):
+		return nil, errors.New("the policy check did not read the policy within 10 s")
+	}
+	time.Sleep(100 * time.Millisecond) // the read's result is stored after it returns
+	fmt.Fprintf(stderr, "bench hook: policy phase, %d verifications at %.0f/s, alternating without and with the password-policy check\n", n, rate)
+	_ = load(ctx, int(rate), rate, func() sample { return sendTo(urlOn) }) // the new server's connections
+	below0 := signals.below.Load()
+	var alt atomic.Int64
+	samples := load(ctx, n, rate, func() sample {
+		on := alt.Add(1)%2 == 0
+		u := urlOff
+		if on {
+			u = urlOn
+		}
+		s := sendTo(u)
+		s.policy = on
+		return s
+	})
+	pf := &policyFigures{Requests: len(samples), Policy: "a new org's default complexity (pwpolicy.Defaults) with the common-password check on",
+		BelowPolicy: signals.below.Load() - below0}
+	var added, answers [2][]time.Duration
+	for _, s := range samples {
+		if s.err {
+			continue
+		}
+		k := 0
+		if s.policy {
+			k = 1
+		}
+		answers[k] = append(answers[k], s.answer)
+		added[k] = append(added[k], max(0, s.answer-s.entra))
+	}
+	half := func(k int) latency {
+		return latency{Requests: len(answers[k]), AddedP50: pct(added[k], 0.50), AddedP99: pct(added[k], 0.99),
+			AnswerP50: pct(answers[k], 0.50), AnswerP99: pct(answers[k], 0.99)}
+	}
+	pf.Off, pf.On = half(0), half(1)
+	if pf.Off.AddedP50 > 0 {
+		pf.AddedP50Ratio = round(pf.On.AddedP50/pf.Off.AddedP50, 3)
+	}
+	if pf.Off.AnswerP50 > 0 {
+		pf.AnswerP50Ratio = round(pf.On.AnswerP50/pf.Off.AnswerP50, 3)
+	}
+	return pf, nil
+}
+
 // sample is one request's result.
 type sample struct {
 	answer, entra time.Duration
 	credential    string
 	err           bool
+	policy        bool // sent to the server with the password-policy check
 }
 
 // load sends n requests at rate per second, open loop (a slow answer does not
@@ -466,9 +605,16 @@ func (f *fixedVerifier) VerifyPassword(ctx context.Context, _, _ string) entra.R
 }
 
 // acceptSignals stands in for Temporal.
-type acceptSignals struct{}
+type acceptSignals struct{ below atomic.Int64 }
 
-func (acceptSignals) SignalWorkflow(context.Context, string, string, string, any) error { return nil }
+// SignalWorkflow accepts the signal, counting those that flag a password
+// below the policy.
+func (a *acceptSignals) SignalWorkflow(_ context.Context, _, _, _ string, arg any) error {
+	if s, ok := arg.(workflows.PasswordVerifiedSignal); ok && len(s.BelowPolicy) > 0 {
+		a.below.Add(1)
+	}
+	return nil
+}
 
 // rss returns VmRSS in bytes, after returning freed memory to the OS when gc.
 func rss(gc bool) int64 {
