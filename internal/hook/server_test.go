@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -96,15 +97,24 @@ func TestServerOverTLS(t *testing.T) {
 		t.Fatalf("readyz with Temporal up: %d", code)
 	}
 	s.waitSignals(t, 1)
-	_, metrics := admin("/metrics")
-	for _, want := range []string{
+	wants := []string{
 		`entra2okta_hook_outcomes_total{reason="ok",verdict="verified"} 1`,
 		`entra2okta_hook_requests_total{status="200"} 1`,
 		`entra2okta_hook_entra_calls_total 1`,
 		`entra2okta_hook_answer_seconds_count 1`,
 		`entra2okta_hook_signals_total{result="delivered"} 1`,
 		`go_goroutines`,
-	} {
+	}
+	// The dispatcher counts a delivery once the signal call has returned,
+	// a moment after the stand-in Temporal recorded it: read until then.
+	var metrics string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, metrics = admin("/metrics")
+		if !slices.ContainsFunc(wants, func(w string) bool { return !strings.Contains(metrics, w) }) || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, want := range wants {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
 		}
