@@ -25,8 +25,8 @@ type manifestEntry struct {
 }
 
 // manifests are the corpus's manifests: testdata/MANIFEST (the first
-// recordings, v1 and v2) and the MANIFEST of each later release directory
-// (testdata/v3/MANIFEST, ...), so that recording a release adds files and
+// recordings, v1 to v3) and the MANIFEST of each later release directory
+// (testdata/v4/MANIFEST, ...), so that recording a release adds files and
 // never edits an earlier one.
 func manifests(t *testing.T) []string {
 	t.Helper()

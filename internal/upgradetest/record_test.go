@@ -35,7 +35,7 @@ const EnvRecord = "RECORD_CORPUS"
 // the expiry of a password below the Okta password policy). It
 // never overwrites a recorded history: it refuses to start when the
 // release's directory exists. It lists each new file, with its SHA-256 and
-// the path it covers, in that directory's own MANIFEST (v1 and v2 are in
+// the path it covers, in that directory's own MANIFEST (v1 to v3 are in
 // workflows/testdata/MANIFEST, which is no longer edited).
 func TestRecordCorpus(t *testing.T) {
 	gen := os.Getenv(EnvRecord)
