@@ -153,6 +153,10 @@ func TestNoSecretInOutput(t *testing.T) {
 	// the MFA canary against the unreachable Entra ID and is interrupted.
 	cases = append(cases, runCase{bin: "hookserver", env: withToken.with(env{"OKTA_O365_APP_ID": "0oa365"}),
 		timeout: serverTimeout, want: "MFA order check inconclusive"})
+	// With the API token, it also reads the Okta password policy in the
+	// background, from the unreachable Okta, and logs the failure.
+	cases = append(cases, runCase{bin: "hookserver", env: withToken,
+		timeout: serverTimeout, want: "cannot read the Okta password policies"})
 
 	// Every starter command, as the starter's help lists them, and every
 	// bench subcommand: help, mistyped flag, bad values, the services down.
