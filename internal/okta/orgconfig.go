@@ -188,6 +188,9 @@ type Lockout struct {
 	AutoUnlockMinutes int
 }
 
+// policyJSON is the part of a Policy the adapter reads: its people and
+// authProvider conditions, and a password policy's lockout and complexity
+// (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Policy/).
 type policyJSON struct {
 	ID         string `json:"id"`
 	Name       string `json:"name"`
@@ -201,10 +204,14 @@ type policyJSON struct {
 				Include []string `json:"include"`
 			} `json:"groups"`
 		} `json:"people"`
+		AuthProvider *struct {
+			Provider string `json:"provider"`
+		} `json:"authProvider"`
 	} `json:"conditions"`
 	Settings *struct {
 		Password *struct {
-			Lockout *struct {
+			Complexity *complexityJSON `json:"complexity"`
+			Lockout    *struct {
 				MaxAttempts       *int `json:"maxAttempts"`
 				AutoUnlockMinutes *int `json:"autoUnlockMinutes"`
 			} `json:"lockout"`

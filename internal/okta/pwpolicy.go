@@ -7,33 +7,6 @@ import (
 	"entra2okta/internal/pwpolicy"
 )
 
-// passwordPolicyJSON is the part of a PasswordPolicy the hook server's
-// policy check reads: its people and authProvider conditions and
-// settings.password.complexity
-// (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Policy/).
-type passwordPolicyJSON struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	Status     string `json:"status"`
-	Priority   int    `json:"priority"`
-	System     bool   `json:"system"`
-	Conditions *struct {
-		People *struct {
-			Groups *struct {
-				Include []string `json:"include"`
-			} `json:"groups"`
-		} `json:"people"`
-		AuthProvider *struct {
-			Provider string `json:"provider"`
-		} `json:"authProvider"`
-	} `json:"conditions"`
-	Settings *struct {
-		Password *struct {
-			Complexity *complexityJSON `json:"complexity"`
-		} `json:"password"`
-	} `json:"settings"`
-}
-
 // complexityJSON is PasswordPolicyPasswordSettingsComplexity; nil fields
 // take the API's defaults.
 type complexityJSON struct {
@@ -102,7 +75,7 @@ type passwordRuleJSON struct {
 // settings and rules: GET /api/v1/policies?type=PASSWORD, then each
 // policy's GET /api/v1/policies/{id}/rules.
 func (c *Client) PasswordPolicies(ctx context.Context) ([]pwpolicy.Policy, error) {
-	var raw []passwordPolicyJSON
+	var raw []policyJSON
 	if err := getAll(ctx, c, "list password policies", "/api/v1/policies?type=PASSWORD", &raw); err != nil {
 		return nil, err
 	}
