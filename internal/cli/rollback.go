@@ -65,11 +65,7 @@ func runRollback(ctx context.Context, args []string, env Env, io IO) int {
 			doc.Groups = append(doc.Groups, rollbackGroupJSON{Action: g.Action, Name: g.Name, ID: g.ID, Reason: g.Reason})
 			return
 		}
-		verb := g.Action
-		if *dryRun && verb == "delete" {
-			verb = "would delete"
-		}
-		fmt.Fprintf(io.Out, "%-12s group %s %s (%s)\n", verb, g.Name, g.ID, g.Reason)
+		fmt.Fprintf(io.Out, "%-12s group %s %s (%s)\n", rollbackVerb(g.Action, *dryRun), g.Name, g.ID, g.Reason)
 	}
 	err = control.Rollback(ctx, c, oc, tf.namespace, *batch, opts, func(a control.RollbackAction) {
 		counts[a.Action]++
@@ -77,11 +73,7 @@ func runRollback(ctx context.Context, args []string, env Env, io IO) int {
 			doc.Actions = append(doc.Actions, rollbackActionJSON{Action: a.Action, Login: a.Login, OktaUserID: a.OktaUserID, Reason: a.Reason})
 			return
 		}
-		verb := a.Action
-		if *dryRun && verb == "delete" {
-			verb = "would delete"
-		}
-		fmt.Fprintf(io.Out, "%-12s %s %s (%s)\n", verb, a.Login, a.OktaUserID, a.Reason)
+		fmt.Fprintf(io.Out, "%-12s %s %s (%s)\n", rollbackVerb(a.Action, *dryRun), a.Login, a.OktaUserID, a.Reason)
 	})
 	if err != nil {
 		return fail(io, "%v", err)
@@ -154,4 +146,13 @@ func (f *oktaFlags) client(ctx context.Context) (*okta.Client, error) {
 		cfg.OAuth = okta.OAuthConfig{ClientID: f.clientID, PrivateKey: key, KeyID: f.keyID, Scopes: okta.ParseScopes(f.scopes)}
 	}
 	return okta.New(ctx, cfg)
+}
+
+// rollbackVerb is how a rollback action is printed: a dry run's deletes are
+// the ones it would make.
+func rollbackVerb(action string, dryRun bool) string {
+	if dryRun && action == "delete" {
+		return "would delete"
+	}
+	return action
 }
