@@ -1,0 +1,451 @@
+// Package devcluster starts entra2okta's production topology on one machine,
+// for the end-to-end tests and the bench: a private PostgreSQL cluster
+// (devpostgres), a Temporal server, fakeokta and fakeentra over loopback TLS,
+// two worker processes and two hook server processes (the real binaries,
+// built with go build), each hook replica on its own TLS listener behind an
+// in-process round-robin TCP proxy whose URL fakeokta calls as the password
+// import inline hook. It can kill and restart any part, and keeps every
+// process's output for the tests' secret checks. Close leaves nothing
+// running.
+package devcluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"entra2okta/internal/devpostgres"
+	"entra2okta/internal/fakeentra"
+	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/hook"
+	"entra2okta/internal/loopbacktls"
+)
+
+// HookStoreDB is the database of the hook replicas' shared budgets
+// (HOOK_STORE), created on the cluster's PostgreSQL.
+const HookStoreDB = "hookstore"
+
+// Tenant is what the binaries need to know of the seeded Entra tenant.
+type Tenant struct {
+	TenantID string
+	// GraphClientID and GraphClientSecret are the worker's Graph reader app.
+	GraphClientID, GraphClientSecret string
+	// PublicClientID is the hook's public client (ROPC).
+	PublicClientID string
+}
+
+// Options configure Start.
+type Options struct {
+	// DB is the PostgreSQL cluster to use; nil: Start starts one and Close
+	// stops it.
+	DB *devpostgres.Cluster
+	// Workers and Hooks are the numbers of worker and hook server processes
+	// (0: 2 each).
+	Workers, Hooks int
+	// Seed fills the emulators (required) and describes the tenant.
+	Seed func(o *fakeokta.Server, e *fakeentra.Server) (Tenant, error)
+	// Okta and Entra are the emulators' options; Start sets Okta.HookRootCAs
+	// and, when nil, the loggers.
+	Okta  fakeokta.Options
+	Entra fakeentra.Options
+	// OktaHandler, when set, wraps fakeokta's handler (the bench counts
+	// calls with it).
+	OktaHandler func(http.Handler) http.Handler
+	// WorkerEnv and HookEnv are added to the processes' environments.
+	WorkerEnv, HookEnv []string
+	// LogLevel of the processes (LOG_LEVEL; "" is "info").
+	LogLevel string
+	// Output receives every process's output and the Temporal server's; nil
+	// discards it (Logs still returns it).
+	Output io.Writer
+	// Logger is for the cluster's own lines and the SDK client; nil
+	// discards them.
+	Logger *slog.Logger
+	// BinDir holds the worker and hookserver binaries (Build); "" builds
+	// them into a temporary directory.
+	BinDir string
+}
+
+// Cluster is a running topology.
+type Cluster struct {
+	opts    Options
+	logger  *slog.Logger
+	dir     string
+	closers []func() error
+
+	db       *devpostgres.Cluster
+	temporal Temporal
+	tempLogs *sink
+	tc       client.Client
+
+	ca       *loopbacktls.Authority
+	caFile   string
+	okta     *fakeokta.Server
+	entra    *fakeentra.Server
+	oktaURL  string
+	entraURL string
+	tenant   Tenant
+	apiToken string
+
+	workers []*process
+	hooks   []*process
+	proxy   *Proxy
+}
+
+// Start starts the topology: PostgreSQL, Temporal, the emulators, the hook
+// replicas and their proxy (registered in fakeokta), then the workers.
+func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
+	if opts.Seed == nil {
+		return nil, errors.New("devcluster: Options.Seed is required")
+	}
+	if opts.Workers == 0 {
+		opts.Workers = 2
+	}
+	if opts.Hooks == 0 {
+		opts.Hooks = 2
+	}
+	if opts.LogLevel == "" {
+		opts.LogLevel = "info"
+	}
+	c := &Cluster{opts: opts, logger: opts.Logger}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	defer func() {
+		if err != nil {
+			_ = c.Close()
+		}
+	}()
+	if c.dir, err = os.MkdirTemp("", "devcluster-"); err != nil {
+		return nil, err
+	}
+	c.onClose(func() error { return os.RemoveAll(c.dir) })
+
+	binDir := opts.BinDir
+	if binDir == "" {
+		binDir = filepath.Join(c.dir, "bin")
+		c.logger.Info("building the worker and the hook server")
+		if err := Build(ctx, binDir); err != nil {
+			return nil, err
+		}
+	}
+	for _, b := range []string{"worker", "hookserver"} {
+		if !fileExists(filepath.Join(binDir, b)) {
+			return nil, fmt.Errorf("devcluster: no %s binary in %s", b, binDir)
+		}
+	}
+
+	c.db = opts.DB
+	if c.db == nil {
+		c.logger.Info("starting PostgreSQL")
+		if c.db, err = devpostgres.Start(ctx, devpostgres.Options{}); err != nil {
+			return nil, err
+		}
+		c.onClose(c.db.Stop)
+	}
+	if err := c.db.CreateDatabase(ctx, HookStoreDB); err != nil {
+		return nil, err
+	}
+
+	c.logger.Info("starting Temporal")
+	c.tempLogs = &sink{out: opts.Output}
+	hostPort, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	if c.temporal, err = startTemporal(ctx, c.db, c.dir, hostPort, c.tempLogs, c.logger.With("component", "temporal")); err != nil {
+		return nil, err
+	}
+	c.onClose(c.temporal.Stop)
+	// A lazy client of our own survives restarts of the server.
+	if c.tc, err = client.NewLazyClient(client.Options{HostPort: c.temporal.HostPort(), Namespace: c.temporal.Namespace(),
+		Logger: tlog.NewStructuredLogger(c.logger.With("component", "client"))}); err != nil {
+		return nil, err
+	}
+	c.onClose(func() error { c.tc.Close(); return nil })
+
+	if err := c.startEmulators(); err != nil {
+		return nil, err
+	}
+	if err := c.startHooks(ctx, binDir); err != nil {
+		return nil, err
+	}
+	for i := range opts.Workers {
+		p := &process{name: "worker-" + strconv.Itoa(i), bin: filepath.Join(binDir, "worker"), logs: &sink{out: opts.Output},
+			env: append(c.baseEnv(),
+				"OKTA_ORG_URL="+c.oktaURL, "OKTA_API_TOKEN="+c.apiToken,
+				"ENTRA_CLIENT_ID="+c.tenant.GraphClientID, "ENTRA_CLIENT_SECRET="+c.tenant.GraphClientSecret,
+				"GRAPH_BASE_URL="+c.entraURL, "METRICS_ADDR=off")}
+		p.env = append(p.env, opts.WorkerEnv...)
+		c.workers = append(c.workers, p)
+		if err := p.start(); err != nil {
+			return nil, err
+		}
+	}
+	c.onClose(func() error { return stopAll(c.workers) })
+	c.logger.Info("topology up", "temporal", c.temporal.HostPort(), "hook", c.HookURL(), "workers", len(c.workers), "hooks", len(c.hooks))
+	return c, nil
+}
+
+// baseEnv is the environment every binary shares.
+func (c *Cluster) baseEnv() []string {
+	return append(os.Environ(), "TEMPORAL_ADDRESS="+c.temporal.HostPort(), "TEMPORAL_NAMESPACE="+c.temporal.Namespace(),
+		"ENTRA_TENANT_ID="+c.tenant.TenantID, "ENTRA_AUTHORITY_HOST="+c.entraURL, "SSL_CERT_FILE="+c.caFile,
+		"LOG_LEVEL="+c.opts.LogLevel)
+}
+
+func (c *Cluster) startEmulators() error {
+	var err error
+	if c.ca, err = loopbacktls.New(); err != nil {
+		return err
+	}
+	c.caFile = filepath.Join(c.dir, "ca.pem")
+	if err := c.ca.WriteCAFile(c.caFile); err != nil {
+		return err
+	}
+	eopts, oopts := c.opts.Entra, c.opts.Okta
+	if eopts.Logger == nil {
+		eopts.Logger = c.logger.With("component", "fakeentra")
+	}
+	if oopts.Logger == nil {
+		oopts.Logger = c.logger.With("component", "fakeokta")
+	}
+	oopts.HookRootCAs = c.ca.CertPool()
+	c.apiToken = fakeokta.DefaultAPIToken
+	if len(oopts.APITokens) > 0 {
+		c.apiToken = oopts.APITokens[0]
+	}
+	c.entra = fakeentra.New(eopts)
+	c.okta = fakeokta.New(oopts)
+	es, err := c.ca.Serve("127.0.0.1:0", c.entra)
+	if err != nil {
+		return err
+	}
+	c.onClose(func() error { c.entra.Release(); return es.Close() })
+	var oh http.Handler = c.okta
+	if c.opts.OktaHandler != nil {
+		oh = c.opts.OktaHandler(oh)
+	}
+	oks, err := c.ca.Serve("127.0.0.1:0", oh)
+	if err != nil {
+		return err
+	}
+	c.onClose(oks.Close)
+	c.entraURL, c.oktaURL = es.URL, oks.URL
+	if c.tenant, err = c.opts.Seed(c.okta, c.entra); err != nil {
+		return fmt.Errorf("devcluster: seed: %w", err)
+	}
+	return nil
+}
+
+// startHooks starts the hook replicas, each on a TLS listener of its own,
+// waits until each answers /healthz, and registers the proxy in fakeokta.
+func (c *Cluster) startHooks(ctx context.Context, binDir string) error {
+	cert, key := filepath.Join(c.dir, "hook-cert.pem"), filepath.Join(c.dir, "hook-key.pem")
+	if err := c.ca.WriteServerCert(cert, key); err != nil {
+		return err
+	}
+	secret := "Basic " + randomHex(24)
+	var addrs []string
+	for i := range c.opts.Hooks {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		addrs = append(addrs, addr)
+		p := &process{name: "hook-" + strconv.Itoa(i), bin: filepath.Join(binDir, "hookserver"), logs: &sink{out: c.opts.Output},
+			env: append(c.baseEnv(), "HOOK_LISTEN_ADDR="+addr, "HOOK_ADMIN_ADDR=off", "HOOK_AUTH_SECRET="+secret,
+				"HOOK_TLS_CERT="+cert, "HOOK_TLS_KEY="+key, "ENTRA_CLIENT_ID="+c.tenant.PublicClientID,
+				"HOOK_STORE="+c.db.DSN(HookStoreDB), "HOOK_SHUTDOWN_TIMEOUT=5s")}
+		p.env = append(p.env, c.opts.HookEnv...)
+		c.hooks = append(c.hooks, p)
+	}
+	c.onClose(func() error { return stopAll(c.hooks) })
+	for i := range c.hooks {
+		if err := c.StartHook(ctx, i); err != nil {
+			return err
+		}
+	}
+	var err error
+	if c.proxy, err = NewProxy(addrs, c.logger.With("component", "proxy")); err != nil {
+		return err
+	}
+	c.onClose(c.proxy.Close)
+	_, err = c.okta.SetPasswordImportHook(c.HookURL(), "Authorization", secret)
+	return err
+}
+
+// StartHook starts hook replica i (again) and waits up to 30 s until it
+// answers /healthz.
+func (c *Cluster) StartHook(ctx context.Context, i int) error {
+	p := c.hooks[i]
+	if err := p.start(); err != nil {
+		return err
+	}
+	addr := ""
+	for _, e := range p.env {
+		if v, ok := strings.CutPrefix(e, "HOOK_LISTEN_ADDR="); ok {
+			addr = v
+		}
+	}
+	hc := c.ca.HTTPClient(2 * time.Second)
+	defer hc.CloseIdleConnections()
+	end := time.Now().Add(30 * time.Second)
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+addr+"/healthz", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := hc.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(end) || ctx.Err() != nil {
+			return fmt.Errorf("devcluster: %s not healthy within 30 s (see its log)", p.name)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// KillHook SIGKILLs hook replica i.
+func (c *Cluster) KillHook(i int) error { return c.hooks[i].kill() }
+
+// StartWorker starts worker i (again).
+func (c *Cluster) StartWorker(i int) error { return c.workers[i].start() }
+
+// KillWorker SIGKILLs worker i.
+func (c *Cluster) KillWorker(i int) error { return c.workers[i].kill() }
+
+// StopWorkers stops every worker gracefully (SIGTERM; SIGKILL after 20 s).
+func (c *Cluster) StopWorkers() error { return stopAll(c.workers) }
+
+// WorkerPIDs returns the running workers' process ids (0: stopped).
+func (c *Cluster) WorkerPIDs() []int {
+	out := make([]int, len(c.workers))
+	for i, w := range c.workers {
+		out[i] = w.pid()
+	}
+	return out
+}
+
+// KillTemporal stops the Temporal server abruptly.
+func (c *Cluster) KillTemporal() error { return c.temporal.Kill() }
+
+// RestartTemporal starts the killed or stopped Temporal server again.
+func (c *Cluster) RestartTemporal(ctx context.Context) error { return c.temporal.Restart(ctx) }
+
+// HaltDB stops PostgreSQL ("fast" or "immediate", as pg_ctl's modes).
+func (c *Cluster) HaltDB(ctx context.Context, mode string) error { return c.db.Halt(ctx, mode) }
+
+// RestartDB starts the halted PostgreSQL again.
+func (c *Cluster) RestartDB(ctx context.Context) error { return c.db.Restart(ctx) }
+
+// Client is a Temporal client of the topology's namespace that survives
+// restarts of the server. Closed by Close.
+func (c *Cluster) Client() client.Client { return c.tc }
+
+// Namespace is the Temporal namespace.
+func (c *Cluster) Namespace() string { return c.temporal.Namespace() }
+
+// Temporal is the Temporal server.
+func (c *Cluster) Temporal() Temporal { return c.temporal }
+
+// DB is the PostgreSQL cluster.
+func (c *Cluster) DB() *devpostgres.Cluster { return c.db }
+
+// Okta and Entra are the emulators.
+func (c *Cluster) Okta() *fakeokta.Server   { return c.okta }
+func (c *Cluster) Entra() *fakeentra.Server { return c.entra }
+
+// OktaURL and EntraURL are the emulators' base URLs.
+func (c *Cluster) OktaURL() string  { return c.oktaURL }
+func (c *Cluster) EntraURL() string { return c.entraURL }
+
+// OktaAPIToken is the token the workers use.
+func (c *Cluster) OktaAPIToken() string { return c.apiToken }
+
+// CA is the authority every TLS listener's certificate comes from.
+func (c *Cluster) CA() *loopbacktls.Authority { return c.ca }
+
+// Tenant is what Seed returned.
+func (c *Cluster) Tenant() Tenant { return c.tenant }
+
+// HookURL is the inline hook's URL, the proxy's.
+func (c *Cluster) HookURL() string { return "https://" + c.proxy.Addr() + hook.PasswordImportPath }
+
+// HookConns returns how many connections the proxy gave each hook replica.
+func (c *Cluster) HookConns() []int64 { return c.proxy.Conns() }
+
+// HookLogs and WorkerLogs return the output of replica or worker i.
+func (c *Cluster) HookLogs(i int) string   { return c.hooks[i].logs.String() }
+func (c *Cluster) WorkerLogs(i int) string { return c.workers[i].logs.String() }
+
+// Logs returns everything captured: every process's output, the Temporal
+// server's and PostgreSQL's server log.
+func (c *Cluster) Logs() string {
+	var b strings.Builder
+	for _, p := range append(append([]*process{}, c.workers...), c.hooks...) {
+		b.WriteString(p.logs.String())
+	}
+	b.WriteString(c.tempLogs.String())
+	if pg, err := os.ReadFile(c.db.LogFile()); err == nil {
+		b.Write(pg)
+	}
+	return b.String()
+}
+
+func (c *Cluster) onClose(f func() error) { c.closers = append(c.closers, f) }
+
+// Close stops everything Start started, last started first, and reports
+// what did not stop (a process group that left a member behind, among
+// others). Safe to call twice.
+func (c *Cluster) Close() error {
+	var errs []error
+	for i := len(c.closers) - 1; i >= 0; i-- {
+		if err := c.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.closers = nil
+	return errors.Join(errs...)
+}
+
+func stopAll(ps []*process) error {
+	var errs []error
+	for _, p := range ps {
+		errs = append(errs, p.stop())
+	}
+	return errors.Join(errs...)
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("devcluster: free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
