@@ -26,7 +26,9 @@ import (
 
 // bulkFigures is the bulk benchmark's JSON line.
 type bulkFigures struct {
-	Bench       string `json:"bench"`
+	Bench string `json:"bench"`
+	// Topology is what the bench ran on: "dev" or "cluster" (-topology).
+	Topology    string `json:"topology"`
 	Users       int    `json:"users"`
 	LimitPerMin int    `json:"limit_per_min"`
 	// WritesPerMin is the steady-state rate of successful creates (POST
@@ -132,12 +134,27 @@ const (
 	steadyHi = 0.90
 )
 
-// runBulk migrates -users new users through the real worker binary (a
-// separate process, so its RSS is its own) and a Temporal dev server into
-// fakeokta, whose create bucket allows -limit calls a minute, and reports how
-// close the writes came to the limit, the Okta calls per user, the 429s, the
-// users that failed or got stuck, and the worker's peak RSS.
-func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Topologies bench bulk runs on.
+const (
+	topologyDev     = "dev"
+	topologyCluster = "cluster"
+)
+
+// bulkFlags are bench bulk's settings, after defaults and validation.
+type bulkFlags struct {
+	users, limit, share, getLimit, window, page, concurrency int
+	defaultRates                                             bool
+	oktaRPS, target                                          float64
+	timeout, stall, logEvery                                 time.Duration
+	workerLog, topology                                      string
+	// shareLimit is the token's create limit: fakeokta's share of L (at
+	// least one call).
+	shareLimit int
+}
+
+// parseBulkFlags parses and validates bench bulk's flags and fills in the
+// defaults that depend on others.
+func parseBulkFlags(args []string, stderr io.Writer) (*bulkFlags, error) {
 	fs := flag.NewFlagSet("bench bulk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	users := fs.Int("users", 10_000, "users to migrate (all new to Okta, all eligible)")
@@ -156,11 +173,16 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	stall := fs.Duration("stall", 90*time.Second, "stop when no create came for this long after the listing ended")
 	workerLog := fs.String("worker-log", "", "file for the worker's log (default: discarded)")
 	logEvery := fs.Duration("log-every", 15*time.Second, "progress line interval on stderr")
+	topology := fs.String("topology", topologyDev, "what the bench runs on: "+topologyDev+" (the dev server in memory and one worker) or "+
+		topologyCluster+" (PostgreSQL, the Temporal server, two workers and two hook servers behind a proxy: internal/devcluster)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
+	}
+	if *topology != topologyDev && *topology != topologyCluster {
+		return nil, fmt.Errorf("-topology %q: %s or %s", *topology, topologyDev, topologyCluster)
 	}
 	if *users < 1 || *limit < 1 || *target <= 0 || *target > 1 || *window < 1 || *stall <= 0 || *share < 1 || *share > 100 {
-		return errors.New("users, limit, window and stall must be positive, target in (0, 1], token-share in 1-100")
+		return nil, errors.New("users, limit, window and stall must be positive, target in (0, 1], token-share in 1-100")
 	}
 	// The token's create limit: fakeokta's share of L (at least one call).
 	shareLimit := max(1, *limit**share/100)
@@ -170,13 +192,30 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *timeout == 0 {
 		*timeout = 5*time.Minute + time.Duration(3*float64(*users)/float64(shareLimit)*float64(time.Minute))
 	}
+	return &bulkFlags{users: *users, limit: *limit, share: *share, defaultRates: *defaultRates, getLimit: *getLimit, oktaRPS: *oktaRPS,
+		target: *target, window: *window, page: *page, concurrency: *concurrency, timeout: *timeout, stall: *stall, workerLog: *workerLog,
+		logEvery: *logEvery, topology: *topology, shareLimit: shareLimit}, nil
+}
+
+// runBulk migrates -users new users through the real worker binary (a
+// separate process, so its RSS is its own) and a Temporal dev server (with
+// -topology cluster: the production topology, two workers on the Temporal
+// server) into fakeokta, whose create bucket allows -limit calls a minute, and reports how
+// close the writes came to the limit, the Okta calls per user, the 429s, the
+// users that failed or got stuck, and the worker's peak RSS.
+func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseBulkFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	shareLimit := f.shareLimit
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	began := time.Now()
-	fig := bulkFigures{Bench: "bulk", Users: *users, LimitPerMin: *limit, GetLimitPerMin: *getLimit, WindowSize: *window,
-		TokenSharePct: *share, ShareLimitPerMin: shareLimit, DefaultRates: *defaultRates,
-		OktaConcurrency: *concurrency, GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(),
+	fig := bulkFigures{Bench: "bulk", Topology: f.topology, Users: f.users, LimitPerMin: f.limit, GetLimitPerMin: f.getLimit, WindowSize: f.window,
+		TokenSharePct: f.share, ShareLimitPerMin: shareLimit, DefaultRates: f.defaultRates,
+		OktaConcurrency: f.concurrency, GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(),
 		SteadyState: fmt.Sprintf("successful creates between the %.0fth and %.0fth percentile of create completion times", steadyLo*100, steadyHi*100),
 		Note:        "dev server (in memory), emulators and bench share the machine's CPUs; the worker runs as its own process"}
 	// A new user costs two Okta activities: FindOktaUser (GET
@@ -190,44 +229,50 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// server's limiter admits short bursts and fakeokta (like Okta) counts in
 	// fixed 60 s windows: exactly L/min would risk a 429 at a window's edge.
 	// The GET bucket must hold the lookups (get-limit ≥ L).
-	fig.OktaCreateRPS = *target * float64(*limit) / 60
+	fig.OktaCreateRPS = f.target * float64(f.limit) / 60
 	fig.OktaRPS = 2 * fig.OktaCreateRPS
-	if *oktaRPS > 0 {
-		fig.OktaRPS = *oktaRPS
+	if f.oktaRPS > 0 {
+		fig.OktaRPS = f.oktaRPS
 	}
 	workerEnv := []string{
 		"OKTA_RPS=" + strconv.FormatFloat(fig.OktaRPS, 'f', 3, 64), "OKTA_CREATE_RPS=" + strconv.FormatFloat(fig.OktaCreateRPS, 'f', 3, 64),
-		"GRAPH_RPS=200", "OKTA_CONCURRENCY=" + strconv.Itoa(*concurrency)}
-	if *defaultRates {
+		"GRAPH_RPS=200", "OKTA_CONCURRENCY=" + strconv.Itoa(f.concurrency)}
+	if f.defaultRates {
 		// What an operator who sets nothing gets: the worker's defaults, sized
 		// for a whole 600-a-minute bucket, and its tuner, which lowers the
 		// Okta queues to what fakeokta's headers say the token may use.
 		workerEnv, fig.OktaRPS, fig.OktaCreateRPS, fig.OktaConcurrency = nil, 0, 0, 0
 	}
 
-	st, err := startStack(ctx, log, stackOptions{
-		Users:          *users,
-		OktaLimits:     map[fakeokta.Bucket]int{fakeokta.BucketUsers: *limit, fakeokta.BucketUserGet: *getLimit},
-		TokenRateShare: *share,
+	sopts := stackOptions{
+		Users:          f.users,
+		OktaLimits:     map[fakeokta.Bucket]int{fakeokta.BucketUsers: f.limit, fakeokta.BucketUserGet: f.getLimit},
+		TokenRateShare: f.share,
 		WorkerEnv:      workerEnv,
-		WorkerLog:      *workerLog,
-	})
+		WorkerLog:      f.workerLog,
+	}
+	var st bulkStack
+	if f.topology == topologyCluster {
+		fig.Note = "PostgreSQL, the Temporal server, emulators, proxy and bench share the machine's CPUs with two workers and two hook servers (processes of their own); worker_peak_rss_mb is the higher worker's"
+		st, err = startClusterStack(ctx, log, sopts)
+	} else {
+		st, err = startStack(ctx, log, sopts)
+	}
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	fo, counter, c := st.fo, st.counter, st.client()
-	srv := st.srv
+	fo, counter, c, ns := st.oktaServer(), st.calls(), st.client(), st.namespace()
 
-	in := workflows.MigrateBatchInput{Batch: "bench", Source: entra.Source{All: true}, WindowSize: *window, PageSize: *page,
+	in := workflows.MigrateBatchInput{Batch: "bench", Source: entra.Source{All: true}, WindowSize: f.window, PageSize: f.page,
 		Policy: workflows.PolicyNone}
 	if _, err := startBatchWhenReady(ctx, c, in); err != nil {
 		return err
 	}
 	batchStart := time.Now()
 	listingDone := time.Time{}
-	log.Info("migrating", "users", *users, "limit_per_min", *limit, "token_share_pct", *share, "get_limit_per_min", *getLimit,
-		"okta_rps", fig.OktaRPS, "default_rates", *defaultRates, "window", *window, "timeout", *timeout)
+	log.Info("migrating", "users", f.users, "limit_per_min", f.limit, "token_share_pct", f.share, "get_limit_per_min", f.getLimit,
+		"okta_rps", fig.OktaRPS, "default_rates", f.defaultRates, "window", f.window, "timeout", f.timeout)
 
 	// Watch until the batch says every user left the import phase, or
 	// nothing moved for -stall after the last create, or the time is up.
@@ -250,7 +295,7 @@ watch:
 		}
 		st.samplePeak()
 		if tunedAt.IsZero() {
-			if q, err := control.DescribeActivityRate(ctx, c, srv.Namespace(), workflows.OktaCreateTaskQueue); err == nil && q.Tuned != nil {
+			if q, err := control.DescribeActivityRate(ctx, c, ns, workflows.OktaCreateTaskQueue); err == nil && q.Tuned != nil {
 				tunedAt = time.Now()
 			}
 		}
@@ -264,26 +309,26 @@ watch:
 		if created != lastCreated {
 			lastCreated, lastMove = created, time.Now()
 		}
-		if time.Since(lastLog) >= *logEvery {
+		if time.Since(lastLog) >= f.logEvery {
 			lastLog = time.Now()
 			log.Info("progress", "elapsed", time.Since(began).Round(time.Second), "listed", progress.Listed,
 				"created", created, "importing", progress.Importing, "http_429", counter.tooMany(), "load", loadAvg())
 		}
 		switch {
-		case progress.ListingDone && progress.Listed >= *users && progress.Importing == 0:
+		case progress.ListingDone && progress.Listed >= f.users && progress.Importing == 0:
 			break watch
-		case progress.ListingDone && time.Since(lastMove) >= *stall:
+		case progress.ListingDone && time.Since(lastMove) >= f.stall:
 			fig.Stopped = "stalled"
-			log.Warn("nothing moved", "for", *stall, "created", created, "batch_importing", progress.Importing)
+			log.Warn("nothing moved", "for", f.stall, "created", created, "batch_importing", progress.Importing)
 			break watch
 		}
 	}
 	qctx0, qcancel0 := context.WithTimeout(context.Background(), 10*time.Second)
-	if q, err := control.DescribeActivityRate(qctx0, c, srv.Namespace(), workflows.OktaCreateTaskQueue); err == nil {
+	if q, err := control.DescribeActivityRate(qctx0, c, ns, workflows.OktaCreateTaskQueue); err == nil {
 		fig.CreateQueue = describeQueueRate(q)
 	}
 	qcancel0()
-	st.stopWorker()
+	st.stopWorkers()
 	fig.LoadAvgAfter = loadAvg()
 
 	// The users' own states, from visibility (eventually consistent: wait
@@ -293,7 +338,7 @@ watch:
 	var counts control.StateCounts
 	var countErr error
 	for i := 0; i < 30; i++ {
-		counts, countErr = control.CountStates(qctx, c, srv.Namespace(), "bench")
+		counts, countErr = control.CountStates(qctx, c, ns, "bench")
 		if countErr == nil && counts.Total >= int64(progress.Started) {
 			break
 		}
@@ -311,7 +356,7 @@ watch:
 		stuck = int64(progress.Importing)
 	}
 	if stuck > 0 {
-		fig.StuckExamples = stuckUsers(qctx, c, srv.Namespace(), 5)
+		fig.StuckExamples = stuckUsers(qctx, c, ns, 5)
 	}
 	fig.FailedUsers = int(counts.States[workflows.StateFailed]+stuck) + progress.StartFailures
 	fig.BatchImporting = progress.Importing
@@ -323,14 +368,14 @@ watch:
 
 	times := counter.createTimes()
 	fig.Created = len(times)
-	fig.NotCreated = *users - fig.Created
+	fig.NotCreated = f.users - fig.Created
 	if n := len(times); n > 1 && times[n-1].After(times[0]) {
 		span := times[n-1].Sub(times[0])
 		fig.WritesPerMinOverall = float64(n-1) / span.Minutes()
 		fig.ImportSeconds = span.Seconds()
 	}
 	fig.WritesPerMin = steadyRate(times, steadyLo, steadyHi)
-	fig.LimitRatio = fig.WritesPerMin / float64(*limit)
+	fig.LimitRatio = fig.WritesPerMin / float64(f.limit)
 	fig.ShareRatio = fig.WritesPerMin / float64(shareLimit)
 	fig.UsersPerSec = fig.WritesPerMin / 60
 	fig.PeakWrites60s = peakInWindow(times, time.Minute)
@@ -370,7 +415,7 @@ watch:
 	}
 	if fig.Stopped != "done" {
 		return fmt.Errorf("bulk: stopped (%s) after %s with %d of %d users created", fig.Stopped,
-			time.Since(began).Round(time.Second), fig.Created, *users)
+			time.Since(began).Round(time.Second), fig.Created, f.users)
 	}
 	return nil
 }

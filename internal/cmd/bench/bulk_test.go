@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +70,36 @@ func TestDescribeQueueRate(t *testing.T) {
 	} {
 		if got := describeQueueRate(tc.q); got != tc.want {
 			t.Errorf("describeQueueRate = %+v, want %+v", got, tc.want)
+		}
+	}
+}
+
+func TestParseBulkFlags(t *testing.T) {
+	var stderr strings.Builder
+	f, err := parseBulkFlags([]string{"-users", "300", "-limit", "600", "-token-share", "50"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.topology != topologyDev || f.users != 300 || f.shareLimit != 300 || f.getLimit != 2000 {
+		t.Errorf("defaults: topology %q, users %d, share limit %d, get limit %d", f.topology, f.users, f.shareLimit, f.getLimit)
+	}
+	// 5 min + 3 × 300 users / 300 a minute.
+	if f.timeout != 8*time.Minute {
+		t.Errorf("timeout %s, want 8m", f.timeout)
+	}
+	if f, err = parseBulkFlags([]string{"-topology", "cluster"}, &stderr); err != nil || f.topology != topologyCluster {
+		t.Errorf("-topology cluster: %+v, %v", f, err)
+	}
+	for _, args := range [][]string{
+		{"-topology", "k8s"},
+		{"-topology", ""},
+		{"-users", "0"},
+		{"-token-share", "101"},
+		{"-target", "1.5"},
+		{"-no-such-flag"},
+	} {
+		if _, err := parseBulkFlags(args, &stderr); err == nil {
+			t.Errorf("%v: accepted", args)
 		}
 	}
 }
