@@ -120,7 +120,9 @@ func skipIfShort(t *testing.T) {
 	}
 }
 
-func newHarness(t *testing.T, ctx context.Context, opts harnessOptions) *harness {
+// newBareHarness returns a harness with its log sink and logger only (kept
+// in a file when the test fails); the caller starts the rest.
+func newBareHarness(t *testing.T, ctx context.Context) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: ctx, logs: &logSink{}, passwords: map[string]bool{}}
 	h.logger = slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -132,7 +134,12 @@ func newHarness(t *testing.T, ctx context.Context, opts harnessOptions) *harness
 			}
 		}
 	})
+	return h
+}
 
+func newHarness(t *testing.T, ctx context.Context, opts harnessOptions) *harness {
+	t.Helper()
+	h := newBareHarness(t, ctx)
 	var err error
 	if h.ca, err = loopbacktls.New(); err != nil {
 		t.Fatal(err)

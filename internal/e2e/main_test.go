@@ -27,5 +27,6 @@ func TestMain(m *testing.M) {
 	if workerBin != "" { // built by buildWorker in a directory of its own
 		_ = os.RemoveAll(filepath.Dir(workerBin))
 	}
+	clusterBinCleanup()
 	os.Exit(code)
 }
