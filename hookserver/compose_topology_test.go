@@ -15,6 +15,7 @@ import (
 	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/secretenv"
 	"entra2okta/internal/settings/catalog"
+	"entra2okta/internal/worker"
 )
 
 // replicas is a service's deploy.replicas, 1 when unset.
@@ -84,6 +85,17 @@ func TestComposeTopology(t *testing.T) {
 	for _, name := range []string{"worker", "worker-demo", "hookserver", "hookserver-demo"} {
 		if n := replicas(service(t, p, name)); n != 2 {
 			t.Errorf("service %s: %d replicas, want 2", name, n)
+		}
+	}
+	// Okta allows 75 simultaneous requests per org, across all workers.
+	for _, name := range []string{"worker", "worker-demo"} {
+		s := service(t, p, name)
+		cfg, err := worker.ParseConfig(nil, serviceEnv(t, p, s, liveSecrets))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if total := replicas(s) * cfg.OktaConcurrency; total >= 75 {
+			t.Errorf("%s: %d replicas × OKTA_CONCURRENCY %d = %d simultaneous Okta calls, Okta allows 75 per org", name, replicas(s), cfg.OktaConcurrency, total)
 		}
 	}
 
