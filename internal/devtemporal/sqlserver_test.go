@@ -131,8 +131,11 @@ func TestSQLServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	haltCancel()
-	// Right after PostgreSQL comes back, the frontend may answer "namespace
-	// not found" for a moment, until it reads the namespace again.
+	// Right after PostgreSQL comes back, the server may answer "namespace
+	// not found" for about a second: its namespace registry reports any
+	// failed read of a namespace as NamespaceNotFound
+	// (https://github.com/temporalio/temporal/blob/v1.29.1/common/namespace/nsregistry/registry.go,
+	// getNamespaceByNamePersistence). Clients retry it as a transient error.
 	var runB client.WorkflowRun
 	retryUntil := time.Now().Add(time.Minute)
 	for {
