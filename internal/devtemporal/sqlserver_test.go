@@ -135,7 +135,8 @@ func TestSQLServer(t *testing.T) {
 	// not found" for about a second: its namespace registry reports any
 	// failed read of a namespace as NamespaceNotFound
 	// (https://github.com/temporalio/temporal/blob/v1.29.1/common/namespace/nsregistry/registry.go,
-	// getNamespaceByNamePersistence). Clients retry it as a transient error.
+	// getNamespaceByNamePersistence). The SDK does not retry that error:
+	// this test does, for up to a minute.
 	var runB client.WorkflowRun
 	retryUntil := time.Now().Add(time.Minute)
 	for {
