@@ -21,6 +21,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/secretenv"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
@@ -45,6 +46,7 @@ var liveSecrets = map[string]string{
 	"hook_mfa_canary_password": "a-deliberately-wrong-password\n",
 	"hook_tls_cert":            "-----BEGIN CERTIFICATE-----\n",
 	"hook_tls_key":             "-----BEGIN PRIVATE KEY-----\n",
+	"hook_store":               "postgres://temporal:pg-password@postgresql:5432/hookstore?sslmode=disable\n",
 }
 
 // secretVars are the binaries' secret variables: in the live profile each
@@ -173,8 +175,8 @@ func TestComposeFile(t *testing.T) {
 	p := loadCompose(t, liveEnv)
 	want := map[string][]string{ // service -> profiles
 		"postgresql": nil, "temporal-schema": nil, "temporal": nil, "temporal-namespace": nil, "temporal-ui": nil,
-		"worker": {"live"}, "hookserver": {"live"},
-		"fakeidp": {"demo"}, "worker-demo": {"demo"}, "hookserver-demo": {"demo"},
+		"worker": {"live"}, "hookserver": {"live"}, "hookproxy": {"live"},
+		"fakeidp": {"demo"}, "worker-demo": {"demo"}, "hookserver-demo": {"demo"}, "hookproxy-demo": {"demo"},
 	}
 	once := oneShots(p)
 	for name, profiles := range want {
@@ -217,10 +219,13 @@ func TestComposeFile(t *testing.T) {
 		"temporal-ui":        {"temporal": types.ServiceConditionHealthy},
 		// The worker registers its search attributes in the namespace: it
 		// must exist, with its retention, first.
-		"worker":          {"temporal": types.ServiceConditionHealthy, "temporal-namespace": types.ServiceConditionCompletedSuccessfully},
-		"hookserver":      {"temporal": types.ServiceConditionHealthy, "temporal-namespace": types.ServiceConditionCompletedSuccessfully},
+		"worker": {"temporal": types.ServiceConditionHealthy, "temporal-namespace": types.ServiceConditionCompletedSuccessfully},
+		// The hook replicas' shared store lives in a database temporal-schema creates.
+		"hookserver":      {"temporal": types.ServiceConditionHealthy, "temporal-namespace": types.ServiceConditionCompletedSuccessfully, "temporal-schema": types.ServiceConditionCompletedSuccessfully},
 		"worker-demo":     {"temporal": types.ServiceConditionHealthy, "temporal-namespace": types.ServiceConditionCompletedSuccessfully, "fakeidp": types.ServiceConditionHealthy},
-		"hookserver-demo": {"temporal": types.ServiceConditionHealthy, "temporal-namespace": types.ServiceConditionCompletedSuccessfully, "fakeidp": types.ServiceConditionHealthy},
+		"hookserver-demo": {"temporal": types.ServiceConditionHealthy, "temporal-namespace": types.ServiceConditionCompletedSuccessfully, "temporal-schema": types.ServiceConditionCompletedSuccessfully, "fakeidp": types.ServiceConditionHealthy},
+		"hookproxy":       {"hookserver": types.ServiceConditionHealthy},
+		"hookproxy-demo":  {"hookserver-demo": types.ServiceConditionHealthy},
 	}
 	for name, on := range deps {
 		s := service(t, p, name)
@@ -404,17 +409,22 @@ func TestComposeTwoEntraApps(t *testing.T) {
 	}
 }
 
-// TestComposePorts checks what the host publishes: the hook server's HTTPS
-// port on every interface (Okta calls it), everything else on loopback only
-// (Temporal's frontend has no authentication here and the Web UI can
-// terminate workflows; operators reach them through an SSH tunnel).
+// TestComposePorts checks what the host publishes: the hook's load
+// balancer's HTTPS port on every interface (Okta calls it), everything else on
+// loopback only (Temporal's frontend has no authentication here and the Web
+// UI can terminate workflows; operators reach them through an SSH tunnel),
+// and nothing on a replicated service (its replicas would contend for the
+// host port).
 func TestComposePorts(t *testing.T) {
 	p := loadCompose(t, liveEnv)
 	published := map[string]string{}
 	for _, s := range p.Services {
 		for _, pc := range s.Ports {
 			published[s.Name+":"+pc.Published] = pc.HostIP
-			public := s.Name == "hookserver" && pc.Target == 8443
+			public := s.Name == "hookproxy" && pc.Target == 8443
+			if replicas(s) > 1 {
+				t.Errorf("service %s: %d replicas publish port %s", s.Name, replicas(s), pc.Published)
+			}
 			switch {
 			case public && pc.HostIP != "" && pc.HostIP != "0.0.0.0":
 				t.Errorf("service %s: port %s bound to %s, but Okta must reach it", s.Name, pc.Published, pc.HostIP)
@@ -423,7 +433,7 @@ func TestComposePorts(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"temporal:7233", "temporal-ui:8233", "hookserver:8443", "hookserver-demo:8443"} {
+	for _, want := range []string{"temporal:7233", "temporal-ui:8233", "hookproxy:8443", "hookproxy-demo:8443"} {
 		if _, ok := published[want]; !ok {
 			t.Errorf("%s is not published (got %v)", want, published)
 		}
@@ -521,7 +531,9 @@ func runScript(t *testing.T, s types.ServiceConfig, extra ...string) ([]string, 
 
 // TestComposeTemporalSchema runs temporal-schema's script: both databases
 // are created (idempotent in temporal-sql-tool) and brought to the schema
-// versions embedded in the tool, with the credentials the server uses.
+// versions embedded in the tool, by the same steps the tests' server on
+// PostgreSQL takes (devtemporal.SchemaSteps), with the credentials the server
+// uses; then the hook replicas' database is created.
 func TestComposeTemporalSchema(t *testing.T) {
 	env := copyEnv(liveEnv)
 	env["TEMPORAL_DB_PASSWORD"] = "pg-password"
@@ -531,14 +543,11 @@ func TestComposeTemporalSchema(t *testing.T) {
 	if err != nil {
 		t.Fatalf("temporal-schema: %v", err)
 	}
-	want := []string{
-		"temporal-sql-tool --db temporal create",
-		"temporal-sql-tool --db temporal setup-schema -v 0.0",
-		"temporal-sql-tool --db temporal update-schema --schema-name postgresql/v12/temporal",
-		"temporal-sql-tool --db temporal_visibility create",
-		"temporal-sql-tool --db temporal_visibility setup-schema -v 0.0",
-		"temporal-sql-tool --db temporal_visibility update-schema --schema-name postgresql/v12/visibility",
+	var want []string
+	for _, step := range devtemporal.SchemaSteps() {
+		want = append(want, "temporal-sql-tool "+strings.Join(step, " "))
 	}
+	want = append(want, "temporal-sql-tool --db hookstore create")
 	if !slices.Equal(calls, want) {
 		t.Errorf("temporal-schema ran\n%s\nwant\n%s", strings.Join(calls, "\n"), strings.Join(want, "\n"))
 	}
@@ -546,7 +555,7 @@ func TestComposeTemporalSchema(t *testing.T) {
 	// the server's from its config template's DB, POSTGRES_* and DB_PORT.
 	tool, srv, pg := rawEnv(s), rawEnv(service(t, p, "temporal")), rawEnv(service(t, p, "postgresql"))
 	for _, c := range [][3]string{
-		{"SQL_PLUGIN", "DB", "postgres12"},
+		{"SQL_PLUGIN", "DB", devtemporal.SQLPlugin},
 		{"SQL_HOST", "POSTGRES_SEEDS", "postgresql"},
 		{"SQL_PORT", "DB_PORT", "5432"},
 		{"SQL_USER", "POSTGRES_USER", pg("POSTGRES_USER")},
@@ -559,9 +568,9 @@ func TestComposeTemporalSchema(t *testing.T) {
 	if pg("POSTGRES_PASSWORD") != "pg-password" {
 		t.Errorf("postgresql: POSTGRES_PASSWORD %q, want TEMPORAL_DB_PASSWORD", pg("POSTGRES_PASSWORD"))
 	}
-	for _, k := range []string{"DBNAME", "VISIBILITY_DBNAME"} {
-		if v := srv(k); v != "" {
-			t.Errorf("temporal: %s=%s, but temporal-schema sets up temporal and temporal_visibility", k, v)
+	for k, db := range map[string]string{"DBNAME": devtemporal.DatabaseDefault, "VISIBILITY_DBNAME": devtemporal.DatabaseVisibility} {
+		if tool(k) != db || srv(k) != db {
+			t.Errorf("temporal-schema %s=%q, temporal %s=%q, want both %q", k, tool(k), k, srv(k), db)
 		}
 	}
 }

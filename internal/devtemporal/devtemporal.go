@@ -1,9 +1,17 @@
-// Package devtemporal starts a real Temporal server for tests and the demo: the
-// Temporal CLI's dev server, pinned in the repository's tools.mod
-// (github.com/temporalio/cli/cmd/temporal v1.5.1, bundling server 1.29.1 and the
-// Web UI) and built from the Go module proxy on first use. It is never
-// downloaded at test time: the SDK's StartDevServer gets the locally built
-// binary as ExistingPath (without one it would download the CLI).
+// Package devtemporal starts a real Temporal server for tests, the demo and
+// the production-topology harness, from binaries pinned in the repository's
+// tools.mod and built from the Go module proxy on first use (never downloaded
+// at test time):
+//
+//   - Start: the Temporal CLI's dev server (github.com/temporalio/cli v1.5.1,
+//     bundling server 1.29.1 and the Web UI), in memory or on SQLite. The
+//     SDK's StartDevServer gets the locally built CLI as ExistingPath
+//     (without one it would download the CLI).
+//   - StartSQL: the Temporal server binary itself (go.temporal.io/server
+//     v1.29.1) on PostgreSQL, its schemas applied by temporal-sql-tool of the
+//     same release, both stores (default and visibility) on PostgreSQL, and
+//     optionally the Web UI server (ui-server v2.42.1): the topology
+//     docker-compose.yml runs.
 package devtemporal
 
 import (
@@ -149,16 +157,36 @@ func freeHostPort() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// CLIPath returns the path of the pinned Temporal CLI binary, building it with
-// `go tool -n -modfile=tools.mod temporal` from the module root on first use
-// (2-4 min cold on 2 cores; cached in GOCACHE afterwards). The resolved path is
-// remembered in the user cache directory, keyed by tools.sum, and concurrent
-// callers (parallel test binaries) wait on a file lock instead of building the
-// same binary twice. $TEMPORAL_CLI overrides all of this.
+// CLIPath returns the path of the pinned Temporal CLI binary, built by
+// ToolPath from tools.mod's github.com/temporalio/cli/cmd/temporal.
+// $TEMPORAL_CLI overrides it.
 func CLIPath(ctx context.Context) (string, error) {
 	if p := os.Getenv(EnvCLI); p != "" {
 		return p, nil
 	}
+	return ToolPath(ctx, ToolCLI)
+}
+
+// The tools of tools.mod that this package runs, by package path.
+const (
+	// ToolCLI is the Temporal CLI (its dev server embeds server and UI).
+	ToolCLI = "github.com/temporalio/cli/cmd/temporal"
+	// ToolServer is the Temporal server binary.
+	ToolServer = "go.temporal.io/server/cmd/server"
+	// ToolSQL is temporal-sql-tool, the server's SQL schema tool.
+	ToolSQL = "go.temporal.io/server/cmd/tools/sql"
+	// ToolUI is the Temporal Web UI server.
+	ToolUI = "github.com/temporalio/ui-server/v2/cmd/server"
+)
+
+// ToolPath returns the path of the binary of tool, a package path named by a
+// tool line of tools.mod, building it with `go tool -n -modfile=tools.mod
+// <tool>` from the module root on first use (2-4 min cold on 2 cores for the
+// Temporal binaries; cached in GOCACHE afterwards). The resolved path is
+// remembered in the user cache directory, keyed by tool and tools.sum, and
+// concurrent callers (parallel test binaries) wait on a file lock instead of
+// building the same binary twice.
+func ToolPath(ctx context.Context, tool string) (string, error) {
 	root, err := moduleRoot(ctx)
 	if err != nil {
 		return "", err
@@ -176,7 +204,7 @@ func CLIPath(ctx context.Context) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("devtemporal: cache dir: %w", err)
 	}
-	memo := filepath.Join(dir, "temporal-cli-"+hex.EncodeToString(h[:8]))
+	memo := filepath.Join(dir, memoName(tool)+"-"+hex.EncodeToString(h[:8]))
 	if p, ok := readMemo(memo); ok {
 		return p, nil
 	}
@@ -190,22 +218,31 @@ func CLIPath(ctx context.Context) (string, error) {
 	}
 	buildCtx, cancel := context.WithTimeout(ctx, 20*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(buildCtx, "go", "tool", "-n", "-modfile=tools.mod", "temporal")
+	cmd := exec.CommandContext(buildCtx, "go", "tool", "-n", "-modfile=tools.mod", tool)
 	cmd.Dir = root
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("devtemporal: build the pinned Temporal CLI (go tool -n -modfile=tools.mod temporal): %w: %s",
-			err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("devtemporal: build %s (go tool -n -modfile=tools.mod %s): %w: %s",
+			tool, tool, err, strings.TrimSpace(stderr.String()))
 	}
 	p := strings.TrimSpace(stdout.String())
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("devtemporal: built CLI not found at %q: %w", p, err)
+		return "", fmt.Errorf("devtemporal: built %s not found at %q: %w", tool, p, err)
 	}
 	if err := os.WriteFile(memo, []byte(p), 0o644); err != nil {
-		return "", fmt.Errorf("devtemporal: remember CLI path: %w", err)
+		return "", fmt.Errorf("devtemporal: remember the path of %s: %w", tool, err)
 	}
 	return p, nil
+}
+
+// memoName is the file name that remembers tool's binary. The CLI keeps the
+// name it had before the other tools joined, so existing memos stay valid.
+func memoName(tool string) string {
+	if tool == ToolCLI {
+		return "temporal-cli"
+	}
+	return "tool-" + strings.NewReplacer("/", "_", ".", "_").Replace(tool)
 }
 
 func readMemo(memo string) (string, bool) {
@@ -237,7 +274,7 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 		select {
 		case <-ctx.Done():
 			_ = f.Close()
-			return nil, fmt.Errorf("devtemporal: waiting for another build of the Temporal CLI: %w", ctx.Err())
+			return nil, fmt.Errorf("devtemporal: waiting for another build of the same tool: %w", ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
