@@ -1,6 +1,6 @@
 // Package devcluster starts entra2okta's production topology on one machine,
 // for the end-to-end tests and the bench: a private PostgreSQL cluster
-// (devpostgres), a Temporal server, fakeokta and fakeentra over loopback TLS,
+// (devpostgres), the Temporal server on it (devtemporal.StartSQL), fakeokta and fakeentra over loopback TLS,
 // two worker processes and two hook server processes (the real binaries,
 // built with go build), each hook replica on its own TLS listener behind an
 // in-process round-robin TCP proxy whose URL fakeokta calls as the password
@@ -167,7 +167,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.temporal, err = startTemporal(ctx, c.db, c.dir, hostPort, c.tempLogs, c.logger.With("component", "temporal")); err != nil {
+	if c.temporal, err = startTemporal(ctx, c.db, hostPort, c.tempLogs, c.logger.With("component", "temporal")); err != nil {
 		return nil, err
 	}
 	c.onClose(c.temporal.Stop)
@@ -341,6 +341,15 @@ func (c *Cluster) WorkerPIDs() []int {
 	out := make([]int, len(c.workers))
 	for i, w := range c.workers {
 		out[i] = w.pid()
+	}
+	return out
+}
+
+// HookPIDs returns the running hook replicas' process ids (0: stopped).
+func (c *Cluster) HookPIDs() []int {
+	out := make([]int, len(c.hooks))
+	for i, h := range c.hooks {
+		out[i] = h.pid()
 	}
 	return out
 }
