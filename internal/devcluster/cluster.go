@@ -3,8 +3,9 @@
 // (devpostgres), the Temporal server on it (devtemporal.StartSQL), fakeokta and fakeentra over loopback TLS,
 // two worker processes and two hook server processes (the real binaries,
 // built with go build), each hook replica on its own TLS listener behind an
-// in-process round-robin TCP proxy whose URL fakeokta calls as the password
-// import inline hook. It can kill and restart any part, and keeps every
+// in-process round-robin proxy whose URL fakeokta calls as the password
+// import inline hook: an HTTPS load balancer (HTTPProxy, per request; the
+// default) or a TLS-passthrough TCP proxy (Proxy, per connection). It can kill and restart any part, and keeps every
 // process's output for the tests' secret checks. Close leaves nothing
 // running.
 package devcluster
@@ -38,6 +39,20 @@ import (
 // HookStoreDB is the database of the hook replicas' shared budgets
 // (HOOK_STORE), created on the cluster's PostgreSQL.
 const HookStoreDB = "hookstore"
+
+// Proxy modes (Options.ProxyMode).
+const (
+	// ProxyHTTP terminates TLS and balances each request (HTTPProxy).
+	ProxyHTTP = "http"
+	// ProxyTCP passes TLS through and balances each connection (Proxy).
+	ProxyTCP = "tcp"
+)
+
+// hookProxy is the proxy in front of the hook replicas.
+type hookProxy interface {
+	Addr() string
+	Close() error
+}
 
 // Tenant is what the binaries need to know of the seeded Entra tenant.
 type Tenant struct {
@@ -75,6 +90,8 @@ type Options struct {
 	// Logger is for the cluster's own lines and the SDK client; nil
 	// discards them.
 	Logger *slog.Logger
+	// ProxyMode is ProxyHTTP ("": the default) or ProxyTCP.
+	ProxyMode string
 	// BinDir holds the worker and hookserver binaries (Build); "" builds
 	// them into a temporary directory.
 	BinDir string
@@ -103,7 +120,8 @@ type Cluster struct {
 
 	workers []*process
 	hooks   []*process
-	proxy   *Proxy
+	proxy   hookProxy
+	traffic func() []int64
 }
 
 // Start starts the topology: PostgreSQL, Temporal, the emulators, the hook
@@ -117,6 +135,13 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	if opts.Hooks == 0 {
 		opts.Hooks = 2
+	}
+	switch opts.ProxyMode {
+	case "":
+		opts.ProxyMode = ProxyHTTP
+	case ProxyHTTP, ProxyTCP:
+	default:
+		return nil, fmt.Errorf("devcluster: proxy mode %q: %s or %s", opts.ProxyMode, ProxyHTTP, ProxyTCP)
 	}
 	if opts.LogLevel == "" {
 		opts.LogLevel = "info"
@@ -280,12 +305,22 @@ func (c *Cluster) startHooks(ctx context.Context, binDir string) error {
 			return err
 		}
 	}
-	var err error
-	if c.proxy, err = NewProxy(addrs, c.logger.With("component", "proxy")); err != nil {
-		return err
+	plog := c.logger.With("component", "proxy")
+	if c.opts.ProxyMode == ProxyTCP {
+		p, err := NewProxy(addrs, plog)
+		if err != nil {
+			return err
+		}
+		c.proxy, c.traffic = p, p.Conns
+	} else {
+		p, err := NewHTTPProxy(addrs, c.ca.ServerTLSConfig(), c.ca.CertPool(), plog)
+		if err != nil {
+			return err
+		}
+		c.proxy, c.traffic = p, p.Requests
 	}
 	c.onClose(c.proxy.Close)
-	_, err = c.okta.SetPasswordImportHook(c.HookURL(), "Authorization", secret)
+	_, err := c.okta.SetPasswordImportHook(c.HookURL(), "Authorization", secret)
 	return err
 }
 
@@ -399,8 +434,9 @@ func (c *Cluster) Tenant() Tenant { return c.tenant }
 // HookURL is the inline hook's URL, the proxy's.
 func (c *Cluster) HookURL() string { return "https://" + c.proxy.Addr() + hook.PasswordImportPath }
 
-// HookConns returns how many connections the proxy gave each hook replica.
-func (c *Cluster) HookConns() []int64 { return c.proxy.Conns() }
+// HookTraffic returns what the proxy gave each hook replica: requests
+// (ProxyHTTP) or connections (ProxyTCP).
+func (c *Cluster) HookTraffic() []int64 { return c.traffic() }
 
 // HookLogs and WorkerLogs return the output of replica or worker i.
 func (c *Cluster) HookLogs(i int) string   { return c.hooks[i].logs.String() }

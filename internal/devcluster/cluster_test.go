@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -23,11 +22,25 @@ func TestClusterUpKillsAndCloses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL, the Temporal server and four processes")
 	}
-	db := devpostgres.StartForTest(t, devpostgres.Options{})
+	if _, err := devpostgres.BinDir(); err != nil {
+		devpostgres.StartForTest(t, devpostgres.Options{}) // skips, or fails when PostgreSQL is required
+	}
+	bin := t.TempDir()
+	if err := Build(context.Background(), bin); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{ProxyHTTP, ProxyTCP} {
+		t.Run(mode, func(t *testing.T) {
+			testClusterUpKillsAndCloses(t, devpostgres.StartForTest(t, devpostgres.Options{}), bin, mode)
+		})
+	}
+}
+
+func testClusterUpKillsAndCloses(t *testing.T, db *devpostgres.Cluster, bin, mode string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	c, err := Start(ctx, Options{
-		DB: db,
+		DB: db, BinDir: bin, ProxyMode: mode,
 		Seed: func(o *fakeokta.Server, e *fakeentra.Server) (Tenant, error) {
 			d, err := demodata.Seed(o, e, 5)
 			return Tenant{TenantID: d.TenantID, GraphClientID: d.GraphClientID, GraphClientSecret: d.GraphClientSecret,
@@ -47,6 +60,9 @@ func TestClusterUpKillsAndCloses(t *testing.T) {
 	tr := c.CA().HTTPClient(5 * time.Second)
 	tr.Transport.(*http.Transport).DisableKeepAlives = true
 	health := "https://" + c.proxy.Addr() + "/healthz"
+	if c.opts.ProxyMode != mode {
+		t.Fatalf("proxy mode %q, want %q", c.opts.ProxyMode, mode)
+	}
 	get := func() error {
 		resp, err := tr.Get(health)
 		if err != nil {
@@ -63,8 +79,8 @@ func TestClusterUpKillsAndCloses(t *testing.T) {
 			t.Fatalf("request %d through the proxy: %v", i, err)
 		}
 	}
-	if conns := c.HookConns(); conns[0] != 2 || conns[1] != 2 {
-		t.Errorf("connections per replica %v, want [2 2]", conns)
+	if conns := c.HookTraffic(); conns[0] != 2 || conns[1] != 2 {
+		t.Errorf("traffic per replica %v, want [2 2]", conns)
 	}
 	if err := c.KillHook(0); err != nil {
 		t.Fatal(err)
@@ -74,8 +90,8 @@ func TestClusterUpKillsAndCloses(t *testing.T) {
 			t.Fatalf("request %d with replica 0 killed: %v", i, err)
 		}
 	}
-	if conns := c.HookConns(); conns[1] != 5 {
-		t.Errorf("connections per replica %v after the kill, want 5 on replica 1", conns)
+	if conns := c.HookTraffic(); conns[1] != 5 {
+		t.Errorf("traffic per replica %v after the kill, want 5 on replica 1", conns)
 	}
 	if err := c.StartHook(ctx, 0); err != nil {
 		t.Fatal(err)
@@ -105,7 +121,7 @@ func TestClusterUpKillsAndCloses(t *testing.T) {
 			t.Errorf("process %d still exists after Close: %v", pid, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "bin")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the cluster's directory is left behind: %v", err)
 	}
 	if c.Logs() == "" {
