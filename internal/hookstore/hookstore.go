@@ -38,7 +38,11 @@
 // on each of its checks. While the tenant-wide budget is on, failed charges
 // are bounded by GlobalFailures per GlobalWindow, so the tables are bounded
 // by the charges of one UserHorizon (720,000 rows at the defaults).
-// Replicas sharing a store must share the shield settings too.
+// Replicas sharing a store must share the shield settings too. Times are
+// the replicas' clocks, as each passes its own now: a charge stamped ahead
+// of another replica's clock still counts in that replica's windows, but a
+// replica whose clock runs ahead by d forgets charges d early, so keep the
+// clocks synchronised (NTP); the bounds hold up to that skew.
 package hookstore
 
 import (
