@@ -576,13 +576,7 @@ func (h *Handler) verify(req importRequest, id identity, k [32]byte, deadline ti
 	}
 	h.m.entraSeconds.Observe(res.Latency.Seconds())
 	res = h.bind(res, id)
-	rctx, rcancel := context.WithDeadline(context.Background(), deadline)
-	if err := h.store.Record(rctx, c, k, res, time.Now()); err != nil {
-		// The charge stays in flight in the store, counted against every
-		// budget until it ages out: the bound errs towards fewer checks.
-		h.storeFailed("record", err)
-	}
-	rcancel()
+	h.record(c, k, res, deadline)
 	out := outcome{res: res, outcome: outcomeOf(res.Verdict)}
 	if out.outcome == workflows.OutcomeVerified {
 		// In memory, well inside the budget: the verified password against
@@ -615,6 +609,34 @@ func (h *Handler) bind(res entra.Result, id identity) entra.Result {
 		return entra.Result{Verdict: entra.Rejected, Reason: reasonIdentityMatch, Latency: res.Latency}
 	}
 	return res
+}
+
+// lateRecord bounds a record made after the check's deadline.
+const lateRecord = time.Second
+
+// record hands Entra's answer to the store by the check's deadline. When the
+// check took the whole budget (an Entra time-out), a shared store gets it in
+// the background, under lateRecord, so that the answer is not delayed and a
+// healthy store is not reported as failing. If the record fails, the charge
+// stays in flight in the store, counted against every budget until it ages
+// out: the bound errs towards fewer checks.
+func (h *Handler) record(c Charge, k [32]byte, res entra.Result, deadline time.Time) {
+	now := time.Now()
+	if _, mem := h.store.(memoryStore); !mem && !now.Before(deadline) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), lateRecord)
+			defer cancel()
+			if err := h.store.Record(ctx, c, k, res, now); err != nil {
+				h.storeFailed("record", err)
+			}
+		}()
+		return
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if err := h.store.Record(ctx, c, k, res, now); err != nil {
+		h.storeFailed("record", err)
+	}
 }
 
 // storeContext bounds one call to the shield's store: by the check's

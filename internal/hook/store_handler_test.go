@@ -56,6 +56,9 @@ func (f *failingStore) Record(ctx context.Context, c Charge, pair [sha256.Size]b
 	if f.recordErr != nil {
 		return f.recordErr
 	}
+	if err := ctx.Err(); err != nil { // as a store over the network fails
+		return err
+	}
 	return f.inner.Record(ctx, c, pair, res, now)
 }
 
@@ -185,4 +188,27 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestStoreLateRecord: a check that took the whole budget (Entra timed out)
+// is recorded in the background, not reported as a store failure, and its
+// charge settled: the user's budget shows it.
+func TestStoreLateRecord(t *testing.T) {
+	st := newFailingStore(t)
+	hang := &fakeVerifier{fn: func(ctx context.Context, _, _ string) entra.Result {
+		<-ctx.Done()
+		return entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonTimeout}
+	}}
+	h := newTestHandler(t, Config{Store: st, Budget: 200 * time.Millisecond}, hang, acceptAll{}, nil)
+	if got := credentialOf(t, post(h, payload("ev1", "ann@example.com", "pw-1", "192.0.2.1"))); got != "UNDECIDED" {
+		t.Fatalf("answer %s", got)
+	}
+	for deadline := time.Now().Add(5 * time.Second); st.records.Load() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the late check was never recorded")
+		}
+	}
+	if got := testutil.ToFloat64(h.m.storeErrors.WithLabelValues("record")); got != 0 {
+		t.Fatalf("store errors{op=record} = %v for a healthy store", got)
+	}
 }
