@@ -25,13 +25,19 @@ type ShieldStore interface {
 	Key() []byte
 	// Admit decides whether a check may reach Entra at now and, if so,
 	// charges it to the budgets of a in one atomic step: it returns the
-	// charge to hand to Record, or the reason it refused (reasonUserBudget,
-	// reasonIPBudget, reasonBreakerOpen, reasonEntraBackoff, or a table-full
-	// reason). tripped is true when this refusal opened the circuit breaker.
+	// charge to hand to Record, or the reason it refused (ReasonUserBudget,
+	// ReasonIPBudget, ReasonBreakerOpen, ReasonEntraBackoff, or, for a store
+	// that bounds its tables, a table-full reason). tripped is true when
+	// this refusal opened the circuit breaker.
 	Admit(ctx context.Context, a Attempt, now time.Time) (c Charge, reason string, tripped bool, err error)
 	// Record learns from Entra's answer res to the check charged as c, in
-	// one atomic step (shield.record describes what it learns). pair is the
-	// check's pair key, remembered when Entra rejected the password.
+	// one atomic step: a charge Entra may have counted (MayCountAsFailure)
+	// is settled, any other is given back to every budget; a verified
+	// password clears the user's settled charges and cool-down; a lockout
+	// (CoolsDown) cools the user down for UserWindow; a Retry-After pauses
+	// every check for up to MaxBackoff; a rejection remembers pair for
+	// NegativeTTL. The reply cache for Okta's retry is not the store's: it
+	// stays in each replica (internal/hookstore says why).
 	Record(ctx context.Context, c Charge, pair [sha256.Size]byte, res entra.Result, now time.Time) error
 	// CachedRejection returns the remembered rejection of pair, if fresh.
 	CachedRejection(ctx context.Context, pair [sha256.Size]byte, now time.Time) (Rejection, bool, error)

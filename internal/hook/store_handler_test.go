@@ -19,15 +19,15 @@ import (
 // failingStore is a ShieldStore whose calls fail (err set) or block until
 // their deadline (block), counting them by operation.
 type failingStore struct {
-	key                 []byte
-	err                 error
-	block               bool
-	rejects, admits     atomic.Int64
-	records             atomic.Int64
-	failAdmitOnly       bool
-	inner               ShieldStore // answers what does not fail, when set
-	recordErr           error
-	lastAdmitDeadlineIn atomic.Int64 // ns from the call to its context's deadline
+	key           []byte
+	inner         ShieldStore // answers the calls that do not fail
+	err           error       // every lookup and admit fails with it
+	block         bool        // every lookup and admit blocks until its deadline
+	failAdmitOnly bool        // err and block spare the lookup
+	recordErr     error       // every record fails with it
+
+	rejects, admits, records atomic.Int64
+	lastAdmitDeadlineIn      atomic.Int64 // ns from the admit to its context's deadline
 }
 
 func (f *failingStore) Key() []byte { return f.key }
