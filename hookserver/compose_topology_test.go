@@ -197,12 +197,6 @@ func TestComposeVariablesKnown(t *testing.T) {
 		for _, n := range secretenv.Names() {
 			k[n], k[n+secretenv.FileSuffix] = true, true
 		}
-		// HOOK_STORE (the replicas' shared budgets) is declared by the hook
-		// server's shared-store change; until it is merged, it is the one
-		// variable allowed without a declaration.
-		if b.Name == "hookserver" && !k["HOOK_STORE"] {
-			k["HOOK_STORE"], k["HOOK_STORE_FILE"] = true, true
-		}
 		known[b.Name] = k
 	}
 	p := loadCompose(t, liveEnv)

@@ -36,6 +36,7 @@ import (
 	"entra2okta/internal/entra"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/hookconf"
+	"entra2okta/internal/hookstore"
 	"entra2okta/internal/okta"
 	"entra2okta/internal/redact"
 	"entra2okta/internal/secretenv"
@@ -71,6 +72,7 @@ type config struct {
 	shutdownTimeout   time.Duration
 	events            *hook.EventConfig // Okta event hook, nil when off; Client is set by run
 	okta              *okta.Config      // the password policy's reader, nil when off
+	store             string            // HOOK_STORE: PostgreSQL URL of the shared shield, "" for memory (secret)
 
 	// temporal is the resolved connection; temporalAddress and
 	// temporalNamespace are its address and namespace.
@@ -113,6 +115,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		temporalAddress:   v.TemporalAddress,
 		temporalNamespace: v.TemporalNamespace,
 		shutdownTimeout:   v.ShutdownTimeout,
+		store:             strings.TrimSpace(v.Store),
 		entra: entra.Config{
 			AuthorityHost: v.AuthorityHost,
 			TenantID:      v.TenantID,
@@ -293,6 +296,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	} else {
 		logger.Warn("password policy check off: OKTA_ORG_URL and OKTA_API_TOKEN are not set, so a verified legacy password below the Okta password policy is stored as it is")
 	}
+	if cfg.store != "" {
+		// Replicas share the shield: open it before serving, so that a wrong
+		// URL or an unreachable database stops the start (its errors never
+		// hold the URL or its password).
+		octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		st, err := hookstore.Open(octx, cfg.store, hookstore.Options{Shield: cfg.hook.Shield, Logger: logger})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("hook store (HOOK_STORE): %w", err)
+		}
+		defer st.Close()
+		cfg.hook.Store = st
+	}
 	var events *hook.EventConfig
 	if cfg.events != nil {
 		ev := *cfg.events
@@ -349,8 +365,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	} else {
 		logger.Warn("okta event hook off: HOOK_EVENTS_AUTH_SECRET is not set, so " + hook.EventsPath + " is not served")
 	}
-	logger.Warn("run one replica: the attempt budgets and the circuit breaker live in this process's memory; a second replica doubles every bound, and a restart resets them",
-		"lockout_threshold", cfg.hook.Shield.LockoutThreshold)
+	if cfg.hook.Store != nil {
+		logger.Info("shared hook store: replicas using this HOOK_STORE share the attempt budgets, the circuit breaker and the negative cache",
+			"lockout_threshold", cfg.hook.Shield.LockoutThreshold)
+	} else {
+		logger.Warn("run one replica: the attempt budgets and the circuit breaker live in this process's memory; a second replica doubles every bound, and a restart resets them (HOOK_STORE shares them)",
+			"lockout_threshold", cfg.hook.Shield.LockoutThreshold)
+	}
 	if len(strings.TrimSpace(cfg.hook.AuthSecret)) < 16 {
 		logger.Warn("the auth secret is shorter than 16 characters")
 	}

@@ -63,6 +63,11 @@ type Config struct {
 	MaxConcurrent int
 	// Shield configures attempt budgets and the negative cache.
 	Shield ShieldConfig
+	// Store, when set, holds the budgets, the Entra back-off, the circuit
+	// breaker, the negative cache and its key for every replica sharing it
+	// (internal/hookstore, configured with the same Shield); nil keeps them
+	// in this process's memory. The handler does not close it.
+	Store ShieldStore
 	// Signals configures background signal delivery.
 	Signals SignalConfig
 	// MFACheck configures the canary check of the MFA order (mfacheck.go).
@@ -96,7 +101,8 @@ type Handler struct {
 	cfg    Config
 	v      Verifier
 	auth   *authenticator
-	shield *shield
+	shield *shield     // pair and request keys, the reply cache for Okta's retry
+	store  ShieldStore // budgets and negative cache: memoryStore{shield} or Config.Store
 	flight singleflight.Group
 	sem    chan struct{}
 	disp   *dispatcher
@@ -133,7 +139,16 @@ func NewHandler(cfg Config, v Verifier, s Signaler, logger *slog.Logger) (*Handl
 	} else if mc.MaxPerDay >= sh.cfg.LockoutThreshold {
 		return nil, fmt.Errorf("hook: %d MFA order checks a day would reach the lockout threshold of %d on the canary", mc.MaxPerDay, sh.cfg.LockoutThreshold)
 	}
-	h := &Handler{cfg: cfg, v: v, auth: auth, shield: sh, sem: make(chan struct{}, cfg.MaxConcurrent), log: logger}
+	h := &Handler{cfg: cfg, v: v, auth: auth, shield: sh, store: memoryStore{sh}, sem: make(chan struct{}, cfg.MaxConcurrent), log: logger}
+	if cfg.Store != nil {
+		// Pair keys are compared across replicas: the store's key.
+		k := cfg.Store.Key()
+		if err := checkKey(k); err != nil {
+			return nil, err
+		}
+		sh.key = append([]byte(nil), k...)
+		h.store = cfg.Store
+	}
 	h.m, err = newMetrics(cfg.Registerer, func() float64 {
 		if h.disp == nil {
 			return 0
@@ -470,9 +485,16 @@ func (h *Handler) decideAs(req importRequest, id identity, deadline time.Time) o
 }
 
 func (h *Handler) decideOnce(req importRequest, id identity, k [32]byte, deadline time.Time) outcome {
-	if rej, ok := h.shield.cachedRejection(k, time.Now()); ok {
+	ctx, cancel := h.storeContext(deadline)
+	rej, ok, err := h.store.CachedRejection(ctx, k, time.Now())
+	cancel()
+	if err != nil {
+		h.storeFailed("cached_rejection", err)
+		return shielded(reasonStoreUnavailable)
+	}
+	if ok {
 		return outcome{
-			res:      entra.Result{Verdict: entra.Rejected, Code: rej.code, Reason: reasonCachedReject},
+			res:      entra.Result{Verdict: entra.Rejected, Code: rej.Code, Reason: reasonCachedReject},
 			outcome:  workflows.OutcomeUnverified,
 			shielded: reasonCachedReject,
 		}
@@ -521,7 +543,15 @@ func (h *Handler) verify(req importRequest, id identity, k [32]byte, deadline ti
 	default:
 		return shielded(reasonOverloaded)
 	}
-	c, why, tripped := h.shield.admit(req.Username, req.IP, time.Now())
+	sctx, scancel := h.storeContext(deadline)
+	c, why, tripped, err := h.store.Admit(sctx, h.shield.cfg.AttemptOf(req.Username, req.IP), time.Now())
+	scancel()
+	if err != nil {
+		// The store cannot say whether the budgets have room: Entra is not
+		// asked, so an outage of the store cannot send checks unbounded.
+		h.storeFailed("admit", err)
+		return shielded(reasonStoreUnavailable)
+	}
 	if tripped {
 		h.m.breakerTrips.Inc()
 		h.log.Warn("hook: circuit breaker open: too many failed checks at Entra across all users; no check reaches Entra until it closes",
@@ -546,7 +576,7 @@ func (h *Handler) verify(req importRequest, id identity, k [32]byte, deadline ti
 	}
 	h.m.entraSeconds.Observe(res.Latency.Seconds())
 	res = h.bind(res, id)
-	h.shield.record(c, k, res, time.Now())
+	h.record(c, k, res, deadline)
 	out := outcome{res: res, outcome: outcomeOf(res.Verdict)}
 	if out.outcome == workflows.OutcomeVerified {
 		// In memory, well inside the budget: the verified password against
@@ -579,6 +609,52 @@ func (h *Handler) bind(res entra.Result, id identity) entra.Result {
 		return entra.Result{Verdict: entra.Rejected, Reason: reasonIdentityMatch, Latency: res.Latency}
 	}
 	return res
+}
+
+// lateRecord bounds a record made after the check's deadline.
+const lateRecord = time.Second
+
+// record hands Entra's answer to the store by the check's deadline. When the
+// check took the whole budget (an Entra time-out), a shared store gets it in
+// the background, under lateRecord, so that the answer is not delayed and a
+// healthy store is not reported as failing. If the record fails, the charge
+// stays in flight in the store, counted against every budget until it ages
+// out: the bound errs towards fewer checks.
+func (h *Handler) record(c Charge, k [32]byte, res entra.Result, deadline time.Time) {
+	now := time.Now()
+	if _, mem := h.store.(memoryStore); !mem && !now.Before(deadline) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), lateRecord)
+			defer cancel()
+			if err := h.store.Record(ctx, c, k, res, now); err != nil {
+				h.storeFailed("record", err)
+			}
+		}()
+		return
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if err := h.store.Record(ctx, c, k, res, now); err != nil {
+		h.storeFailed("record", err)
+	}
+}
+
+// storeContext bounds one call to the shield's store: by the check's
+// deadline and by a fifth of the budget, so that a slow store leaves most of
+// the budget to Entra.
+func (h *Handler) storeContext(deadline time.Time) (context.Context, context.CancelFunc) {
+	if d := time.Now().Add(h.cfg.Budget / 5); d.Before(deadline) {
+		deadline = d
+	}
+	return context.WithDeadline(context.Background(), deadline)
+}
+
+// storeFailed counts and logs a failed call to the shield's store. Store
+// errors carry no password or pair key (ShieldStore's contract).
+func (h *Handler) storeFailed(op string, err error) {
+	h.m.storeErrors.WithLabelValues(op).Inc()
+	h.log.Warn("hook: the shield's store failed; the check is answered undecided without Entra (or, after Entra answered, its charge stays counted)",
+		"op", op, "err", err.Error())
 }
 
 func shielded(why string) outcome {

@@ -24,6 +24,7 @@ type metrics struct {
 	panics        prometheus.Counter     // checks that panicked (answered undecided)
 	identity      *prometheus.CounterVec // identity resolutions by result
 	mismatches    prometheus.Counter     // verified passwords of another Entra account
+	storeErrors   *prometheus.CounterVec // failed calls to the shield's store, by operation
 	all           []prometheus.Collector // for registration
 }
 
@@ -88,8 +89,12 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) (*metrics, e
 			Name: "entra2okta_hook_identity_mismatches_total",
 			Help: "Passwords Entra accepted for another account than the one the migration recorded (a renamed and reused UPN): answered UNVERIFIED.",
 		}),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "entra2okta_hook_store_errors_total",
+			Help: "Failed calls to the shield's store (HOOK_STORE) by operation: admit and cached_rejection (the check is answered undecided without Entra), record (the charge stays counted until it ages out).",
+		}, []string{"op"}),
 	}
-	m.all = []prometheus.Collector{m.identity, m.mismatches, m.panics, m.requests, m.outcomes, m.answerSeconds, m.entraSeconds, m.shield,
+	m.all = []prometheus.Collector{m.storeErrors, m.identity, m.mismatches, m.panics, m.requests, m.outcomes, m.answerSeconds, m.entraSeconds, m.shield,
 		m.upstream, m.coalesced, m.signals, m.signalQueue, m.authFailures, m.breakerTrips}
 	if reg != nil {
 		for _, c := range m.all {

@@ -311,6 +311,13 @@ func (s *shield) cachedRejection(k [sha256.Size]byte, now time.Time) (rejection,
 // charge to settle with record, or the reason it was refused; tripped is
 // true when this refusal opened the circuit breaker.
 func (s *shield) admit(user, ip string, now time.Time) (c charge, why string, tripped bool) {
+	a := s.cfg.AttemptOf(user, ip)
+	return s.admitKeys(a.User, a.IP, now)
+}
+
+// admitKeys is admit for the normalised username u and the address budget
+// key ipk ("" when the check is not charged to an address budget).
+func (s *shield) admitKeys(u, ipk string, now time.Time) (c charge, why string, tripped bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if now.Before(s.backoffUntil) {
@@ -320,7 +327,6 @@ func (s *shield) admit(user, ip string, now time.Time) (c charge, why string, tr
 		return c, reasonBreakerOpen, false
 	}
 	cfg := &s.cfg
-	u := normUser(user)
 	if f := s.users.get(u); f != nil {
 		f.prune(now.Add(-cfg.UserHorizon))
 		if now.Before(f.coolUntil) || f.since(now.Add(-cfg.UserWindow)) >= cfg.UserAttempts ||
@@ -328,12 +334,7 @@ func (s *shield) admit(user, ip string, now time.Time) (c charge, why string, tr
 			return c, reasonUserBudget, false
 		}
 	}
-	ipk := ""
-	if cfg.IPAttempts > 0 && !s.trusted(ip) {
-		ipk = ipKey(ip)
-		if ipk == "" {
-			ipk = noAddress
-		}
+	if ipk != "" {
 		if f := s.ips.get(ipk); f != nil {
 			f.prune(now.Add(-cfg.IPWindow))
 			if f.since(now.Add(-cfg.IPWindow)) >= cfg.IPAttempts {
@@ -378,9 +379,9 @@ func (s *shield) admit(user, ip string, now time.Time) (c charge, why string, tr
 	return c, "", false
 }
 
-// trusted reports whether ip is in a trusted range.
-func (s *shield) trusted(ip string) bool {
-	if len(s.cfg.IPTrusted) == 0 || ip == "" {
+// trustedIn reports whether ip is in one of the trusted ranges.
+func trustedIn(trusted []netip.Prefix, ip string) bool {
+	if len(trusted) == 0 || ip == "" {
 		return false
 	}
 	a, err := netip.ParseAddr(ip)
@@ -388,7 +389,7 @@ func (s *shield) trusted(ip string) bool {
 		return false
 	}
 	a = a.Unmap()
-	for _, p := range s.cfg.IPTrusted {
+	for _, p := range trusted {
 		if p.Contains(a) {
 			return true
 		}

@@ -32,6 +32,7 @@ type Values struct {
 	GlobalFailures                       int
 	GlobalWindow, BreakerCooldown        time.Duration
 	NegativeTTL                          time.Duration
+	Store                                string // secret: may carry a password
 	MaxConcurrent                        int
 	OAuthIssuer, OAuthAudience           string
 	OAuthClientID, OAuthScope, JWKSURL   string
@@ -100,6 +101,8 @@ func Declare(v *Values) *settings.Set {
 	s.Duration(&v.GlobalWindow, S{Flag: "global-window", Env: "HOOK_GLOBAL_WINDOW", Help: "tenant-wide sliding window"})
 	s.Duration(&v.BreakerCooldown, S{Flag: "breaker-cooldown", Env: "HOOK_BREAKER_COOLDOWN", Help: "how long the circuit breaker stays open"})
 	s.Duration(&v.NegativeTTL, S{Flag: "negative-ttl", Env: "HOOK_NEGATIVE_TTL", Help: "how long a rejected username+password is answered from memory"})
+	s.String(&v.Store, S{Env: "HOOK_STORE", Secret: true,
+		Help: "PostgreSQL URL (postgres://user:password@host:5432/db) where replicas share the attempt budgets, circuit breaker and negative cache, so N replicas hold the bounds of one (empty: this process's memory, run one replica)"})
 	s.Int(&v.MaxConcurrent, S{Flag: "max-concurrent", Env: "HOOK_MAX_CONCURRENT",
 		Help: "checks in flight against Entra; beyond it requests are answered UNVERIFIED at once"})
 	s.String(&v.OAuthIssuer, S{Flag: "oauth-issuer", Env: "HOOK_OAUTH_ISSUER",

@@ -25,12 +25,13 @@ const MaxFileSize = 64 << 10
 
 // Names returns the secret variables of the product's binaries: the Okta API
 // token and OAuth private key, the Graph client secret, the hook server's two
-// header secrets and MFA canary password, and the Temporal API key.
+// header secrets, MFA canary password and shared store URL (which may carry a
+// database password), and the Temporal API key.
 func Names() []string {
 	return []string{
 		"OKTA_API_TOKEN", "OKTA_PRIVATE_KEY", "ENTRA_CLIENT_SECRET",
 		"HOOK_AUTH_SECRET", "HOOK_EVENTS_AUTH_SECRET", "HOOK_MFA_CANARY_PASSWORD",
-		"TEMPORAL_API_KEY",
+		"TEMPORAL_API_KEY", "HOOK_STORE",
 	}
 }
 

@@ -23,9 +23,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"entra2okta/internal/devpostgres"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/fakeentra"
 	"entra2okta/internal/hook"
+	"entra2okta/internal/hookstore"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/pwpolicy"
 	"entra2okta/workflows"
@@ -36,6 +38,7 @@ type hookFigures struct {
 	Bench    string `json:"bench"`
 	Upstream string `json:"upstream"` // what stood in for Entra ID
 	Signaler string `json:"signaler"`
+	Store    string `json:"store"` // the main server's shield store: memory or postgres
 	// Load.
 	Rate         float64 `json:"rate"`          // requested verifications per second
 	Seconds      float64 `json:"seconds"`       // length of the latency phase
@@ -60,6 +63,10 @@ type hookFigures struct {
 	// between this server and a second one with the password-policy check
 	// on (hook.PolicyConfig), so that both halves meet the same machine.
 	Policy *policyFigures `json:"policy_phase,omitempty"`
+	// Store phase (-store both): the same load again, alternating request
+	// by request between a server with the shield in memory and one with
+	// it in PostgreSQL (internal/hookstore).
+	StorePhase *storeFigures `json:"store_phase,omitempty"`
 	// Hang phase: Entra holds every token request; Okta must still get an
 	// answer within the budget.
 	HangRequests int     `json:"hang_requests"`
@@ -117,6 +124,30 @@ type latency struct {
 	AnswerP99 float64 `json:"answer_p99_ms"`
 }
 
+// storeFigures compares the hook's latency and upstream requests with the
+// shield in memory and in PostgreSQL.
+type storeFigures struct {
+	Requests int       `json:"requests"` // both halves together
+	Store    string    `json:"store"`
+	Memory   storeHalf `json:"memory"`
+	Postgres storeHalf `json:"postgres"`
+	// What PostgreSQL adds to the server's own latency, in ms.
+	AddedP50DeltaMs float64 `json:"added_p50_delta_ms"`
+	AddedP99DeltaMs float64 `json:"added_p99_delta_ms"`
+	// UpstreamPerVerify is over both halves (HTTP requests to Entra, or
+	// verifier calls); each half's verifier calls per verification show
+	// that the store changes neither.
+	UpstreamPerVerify float64 `json:"upstream_per_verify"`
+	UpstreamUnit      string  `json:"upstream_unit"`
+}
+
+// storeHalf is one half of the store phase.
+type storeHalf struct {
+	latency
+	VerifierCallsPerVerify float64        `json:"verifier_calls_per_verify"`
+	Answers                map[string]int `json:"answers"`
+}
+
 // benchPolicy is a password policy as a new Okta org's default has it
 // (https://developer.okta.com/docs/reference/api/policy/#password-complexity-object),
 // with the common-password check on so that every rule runs; the hook reads
@@ -152,6 +183,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	budget := fs.Duration("budget", 2500*time.Millisecond, "the hook's answer budget")
 	hangN := fs.Int("hang-requests", 20, "requests sent while Entra hangs")
 	policyPhase := fs.Bool("policy-phase", true, "after the memory phase, measure the latency phase again alternating with a hook server that checks the password policy")
+	storeMode := fs.String("store", "memory", "the shield's store: memory; postgres (every server's shield in a private PostgreSQL cluster); both (memory, then a store phase alternating memory and PostgreSQL)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the latency phase to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile after the memory phase to this file")
 	if err := fs.Parse(args); err != nil {
@@ -160,8 +192,11 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *rate <= 0 || *seconds <= 0 || *total < 1 {
 		return errors.New("rate, seconds and verifications must be positive")
 	}
+	if *storeMode != "memory" && *storeMode != "postgres" && *storeMode != "both" {
+		return fmt.Errorf("-store %q: want memory, postgres or both", *storeMode)
+	}
 	began := time.Now()
-	fig := hookFigures{Bench: "hook", Rate: *rate, Seconds: *seconds, EntraLatency: ms(*latency), BudgetMs: ms(*budget),
+	fig := hookFigures{Bench: "hook", Store: "memory", Rate: *rate, Seconds: *seconds, EntraLatency: ms(*latency), BudgetMs: ms(*budget),
 		Signaler: "in-memory, accepts every signal (no Temporal)", GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(), CPUPressureBefore: cpuPressure(),
 		ProcessIsShared: "the load generator, the hook server and the Entra emulator share this process and its CPUs"}
 
@@ -243,6 +278,25 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	tv := &timedVerifier{inner: inner}
 
+	// The shared shield, in a private PostgreSQL cluster on loopback.
+	var pgStore hook.ShieldStore
+	var pgName string
+	if *storeMode != "memory" {
+		st, name, stop, err := benchStore(ctx, stderr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		pgStore, pgName = st, name
+		if *storeMode == "postgres" {
+			fig.Store = "postgres: " + name
+		}
+	}
+	mainStore := pgStore
+	if *storeMode != "postgres" {
+		mainStore = nil
+	}
+
 	// The hook server, over TLS.
 	ca, err := loopbacktls.New()
 	if err != nil {
@@ -253,12 +307,18 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var sendTo func(url string) sample
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	signals := &acceptSignals{}
-	// serve starts a hook server on the shared verifier and returns its URL.
-	serve := func(policy hook.PolicyConfig) (string, error) {
+	// serveWith starts a hook server on the shared verifier, with the
+	// shield in store (nil: memory), counting its verifier calls in calls
+	// when not nil, and returns its URL.
+	serveWith := func(policy hook.PolicyConfig, store hook.ShieldStore, calls *atomic.Int64) (string, error) {
+		var v hook.Verifier = tv
+		if calls != nil {
+			v = &countingVerifier{inner: tv, calls: calls}
+		}
 		srv, err := hook.NewServer(hook.ServerConfig{
-			Hook: hook.Config{AuthSecret: secret, Budget: *budget, Policy: policy},
+			Hook: hook.Config{AuthSecret: secret, Budget: *budget, Policy: policy, Store: store},
 			TLS:  ca.ServerTLSConfig(),
-		}, tv, signals, logger)
+		}, v, signals, logger)
 		if err != nil {
 			return "", err
 		}
@@ -274,6 +334,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		})
 		return "https://" + ln.Addr().String() + hook.PasswordImportPath, nil
 	}
+	serve := func(policy hook.PolicyConfig) (string, error) { return serveWith(policy, mainStore, nil) }
 	defer func() {
 		for _, stop := range stops {
 			stop()
@@ -402,6 +463,15 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fig.RSSIdleClosedMB = mb(idle)
 	fig.RSSIdleClosedGrowthPct = round(100*(float64(idle)-float64(rssBefore))/float64(rssBefore), 1)
 
+	if *storeMode == "both" {
+		sf, err := measureStore(ctx, latencyN, *rate, serveWith, sendTo, pgStore, upstreamN, stderr)
+		if err != nil {
+			return err
+		}
+		sf.Store, sf.UpstreamUnit = pgName, fig.UpstreamUnit
+		fig.StorePhase = sf
+	}
+
 	if *policyPhase {
 		pf, err := measurePolicy(ctx, latencyN, *rate, serve, sendTo, signals, stderr)
 		if err != nil {
@@ -503,12 +573,114 @@ func measurePolicy(ctx context.Context, n int, rate float64, serve func(hook.Pol
 	return pf, nil
 }
 
+// measureStore starts a hook server with the shield in memory and one with
+// it in store, and sends n requests at rate, alternating between them.
+func measureStore(ctx context.Context, n int, rate float64, serveWith func(hook.PolicyConfig, hook.ShieldStore, *atomic.Int64) (string, error),
+	sendTo func(string) sample, store hook.ShieldStore, upstreamN func() int, stderr io.Writer) (*storeFigures, error) {
+	var calls [2]atomic.Int64
+	urlMem, err := serveWith(hook.PolicyConfig{}, nil, &calls[0])
+	if err != nil {
+		return nil, err
+	}
+	urlPG, err := serveWith(hook.PolicyConfig{}, store, &calls[1])
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "bench hook: store phase, %d verifications at %.0f/s, alternating the shield in memory and in PostgreSQL\n", n, rate)
+	var warm atomic.Int64
+	_ = load(ctx, int(rate), rate, func() sample { // both servers' connections, PostgreSQL's pool
+		if warm.Add(1)%2 == 0 {
+			return sendTo(urlPG)
+		}
+		return sendTo(urlMem)
+	})
+	c0 := [2]int64{calls[0].Load(), calls[1].Load()}
+	n0 := upstreamN()
+	var alt atomic.Int64
+	samples := load(ctx, n, rate, func() sample {
+		pg := alt.Add(1)%2 == 0
+		u := urlMem
+		if pg {
+			u = urlPG
+		}
+		s := sendTo(u)
+		s.store = pg
+		return s
+	})
+	sf := &storeFigures{Requests: len(samples)}
+	if len(samples) > 0 {
+		sf.UpstreamPerVerify = round(float64(upstreamN()-n0)/float64(len(samples)), 3)
+	}
+	var added, answers [2][]time.Duration
+	creds := [2]map[string]int{{}, {}}
+	for _, s := range samples {
+		if s.err {
+			continue
+		}
+		k := 0
+		if s.store {
+			k = 1
+		}
+		creds[k][s.credential]++
+		answers[k] = append(answers[k], s.answer)
+		added[k] = append(added[k], max(0, s.answer-s.entra))
+	}
+	half := func(k int) storeHalf {
+		h := storeHalf{latency: latency{Requests: len(answers[k]), AddedP50: pct(added[k], 0.50), AddedP99: pct(added[k], 0.99),
+			AnswerP50: pct(answers[k], 0.50), AnswerP99: pct(answers[k], 0.99)}, Answers: creds[k]}
+		if len(answers[k]) > 0 {
+			h.VerifierCallsPerVerify = round(float64(calls[k].Load()-c0[k])/float64(len(answers[k])), 3)
+		}
+		return h
+	}
+	sf.Memory, sf.Postgres = half(0), half(1)
+	sf.AddedP50DeltaMs = round(sf.Postgres.AddedP50-sf.Memory.AddedP50, 3)
+	sf.AddedP99DeltaMs = round(sf.Postgres.AddedP99-sf.Memory.AddedP99, 3)
+	return sf, nil
+}
+
+// benchStore starts a private PostgreSQL cluster (internal/devpostgres) and
+// opens the shield's store in it, with the hook's default shield settings.
+func benchStore(ctx context.Context, stderr io.Writer) (hook.ShieldStore, string, func(), error) {
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	c, err := devpostgres.Start(sctx, devpostgres.Options{})
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("bench hook: PostgreSQL for -store: %w", err)
+	}
+	if err := c.CreateDatabase(sctx, "shield"); err != nil {
+		_ = c.Stop()
+		return nil, "", nil, err
+	}
+	st, err := hookstore.Open(sctx, c.DSN("shield"), hookstore.Options{})
+	if err != nil {
+		_ = c.Stop()
+		return nil, "", nil, err
+	}
+	bin, _ := devpostgres.BinDir()
+	name := "private cluster (" + bin + "), loopback TCP, default settings"
+	fmt.Fprintf(stderr, "bench hook: shield store in PostgreSQL, %s\n", name)
+	return st, name, func() { st.Close(); _ = c.Stop() }, nil
+}
+
+// countingVerifier counts one server's verifier calls.
+type countingVerifier struct {
+	inner hook.Verifier
+	calls *atomic.Int64
+}
+
+func (c *countingVerifier) VerifyPassword(ctx context.Context, username, password string) entra.Result {
+	c.calls.Add(1)
+	return c.inner.VerifyPassword(ctx, username, password)
+}
+
 // sample is one request's result.
 type sample struct {
 	answer, entra time.Duration
 	credential    string
 	err           bool
 	policy        bool // sent to the server with the password-policy check
+	store         bool // sent to the server with the shield in PostgreSQL
 }
 
 // load sends n requests at rate per second, open loop (a slow answer does not

@@ -51,7 +51,7 @@ func TestNoSecretInOutput(t *testing.T) {
 	}
 	secrets := Secrets()
 	for _, want := range []string{"OKTA_API_TOKEN", "OKTA_PRIVATE_KEY", "ENTRA_CLIENT_SECRET", "HOOK_AUTH_SECRET",
-		"HOOK_EVENTS_AUTH_SECRET", "HOOK_MFA_CANARY_PASSWORD", "PREFLIGHT_CANARY_PASSWORD", "TEMPORAL_API_KEY"} {
+		"HOOK_EVENTS_AUTH_SECRET", "HOOK_MFA_CANARY_PASSWORD", "HOOK_STORE", "PREFLIGHT_CANARY_PASSWORD", "TEMPORAL_API_KEY"} {
 		if !slices.Contains(secrets, want) {
 			t.Fatalf("Secrets() = %v lacks %s", secrets, want)
 		}
@@ -151,12 +151,26 @@ func TestNoSecretInOutput(t *testing.T) {
 	expect("connect to Temporal", "worker", withApp)
 	// The hook server starts (its Temporal client connects lazily), checks
 	// the MFA canary against the unreachable Entra ID and is interrupted.
-	cases = append(cases, runCase{bin: "hookserver", env: withToken.with(env{"OKTA_O365_APP_ID": "0oa365"}),
+	// HOOK_STORE's marker is no database URL: without it the shield is in
+	// memory.
+	hookEnv := withToken.without("HOOK_STORE")
+	cases = append(cases, runCase{bin: "hookserver", env: hookEnv.with(env{"OKTA_O365_APP_ID": "0oa365"}),
 		timeout: serverTimeout, want: "MFA order check inconclusive"})
 	// With the API token, it also reads the Okta password policy in the
 	// background, from the unreachable Okta, and logs the failure.
-	cases = append(cases, runCase{bin: "hookserver", env: withToken,
+	cases = append(cases, runCase{bin: "hookserver", env: hookEnv,
 		timeout: serverTimeout, want: "cannot read the Okta password policies"})
+	// A shared store URL whose password is the marker, at a closed port,
+	// directly and as a file: the start fails naming HOOK_STORE, not the
+	// URL or its password.
+	storeURL := "postgres://e2o:" + value("HOOK_STORE") + "@" + closed + "/shield?sslmode=disable"
+	storeFile := filepath.Join(dir, "hook_store_url")
+	if err := os.WriteFile(storeFile, []byte(storeURL+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	expect("hook store (HOOK_STORE)", "hookserver", hookEnv.with(env{"HOOK_STORE": storeURL}))
+	expect("hook store (HOOK_STORE)", "hookserver", hookEnv.with(env{"HOOK_STORE_FILE": storeFile}))
+	expect("hook store (HOOK_STORE)", "hookserver", hookEnv.with(env{"HOOK_STORE": "password=" + value("HOOK_STORE") + " not a connection string"}))
 
 	// Every starter command, as the starter's help lists them, and every
 	// bench subcommand: help, mistyped flag, bad values, the services down.

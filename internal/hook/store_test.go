@@ -1,0 +1,20 @@
+package hook_test
+
+import (
+	"testing"
+
+	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/storetest"
+)
+
+// TestMemoryStore runs the ShieldStore behaviour suite against the memory
+// store, as internal/hookstore runs it against PostgreSQL.
+func TestMemoryStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, cfg hook.ShieldConfig) hook.ShieldStore {
+		s, err := hook.NewMemoryStore(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, storetest.Options{})
+}
