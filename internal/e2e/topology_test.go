@@ -145,10 +145,10 @@ func (tp *topology) signInsAnswered(p plan, res *signInResult) {
 // TestTopologyBatch imports 300 users through two workers and signs them in
 // through fakeokta, both hook replicas answering.
 func TestTopologyBatch(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	tp := newTopology(t, ctx, 300)
-	sc := scenario{users: 300, deadline: 330 * time.Second}
+	sc := scenario{users: 300, deadline: 180 * time.Second}
 	p := tp.runBatch("topo-300", sc, nil, func(p plan, res *signInResult) { tp.signInsAnswered(p, res) })
 	conns := tp.c.HookTraffic()
 	a0, a1 := tp.answered(0), tp.answered(1)
@@ -170,7 +170,7 @@ func TestTopologyWorkerKilledMidImport(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	tp := newTopology(t, ctx, 100)
-	sc := scenario{users: 100, deadline: 200 * time.Second}
+	sc := scenario{users: 100, deadline: 130 * time.Second}
 	killed := false
 	p := tp.runBatchWith("topo-kill", sc, func() {
 		end := time.Now().Add(sc.deadline / 2)
@@ -208,7 +208,7 @@ func TestTopologyHookReplicaKilledDuringSignIns(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	tp := newTopology(t, ctx, 100)
-	sc := scenario{users: 100, deadline: 200 * time.Second}
+	sc := scenario{users: 100, deadline: 130 * time.Second}
 	tp.okta.SetLatency(fakeokta.RouteAuthn, 150*time.Millisecond) // spread the sign-ins over the kill
 	var killedAt int
 	var connsAtKill []int64
@@ -256,7 +256,7 @@ func TestTopologyTemporalRestartedDuringSignIns(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	tp := newTopology(t, ctx, 100)
-	sc := scenario{users: 100, deadline: 200 * time.Second}
+	sc := scenario{users: 100, deadline: 160 * time.Second}
 	tp.okta.SetLatency(fakeokta.RouteAuthn, 100*time.Millisecond)
 	restarted := make(chan struct{})
 	p := tp.runBatch("topo-temporal", sc, func(p plan, _ *signInResult) {
@@ -293,7 +293,7 @@ func TestTopologyPostgresRestartedDuringImport(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	tp := newTopology(t, ctx, 100)
-	sc := scenario{users: 100, deadline: 200 * time.Second}
+	sc := scenario{users: 100, deadline: 130 * time.Second}
 	halted := false
 	p := tp.runBatchWith("topo-pg", sc, func() {
 		end := time.Now().Add(sc.deadline / 2)
