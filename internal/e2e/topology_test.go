@@ -202,18 +202,21 @@ func TestTopologyWorkerKilledMidImport(t *testing.T) {
 }
 
 // TestTopologyHookReplicaKilledDuringSignIns SIGKILLs one hook replica while
-// 100 users sign in: the other answers (Okta's one retry of a call the
-// killed replica dropped lands on it), and every hook call gets an answer.
+// 100 users sign in, with calls in flight on it: the other answers (Okta's
+// one retry of a call the killed replica dropped lands on it), and every
+// hook call gets an answer.
 func TestTopologyHookReplicaKilledDuringSignIns(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	tp := newTopology(t, ctx, 100)
 	sc := scenario{users: 100, deadline: 130 * time.Second}
-	tp.okta.SetLatency(fakeokta.RouteAuthn, 150*time.Millisecond) // spread the sign-ins over the kill
 	var killedAt int
 	var connsAtKill []int64
 	killed := make(chan struct{})
 	p := tp.runBatch("topo-hook-kill", sc, func(p plan, _ *signInResult) {
+		// Entra takes 400 ms to check a password, so that hook calls are in
+		// flight on the replica when it dies.
+		tp.entra.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Latency: 400 * time.Millisecond})
 		go func() {
 			defer close(killed)
 			for len(tp.okta.HookCalls()) < len(p.signingIn())/3 && tp.ctx.Err() == nil {
@@ -239,6 +242,9 @@ func TestTopologyHookReplicaKilledDuringSignIns(t *testing.T) {
 	conns := tp.c.HookTraffic()
 	t.Logf("%d hook calls answered on Okta's retry; requests per replica at the kill %v, at the end %v",
 		retried, connsAtKill, conns)
+	if retried == 0 {
+		t.Error("no hook call was retried onto the other replica: none was in flight on the killed one")
+	}
 	if connsAtKill[0] == 0 || conns[1] <= connsAtKill[1] {
 		t.Errorf("replica 0 served before the kill and replica 1 after it: connections %v then %v", connsAtKill, conns)
 	}
