@@ -254,10 +254,12 @@ func TestTopologyHookReplicaKilledDuringSignIns(t *testing.T) {
 	tp.checkInvariants(p)
 }
 
-// TestTopologyTemporalRestartedDuringSignIns kills the Temporal server while
-// 100 users sign in and starts it again 15 s later: the hook replicas answer
-// Okta within its deadline meanwhile, and the users whose signals were lost
-// are migrated by reconciliation.
+// TestTopologyTemporalRestartedDuringSignIns SIGKILLs the Temporal server
+// while 100 users sign in and starts it again 15 s later: the hook replicas
+// answer Okta within its deadline meanwhile (undecided where a user's
+// migration cannot be resolved without Temporal; those users sign in again),
+// and every user ends as planned, through the hooks' signals or
+// reconciliation.
 func TestTopologyTemporalRestartedDuringSignIns(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -290,6 +292,13 @@ func TestTopologyTemporalRestartedDuringSignIns(t *testing.T) {
 			t.Errorf("a sign-in took %s while Temporal was down", res.slowest)
 		}
 	})
+	reconciled := 0
+	for _, u := range p.signingIn() {
+		if strings.HasPrefix(tp.userStatus(u.UserPrincipalName).Reason, "reconciled") {
+			reconciled++
+		}
+	}
+	t.Logf("%d of %d users migrated by reconciliation", reconciled, len(p.signingIn()))
 	tp.checkInvariants(p)
 }
 
