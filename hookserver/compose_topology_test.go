@@ -3,15 +3,19 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v3"
 
+	"entra2okta/internal/devcluster"
 	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/secretenv"
 	"entra2okta/internal/settings/catalog"
@@ -47,8 +51,8 @@ func mountsConfig(s types.ServiceConfig, source, target string) bool {
 // tests run: the Temporal server on PostgreSQL as devtemporal.StartSQL
 // configures it (plugin, databases, history shards, dynamic configuration),
 // two workers, two hook replicas sharing their budgets in a database the
-// schema job creates, behind a TLS-passthrough load balancer that Okta (and
-// the demo's fakeidp) calls.
+// schema job creates, behind a load balancer that Okta (and the demo's
+// fakeidp) calls; TestComposeHookProxyPerRequest checks how it balances.
 func TestComposeTopology(t *testing.T) {
 	p := loadCompose(t, liveEnv)
 
@@ -126,17 +130,14 @@ func TestComposeTopology(t *testing.T) {
 		}
 	}
 
-	// The load balancer: TCP, over the replicas of the service its
-	// HOOK_REPLICAS names, on the port they listen on, enough slots for them.
+	// The load balancer: over the replicas of the service its HOOK_REPLICAS
+	// names, on the port they listen on, enough slots for them.
 	cfg := composeConfig(t, p, "hookproxy")
 	m := regexp.MustCompile(`(?m)^\s*server-template\s+\S+\s+(\d+)\s+"\$\{HOOK_REPLICAS\}:(\d+)"`).FindStringSubmatch(cfg)
 	if m == nil {
 		t.Fatalf("hookproxy config: no server-template over ${HOOK_REPLICAS}:\n%s", cfg)
 	}
 	slots, _ := strconv.Atoi(m[1])
-	if !regexp.MustCompile(`(?m)^\s*mode tcp$`).MatchString(cfg) || !strings.Contains(cfg, "balance roundrobin") {
-		t.Error("hookproxy config: want mode tcp (TLS passes through to the replicas) and balance roundrobin")
-	}
 	for proxy, backend := range map[string]string{"hookproxy": "hookserver", "hookproxy-demo": "hookserver-demo"} {
 		ps := service(t, p, proxy)
 		if got := rawEnv(ps)("HOOK_REPLICAS"); got != backend {
@@ -212,6 +213,178 @@ func TestComposeVariablesKnown(t *testing.T) {
 		for v := range s.Environment {
 			if !k[v] {
 				t.Errorf("service %s: %s is not a %s setting", s.Name, v, bin)
+			}
+		}
+	}
+}
+
+// haproxySections splits an HAProxy configuration into its sections: each
+// header line ("frontend hook") maps to its keyword lines, each split into
+// words.
+func haproxySections(cfg string) map[string][][]string {
+	secs := map[string][][]string{}
+	cur := ""
+	for _, line := range strings.Split(cfg, "\n") {
+		if i := strings.Index(line, "#"); i >= 0 {
+			line = line[:i]
+		}
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if line[0] != ' ' && line[0] != '\t' {
+			cur = strings.Join(strings.Fields(line), " ")
+			secs[cur] = nil
+			continue
+		}
+		secs[cur] = append(secs[cur], strings.Fields(line))
+	}
+	return secs
+}
+
+// haproxyLine returns the words after the first line of sec that starts with
+// keyword (words separated by spaces, as in "timeout server"), or nil.
+func haproxyLine(sec [][]string, keyword string) []string {
+	kw := strings.Fields(keyword)
+	for _, l := range sec {
+		if len(l) >= len(kw) && slices.Equal(l[:len(kw)], kw) {
+			return l[len(kw):]
+		}
+	}
+	return nil
+}
+
+// haproxyDuration parses an HAProxy time ("3s", "500ms"; a bare number is
+// milliseconds).
+func haproxyDuration(s string) (time.Duration, error) {
+	if _, err := strconv.Atoi(s); err == nil {
+		s += "ms"
+	}
+	return time.ParseDuration(s)
+}
+
+// mountSource names what a path in service s is: the secret mounted there
+// ("secret:NAME") or the file in a volume ("volume:NAME:/rel/path"); "" when
+// it is neither.
+func mountSource(s types.ServiceConfig, path string) string {
+	for _, sc := range s.Secrets {
+		if secretTarget(sc) == path {
+			return "secret:" + sc.Source
+		}
+	}
+	for _, v := range s.Volumes {
+		if rel, ok := strings.CutPrefix(path, strings.TrimSuffix(v.Target, "/")+"/"); ok && v.Type == types.VolumeTypeVolume {
+			return "volume:" + v.Source + ":" + rel
+		}
+	}
+	return ""
+}
+
+// TestComposeHookProxyPerRequest checks that docker-compose.yml's hookproxy
+// balances as the tests' harness does by default (devcluster.DefaultProxyMode):
+// per request (ProxyHTTP: HAProxy in mode http, terminating TLS with the
+// hook's own certificate and key, re-encrypting to the replicas), not per
+// connection (ProxyTCP: mode tcp, TLS passed through), which would send
+// every call of a caller that keeps its connection open (Okta, fakeokta) to
+// one replica. It also checks what keeps a call within Okta's 3 s: a failed
+// connection redispatched to another replica, bounded timeouts.
+func TestComposeHookProxyPerRequest(t *testing.T) {
+	p := loadCompose(t, liveEnv)
+	secs := haproxySections(composeConfig(t, p, "hookproxy"))
+	fe, ok := secs["frontend hook"]
+	if !ok {
+		t.Fatal("hookproxy config: no frontend hook")
+	}
+	be, ok := secs["backend hook_replicas"]
+	if !ok {
+		t.Fatal("hookproxy config: no backend hook_replicas")
+	}
+	mode := haproxyLine(fe, "mode")
+	if mode == nil {
+		mode = haproxyLine(secs["defaults"], "mode")
+	}
+	bind := haproxyLine(fe, "bind")
+	if len(bind) == 0 || !strings.HasSuffix(bind[0], ":8443") {
+		t.Fatalf("frontend hook: bind %v, want :8443", bind)
+	}
+	terminates := slices.Contains(bind, "ssl") && slices.Contains(bind, "crt")
+	var got string
+	switch {
+	case slices.Equal(mode, []string{"http"}) && terminates:
+		got = devcluster.ProxyHTTP
+	case slices.Equal(mode, []string{"tcp"}) && !terminates:
+		got = devcluster.ProxyTCP
+	default:
+		t.Fatalf("frontend hook: mode %v with bind %v: neither per request (mode http, TLS terminated) nor per connection (mode tcp, TLS passed through)", mode, bind)
+	}
+	if got != devcluster.DefaultProxyMode {
+		t.Fatalf("hookproxy balances as devcluster's %q proxy, the tests' harness runs %q by default: the tests do not prove what Compose runs", got, devcluster.DefaultProxyMode)
+	}
+
+	// Per request: HTTP/2 and HTTP/1.1 from Okta, round robin, re-encrypted.
+	if i := slices.Index(bind, "alpn"); i < 0 || i+1 >= len(bind) ||
+		!slices.Contains(strings.Split(bind[i+1], ","), "h2") || !slices.Contains(strings.Split(bind[i+1], ","), "http/1.1") {
+		t.Errorf("frontend hook: bind %v does not offer alpn h2,http/1.1", bind)
+	}
+	if b := haproxyLine(be, "balance"); !slices.Equal(b, []string{"roundrobin"}) {
+		t.Errorf("backend: balance %v, want roundrobin", b)
+	}
+	srv := append(haproxyLine(be, "default-server"), haproxyLine(be, "server-template")...)
+	for _, w := range []string{"ssl", "check"} {
+		if !slices.Contains(srv, w) {
+			t.Errorf("backend: servers %v lack %q (TLS to the replicas, health checks)", srv, w)
+		}
+	}
+	if c := haproxyLine(be, "http-check send"); !slices.Contains(c, "/healthz") {
+		t.Errorf("backend: health check %v, want GET /healthz", c)
+	}
+	if extra := haproxyLine(secs["global"], "ssl-load-extra-files"); extra != nil && !slices.Contains(extra, "all") && !slices.Contains(extra, "key") {
+		t.Errorf("global: ssl-load-extra-files %v does not load the key beside the certificate", extra)
+	}
+
+	// Within Okta's 3 s: redispatched once a connection fails, given up on
+	// after 3 s.
+	all := append(append([][]string{}, secs["defaults"]...), be...)
+	if haproxyLine(all, "option redispatch") == nil {
+		t.Error("hookproxy config: no option redispatch: a request to a dead replica is not sent to another")
+	}
+	retries := -1
+	if r := haproxyLine(all, "retries"); len(r) == 1 {
+		retries, _ = strconv.Atoi(r[0])
+	}
+	if retries < 1 {
+		t.Errorf("hookproxy config: retries %d, want at least 1", retries)
+	}
+	limit := 3 * time.Second
+	for _, k := range []string{"timeout connect", "timeout server"} {
+		v := haproxyLine(all, k)
+		d, err := time.Duration(0), error(nil)
+		if len(v) == 1 {
+			d, err = haproxyDuration(v[0])
+		}
+		if len(v) != 1 || err != nil || d <= 0 || d > limit {
+			t.Errorf("hookproxy config: %s %v, want at most Okta's %v", k, v, limit)
+		}
+		if k == "timeout connect" && time.Duration(retries+1)*d > limit {
+			t.Errorf("hookproxy config: %d connection attempts of %v each exceed Okta's %v", retries+1, d, limit)
+		}
+	}
+
+	// The certificate and key are the replicas' own, in both profiles.
+	crt := ""
+	if i := slices.Index(bind, "crt"); i+1 < len(bind) {
+		crt = strings.Trim(bind[i+1], `"`)
+	}
+	for proxy, backend := range map[string]string{"hookproxy": "hookserver", "hookproxy-demo": "hookserver-demo"} {
+		ps, hs := service(t, p, proxy), service(t, p, backend)
+		path := os.Expand(crt, rawEnv(ps))
+		if !filepath.IsAbs(path) {
+			t.Errorf("%s: certificate %q (bind crt %s) is not an absolute path", proxy, path, crt)
+			continue
+		}
+		for _, f := range []struct{ proxyPath, replicaVar string }{{path, "HOOK_TLS_CERT"}, {path + ".key", "HOOK_TLS_KEY"}} {
+			want := mountSource(hs, rawEnv(hs)(f.replicaVar))
+			if got := mountSource(ps, f.proxyPath); want == "" || got != want {
+				t.Errorf("%s: %s is %q, %s's %s=%s is %q: want the same file", proxy, f.proxyPath, got, backend, f.replicaVar, rawEnv(hs)(f.replicaVar), want)
 			}
 		}
 	}

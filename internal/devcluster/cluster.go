@@ -48,6 +48,11 @@ const (
 	ProxyTCP = "tcp"
 )
 
+// DefaultProxyMode is the proxy Start puts in front of the hook replicas
+// when Options.ProxyMode is "": per request, as docker-compose.yml's
+// hookproxy balances (hookserver's compose tests compare the two).
+const DefaultProxyMode = ProxyHTTP
+
 // hookProxy is the proxy in front of the hook replicas.
 type hookProxy interface {
 	Addr() string
@@ -90,7 +95,7 @@ type Options struct {
 	// Logger is for the cluster's own lines and the SDK client; nil
 	// discards them.
 	Logger *slog.Logger
-	// ProxyMode is ProxyHTTP ("": the default) or ProxyTCP.
+	// ProxyMode is ProxyHTTP or ProxyTCP ("": DefaultProxyMode).
 	ProxyMode string
 	// BinDir holds the worker and hookserver binaries (Build); "" builds
 	// them into a temporary directory.
@@ -138,7 +143,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	switch opts.ProxyMode {
 	case "":
-		opts.ProxyMode = ProxyHTTP
+		opts.ProxyMode = DefaultProxyMode
 	case ProxyHTTP, ProxyTCP:
 	default:
 		return nil, fmt.Errorf("devcluster: proxy mode %q: %s or %s", opts.ProxyMode, ProxyHTTP, ProxyTCP)

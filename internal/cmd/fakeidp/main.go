@@ -40,7 +40,7 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("fakeidp", flag.ContinueOnError)
-	dir := fs.String("dir", ".", "directory for ca.pem, server.crt and server.key")
+	dir := fs.String("dir", ".", "directory for ca.pem, server.crt and server.crt.key")
 	oktaAddr := fs.String("okta-addr", ":8441", "fakeokta listen address")
 	entraAddr := fs.String("entra-addr", ":8442", "fakeentra listen address")
 	hookURL := fs.String("hook-url", "", "password import hook URL to register in fakeokta")
@@ -78,7 +78,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 		return err
 	}
 	defer es.Close()
-	if err := ca.WriteServerCert(filepath.Join(*dir, "server.crt"), filepath.Join(*dir, "server.key")); err != nil {
+	// The key is named after the certificate plus ".key", where HAProxy
+	// looks for a key a certificate file lacks (the demo's hookproxy-demo
+	// terminates TLS with this pair).
+	if err := ca.WriteServerCert(filepath.Join(*dir, "server.crt"), filepath.Join(*dir, "server.crt.key")); err != nil {
 		return err
 	}
 	// ca.pem last: compose's health check waits for it.

@@ -38,7 +38,7 @@ func TestRunWritesTrustMaterialAndServes(t *testing.T) {
 			t.Fatal("no ca.pem after 30 s")
 		}
 	}
-	for _, f := range []string{"ca.pem", "server.crt", "server.key"} {
+	for _, f := range []string{"ca.pem", "server.crt", "server.crt.key"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil || !strings.Contains(string(b), "-----BEGIN ") {
 			t.Errorf("%s: %v", f, err)
