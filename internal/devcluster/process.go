@@ -3,7 +3,6 @@ package devcluster
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"entra2okta/internal/procgroup"
 )
 
 // sink keeps one process's output and copies it to the cluster's Output.
@@ -61,7 +62,7 @@ func (p *process) start() error {
 	cmd := exec.Command(p.bin)
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procgroup.Attr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("devcluster: start %s: %w", p.name, err)
 	}
@@ -92,17 +93,7 @@ func (p *process) signal(sig syscall.Signal, wait time.Duration) error {
 	if cmd == nil {
 		return nil
 	}
-	pgid := cmd.Process.Pid
-	if err := syscall.Kill(-pgid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("devcluster: signal %s: %w", p.name, err)
-	}
-	select {
-	case <-done:
-	case <-time.After(wait):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-done
-	}
-	return groupGone(p.name, pgid)
+	return procgroup.Stop(p.name, cmd.Process.Pid, done, sig, wait)
 }
 
 // kill SIGKILLs the process group.
@@ -110,23 +101,6 @@ func (p *process) kill() error { return p.signal(syscall.SIGKILL, 10*time.Second
 
 // stop asks the process to stop (SIGTERM), then kills it after 20 s.
 func (p *process) stop() error { return p.signal(syscall.SIGTERM, 20*time.Second) }
-
-// groupGone waits up to 5 s for every member of process group pgid to be
-// gone (the leader is reaped; a child it left behind would still answer).
-func groupGone(name string, pgid int) error {
-	end := time.Now().Add(5 * time.Second)
-	for {
-		err := syscall.Kill(-pgid, 0)
-		if errors.Is(err, syscall.ESRCH) {
-			return nil
-		}
-		if time.Now().After(end) {
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			return fmt.Errorf("devcluster: %s left processes in group %d", name, pgid)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // Build builds ./worker and ./hookserver into dir (go build, from the
 // module the current directory belongs to). Start calls it when

@@ -30,6 +30,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"entra2okta/internal/devpostgres"
+	"entra2okta/internal/procgroup"
 )
 
 // What a Temporal cluster on PostgreSQL is made of. docker-compose.yml sets up
@@ -616,7 +617,7 @@ func (s *SQLServer) spawn(bin string, args ...string) (*process, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = s.out, s.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procgroup.Attr()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -628,31 +629,15 @@ func (s *SQLServer) spawn(bin string, args ...string) (*process, error) {
 	return p, nil
 }
 
-// stop sends SIGTERM to the process group and waits up to grace, then kills.
+// stop sends SIGTERM to the process group and waits up to grace, then kills
+// it; every member of the group is gone when it returns nil.
 func (p *process) stop(grace time.Duration) error {
-	select {
-	case <-p.done:
-		return nil
-	default:
-	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(grace):
-		return errors.Join(fmt.Errorf("devtemporal: %s did not stop within %v: killed", filepath.Base(p.cmd.Path), grace), p.kill())
-	}
+	return procgroup.Stop(filepath.Base(p.cmd.Path), p.cmd.Process.Pid, p.done, syscall.SIGTERM, grace)
 }
 
-// kill sends SIGKILL to the process group and waits for the process.
+// kill sends SIGKILL to the process group and waits for it to be gone.
 func (p *process) kill() error {
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(30 * time.Second):
-		return fmt.Errorf("devtemporal: %s survived SIGKILL for 30 s", filepath.Base(p.cmd.Path))
-	}
+	return procgroup.Stop(filepath.Base(p.cmd.Path), p.cmd.Process.Pid, p.done, syscall.SIGKILL, 30*time.Second)
 }
 
 // tailWriter forwards to w and keeps the last max bytes for error messages.
