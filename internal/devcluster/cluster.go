@@ -214,6 +214,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := c.startHooks(ctx, binDir); err != nil {
 		return nil, err
 	}
+	// Registered first, so that a worker failing to start does not leave the
+	// ones started before it running.
+	c.onClose(func() error { return stopAll(c.workers) })
 	for i := range opts.Workers {
 		p := &process{name: "worker-" + strconv.Itoa(i), bin: filepath.Join(binDir, "worker"), logs: &sink{out: opts.Output},
 			env: append(c.baseEnv(),
@@ -226,7 +229,6 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 			return nil, err
 		}
 	}
-	c.onClose(func() error { return stopAll(c.workers) })
 	c.logger.Info("topology up", "temporal", c.temporal.HostPort(), "hook", c.HookURL(), "workers", len(c.workers), "hooks", len(c.hooks))
 	return c, nil
 }

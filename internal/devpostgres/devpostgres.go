@@ -141,6 +141,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	c.options = strings.Join(o, " ")
 	if err := c.Restart(ctx); err != nil {
+		// pg_ctl may have given up on a server that still started: stop
+		// it before its directory goes.
+		_ = c.Halt(context.WithoutCancel(ctx), "immediate")
 		_ = os.RemoveAll(c.dir)
 		return nil, err
 	}
@@ -185,6 +188,12 @@ func (c *Cluster) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	err := c.Halt(ctx, "fast")
+	if err != nil {
+		// Never leave a server running without its directory.
+		if imm := c.Halt(ctx, "immediate"); imm == nil {
+			err = nil
+		}
+	}
 	if rmErr := os.RemoveAll(c.dir); rmErr != nil && err == nil {
 		err = rmErr
 	}
