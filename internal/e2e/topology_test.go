@@ -18,7 +18,7 @@ import (
 	"entra2okta/internal/fakeokta"
 )
 
-// The topology tests run the production shape (issue #16): PostgreSQL, the
+// The topology tests run the production shape: PostgreSQL, the
 // Temporal server, two worker processes and two hook server processes behind
 // a round-robin proxy that fakeokta calls as the one inline hook
 // (internal/devcluster). They run one at a time: each starts six processes.
@@ -173,15 +173,7 @@ func TestTopologyWorkerKilledMidImport(t *testing.T) {
 	sc := scenario{users: 100, deadline: 130 * time.Second}
 	killed := false
 	p := tp.runBatchWith("topo-kill", sc, func() {
-		end := time.Now().Add(sc.deadline / 2)
-		for time.Now().Before(end) {
-			counts, err := control.CountStates(tp.ctx, tp.tc, "default", "topo-kill")
-			if err == nil && counts.Imported() >= 10 {
-				break
-			}
-			sleep(tp.ctx, 200*time.Millisecond)
-		}
-		before, _ := control.CountStates(tp.ctx, tp.tc, "default", "topo-kill")
+		before := tp.importedAtLeast(t, "topo-kill", 10, sc.deadline/2)
 		if err := tp.c.KillWorker(0); err != nil {
 			t.Fatal(err)
 		}
@@ -311,15 +303,7 @@ func TestTopologyPostgresRestartedDuringImport(t *testing.T) {
 	sc := scenario{users: 100, deadline: 130 * time.Second}
 	halted := false
 	p := tp.runBatchWith("topo-pg", sc, func() {
-		end := time.Now().Add(sc.deadline / 2)
-		for time.Now().Before(end) {
-			counts, err := control.CountStates(tp.ctx, tp.tc, "default", "topo-pg")
-			if err == nil && counts.Imported() >= 10 {
-				break
-			}
-			sleep(tp.ctx, 200*time.Millisecond)
-		}
-		before, _ := control.CountStates(tp.ctx, tp.tc, "default", "topo-pg")
+		before := tp.importedAtLeast(t, "topo-pg", 10, sc.deadline/2)
 		if err := tp.c.HaltDB(tp.ctx, "immediate"); err != nil {
 			t.Fatal(err)
 		}
@@ -341,4 +325,24 @@ func clusterBinCleanup() {
 	if clusterBinDir != "" {
 		_ = os.RemoveAll(filepath.Clean(clusterBinDir))
 	}
+}
+
+// importedAtLeast waits up to wait for n of batch's users to be imported and
+// returns the batch's counts then (the moment a fault is injected). It fails
+// the test when the counts cannot be read at that moment.
+func (tp *topology) importedAtLeast(t *testing.T, batch string, n int64, wait time.Duration) control.StateCounts {
+	t.Helper()
+	end := time.Now().Add(wait)
+	for time.Now().Before(end) {
+		counts, err := control.CountStates(tp.ctx, tp.tc, "default", batch)
+		if err == nil && counts.Imported() >= n {
+			break
+		}
+		sleep(tp.ctx, 200*time.Millisecond)
+	}
+	counts, err := control.CountStates(tp.ctx, tp.tc, "default", batch)
+	if err != nil {
+		t.Fatalf("count %s's users before the fault: %v", batch, err)
+	}
+	return counts
 }

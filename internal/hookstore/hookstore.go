@@ -301,13 +301,6 @@ func (s *Store) sweepLoop(every time.Duration) {
 	}
 }
 
-// rows counts the rows of the shield's tables, for tests and the bench.
-func (s *Store) rows(ctx context.Context) (charges, cooldowns, rejections int64, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM hook_shield_charges), (SELECT count(*) FROM hook_shield_cooldowns),
-		(SELECT count(*) FROM hook_shield_rejections)`).Scan(&charges, &cooldowns, &rejections)
-	return charges, cooldowns, rejections, err
-}
-
 // secretsOf returns what must never appear in an error: the connection
 // string and its password, as given and as a URL encodes it.
 func secretsOf(dsn, password string) []string {
