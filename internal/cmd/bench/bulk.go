@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -138,6 +140,8 @@ const (
 const (
 	topologyDev     = "dev"
 	topologyCluster = "cluster"
+	// topologyBoth runs dev, then cluster, with the same flags.
+	topologyBoth = "both"
 )
 
 // bulkFlags are bench bulk's settings, after defaults and validation.
@@ -165,7 +169,10 @@ func parseBulkFlags(args []string, stderr io.Writer) (*bulkFlags, error) {
 		"GRAPH_RPS, OKTA_CONCURRENCY and its rate tuner) instead of rates derived from -limit and -target")
 	getLimit := fs.Int("get-limit", 0, "fakeokta's GET /api/v1/users/{id} limit per minute (0: L×2000/600, Okta Workforce's ratio)")
 	oktaRPS := fs.Float64("okta-rps", 0, "worker's OKTA_RPS for the lookups (0: 2 × target × L / 60; the creates are paced by OKTA_CREATE_RPS = target × L / 60)")
-	target := fs.Float64("target", 0.97, "fraction of L the worker's OKTA_RPS aims at (headroom for the server-side limiter's burst)")
+	// The worker's Okta client waits for X-Rate-Limit-Reset when a window is
+	// spent instead of meeting a 429, so, like the worker's OKTA_RATE_TARGET
+	// default, the creates aim at all of L.
+	target := fs.Float64("target", 1, "fraction of L the worker's OKTA_CREATE_RPS aims at (the worker's OKTA_RATE_TARGET default is 1)")
 	window := fs.Int("window", 300, "MigrateBatch window size")
 	page := fs.Int("page", 500, "Graph page size")
 	concurrency := fs.Int("okta-concurrency", 50, "worker's OKTA_CONCURRENCY")
@@ -174,12 +181,13 @@ func parseBulkFlags(args []string, stderr io.Writer) (*bulkFlags, error) {
 	workerLog := fs.String("worker-log", "", "file for the worker's log (default: discarded)")
 	logEvery := fs.Duration("log-every", 15*time.Second, "progress line interval on stderr")
 	topology := fs.String("topology", topologyDev, "what the bench runs on: "+topologyDev+" (the dev server in memory and one worker) or "+
-		topologyCluster+" (PostgreSQL, the Temporal server, two workers and two hook servers behind a proxy: internal/devcluster)")
+		topologyCluster+" (PostgreSQL, the Temporal server, two workers and two hook servers behind a proxy: internal/devcluster) or "+
+		topologyBoth+" (one, then the other, and a line comparing them)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if *topology != topologyDev && *topology != topologyCluster {
-		return nil, fmt.Errorf("-topology %q: %s or %s", *topology, topologyDev, topologyCluster)
+	if *topology != topologyDev && *topology != topologyCluster && *topology != topologyBoth {
+		return nil, fmt.Errorf("-topology %q: %s, %s or %s", *topology, topologyDev, topologyCluster, topologyBoth)
 	}
 	if *users < 1 || *limit < 1 || *target <= 0 || *target > 1 || *window < 1 || *stall <= 0 || *share < 1 || *share > 100 {
 		return nil, errors.New("users, limit, window and stall must be positive, target in (0, 1], token-share in 1-100")
@@ -208,6 +216,9 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if f.topology == topologyBoth {
+		return runBulkBoth(ctx, args, stdout, stderr)
+	}
 	shareLimit := f.shareLimit
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
@@ -225,10 +236,11 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// OKTA_CREATE_RPS, the create queue's TaskQueueActivitiesPerSecond
 	// (enforced by the Temporal server), paces the writes at target × L / 60;
 	// OKTA_RPS lets the lookups run a little ahead (2 × that) so they never
-	// starve the creates. The target stays a little under 1 because the
-	// server's limiter admits short bursts and fakeokta (like Okta) counts in
-	// fixed 60 s windows: exactly L/min would risk a 429 at a window's edge.
-	// The GET bucket must hold the lookups (get-limit ≥ L).
+	// starve the creates. The target defaults to 1: fakeokta (like Okta)
+	// counts in fixed 60 s windows, and when the server's limiter lets a
+	// burst spend a window early, the worker's Okta client waits for
+	// X-Rate-Limit-Reset instead of meeting a 429. The GET bucket must hold
+	// the lookups (get-limit ≥ L).
 	fig.OktaCreateRPS = f.target * float64(f.limit) / 60
 	fig.OktaRPS = 2 * fig.OktaCreateRPS
 	if f.oktaRPS > 0 {
@@ -503,4 +515,36 @@ func peakInWindow(ts []time.Time, d time.Duration) int {
 		peak = max(peak, hi-lo+1)
 	}
 	return peak
+}
+
+// bulkSide is one topology's figures in the -topology both line.
+type bulkSide struct {
+	LimitRatio       float64 `json:"limit_ratio"`
+	WritesPerMin     float64 `json:"writes_per_min"`
+	OktaCallsPerUser float64 `json:"okta_calls_per_user"`
+	FailedUsers      int     `json:"failed_users"`
+	HTTP429          int     `json:"http_429"`
+	UsersPerSec      float64 `json:"users_per_sec"`
+	Stopped          string  `json:"stopped"`
+}
+
+// runBulkBoth runs the bulk bench on the dev server, then on the production
+// topology, with the same flags, prints each run's JSON line, then a last
+// line that sets their ratio, calls per user and failed users side by side.
+func runBulkBoth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	both := map[string]bulkSide{}
+	for _, topo := range []string{topologyDev, topologyCluster} {
+		var out bytes.Buffer
+		if err := runBulk(ctx, append(slices.Clone(args), "-topology", topo), io.MultiWriter(stdout, &out), stderr); err != nil {
+			return fmt.Errorf("-topology %s: %w", topo, err)
+		}
+		lines := bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n"))
+		var side bulkSide
+		if err := json.Unmarshal(lines[len(lines)-1], &side); err != nil {
+			return fmt.Errorf("-topology %s: read its figures: %w", topo, err)
+		}
+		both[topo] = side
+	}
+	return json.NewEncoder(stdout).Encode(map[string]any{"bench": "bulk", "topology": topologyBoth,
+		topologyDev: both[topologyDev], topologyCluster: both[topologyCluster]})
 }

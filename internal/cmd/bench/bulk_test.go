@@ -90,6 +90,13 @@ func TestParseBulkFlags(t *testing.T) {
 	if f, err = parseBulkFlags([]string{"-topology", "cluster"}, &stderr); err != nil || f.topology != topologyCluster {
 		t.Errorf("-topology cluster: %+v, %v", f, err)
 	}
+	if f, err = parseBulkFlags([]string{"-topology", "both"}, &stderr); err != nil || f.topology != topologyBoth {
+		t.Errorf("-topology both: %+v, %v", f, err)
+	}
+	// runBulkBoth appends -topology to the caller's flags: the last wins.
+	if f, err = parseBulkFlags([]string{"-topology", "both", "-topology", "cluster"}, &stderr); err != nil || f.topology != topologyCluster {
+		t.Errorf("-topology both then cluster: %+v, %v", f, err)
+	}
 	for _, args := range [][]string{
 		{"-topology", "k8s"},
 		{"-topology", ""},
