@@ -8,8 +8,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"entra2okta/activities"
-	"entra2okta/activities/activitiestest"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/testkit/activitiestest"
 )
 
 // TestSyncOktaGroups_Idempotent: a second sync with the same targets

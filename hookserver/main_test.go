@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"entra2okta/internal/fakeentra"
+	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/hook"
 )
 

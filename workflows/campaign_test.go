@@ -17,9 +17,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"entra2okta/activities"
-	"entra2okta/activities/activitiestest"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/testkit/activitiestest"
 	"entra2okta/workflows"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
-	"entra2okta/activities/activitiestest"
+	"entra2okta/internal/testkit/activitiestest"
 	"entra2okta/workflows"
 )
 

@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"entra2okta/activities"
-	"entra2okta/activities/activitiestest"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/testkit/activitiestest"
 	"entra2okta/workflows"
 )
 

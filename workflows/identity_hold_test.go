@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
-	"entra2okta/activities/activitiestest"
+	"entra2okta/internal/testkit/activitiestest"
 	"entra2okta/workflows"
 )
 

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/workflow"
 
-	"entra2okta/activities/activitiestest"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/testkit/activitiestest"
 	"entra2okta/workflows"
 )
 

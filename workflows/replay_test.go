@@ -62,7 +62,7 @@ func readManifest(t *testing.T) []manifestEntry {
 // under testdata is listed once in a manifest, with the SHA-256 of its bytes.
 // A history that is changed (re-recorded), removed or added without a line
 // fails here. Histories are recorded from real runs on the dev server
-// (internal/upgradetest's TestRecordCorpus, per release directory) and never
+// (internal/testkit/upgradetest's TestRecordCorpus, per release directory) and never
 // re-recorded: a change that cannot replay them goes behind
 // workflow.GetVersion (README, contributor notes).
 func TestReplayCorpusManifest(t *testing.T) {

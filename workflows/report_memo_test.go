@@ -14,8 +14,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"entra2okta/activities/activitiestest"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/testkit/activitiestest"
 	"entra2okta/workflows"
 )
 

@@ -18,8 +18,8 @@ import (
 
 	"entra2okta/internal/cli"
 	"entra2okta/internal/control"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"

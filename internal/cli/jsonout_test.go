@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"entra2okta/internal/cli"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/workflows"
 )
 

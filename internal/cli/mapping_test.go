@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"entra2okta/internal/cli"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
 )

@@ -24,9 +24,9 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"entra2okta/internal/cli"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/okta"
 	"entra2okta/internal/preflight"

@@ -6,8 +6,8 @@ import (
 
 	"entra2okta/internal/demodata"
 	"entra2okta/internal/devtemporal"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/workflows"
 )

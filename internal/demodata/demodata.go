@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"strings"
 
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 )
 
 // Directory is what Seed created.

@@ -30,8 +30,8 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"entra2okta/internal/devpostgres"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
 )

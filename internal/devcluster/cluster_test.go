@@ -11,8 +11,8 @@ import (
 
 	"entra2okta/internal/demodata"
 	"entra2okta/internal/devpostgres"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 )
 
 // TestClusterUpKillsAndCloses starts the topology with a small tenant, checks

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"entra2okta/internal/control"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/workflows"
 )
 

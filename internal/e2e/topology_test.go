@@ -14,8 +14,8 @@ import (
 	"entra2okta/internal/demodata"
 	"entra2okta/internal/devcluster"
 	"entra2okta/internal/devpostgres"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 )
 
 // The topology tests run the production shape: PostgreSQL, the

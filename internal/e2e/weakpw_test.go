@@ -12,7 +12,7 @@ import (
 	"context"
 
 	"entra2okta/internal/control"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/pwpolicy"
 	"entra2okta/workflows"
 )

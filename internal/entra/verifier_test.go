@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"entra2okta/internal/fakeentra"
+	"entra2okta/internal/emu/fakeentra"
 )
 
 const (

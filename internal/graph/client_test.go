@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"entra2okta/internal/apierr"
+	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/fakeentra"
 )
 
 const (

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"entra2okta/internal/apierr"
+	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/fakeentra"
 )
 
 // TestUserGroups: a user's transitive groups through the real SDK: nested

@@ -1,7 +1,7 @@
 // Package graphprops is the catalogue of the Microsoft Graph v1.0 user
 // properties the product knows: their names, their types and how Graph
 // returns them (https://learn.microsoft.com/en-us/graph/api/resources/user).
-// The Graph emulator (internal/fakeentra) serves these properties and the
+// The Graph emulator (internal/emu/fakeentra) serves these properties and the
 // starter checks attribute mappings against them, so both read this one
 // list. It imports nothing but the standard library.
 package graphprops

@@ -19,9 +19,9 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/workflows"

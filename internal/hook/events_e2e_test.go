@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"entra2okta/internal/devtemporal"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/worker"

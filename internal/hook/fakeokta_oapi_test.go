@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/hook"
-	"entra2okta/internal/oktaspec"
+	"entra2okta/internal/testkit/oktaspec"
 )
 
 // TestHookBehindFakeOktaMatchesOpenAPI puts the real hook handler behind

@@ -20,7 +20,7 @@ import (
 
 	"entra2okta/internal/entra"
 	"entra2okta/internal/hook"
-	"entra2okta/internal/oktaspec"
+	"entra2okta/internal/testkit/oktaspec"
 )
 
 const oapiSecret = "Basic YWRtaW46c3VwZXJzZWNyZXQ=" // the example value of https://developer.okta.com/docs/guides/secure-hooks/nodejs/main/

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/fakeentra"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/redact"
 )

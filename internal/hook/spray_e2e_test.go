@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
 )

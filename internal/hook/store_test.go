@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"entra2okta/internal/hook"
-	"entra2okta/internal/hook/storetest"
+	"entra2okta/internal/testkit/storetest"
 )
 
 // TestMemoryStore runs the ShieldStore behaviour suite against the memory

@@ -18,7 +18,7 @@ import (
 	"entra2okta/internal/devpostgres"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/hook"
-	"entra2okta/internal/hook/storetest"
+	"entra2okta/internal/testkit/storetest"
 )
 
 // dbPassword is in every test DSN: the loopback cluster trusts its

@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/okta"
-	"entra2okta/internal/okta/oktatest"
-	"entra2okta/internal/oktaspec"
+	"entra2okta/internal/testkit/oktaspec"
+	"entra2okta/internal/testkit/oktatest"
 )
 
 // startFake serves fakeokta over TLS with a CA for the suite's hooks.

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"entra2okta/internal/okta"
-	"entra2okta/internal/okta/oktatest"
+	"entra2okta/internal/testkit/oktatest"
 )
 
 // TestConformanceLiveOAuth runs the API part of the suite against a real

@@ -18,9 +18,9 @@ import (
 	"github.com/go-jose/go-jose/v3"
 
 	"entra2okta/internal/apierr"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/okta"
-	"entra2okta/internal/okta/oktatest"
+	"entra2okta/internal/testkit/oktatest"
 )
 
 // RSA generation is slow under -race: one key for the whole package.

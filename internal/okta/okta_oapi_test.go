@@ -2,7 +2,7 @@ package okta_test
 
 // OpenAPI fidelity on the wire: the adapter drives the real okta-sdk-golang
 // against fakeokta over loopback TLS, with every exchange validated against
-// the operation Okta publishes for it (internal/oktaspec). The password
+// the operation Okta publishes for it (internal/testkit/oktaspec). The password
 // import request fakeokta sends to a hook is validated against
 // PasswordImportRequest. An emulator that agrees with our adapter but not
 // with Okta's description fails here.
@@ -25,11 +25,11 @@ import (
 	"github.com/okta/okta-sdk-golang/v2/okta/query"
 
 	"entra2okta/internal/apierr"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/okta"
-	"entra2okta/internal/okta/oktatest"
-	"entra2okta/internal/oktaspec"
+	"entra2okta/internal/testkit/oktaspec"
+	"entra2okta/internal/testkit/oktatest"
 )
 
 // oapiHook is a password import hook that validates every request it gets

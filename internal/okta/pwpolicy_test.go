@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/okta"
 	"entra2okta/internal/pwpolicy"
 )

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/okta"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"entra2okta/internal/apierr"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeokta"
 )
 
 // TestGetUserSchema reads the default user schema through okta-sdk-golang's

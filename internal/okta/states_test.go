@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"entra2okta/internal/apierr"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/okta"
 )
 

@@ -22,9 +22,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"entra2okta/internal/devtemporal"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
 	"entra2okta/internal/okta"
 	"entra2okta/workflows"
 )

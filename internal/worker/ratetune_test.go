@@ -18,7 +18,7 @@ import (
 	"entra2okta/activities"
 	"entra2okta/internal/control"
 	"entra2okta/internal/devtemporal"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/okta"
 	"entra2okta/workflows"
 )

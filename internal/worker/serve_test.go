@@ -18,10 +18,10 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"entra2okta/activities"
-	"entra2okta/activities/activitiestest"
 	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/testkit/activitiestest"
 	"entra2okta/workflows"
 )
 

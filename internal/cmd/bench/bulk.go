@@ -21,8 +21,8 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"entra2okta/internal/control"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/fakeokta"
 	"entra2okta/workflows"
 )
 

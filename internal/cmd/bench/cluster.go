@@ -11,8 +11,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"entra2okta/internal/devcluster"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 )
 
 // bulkStack is what bench bulk measures on: the dev stack (startStack) or

@@ -24,8 +24,8 @@ import (
 	"time"
 
 	"entra2okta/internal/devpostgres"
+	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/fakeentra"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/hookstore"
 	"entra2okta/internal/loopbacktls"

@@ -25,9 +25,9 @@ import (
 
 	"entra2okta/internal/control"
 	"entra2okta/internal/devtemporal"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
 	"entra2okta/internal/hook"
 	"entra2okta/workflows"
 )

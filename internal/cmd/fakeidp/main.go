@@ -18,8 +18,8 @@ import (
 	"syscall"
 
 	"entra2okta/internal/demodata"
-	"entra2okta/internal/fakeentra"
-	"entra2okta/internal/fakeokta"
+	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/loopbacktls"
 )
 
