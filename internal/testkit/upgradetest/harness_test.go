@@ -1,4 +1,4 @@
-package upgradetest
+package upgradetest_test
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/testkit/activitiestest"
-	"entra2okta/internal/testkit/upgradetest/release1"
+	release1 "entra2okta/internal/testkit/upgradetest"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
 )
@@ -66,8 +66,9 @@ func (s *stack) startCurrent() {
 	}
 }
 
-// startRelease1 runs the first release's workflow code (package release1)
-// on the task queues that release used, with the current activities.
+// startRelease1 runs the first release's workflow code (the frozen
+// release1_*_test.go files, imported as release1) on the task queues that
+// release used, with the current activities.
 func (s *stack) startRelease1() {
 	s.t.Helper()
 	opts := sdkworker.Options{WorkerStopTimeout: 2 * time.Second}

@@ -1,4 +1,4 @@
-package upgradetest
+package upgradetest_test
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 	"entra2okta/internal/entra"
 	"entra2okta/internal/okta"
 	"entra2okta/internal/testkit/activitiestest"
-	"entra2okta/internal/testkit/upgradetest/release1"
+	release1 "entra2okta/internal/testkit/upgradetest"
 	"entra2okta/workflows"
 )
 
@@ -30,7 +30,7 @@ const EnvRecord = "RECORD_CORPUS"
 // TestRecordCorpus records, from real runs on the dev server, a history of
 // every path of the migration, for the append-only replay corpus (checked
 // and replayed by workflows' TestReplay). RECORD_CORPUS=v1 runs the first
-// release's code (package release1), RECORD_CORPUS=v2 or later the current
+// release's code (release1_*_test.go), RECORD_CORPUS=v2 or later the current
 // code (v3 adds the paths of the identity checks and the report memo, v4
 // the expiry of a password below the Okta password policy). It
 // never overwrites a recorded history: it refuses to start when the

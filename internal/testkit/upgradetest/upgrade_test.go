@@ -1,4 +1,4 @@
-package upgradetest
+package upgradetest_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"entra2okta/internal/entra"
 	"entra2okta/internal/testkit/activitiestest"
-	"entra2okta/internal/testkit/upgradetest/release1"
+	release1 "entra2okta/internal/testkit/upgradetest"
 	"entra2okta/workflows"
 )
 
@@ -20,7 +20,7 @@ func login(local string) string { return local + "@contoso.com" }
 
 // TestUpgrade_Release1ToCurrent is a worker upgrade in the middle of a
 // campaign, on the real dev server: a worker running the first release's
-// workflow code (package release1, a frozen copy registered under the same
+// workflow code (release1_*_test.go, a frozen copy registered under the same
 // type names) starts users, alone and in a batch, and they wait for their
 // first sign-in; the worker is stopped and replaced by the current code
 // (worker.Serve); then users sign in, are reconciled, get an import event,

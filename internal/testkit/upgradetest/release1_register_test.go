@@ -1,4 +1,4 @@
-package release1
+package upgradetest
 
 // Registry is what registers workflows: a worker.Worker, a
 // worker.WorkflowReplayer or a test environment.

@@ -1,4 +1,4 @@
-package release1
+package upgradetest
 
 import (
 	"fmt"
