@@ -38,6 +38,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"entra2okta/internal/mapfile"
 )
 
 // Entry is one mapping as the operator wrote it.
@@ -85,16 +87,9 @@ func ParseFile(path string) ([]Entry, error) {
 // A Graph source may appear once (a YAML mapping's keys are unique); an
 // empty document holds no entry. name labels errors.
 func ParseYAML(name string, data []byte) ([]Entry, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return nil, nil
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s:%d: want a mapping of Graph property to Okta attribute (graphAttr: oktaAttr), one per line", name, root.Line)
+	root, err := mapfile.YAMLMapping(name, data, "a mapping of Graph property to Okta attribute (graphAttr: oktaAttr), one per line")
+	if root == nil {
+		return nil, err
 	}
 	var out []Entry
 	first := map[string]int{}
@@ -126,10 +121,7 @@ var (
 // (graphAttr,oktaAttr; graph,okta) is skipped, as are blank lines and lines
 // starting with #. name labels errors.
 func ParseCSV(name string, r io.Reader) ([]Entry, error) {
-	cr := csv.NewReader(r)
-	cr.Comment = '#'
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
+	cr := mapfile.CSVReader(r)
 	var out []Entry
 	for row := 0; ; row++ {
 		rec, err := cr.Read()

@@ -5,7 +5,6 @@ package groupmap
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"entra2okta/internal/mapfile"
 	"entra2okta/workflows"
 )
 
@@ -49,16 +49,9 @@ func ParseFile(path string) ([]workflows.GroupRule, error) {
 // ParseYAML reads a mapping of Entra group to Okta group (or to a list of
 // Okta groups). name labels errors.
 func ParseYAML(name string, data []byte) ([]workflows.GroupRule, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return nil, nil
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s:%d: want a mapping of Entra group to Okta group (entraGroup: oktaGroup), one per line", name, root.Line)
+	root, err := mapfile.YAMLMapping(name, data, "a mapping of Entra group to Okta group (entraGroup: oktaGroup), one per line")
+	if root == nil {
+		return nil, err
 	}
 	var out []workflows.GroupRule
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -80,7 +73,6 @@ func ParseYAML(name string, data []byte) ([]workflows.GroupRule, error) {
 			if t.Kind != yaml.ScalarNode || t.Tag == "!!null" || strings.TrimSpace(t.Value) == "" {
 				return nil, fmt.Errorf("%s:%d: %s: want an Okta group name or ID", name, t.Line, k.Value)
 			}
-			var err error
 			if out, err = add(out, strings.TrimSpace(k.Value), strings.TrimSpace(t.Value)); err != nil {
 				return nil, fmt.Errorf("%s:%d: %v", name, t.Line, err)
 			}
@@ -93,10 +85,7 @@ func ParseYAML(name string, data []byte) ([]workflows.GroupRule, error) {
 // (entra,okta; entraGroup,oktaGroup) is skipped, as are blank lines and
 // lines starting with #. name labels errors.
 func ParseCSV(name string, r io.Reader) ([]workflows.GroupRule, error) {
-	cr := csv.NewReader(r)
-	cr.Comment = '#'
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
+	cr := mapfile.CSVReader(r)
 	var out []workflows.GroupRule
 	for row := 0; ; row++ {
 		rec, err := cr.Read()
