@@ -184,34 +184,25 @@ func (o *Okta) GetUser(_ context.Context, idOrLogin string) (okta.User, error) {
 
 // SetProvisionOnActivate makes activations of users with a password (the
 // hook counts) leave them PROVISIONED, until ReactivateUser.
-func (o *Okta) SetProvisionOnActivate(on bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.provision = on
-}
+func (o *Okta) SetProvisionOnActivate(on bool) { setLocked(&o.mu, &o.provision, on) }
 
 // SetAsyncActivation makes activations asynchronous: the user is read with
 // TransitioningToStatus reads times before its status changes, and lifecycle
 // calls meanwhile fail apierr Busy (E0000112). 0 activates at once.
-func (o *Okta) SetAsyncActivation(reads int) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.asyncReads = reads
-}
+func (o *Okta) SetAsyncActivation(reads int) { setLocked(&o.mu, &o.asyncReads, reads) }
 
 // LoseCreateAnswers makes the next n creates create the user but answer a
 // transient error, as a time-out after Okta's write does.
-func (o *Okta) LoseCreateAnswers(n int) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.loseCreates = n
-}
+func (o *Okta) LoseCreateAnswers(n int) { setLocked(&o.mu, &o.loseCreates, n) }
 
 // SetClock sets the clock that stamps created users (default time.Now).
-func (o *Okta) SetClock(now func() time.Time) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.now = now
+func (o *Okta) SetClock(now func() time.Time) { setLocked(&o.mu, &o.now, now) }
+
+// setLocked sets *field to v holding mu.
+func setLocked[T any](mu *sync.Mutex, field *T, v T) {
+	mu.Lock()
+	defer mu.Unlock()
+	*field = v
 }
 
 // activateLocked moves u to the status an activation leads to, at once or
@@ -530,11 +521,7 @@ func (o *Okta) FailNext(method string, errs ...error) {
 
 // HideFromLookup makes the next n lookups by login miss, as if the user were
 // created concurrently with the caller's lookup.
-func (o *Okta) HideFromLookup(n int) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.hideFromGet = n
-}
+func (o *Okta) HideFromLookup(n int) { setLocked(&o.mu, &o.hideFromGet, n) }
 
 // Delete removes the user with a login, as an Okta admin would.
 func (o *Okta) Delete(login string) {
