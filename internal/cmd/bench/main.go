@@ -19,8 +19,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"entra2okta/internal/settings"
 )
 
 func main() {
@@ -51,18 +49,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func usage(stderr io.Writer) error {
 	fmt.Fprintln(stderr, "usage: bench <subcommand> [flags]; subcommands: hook, bulk, campaign (run bench <subcommand> -h for flags)")
 	return fmt.Errorf("no such subcommand")
-}
-
-// newSettings returns a subcommand's settings (internal/settings), whose
-// flag package messages go to stderr.
-func newSettings(name string, stderr io.Writer) *settings.Set {
-	s := settings.New(name)
-	s.FlagSet().SetOutput(stderr)
-	return s
-}
-
-// parseFlags applies args to s. bench's settings are flags only: it reads
-// no environment variable.
-func parseFlags(s *settings.Set, args []string) error {
-	return s.Parse(args, func(string) string { return "" }, false)
 }
