@@ -86,101 +86,101 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 			"[--map-groups G.yaml|G.csv] [--map-groups-prefix P] [--sync-groups] [--dry-run] [--wait]", io)
 	var tf temporalFlags
 	tf.register(fs, env)
-	batch := fs.String("batch", "", "batch name: shows in the Web UI as MigrationBatch (required)")
-	group := fs.String("group", "", "Entra group object id: its transitive user members")
-	filter := fs.String("filter", "", "Microsoft Graph $filter over /users, e.g. \"department eq 'Sales'\"")
-	usersFile := fs.String("users", "", "CSV file of user principal names (a login/upn column, or the first column)")
-	all := fs.Bool("all", false, "every user of the tenant")
-	deadline := fs.String("deadline", "60d", "when the straggler policy applies: 60d, 36h, or an RFC 3339 time")
-	policy := fs.String("on-deadline", "none", "straggler policy: none, expire-password, reset-password or deactivate")
-	dryRun := fs.Bool("dry-run", false, "read Entra ID and Okta, write nothing, print what would happen per user")
-	wait := fs.Bool("wait", false, "show live progress until every user is imported (and, for a dry run, the plan)")
-	window := fs.Int("window", 0, fmt.Sprintf("users imported at once (default %d, at most %d)", workflows.DefaultWindowSize, workflows.MaxWindowSize))
-	reconcile := fs.Duration("reconcile-every", 0, "how often a waiting user's Okta record is re-read (default 24h)")
-	federated := fs.Bool("federated-to-deadline", false, "migrate users of federated domains and leave them to the deadline policy, instead of Ineligible")
-	var maps attrmap.Flags
-	fs.Var(&maps, "map", "copy a Graph user property to an Okta profile attribute, graphAttr=oktaAttr (repeatable), e.g. "+
-		"officeLocation=officeLocation or onPremisesExtensionAttributes.extensionAttribute3=costCenter; checked against the Okta user schema first")
-	mapFile := fs.String("map-file", "", "attribute mappings from a file: YAML (graphAttr: oktaAttr) or CSV (graphAttr,oktaAttr), one per line")
-	mapDefaults := fs.Bool("map-defaults", true, "keep the default mappings (givenName→firstName, surname→lastName, mail→email, ...) beside --map and --map-file")
-	groupsFile := fs.String("map-groups", "", "Entra groups to Okta groups from a file: YAML (entraGroup: oktaGroup) or CSV (entraGroup,oktaGroup); "+
-		"an Entra group is an object ID or display name, an Okta group a name (created when missing) or the ID of an existing OKTA_GROUP")
-	groupsPrefix := fs.String("map-groups-prefix", "", "every Entra security group whose display name starts with this (case-sensitive) "+
-		"becomes the Okta group of the same name, created when missing")
-	syncGroups := fs.Bool("sync-groups", false, "at each reconciliation before the first sign-in, give a user the difference of its Entra groups "+
-		"(never removing an Okta membership the migration did not add)")
+	var m migrateFlags
 	var of oktaFlags
-	of.register(fs, env)
-	asJSON := fs.Bool("json", false, "one JSON document on stdout: the batch, its workflow and run, the attribute mappings (not with --wait; notes go to stderr)")
+	m.register(fs, &of, env)
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	if *asJSON && *wait {
+	if m.asJSON && m.wait {
 		return usageErr(io, "--json writes one document: not with --wait")
 	}
 	// With --json, stdout holds the document alone: the notes go to stderr.
 	notes := io
-	if *asJSON {
+	if m.asJSON {
 		notes.Out = io.Err
 	}
-	if err := checkBatchName(*batch); err != nil {
-		return usageErr(io, "%v", err)
+	in, code := m.batchInput(ctx, &of, io, notes)
+	if code != ExitOK {
+		return code
+	}
+	return startMigrate(ctx, &tf, in, m.asJSON, m.wait, io)
+}
+
+// batchInput checks the flags and builds the batch's input from them; the
+// second result is ExitOK or the exit code of the usage error it printed.
+func (m *migrateFlags) batchInput(ctx context.Context, of *oktaFlags, io, notes IO) (workflows.MigrateBatchInput, int) {
+	if err := checkBatchName(m.batch); err != nil {
+		return workflows.MigrateBatchInput{}, usageErr(io, "%v", err)
 	}
 	in := workflows.MigrateBatchInput{
-		Batch: *batch, Policy: workflows.DeadlinePolicy(*policy), DryRun: *dryRun, WindowSize: *window,
-		ReconcileEvery: *reconcile, FederatedToDeadline: *federated,
+		Batch: m.batch, Policy: workflows.DeadlinePolicy(m.policy), DryRun: m.dryRun, WindowSize: m.window,
+		ReconcileEvery: m.reconcile, FederatedToDeadline: m.federated,
 	}
 	if !in.Policy.Valid() {
-		return usageErr(io, "--on-deadline %q: want none, expire-password, reset-password or deactivate", *policy)
+		return in, usageErr(io, "--on-deadline %q: want none, expire-password, reset-password or deactivate", m.policy)
 	}
-	if *window < 0 || *window > workflows.MaxWindowSize {
-		return usageErr(io, "--window must be between 1 and %d", workflows.MaxWindowSize)
+	if m.window < 0 || m.window > workflows.MaxWindowSize {
+		return in, usageErr(io, "--window must be between 1 and %d", workflows.MaxWindowSize)
 	}
 	var err error
-	if in.DeadlineAfter, in.Deadline, err = ParseDeadline(*deadline); err != nil {
-		return usageErr(io, "%v", err)
+	if in.DeadlineAfter, in.Deadline, err = ParseDeadline(m.deadline); err != nil {
+		return in, usageErr(io, "%v", err)
 	}
+	if in.Source, err = m.source(notes); err != nil {
+		return in, usageErr(io, "%v", err)
+	}
+	if in.Groups, err = groupMapping(m.groupsFile, m.groupsPrefix, m.syncGroups); err != nil {
+		return in, usageErr(io, "%v", err)
+	}
+	if in.Groups.Enabled() {
+		fmt.Fprintf(notes.Out, "group mapping: %s\n", describeGroups(in.Groups))
+	}
+	if len(m.maps) > 0 || m.mapFile != "" || !m.mapDefaults {
+		attrs, code := checkMappings(ctx, m.maps, m.mapFile, m.mapDefaults, of, notes)
+		if code != ExitOK {
+			return in, code
+		}
+		in.Attributes = attrs
+	}
+	return in, ExitOK
+}
+
+// source is the batch's source: exactly one of --group, --filter, --users
+// or --all. A users file too large to travel in the input is noted on
+// notes.
+func (m *migrateFlags) source(notes IO) (entra.Source, error) {
 	sources := 0
-	for _, set := range []bool{*group != "", *filter != "", *usersFile != "", *all} {
+	for _, set := range []bool{m.group != "", m.filter != "", m.usersFile != "", m.all} {
 		if set {
 			sources++
 		}
 	}
 	if sources != 1 {
-		return usageErr(io, "give exactly one of --group, --filter, --users or --all")
+		return entra.Source{}, errors.New("give exactly one of --group, --filter, --users or --all")
 	}
 	switch {
-	case *group != "":
-		in.Source = entra.Source{GroupID: *group}
-	case *filter != "":
-		in.Source = entra.Source{Filter: *filter}
-	case *all:
-		in.Source = entra.Source{All: true}
-	default:
-		src, err := usersSource(*usersFile)
-		if err != nil {
-			return usageErr(io, "%v", err)
-		}
-		in.Source = src
-		if src.CSV != nil {
-			fmt.Fprintf(notes.Out, "%d logins: the workers read %s a page at a time (every worker must see it at this path)\n",
-				src.CSV.Rows, src.CSV.Path)
-		}
+	case m.group != "":
+		return entra.Source{GroupID: m.group}, nil
+	case m.filter != "":
+		return entra.Source{Filter: m.filter}, nil
+	case m.all:
+		return entra.Source{All: true}, nil
 	}
-	if in.Groups, err = groupMapping(*groupsFile, *groupsPrefix, *syncGroups); err != nil {
-		return usageErr(io, "%v", err)
+	src, err := usersSource(m.usersFile)
+	if err != nil {
+		return src, err
 	}
-	if in.Groups.Enabled() {
-		fmt.Fprintf(notes.Out, "group mapping: %s\n", describeGroups(in.Groups))
+	if src.CSV != nil {
+		fmt.Fprintf(notes.Out, "%d logins: the workers read %s a page at a time (every worker must see it at this path)\n",
+			src.CSV.Rows, src.CSV.Path)
 	}
-	if len(maps) > 0 || *mapFile != "" || !*mapDefaults {
-		attrs, code := checkMappings(ctx, maps, *mapFile, *mapDefaults, &of, notes)
-		if code != ExitOK {
-			return code
-		}
-		in.Attributes = attrs
-	}
+	return src, nil
+}
 
+// startMigrate starts the batch and reports it: as one JSON document, as
+// lines, or (wait) with its progress until every user is imported.
+func startMigrate(ctx context.Context, tf *temporalFlags, in workflows.MigrateBatchInput, asJSON, wait bool, io IO) int {
 	c, err := tf.dial(ctx)
 	if err != nil {
 		return fail(io, "%v", err)
@@ -190,7 +190,7 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 	if err != nil {
 		return fail(io, "%v", err)
 	}
-	if *asJSON {
+	if asJSON {
 		doc := migrateJSON{Namespace: tf.namespace, Batch: in.Batch, DryRun: in.DryRun, WorkflowID: run.GetID(), RunID: run.GetRunID()}
 		for _, m := range in.Attributes {
 			doc.Mappings = append(doc.Mappings, mappingJSON{Graph: m.Graph, Okta: m.Okta})
@@ -202,7 +202,7 @@ func runMigrate(ctx context.Context, args []string, env Env, io IO) int {
 		mode = "dry run"
 	}
 	fmt.Fprintf(io.Out, "started %s of batch %s (workflow %s, run %s)\n", mode, in.Batch, run.GetID(), run.GetRunID())
-	if !*wait {
+	if !wait {
 		fmt.Fprintf(io.Out, "follow it with: starter status --batch %s --watch\n", in.Batch)
 		return ExitOK
 	}

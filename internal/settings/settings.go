@@ -44,7 +44,7 @@ type Setting struct {
 // Declared is a setting as List returns it.
 type Declared struct {
 	Setting
-	Kind    string // string, int, float, bool, duration
+	Kind    string // string, int, uint64, float, bool, duration
 	Default string // the documented default ("" for a secret or none)
 }
 
@@ -90,6 +90,10 @@ func (s *Set) String(p *string, d Setting) { s.add(d, "string", (*stringValue)(p
 
 // Int declares an int setting bound to p.
 func (s *Set) Int(p *int, d Setting) { s.add(d, "int", (*intValue)(p)) }
+
+// Uint64 declares a uint64 setting bound to p (decimal, 0x hexadecimal or
+// 0 octal, as Go's flag package reads one).
+func (s *Set) Uint64(p *uint64, d Setting) { s.add(d, "uint64", (*uint64Value)(p)) }
 
 // Float declares a float64 setting bound to p.
 func (s *Set) Float(p *float64, d Setting) { s.add(d, "float", (*floatValue)(p)) }
@@ -308,6 +312,23 @@ func (v *intValue) String() string {
 		return "0"
 	}
 	return strconv.Itoa(int(*v))
+}
+
+type uint64Value uint64
+
+func (v *uint64Value) Set(s string) error {
+	n, err := strconv.ParseUint(s, 0, 64)
+	if err != nil {
+		return errors.New("not a non-negative integer")
+	}
+	*v = uint64Value(n)
+	return nil
+}
+func (v *uint64Value) String() string {
+	if v == nil {
+		return "0"
+	}
+	return strconv.FormatUint(uint64(*v), 10)
 }
 
 type floatValue float64

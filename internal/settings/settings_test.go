@@ -196,3 +196,23 @@ func TestInterleave(t *testing.T) {
 		t.Fatalf("n %d args %q err %v", c.n, s.FlagSet().Args(), err)
 	}
 }
+
+func TestUint64(t *testing.T) {
+	seed := uint64(1)
+	s := New("test")
+	s.FlagSet().SetOutput(new(bytes.Buffer))
+	s.Uint64(&seed, Setting{Flag: "seed", Env: "T_SEED", Help: "seed"})
+	if d := s.List()[0]; d.Kind != "uint64" || d.Default != "1" {
+		t.Errorf("declared %s, default %q", d.Kind, d.Default)
+	}
+	if err := s.Parse(nil, env(map[string]string{"T_SEED": "18446744073709551615"}), true); err != nil || seed != 1<<64-1 {
+		t.Fatalf("from the environment: %d, %v", seed, err)
+	}
+	if err := s.Parse([]string{"-seed", "0x10"}, env(nil), true); err != nil || seed != 16 {
+		t.Fatalf("hexadecimal flag: %d, %v", seed, err)
+	}
+	err := s.Parse([]string{"-seed", "-1"}, env(map[string]string{"T_SEED": "many"}), true)
+	if err == nil || !strings.Contains(err.Error(), `T_SEED: "many" is not a valid uint64`) || !strings.Contains(err.Error(), "-seed") {
+		t.Fatalf("bad values: %v", err)
+	}
+}

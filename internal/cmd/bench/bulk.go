@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 	"entra2okta/internal/control"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/settings"
 	"entra2okta/workflows"
 )
 
@@ -159,50 +159,48 @@ type bulkFlags struct {
 // parseBulkFlags parses and validates bench bulk's flags and fills in the
 // defaults that depend on others.
 func parseBulkFlags(args []string, stderr io.Writer) (*bulkFlags, error) {
-	fs := flag.NewFlagSet("bench bulk", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	users := fs.Int("users", 10_000, "users to migrate (all new to Okta, all eligible)")
-	limit := fs.Int("limit", 900, "fakeokta's create limit L, calls per minute (POST /api/v1/users bucket)")
-	share := fs.Int("token-share", 100, "percentage of each bucket the worker's API token may use (Okta's default is 50; "+
-		"100, the whole bucket, is how the figures of BULK.md's first sections were measured)")
-	defaultRates := fs.Bool("default-rates", false, "run the worker with its default settings (OKTA_RPS, OKTA_CREATE_RPS, "+
-		"GRAPH_RPS, OKTA_CONCURRENCY and its rate tuner) instead of rates derived from -limit and -target")
-	getLimit := fs.Int("get-limit", 0, "fakeokta's GET /api/v1/users/{id} limit per minute (0: L×2000/600, Okta Workforce's ratio)")
-	oktaRPS := fs.Float64("okta-rps", 0, "worker's OKTA_RPS for the lookups (0: 2 × target × L / 60; the creates are paced by OKTA_CREATE_RPS = target × L / 60)")
 	// The worker's Okta client waits for X-Rate-Limit-Reset when a window is
 	// spent instead of meeting a 429, so, like the worker's OKTA_RATE_TARGET
-	// default, the creates aim at all of L.
-	target := fs.Float64("target", 1, "fraction of L the worker's OKTA_CREATE_RPS aims at (the worker's OKTA_RATE_TARGET default is 1)")
-	window := fs.Int("window", 300, "MigrateBatch window size")
-	page := fs.Int("page", 500, "Graph page size")
-	concurrency := fs.Int("okta-concurrency", 50, "worker's OKTA_CONCURRENCY")
-	timeout := fs.Duration("timeout", 0, "give up after this long (0: 3× the time L allows for -users, plus 5 min)")
-	stall := fs.Duration("stall", 90*time.Second, "stop when no create came for this long after the listing ended")
-	workerLog := fs.String("worker-log", "", "file for the worker's log (default: discarded)")
-	logEvery := fs.Duration("log-every", 15*time.Second, "progress line interval on stderr")
-	topology := fs.String("topology", topologyDev, "what the bench runs on: "+topologyDev+" (the dev server in memory and one worker) or "+
-		topologyCluster+" (PostgreSQL, the Temporal server, two workers and two hook servers behind a proxy: internal/devcluster) or "+
-		topologyBoth+" (one, then the other, and a line comparing them)")
-	if err := fs.Parse(args); err != nil {
+	// default, the creates aim at all of L (target 1).
+	f := &bulkFlags{users: 10_000, limit: 900, share: 100, target: 1, window: 300, page: 500, concurrency: 50,
+		stall: 90 * time.Second, logEvery: 15 * time.Second, topology: topologyDev}
+	s := newSettings("bench bulk", stderr)
+	s.Int(&f.users, settings.Setting{Flag: "users", Help: "users to migrate (all new to Okta, all eligible)"})
+	s.Int(&f.limit, settings.Setting{Flag: "limit", Help: "fakeokta's create limit L, calls per minute (POST /api/v1/users bucket)"})
+	s.Int(&f.share, settings.Setting{Flag: "token-share", Help: "percentage of each bucket the worker's API token may use (Okta's default is 50; " +
+		"100, the whole bucket, is how the figures of BULK.md's first sections were measured)"})
+	s.Bool(&f.defaultRates, settings.Setting{Flag: "default-rates", Help: "run the worker with its default settings (OKTA_RPS, OKTA_CREATE_RPS, " +
+		"GRAPH_RPS, OKTA_CONCURRENCY and its rate tuner) instead of rates derived from -limit and -target"})
+	s.Int(&f.getLimit, settings.Setting{Flag: "get-limit", Help: "fakeokta's GET /api/v1/users/{id} limit per minute (0: L×2000/600, Okta Workforce's ratio)"})
+	s.Float(&f.oktaRPS, settings.Setting{Flag: "okta-rps", Help: "worker's OKTA_RPS for the lookups (0: 2 × target × L / 60; the creates are paced by OKTA_CREATE_RPS = target × L / 60)"})
+	s.Float(&f.target, settings.Setting{Flag: "target", Help: "fraction of L the worker's OKTA_CREATE_RPS aims at (the worker's OKTA_RATE_TARGET default is 1)"})
+	s.Int(&f.window, settings.Setting{Flag: "window", Help: "MigrateBatch window size"})
+	s.Int(&f.page, settings.Setting{Flag: "page", Help: "Graph page size"})
+	s.Int(&f.concurrency, settings.Setting{Flag: "okta-concurrency", Help: "worker's OKTA_CONCURRENCY"})
+	s.Duration(&f.timeout, settings.Setting{Flag: "timeout", Help: "give up after this long (0: 3× the time L allows for -users, plus 5 min)"})
+	s.Duration(&f.stall, settings.Setting{Flag: "stall", Help: "stop when no create came for this long after the listing ended"})
+	s.String(&f.workerLog, settings.Setting{Flag: "worker-log", Help: "file for the worker's log (default: discarded)"})
+	s.Duration(&f.logEvery, settings.Setting{Flag: "log-every", Help: "progress line interval on stderr"})
+	s.String(&f.topology, settings.Setting{Flag: "topology", Help: "what the bench runs on: " + topologyDev + " (the dev server in memory and one worker) or " +
+		topologyCluster + " (PostgreSQL, the Temporal server, two workers and two hook servers behind a proxy: internal/devcluster) or " +
+		topologyBoth + " (one, then the other, and a line comparing them)"})
+	if err := parseFlags(s, args); err != nil {
 		return nil, err
 	}
-	if *topology != topologyDev && *topology != topologyCluster && *topology != topologyBoth {
-		return nil, fmt.Errorf("-topology %q: %s, %s or %s", *topology, topologyDev, topologyCluster, topologyBoth)
+	if f.topology != topologyDev && f.topology != topologyCluster && f.topology != topologyBoth {
+		return nil, fmt.Errorf("-topology %q: %s, %s or %s", f.topology, topologyDev, topologyCluster, topologyBoth)
 	}
-	if *users < 1 || *limit < 1 || *target <= 0 || *target > 1 || *window < 1 || *stall <= 0 || *share < 1 || *share > 100 {
+	if f.users < 1 || f.limit < 1 || f.target <= 0 || f.target > 1 || f.window < 1 || f.stall <= 0 || f.share < 1 || f.share > 100 {
 		return nil, errors.New("users, limit, window and stall must be positive, target in (0, 1], token-share in 1-100")
 	}
-	// The token's create limit: fakeokta's share of L (at least one call).
-	shareLimit := max(1, *limit**share/100)
-	if *getLimit == 0 {
-		*getLimit = int(math.Ceil(float64(*limit) * 2000 / 600))
+	f.shareLimit = max(1, f.limit*f.share/100)
+	if f.getLimit == 0 {
+		f.getLimit = int(math.Ceil(float64(f.limit) * 2000 / 600))
 	}
-	if *timeout == 0 {
-		*timeout = 5*time.Minute + time.Duration(3*float64(*users)/float64(shareLimit)*float64(time.Minute))
+	if f.timeout == 0 {
+		f.timeout = 5*time.Minute + time.Duration(3*float64(f.users)/float64(f.shareLimit)*float64(time.Minute))
 	}
-	return &bulkFlags{users: *users, limit: *limit, share: *share, defaultRates: *defaultRates, getLimit: *getLimit, oktaRPS: *oktaRPS,
-		target: *target, window: *window, page: *page, concurrency: *concurrency, timeout: *timeout, stall: *stall, workerLog: *workerLog,
-		logEvery: *logEvery, topology: *topology, shareLimit: shareLimit}, nil
+	return f, nil
 }
 
 // runBulk migrates -users new users through the real worker binary (a
@@ -219,48 +217,16 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if f.topology == topologyBoth {
 		return runBulkBoth(ctx, args, stdout, stderr)
 	}
-	shareLimit := f.shareLimit
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	began := time.Now()
-	fig := bulkFigures{Bench: "bulk", Topology: f.topology, Users: f.users, LimitPerMin: f.limit, GetLimitPerMin: f.getLimit, WindowSize: f.window,
-		TokenSharePct: f.share, ShareLimitPerMin: shareLimit, DefaultRates: f.defaultRates,
-		OktaConcurrency: f.concurrency, GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(),
-		SteadyState: fmt.Sprintf("successful creates between the %.0fth and %.0fth percentile of create completion times", steadyLo*100, steadyHi*100),
-		Note:        "dev server (in memory), emulators and bench share the machine's CPUs; the worker runs as its own process"}
-	// A new user costs two Okta activities: FindOktaUser (GET
-	// /api/v1/users/{login}, its own bucket) on the Okta task queue, and
-	// CreateOktaUser (one POST /api/v1/users?activate=true with the hook and
-	// the profile: the only write) on the create queue. The worker's
-	// OKTA_CREATE_RPS, the create queue's TaskQueueActivitiesPerSecond
-	// (enforced by the Temporal server), paces the writes at target × L / 60;
-	// OKTA_RPS lets the lookups run a little ahead (2 × that) so they never
-	// starve the creates. The target defaults to 1: fakeokta (like Okta)
-	// counts in fixed 60 s windows, and when the server's limiter lets a
-	// burst spend a window early, the worker's Okta client waits for
-	// X-Rate-Limit-Reset instead of meeting a 429. The GET bucket must hold
-	// the lookups (get-limit ≥ L).
-	fig.OktaCreateRPS = f.target * float64(f.limit) / 60
-	fig.OktaRPS = 2 * fig.OktaCreateRPS
-	if f.oktaRPS > 0 {
-		fig.OktaRPS = f.oktaRPS
-	}
-	workerEnv := []string{
-		"OKTA_RPS=" + strconv.FormatFloat(fig.OktaRPS, 'f', 3, 64), "OKTA_CREATE_RPS=" + strconv.FormatFloat(fig.OktaCreateRPS, 'f', 3, 64),
-		"GRAPH_RPS=200", "OKTA_CONCURRENCY=" + strconv.Itoa(f.concurrency)}
-	if f.defaultRates {
-		// What an operator who sets nothing gets: the worker's defaults, sized
-		// for a whole 600-a-minute bucket, and its tuner, which lowers the
-		// Okta queues to what fakeokta's headers say the token may use.
-		workerEnv, fig.OktaRPS, fig.OktaCreateRPS, fig.OktaConcurrency = nil, 0, 0, 0
-	}
-
+	fig := newBulkFigures(f)
 	sopts := stackOptions{
 		Users:          f.users,
 		OktaLimits:     map[fakeokta.Bucket]int{fakeokta.BucketUsers: f.limit, fakeokta.BucketUserGet: f.getLimit},
 		TokenRateShare: f.share,
-		WorkerEnv:      workerEnv,
+		WorkerEnv:      bulkRates(f, &fig),
 		WorkerLog:      f.workerLog,
 	}
 	var st bulkStack
@@ -274,77 +240,158 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer st.Close()
-	fo, counter, c, ns := st.oktaServer(), st.calls(), st.client(), st.namespace()
 
 	in := workflows.MigrateBatchInput{Batch: "bench", Source: entra.Source{All: true}, WindowSize: f.window, PageSize: f.page,
 		Policy: workflows.PolicyNone}
-	if _, err := startBatchWhenReady(ctx, c, in); err != nil {
+	if _, err := startBatchWhenReady(ctx, st.client(), in); err != nil {
 		return err
 	}
-	batchStart := time.Now()
-	listingDone := time.Time{}
+	r := &bulkRun{st: st, f: f, fig: &fig, log: log, began: began, batchStart: time.Now()}
 	log.Info("migrating", "users", f.users, "limit_per_min", f.limit, "token_share_pct", f.share, "get_limit_per_min", f.getLimit,
 		"okta_rps", fig.OktaRPS, "default_rates", f.defaultRates, "window", f.window, "timeout", f.timeout)
+	r.watch(ctx)
+	r.finish()
+	out, err := json.Marshal(fig)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintln(stdout, string(out)); err != nil {
+		return err
+	}
+	if fig.Stopped != "done" {
+		return fmt.Errorf("bulk: stopped (%s) after %s with %d of %d users created", fig.Stopped,
+			time.Since(began).Round(time.Second), fig.Created, f.users)
+	}
+	return nil
+}
 
-	// Watch until the batch says every user left the import phase, or
-	// nothing moved for -stall after the last create, or the time is up.
-	var progress workflows.BatchProgress
+// newBulkFigures are the figures known before the run.
+func newBulkFigures(f *bulkFlags) bulkFigures {
+	return bulkFigures{Bench: "bulk", Topology: f.topology, Users: f.users, LimitPerMin: f.limit, GetLimitPerMin: f.getLimit, WindowSize: f.window,
+		TokenSharePct: f.share, ShareLimitPerMin: f.shareLimit, DefaultRates: f.defaultRates,
+		OktaConcurrency: f.concurrency, GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(),
+		SteadyState: fmt.Sprintf("successful creates between the %.0fth and %.0fth percentile of create completion times", steadyLo*100, steadyHi*100),
+		Note:        "dev server (in memory), emulators and bench share the machine's CPUs; the worker runs as its own process"}
+}
+
+// bulkRates sets the worker's rates in fig and returns the worker's
+// environment that sets them (nil with -default-rates).
+//
+// A new user costs two Okta activities: FindOktaUser (GET
+// /api/v1/users/{login}, its own bucket) on the Okta task queue, and
+// CreateOktaUser (one POST /api/v1/users?activate=true with the hook and the
+// profile: the only write) on the create queue. The worker's
+// OKTA_CREATE_RPS, the create queue's TaskQueueActivitiesPerSecond (enforced
+// by the Temporal server), paces the writes at target × L / 60; OKTA_RPS
+// lets the lookups run a little ahead (2 × that) so they never starve the
+// creates. The target defaults to 1: fakeokta (like Okta) counts in fixed
+// 60 s windows, and when the server's limiter lets a burst spend a window
+// early, the worker's Okta client waits for X-Rate-Limit-Reset instead of
+// meeting a 429. The GET bucket must hold the lookups (get-limit ≥ L).
+func bulkRates(f *bulkFlags, fig *bulkFigures) []string {
+	fig.OktaCreateRPS = f.target * float64(f.limit) / 60
+	fig.OktaRPS = 2 * fig.OktaCreateRPS
+	if f.oktaRPS > 0 {
+		fig.OktaRPS = f.oktaRPS
+	}
+	if f.defaultRates {
+		// What an operator who sets nothing gets: the worker's defaults, sized
+		// for a whole 600-a-minute bucket, and its tuner, which lowers the
+		// Okta queues to what fakeokta's headers say the token may use.
+		fig.OktaRPS, fig.OktaCreateRPS, fig.OktaConcurrency = 0, 0, 0
+		return nil
+	}
+	return []string{
+		"OKTA_RPS=" + strconv.FormatFloat(fig.OktaRPS, 'f', 3, 64), "OKTA_CREATE_RPS=" + strconv.FormatFloat(fig.OktaCreateRPS, 'f', 3, 64),
+		"GRAPH_RPS=200", "OKTA_CONCURRENCY=" + strconv.Itoa(f.concurrency)}
+}
+
+// bulkRun is one bulk batch being watched and measured.
+type bulkRun struct {
+	st    bulkStack
+	f     *bulkFlags
+	fig   *bulkFigures
+	log   *slog.Logger
+	began time.Time
+	// When the batch started, its listing ended, and the workers' tuner
+	// first set the create queue's rate (zero: not yet).
+	batchStart, listingDone, tunedAt time.Time
+	progress                         workflows.BatchProgress
+}
+
+// watch follows the batch until it says every user left the import phase,
+// or nothing moved for -stall after the last create, or the time is up,
+// and sets fig.Stopped.
+func (r *bulkRun) watch(ctx context.Context) {
+	c, ns, counter := r.st.client(), r.st.namespace(), r.st.calls()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastLog, lastMove, lastCreated := time.Now(), time.Now(), -1
-	var tunedAt time.Time
-	fig.Stopped = "done"
-watch:
+	r.fig.Stopped = "done"
 	for {
 		select {
 		case <-ctx.Done():
-			fig.Stopped = "timeout"
+			r.fig.Stopped = "timeout"
 			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				fig.Stopped = "interrupted"
+				r.fig.Stopped = "interrupted"
 			}
-			break watch
+			return
 		case <-tick.C:
 		}
-		st.samplePeak()
-		if tunedAt.IsZero() {
+		r.st.samplePeak()
+		if r.tunedAt.IsZero() {
 			if q, err := control.DescribeActivityRate(ctx, c, ns, workflows.OktaCreateTaskQueue); err == nil && q.Tuned != nil {
-				tunedAt = time.Now()
+				r.tunedAt = time.Now()
 			}
 		}
 		if p, err := control.BatchProgress(ctx, c, "bench"); err == nil {
-			progress = p
+			r.progress = p
 		}
-		if progress.ListingDone && listingDone.IsZero() {
-			listingDone = time.Now()
+		progress := r.progress
+		if progress.ListingDone && r.listingDone.IsZero() {
+			r.listingDone = time.Now()
 		}
 		created := counter.created()
 		if created != lastCreated {
 			lastCreated, lastMove = created, time.Now()
 		}
-		if time.Since(lastLog) >= f.logEvery {
+		if time.Since(lastLog) >= r.f.logEvery {
 			lastLog = time.Now()
-			log.Info("progress", "elapsed", time.Since(began).Round(time.Second), "listed", progress.Listed,
+			r.log.Info("progress", "elapsed", time.Since(r.began).Round(time.Second), "listed", progress.Listed,
 				"created", created, "importing", progress.Importing, "http_429", counter.tooMany(), "load", loadAvg())
 		}
 		switch {
-		case progress.ListingDone && progress.Listed >= f.users && progress.Importing == 0:
-			break watch
-		case progress.ListingDone && time.Since(lastMove) >= f.stall:
-			fig.Stopped = "stalled"
-			log.Warn("nothing moved", "for", f.stall, "created", created, "batch_importing", progress.Importing)
-			break watch
+		case progress.ListingDone && progress.Listed >= r.f.users && progress.Importing == 0:
+			return
+		case progress.ListingDone && time.Since(lastMove) >= r.f.stall:
+			r.fig.Stopped = "stalled"
+			r.log.Warn("nothing moved", "for", r.f.stall, "created", created, "batch_importing", progress.Importing)
+			return
 		}
 	}
+}
+
+// finish reads the create queue's rate, stops the workers and fills in the
+// figures of the run.
+func (r *bulkRun) finish() {
 	qctx0, qcancel0 := context.WithTimeout(context.Background(), 10*time.Second)
-	if q, err := control.DescribeActivityRate(qctx0, c, ns, workflows.OktaCreateTaskQueue); err == nil {
-		fig.CreateQueue = describeQueueRate(q)
+	if q, err := control.DescribeActivityRate(qctx0, r.st.client(), r.st.namespace(), workflows.OktaCreateTaskQueue); err == nil {
+		r.fig.CreateQueue = describeQueueRate(q)
 	}
 	qcancel0()
-	st.stopWorkers()
-	fig.LoadAvgAfter = loadAvg()
+	r.st.stopWorkers()
+	r.fig.LoadAvgAfter = loadAvg()
+	r.states()
+	r.creates()
+	r.fig.WorkerPeakRSSMB = r.st.workerPeakRSSMB()
+	r.fig.WallSeconds = time.Since(r.began).Seconds()
+}
 
-	// The users' own states, from visibility (eventually consistent: wait
-	// until it sees every started user, for at most 30 s).
+// states fills in the users' own states, from visibility (eventually
+// consistent: it waits until visibility sees every started user, for at
+// most 30 s), and what the batch says of the users left.
+func (r *bulkRun) states() {
+	c, ns, progress, fig := r.st.client(), r.st.namespace(), r.progress, r.fig
 	qctx, qcancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer qcancel()
 	var counts control.StateCounts
@@ -364,7 +411,7 @@ watch:
 	}
 	stuck := counts.States[workflows.StatePending] + counts.States[workflows.StateImporting]
 	if countErr != nil {
-		log.Warn("cannot count the users' states; using the batch's view", "error", countErr)
+		r.log.Warn("cannot count the users' states; using the batch's view", "error", countErr)
 		stuck = int64(progress.Importing)
 	}
 	if stuck > 0 {
@@ -377,24 +424,29 @@ watch:
 	if progress.Importing > 0 {
 		fig.BatchUnreported = unreportedUsers(qctx, c, 5)
 	}
+}
 
+// creates fills in the write rates, the Okta calls and the timeline, from
+// fakeokta's counts.
+func (r *bulkRun) creates() {
+	fig, counter, fo := r.fig, r.st.calls(), r.st.oktaServer()
 	times := counter.createTimes()
 	fig.Created = len(times)
-	fig.NotCreated = f.users - fig.Created
+	fig.NotCreated = r.f.users - fig.Created
 	if n := len(times); n > 1 && times[n-1].After(times[0]) {
 		span := times[n-1].Sub(times[0])
 		fig.WritesPerMinOverall = float64(n-1) / span.Minutes()
 		fig.ImportSeconds = span.Seconds()
 	}
 	fig.WritesPerMin = steadyRate(times, steadyLo, steadyHi)
-	fig.LimitRatio = fig.WritesPerMin / float64(f.limit)
-	fig.ShareRatio = fig.WritesPerMin / float64(shareLimit)
+	fig.LimitRatio = fig.WritesPerMin / float64(r.f.limit)
+	fig.ShareRatio = fig.WritesPerMin / float64(r.f.shareLimit)
 	fig.UsersPerSec = fig.WritesPerMin / 60
 	fig.PeakWrites60s = peakInWindow(times, time.Minute)
 	fig.CallsPerRoute = map[string]int{}
-	for _, r := range bulkRoutes {
-		if n := fo.Calls(r); n > 0 {
-			fig.CallsPerRoute[string(r)] = n
+	for _, route := range bulkRoutes {
+		if n := fo.Calls(route); n > 0 {
+			fig.CallsPerRoute[string(route)] = n
 		}
 	}
 	fig.OktaCalls = fo.Calls(fakeokta.RouteAny)
@@ -406,30 +458,16 @@ watch:
 		if t.IsZero() {
 			return -1
 		}
-		return math.Round(t.Sub(batchStart).Seconds()*10) / 10
+		return math.Round(t.Sub(r.batchStart).Seconds()*10) / 10
 	}
 	first429, last429, by429 := counter.rejections()
 	fig.HTTP429ByRoute = by429
-	fig.Timeline = bulkTimeline{ListingDone: since(listingDone), First429: since(first429), Last429: since(last429),
+	fig.Timeline = bulkTimeline{ListingDone: since(r.listingDone), First429: since(first429), Last429: since(last429),
 		FirstCreate: -1, LastCreate: -1}
-	fig.CreateQueue.TunedAfter = since(tunedAt)
+	fig.CreateQueue.TunedAfter = since(r.tunedAt)
 	if n := len(times); n > 0 {
 		fig.Timeline.FirstCreate, fig.Timeline.LastCreate = since(times[0]), since(times[n-1])
 	}
-	fig.WorkerPeakRSSMB = st.workerPeakRSSMB()
-	fig.WallSeconds = time.Since(began).Seconds()
-	out, err := json.Marshal(fig)
-	if err != nil {
-		return err
-	}
-	if _, err := fmt.Fprintln(stdout, string(out)); err != nil {
-		return err
-	}
-	if fig.Stopped != "done" {
-		return fmt.Errorf("bulk: stopped (%s) after %s with %d of %d users created", fig.Stopped,
-			time.Since(began).Round(time.Second), fig.Created, f.users)
-	}
-	return nil
 }
 
 // bulkRoutes are the fakeokta routes reported per route.

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,6 +25,7 @@ import (
 	"entra2okta/internal/control"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/settings"
 	"entra2okta/workflows"
 )
 
@@ -200,33 +200,9 @@ type campaignConfig struct {
 // runCampaign is bench campaign: flags, campaign, one JSON line.
 func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := defaultCampaignOptions()
-	fs := flag.NewFlagSet("bench campaign", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.IntVar(&o.Users, "users", o.Users, "users in the campaign (all new to Okta, all eligible)")
-	fs.IntVar(&o.HistoryLimit, "history-limit", 0, "the batch's continue-as-new threshold, MigrateBatchInput.HistoryLimit (0: max(300, users/10))")
-	fs.DurationVar(&o.SweepEvery, "sweep-every", o.SweepEvery, "MigrateBatchInput.SweepEvery")
-	fs.DurationVar(&o.DeadlineAfter, "deadline-after", 0, "MigrateBatchInput.DeadlineAfter (0: 1 min + users/10 s)")
-	fs.DurationVar(&o.DeadlineSpread, "deadline-spread", o.DeadlineSpread, "MigrateBatchInput.DeadlineSpread")
-	policy := fs.String("policy", string(o.Policy), "deadline policy: none, expire-password, reset-password, deactivate")
-	fs.IntVar(&o.Window, "window", o.Window, "MigrateBatch window size (and the baseline's concurrency)")
-	fs.IntVar(&o.Page, "page", o.Page, "page size of the source")
-	fs.StringVar(&o.Source, "source", o.Source, "csv (a CSV of the logins), logins (inline, at most 5,000) or all (every user of the tenant)")
-	fs.Float64Var(&o.FailPct, "fail-pct", o.FailPct, "percent of users whose Okta create fails non-retryably (fakeokta fault injection)")
-	fs.Float64Var(&o.TerminatePct, "terminate-pct", o.TerminatePct, "percent of users whose MigrateUser is terminated (half while importing, half while waiting)")
-	fs.Float64Var(&o.SkipPct, "skip-pct", o.SkipPct, "percent of users skipped (half while importing, half while waiting)")
-	fs.Float64Var(&o.SignInPct, "signin-pct", o.SignInPct, "percent of the other users who sign in; the rest reach the deadline")
-	fs.IntVar(&o.Baseline, "baseline", 0, "trivial workflows in the baseline (0: min(users, 2000); negative: none)")
-	fs.IntVar(&o.HistorySample, "history-sample", o.HistorySample, "users whose histories are measured")
-	fs.IntVar(&o.Actors, "actors", o.Actors, "users acted on at once (sign-ins, skips, terminations)")
-	fs.DurationVar(&o.Timeout, "timeout", 0, "give up after this long (0: deadline + spread + 10 min + users/2 s)")
-	fs.DurationVar(&o.Stall, "stall", o.Stall, "stop when the batch's counts did not move for this long after the deadline")
-	fs.StringVar(&o.WorkerLog, "worker-log", "", "file for the worker's log (default: discarded)")
-	fs.DurationVar(&o.LogEvery, "log-every", o.LogEvery, "progress line interval on stderr")
-	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the choice of users to act on")
-	if err := fs.Parse(args); err != nil {
+	if err := parseCampaignOptions(&o, args, stderr); err != nil {
 		return err
 	}
-	o.Policy = workflows.DeadlinePolicy(*policy)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	fig, err := campaign(ctx, o, log)
 	if err != nil {
@@ -246,6 +222,34 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
+// parseCampaignOptions declares bench campaign's settings over o, whose
+// values are their defaults, and parses args.
+func parseCampaignOptions(o *campaignOptions, args []string, stderr io.Writer) error {
+	s := newSettings("bench campaign", stderr)
+	s.Int(&o.Users, settings.Setting{Flag: "users", Help: "users in the campaign (all new to Okta, all eligible)"})
+	s.Int(&o.HistoryLimit, settings.Setting{Flag: "history-limit", Help: "the batch's continue-as-new threshold, MigrateBatchInput.HistoryLimit (0: max(300, users/10))"})
+	s.Duration(&o.SweepEvery, settings.Setting{Flag: "sweep-every", Help: "MigrateBatchInput.SweepEvery"})
+	s.Duration(&o.DeadlineAfter, settings.Setting{Flag: "deadline-after", Help: "MigrateBatchInput.DeadlineAfter (0: 1 min + users/10 s)"})
+	s.Duration(&o.DeadlineSpread, settings.Setting{Flag: "deadline-spread", Help: "MigrateBatchInput.DeadlineSpread"})
+	s.String((*string)(&o.Policy), settings.Setting{Flag: "policy", Help: "deadline policy: none, expire-password, reset-password, deactivate"})
+	s.Int(&o.Window, settings.Setting{Flag: "window", Help: "MigrateBatch window size (and the baseline's concurrency)"})
+	s.Int(&o.Page, settings.Setting{Flag: "page", Help: "page size of the source"})
+	s.String(&o.Source, settings.Setting{Flag: "source", Help: "csv (a CSV of the logins), logins (inline, at most 5,000) or all (every user of the tenant)"})
+	s.Float(&o.FailPct, settings.Setting{Flag: "fail-pct", Help: "percent of users whose Okta create fails non-retryably (fakeokta fault injection)"})
+	s.Float(&o.TerminatePct, settings.Setting{Flag: "terminate-pct", Help: "percent of users whose MigrateUser is terminated (half while importing, half while waiting)"})
+	s.Float(&o.SkipPct, settings.Setting{Flag: "skip-pct", Help: "percent of users skipped (half while importing, half while waiting)"})
+	s.Float(&o.SignInPct, settings.Setting{Flag: "signin-pct", Help: "percent of the other users who sign in; the rest reach the deadline"})
+	s.Int(&o.Baseline, settings.Setting{Flag: "baseline", Help: "trivial workflows in the baseline (0: min(users, 2000); negative: none)"})
+	s.Int(&o.HistorySample, settings.Setting{Flag: "history-sample", Help: "users whose histories are measured"})
+	s.Int(&o.Actors, settings.Setting{Flag: "actors", Help: "users acted on at once (sign-ins, skips, terminations)"})
+	s.Duration(&o.Timeout, settings.Setting{Flag: "timeout", Help: "give up after this long (0: deadline + spread + 10 min + users/2 s)"})
+	s.Duration(&o.Stall, settings.Setting{Flag: "stall", Help: "stop when the batch's counts did not move for this long after the deadline"})
+	s.String(&o.WorkerLog, settings.Setting{Flag: "worker-log", Help: "file for the worker's log (default: discarded)"})
+	s.Duration(&o.LogEvery, settings.Setting{Flag: "log-every", Help: "progress line interval on stderr"})
+	s.Uint64(&o.Seed, settings.Setting{Flag: "seed", Help: "seed of the choice of users to act on"})
+	return parseFlags(s, args)
+}
+
 // campaign runs the baseline, then one batch of o.Users users through the
 // real worker process against fakeokta (no rate limit) with the abnormal
 // ends injected, until the batch completes (or stalls, or the time is up),
@@ -256,7 +260,7 @@ func campaign(ctx context.Context, o campaignOptions, log *slog.Logger) (campaig
 	if err := o.complete(); err != nil {
 		return fig, err
 	}
-	began := time.Now()
+	r := &campaignRun{o: o, log: log, began: time.Now(), fig: &fig}
 	fig = campaignFigures{Bench: "campaign", Users: o.Users, GOMAXPROCS: runtime.GOMAXPROCS(0), LoadBefore: loadAvg(),
 		Config: campaignConfig{HistoryLimit: o.HistoryLimit, SweepEveryS: o.SweepEvery.Seconds(), DeadlineAfterS: o.DeadlineAfter.Seconds(),
 			DeadlineSpreadS: o.DeadlineSpread.Seconds(), Policy: string(o.Policy), Window: o.Window, Page: o.Page, Source: o.Source},
@@ -279,112 +283,161 @@ func campaign(ctx context.Context, o campaignOptions, log *slog.Logger) (campaig
 		return fig, err
 	}
 	defer st.Close()
-	c := st.client()
-
-	if o.Baseline > 0 {
-		log.Info("baseline: trivial workflows of three no-op activities", "workflows", o.Baseline, "concurrency", o.Window)
-		if fig.Baseline, err = runBaseline(ctx, c, "bench-baseline-", o.Baseline, o.Window); err != nil {
-			return fig, fmt.Errorf("baseline: %w", err)
-		}
-		fig.BaselineWfPerS = fig.Baseline.PerS
-		log.Info("baseline done", "wf_per_s", fmt.Sprintf("%.1f", fig.BaselineWfPerS))
+	r.st, r.c = st, st.client()
+	if err := r.baseline(ctx, "bench-baseline-", "", &fig.Baseline); err != nil {
+		return fig, err
 	}
-
-	source, err := campaignSource(o)
+	fig.BaselineWfPerS = fig.Baseline.PerS
+	cleanup, err := r.startBatch(ctx)
 	if err != nil {
 		return fig, err
 	}
+	defer cleanup()
+
+	r.actors = newActors(st, o, watch, password)
+	r.actors.deadline = r.batchStart.Add(o.DeadlineAfter)
+	actx, stopActors := context.WithCancel(ctx)
+	actorsDone := r.actors.run(actx, plan.actions)
+	defer func() { stopActors(); <-actorsDone }()
+	r.s = &campaignSampler{c: r.c, ns: st.srv.Namespace(), batchStart: r.batchStart, faults: plan.faultTranches(o.Users)}
+	r.watch(ctx)
+	stopActors()
+	<-actorsDone
+	fig.LoadAfter = loadAvg()
+
+	if err := r.measure(ctx); err != nil {
+		return fig, err
+	}
+	fig.Injected = r.actors.report()
+	fig.Injected.CreateFaults = plan.failures
+	fig.Injected.CreateFaultsServed = watch.faultsServed()
+	fig.WallS = time.Since(r.began).Seconds()
+	return fig, nil
+}
+
+// campaignRun is one campaign under way: its stack, batch, actors and
+// sampler, and the batch's result once it ended.
+type campaignRun struct {
+	o                 campaignOptions
+	log               *slog.Logger
+	fig               *campaignFigures
+	began, batchStart time.Time
+	st                *benchStack
+	c                 client.Client
+	actors            *campaignActors
+	s                 *campaignSampler
+	result            workflows.MigrateBatchResult
+	batchErr          error
+}
+
+// baseline runs -baseline trivial workflows (none when it is not positive)
+// into *res; when names a moment other than the first ("after the batch").
+func (r *campaignRun) baseline(ctx context.Context, idPrefix, when string, res *baselineResult) error {
+	if r.o.Baseline <= 0 {
+		return nil
+	}
+	if when == "" {
+		r.log.Info("baseline: trivial workflows of three no-op activities", "workflows", r.o.Baseline, "concurrency", r.o.Window)
+	} else {
+		r.log.Info("baseline "+when, "workflows", r.o.Baseline)
+	}
+	var err error
+	if *res, err = runBaseline(ctx, r.c, idPrefix, r.o.Baseline, r.o.Window); err != nil {
+		if when != "" {
+			return fmt.Errorf("baseline %s: %w", when, err)
+		}
+		return fmt.Errorf("baseline: %w", err)
+	}
+	r.log.Info("baseline done", "wf_per_s", fmt.Sprintf("%.1f", res.PerS))
+	return nil
+}
+
+// startBatch writes the source and starts the batch; cleanup removes the
+// source's file.
+func (r *campaignRun) startBatch(ctx context.Context) (cleanup func(), err error) {
+	o := r.o
+	source, err := campaignSource(o)
+	if err != nil {
+		return nil, err
+	}
+	cleanup = func() {}
 	if source.CSV != nil {
-		defer os.Remove(source.CSV.Path)
+		cleanup = func() { os.Remove(source.CSV.Path) }
 	}
 	in := workflows.MigrateBatchInput{Batch: campaignBatch, Source: source, DeadlineAfter: o.DeadlineAfter, Policy: o.Policy,
 		WindowSize: o.Window, PageSize: o.Page, HistoryLimit: o.HistoryLimit, SweepEvery: o.SweepEvery, DeadlineSpread: o.DeadlineSpread}
-	if _, err := startBatchWhenReady(ctx, c, in); err != nil {
-		return fig, err
+	if _, err := startBatchWhenReady(ctx, r.c, in); err != nil {
+		cleanup()
+		return nil, err
 	}
-	batchStart := time.Now()
-	log.Info("campaign started", "users", o.Users, "history_limit", o.HistoryLimit, "deadline_after", o.DeadlineAfter,
+	r.batchStart = time.Now()
+	r.log.Info("campaign started", "users", o.Users, "history_limit", o.HistoryLimit, "deadline_after", o.DeadlineAfter,
 		"window", o.Window, "page", o.Page, "source", o.Source, "timeout", o.Timeout)
+	return cleanup, nil
+}
 
-	actors := newActors(st, o, watch, password)
-	actors.deadline = batchStart.Add(o.DeadlineAfter)
-	actx, stopActors := context.WithCancel(ctx)
-	actorsDone := actors.run(actx, plan.actions)
-	defer func() { stopActors(); <-actorsDone }()
-
+// watch samples the batch every second until it ends, or its counts did not
+// move for -stall after the deadline, or the time is up, and sets
+// fig.Stopped.
+func (r *campaignRun) watch(ctx context.Context) {
+	o, s, fig := r.o, r.s, r.fig
 	done := make(chan error, 1)
-	var result workflows.MigrateBatchResult
-	go func() { done <- c.GetWorkflow(ctx, workflows.BatchWorkflowID(campaignBatch), "").Get(ctx, &result) }()
-
-	s := &campaignSampler{c: c, ns: st.srv.Namespace(), batchStart: batchStart, faults: plan.faultTranches(o.Users)}
-	deadlineAt := batchStart.Add(o.DeadlineAfter + o.DeadlineSpread)
+	go func() { done <- r.c.GetWorkflow(ctx, workflows.BatchWorkflowID(campaignBatch), "").Get(ctx, &r.result) }()
+	deadlineAt := r.batchStart.Add(o.DeadlineAfter + o.DeadlineSpread)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastLog, lastMove, lastSig := time.Now(), time.Now(), ""
-	var batchErr error
 	fig.Stopped = "completed"
-watch:
 	for {
 		select {
-		case batchErr = <-done:
-			if batchErr != nil {
+		case r.batchErr = <-done:
+			if r.batchErr != nil {
 				fig.Stopped = "batch failed"
 			}
-			break watch
+			return
 		case <-ctx.Done():
 			fig.Stopped = "timeout"
 			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				fig.Stopped = "interrupted"
 			}
-			break watch
+			return
 		case <-tick.C:
 		}
-		st.samplePeak()
-		s.sample(ctx, st)
-		actors.listed.Store(int64(s.progress.Listed))
+		r.st.samplePeak()
+		s.sample(ctx, r.st)
+		r.actors.listed.Store(int64(s.progress.Listed))
 		if sig := progressSignature(s.progress); sig != lastSig {
 			lastSig, lastMove = sig, time.Now()
 		}
 		if time.Since(lastLog) >= o.LogEvery {
 			lastLog = time.Now()
 			p := s.progress
-			log.Info("progress", "elapsed", time.Since(began).Round(time.Second), "listed", p.Listed, "started", p.Started,
+			r.log.Info("progress", "elapsed", time.Since(r.began).Round(time.Second), "listed", p.Listed, "started", p.Started,
 				"imported", s.imported, "states", statesString(p.States), "unreported", p.Unreported, "runs", p.Runs,
-				"pending_children", s.pendingNow, "acted", actors.finished.Load(), "load", loadAvg())
+				"pending_children", s.pendingNow, "acted", r.actors.finished.Load(), "load", loadAvg())
 		}
 		if s.progress.ListingDone && time.Now().After(deadlineAt.Add(2*o.SweepEvery)) && time.Since(lastMove) >= o.Stall {
 			fig.Stopped = "stalled"
-			log.Warn("the batch's counts did not move", "for", o.Stall)
-			break watch
+			r.log.Warn("the batch's counts did not move", "for", o.Stall)
+			return
 		}
 	}
-	stopActors()
-	<-actorsDone
-	fig.LoadAfter = loadAvg()
+}
 
-	// The figures are read after the run, on a context of their own.
+// measure reads the figures after the run, on a context of its own: the
+// batch's end, its counts against visibility, the rates, the baseline
+// after the batch and the histories.
+func (r *campaignRun) measure(ctx context.Context) error {
+	fig, s, o := r.fig, r.s, r.o
 	qctx, qcancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer qcancel()
-	final := s.progress
-	if batchErr == nil && fig.Stopped == "completed" {
-		final = result.Progress
-	} else if p, err := control.BatchProgress(qctx, c, campaignBatch); err == nil {
-		final = p
-	}
-	if batchErr != nil {
-		fig.BatchError = batchErr.Error()
-	}
-	if d, err := c.DescribeWorkflowExecution(qctx, workflows.BatchWorkflowID(campaignBatch), ""); err == nil {
-		status := d.GetWorkflowExecutionInfo().GetStatus()
-		fig.BatchStatus = strings.TrimPrefix(status.String(), "WORKFLOW_EXECUTION_STATUS_")
-		fig.BatchCompleted = status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
-	}
-	st.stopWorker()
-	fig.WorkerRSSMB = st.workerPeakRSSMB()
+	final := r.batchEnd(qctx)
+	r.st.stopWorker()
+	fig.WorkerRSSMB = r.st.workerPeakRSSMB()
 
-	vis, err := settledVisibility(qctx, c, st.srv.Namespace(), campaignBatch, final.Started)
+	vis, err := settledVisibility(qctx, r.c, r.st.srv.Namespace(), campaignBatch, final.Started)
 	if err != nil {
-		return fig, err
+		return err
 	}
 	fig.Counts, fig.LostReports = compareCounts(final, vis)
 	fig.BatchCountsMatchVisibility = fig.LostReports == 0
@@ -401,31 +454,45 @@ watch:
 	fig.DeadlineS = o.DeadlineAfter.Seconds()
 	fig.ListingDoneS = -1
 	if !s.listingDone.IsZero() {
-		fig.ListingDoneS = s.listingDone.Sub(batchStart).Seconds()
+		fig.ListingDoneS = s.listingDone.Sub(r.batchStart).Seconds()
 	}
 	fig.Imported, fig.ImportS = s.importedAt()
 	if fig.ImportS > 0 {
 		fig.UsersPerS = float64(fig.Imported) / fig.ImportS
 	}
 	if o.Baseline > 0 && fig.BatchCompleted {
-		log.Info("baseline after the batch", "workflows", o.Baseline)
-		if fig.BaselineEnd, err = runBaseline(ctx, c, "bench-baseline-after-", o.Baseline, o.Window); err != nil {
-			return fig, fmt.Errorf("baseline after the batch: %w", err)
+		if err := r.baseline(ctx, "bench-baseline-after-", "after the batch", &fig.BaselineEnd); err != nil {
+			return err
 		}
-		log.Info("baseline done", "wf_per_s", fmt.Sprintf("%.1f", fig.BaselineEnd.PerS))
 		fig.BaselineWfPerS = max(fig.BaselineWfPerS, fig.BaselineEnd.PerS)
 	}
 	if fig.BaselineWfPerS > 0 {
 		fig.StackEfficiency = fig.UsersPerS / fig.BaselineWfPerS
 	}
-	if fig.HistoryEventsPerUser, err = measureHistories(qctx, c, st.srv.Namespace(), o); err != nil {
-		return fig, err
+	fig.HistoryEventsPerUser, err = measureHistories(qctx, r.c, r.st.srv.Namespace(), o)
+	return err
+}
+
+// batchEnd records how the batch ended and returns its final progress: its
+// result's when it completed, else what it answers now (else the last
+// sample).
+func (r *campaignRun) batchEnd(qctx context.Context) workflows.BatchProgress {
+	fig := r.fig
+	final := r.s.progress
+	if r.batchErr == nil && fig.Stopped == "completed" {
+		final = r.result.Progress
+	} else if p, err := control.BatchProgress(qctx, r.c, campaignBatch); err == nil {
+		final = p
 	}
-	fig.Injected = actors.report()
-	fig.Injected.CreateFaults = plan.failures
-	fig.Injected.CreateFaultsServed = watch.faultsServed()
-	fig.WallS = time.Since(began).Seconds()
-	return fig, nil
+	if r.batchErr != nil {
+		fig.BatchError = r.batchErr.Error()
+	}
+	if d, err := r.c.DescribeWorkflowExecution(qctx, workflows.BatchWorkflowID(campaignBatch), ""); err == nil {
+		status := d.GetWorkflowExecutionInfo().GetStatus()
+		fig.BatchStatus = strings.TrimPrefix(status.String(), "WORKFLOW_EXECUTION_STATUS_")
+		fig.BatchCompleted = status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	}
+	return final
 }
 
 // complete validates the options and fills in the automatic values.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,6 +29,7 @@ import (
 	"entra2okta/internal/hookstore"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/pwpolicy"
+	"entra2okta/internal/settings"
 	"entra2okta/workflows"
 )
 
@@ -169,242 +169,397 @@ func (b *benchPolicy) PasswordPolicies(context.Context) ([]pwpolicy.Policy, erro
 		Rules: []pwpolicy.Rule{{Name: "Default Rule", Status: "ACTIVE", Priority: 1, PasswordChange: "ALLOW"}}}}, nil
 }
 
+// hookOptions are bench hook's settings.
+type hookOptions struct {
+	rate, seconds          float64
+	total, users, hangN    int
+	latency, budget        time.Duration
+	upstream, store        string
+	policyPhase            bool
+	cpuProfile, memProfile string
+}
+
+// parseHookOptions declares bench hook's settings, parses args and checks
+// them.
+func parseHookOptions(args []string, stderr io.Writer) (hookOptions, error) {
+	o := hookOptions{rate: 1000, seconds: 30, total: 100_000, latency: 20 * time.Millisecond, upstream: "fakeentra", users: 5000,
+		budget: 2500 * time.Millisecond, hangN: 20, policyPhase: true, store: "memory"}
+	s := newSettings("bench hook", stderr)
+	s.Float(&o.rate, settings.Setting{Flag: "rate", Help: "verifications per second"})
+	s.Float(&o.seconds, settings.Setting{Flag: "seconds", Help: "length of the latency phase"})
+	s.Int(&o.total, settings.Setting{Flag: "verifications", Help: "verifications between the two RSS readings (the latency phase counts towards them)"})
+	s.Duration(&o.latency, settings.Setting{Flag: "entra-latency", Help: "latency injected on every Entra token request"})
+	s.String(&o.upstream, settings.Setting{Flag: "upstream", Help: "fakeentra (real MSAL verifier against the emulator) or fixed (a verifier that sleeps -entra-latency)"})
+	s.Int(&o.users, settings.Setting{Flag: "users", Help: "directory size; requests cycle through the plain users"})
+	s.Duration(&o.budget, settings.Setting{Flag: "budget", Help: "the hook's answer budget"})
+	s.Int(&o.hangN, settings.Setting{Flag: "hang-requests", Help: "requests sent while Entra hangs"})
+	s.Bool(&o.policyPhase, settings.Setting{Flag: "policy-phase", Help: "after the memory phase, measure the latency phase again alternating with a hook server that checks the password policy"})
+	s.String(&o.store, settings.Setting{Flag: "store", Help: "the shield's store: memory; postgres (every server's shield in a private PostgreSQL cluster); both (memory, then a store phase alternating memory and PostgreSQL)"})
+	s.String(&o.cpuProfile, settings.Setting{Flag: "cpuprofile", Help: "write a CPU profile of the latency phase to this file"})
+	s.String(&o.memProfile, settings.Setting{Flag: "memprofile", Help: "write a heap profile after the memory phase to this file"})
+	if err := parseFlags(s, args); err != nil {
+		return o, err
+	}
+	if o.rate <= 0 || o.seconds <= 0 || o.total < 1 {
+		return o, errors.New("rate, seconds and verifications must be positive")
+	}
+	if o.store != "memory" && o.store != "postgres" && o.store != "both" {
+		return o, fmt.Errorf("-store %q: want memory, postgres or both", o.store)
+	}
+	if o.upstream != "fakeentra" && o.upstream != "fixed" {
+		return o, fmt.Errorf("-upstream %q: want fakeentra or fixed", o.upstream)
+	}
+	return o, nil
+}
+
 // runHook loads an in-process hook server, over loopback TLS as Okta would
 // call it, with verifications at a fixed rate.
 func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench hook", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rate := fs.Float64("rate", 1000, "verifications per second")
-	seconds := fs.Float64("seconds", 30, "length of the latency phase")
-	total := fs.Int("verifications", 100_000, "verifications between the two RSS readings (the latency phase counts towards them)")
-	latency := fs.Duration("entra-latency", 20*time.Millisecond, "latency injected on every Entra token request")
-	upstream := fs.String("upstream", "fakeentra", "fakeentra (real MSAL verifier against the emulator) or fixed (a verifier that sleeps -entra-latency)")
-	users := fs.Int("users", 5000, "directory size; requests cycle through the plain users")
-	budget := fs.Duration("budget", 2500*time.Millisecond, "the hook's answer budget")
-	hangN := fs.Int("hang-requests", 20, "requests sent while Entra hangs")
-	policyPhase := fs.Bool("policy-phase", true, "after the memory phase, measure the latency phase again alternating with a hook server that checks the password policy")
-	storeMode := fs.String("store", "memory", "the shield's store: memory; postgres (every server's shield in a private PostgreSQL cluster); both (memory, then a store phase alternating memory and PostgreSQL)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the latency phase to this file")
-	memProfile := fs.String("memprofile", "", "write a heap profile after the memory phase to this file")
-	if err := fs.Parse(args); err != nil {
+	o, err := parseHookOptions(args, stderr)
+	if err != nil {
 		return err
 	}
-	if *rate <= 0 || *seconds <= 0 || *total < 1 {
-		return errors.New("rate, seconds and verifications must be positive")
-	}
-	if *storeMode != "memory" && *storeMode != "postgres" && *storeMode != "both" {
-		return fmt.Errorf("-store %q: want memory, postgres or both", *storeMode)
-	}
 	began := time.Now()
-	fig := hookFigures{Bench: "hook", Store: "memory", Rate: *rate, Seconds: *seconds, EntraLatency: ms(*latency), BudgetMs: ms(*budget),
+	fig := hookFigures{Bench: "hook", Store: "memory", Rate: o.rate, Seconds: o.seconds, EntraLatency: ms(o.latency), BudgetMs: ms(o.budget),
 		Signaler: "in-memory, accepts every signal (no Temporal)", GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvgBefore: loadAvg(), CPUPressureBefore: cpuPressure(),
 		ProcessIsShared: "the load generator, the hook server and the Entra emulator share this process and its CPUs"}
-
-	// What stands in for Entra.
-	var (
-		inner      hook.Verifier
-		upstreamN  func() int
-		setHang    func(bool)
-		logins     []string
-		passwords  []string
-		closeEntra = func() {}
-		closeIdle  = func() {}
-	)
-	switch *upstream {
-	case "fakeentra":
-		fe, err := fakeentra.Start(fakeentra.Options{LogLimit: 1}) // the bench reads no log; appending at the limit copies it
-		if err != nil {
-			return err
-		}
-		closeEntra = func() { _ = fe.Close() }
-		dir, err := fe.SeedDemo(*users)
-		if err != nil {
-			return err
-		}
-		for _, u := range dir.Users {
-			if u.State == fakeentra.StateNormal && !u.Disabled && !u.Guest && !u.Federated {
-				logins = append(logins, u.UserPrincipalName)
-				passwords = append(passwords, u.Password)
-			}
-		}
-		// As hookserver does: keep enough idle connections to Entra that a
-		// burst does not turn into TLS handshakes.
-		hc := fe.HTTPClient(0)
-		hc.Transport.(*http.Transport).MaxIdleConnsPerHost = 1024
-		closeIdle = hc.CloseIdleConnections
-		v, err := entra.NewVerifier(entra.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
-			HTTPClient: hc, Policy: entra.DefaultPolicy()})
-		if err != nil {
-			return err
-		}
-		inner = v
-		if *latency > 0 {
-			fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Latency: *latency})
-		}
-		upstreamN = func() int {
-			n := 0
-			for _, r := range []fakeentra.Route{fakeentra.RouteOpenIDConfig, fakeentra.RouteInstanceDiscovery, fakeentra.RouteUserRealm, fakeentra.RouteToken} {
-				n += fe.Requests(r)
-			}
-			return n
-		}
-		setHang = func(on bool) {
-			fe.ClearFaults()
-			if on {
-				fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Hang: true})
-			} else if *latency > 0 {
-				fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Latency: *latency})
-			}
-		}
-		fig.Upstream = "fakeentra over loopback TLS through the real MSAL verifier (internal/entra)"
-		fig.UpstreamUnit = "HTTP requests to Entra per verification"
-	case "fixed":
-		fv := &fixedVerifier{latency: *latency}
-		inner = fv
-		for i := range *users {
-			logins = append(logins, fmt.Sprintf("user%05d@contoso.com", i))
-			passwords = append(passwords, fmt.Sprintf("Pw-%05d!a9", i))
-		}
-		upstreamN = func() int { return int(fv.calls.Load()) }
-		setHang = func(on bool) { fv.hang.Store(on) }
-		fig.Upstream = "fixed-latency verifier (no Entra emulator, no MSAL)"
-		fig.UpstreamUnit = "verifier calls per verification"
-	default:
-		return fmt.Errorf("-upstream %q: want fakeentra or fixed", *upstream)
+	up, err := startUpstream(o)
+	if err != nil {
+		return err
 	}
-	defer closeEntra()
-	if len(logins) == 0 {
+	defer up.close()
+	fig.Upstream, fig.UpstreamUnit = up.desc, up.unit
+	if len(up.logins) == 0 {
 		return errors.New("no plain users to sign in")
 	}
-	tv := &timedVerifier{inner: inner}
 
 	// The shared shield, in a private PostgreSQL cluster on loopback.
-	var pgStore hook.ShieldStore
+	var pgStore, mainStore hook.ShieldStore
 	var pgName string
-	if *storeMode != "memory" {
+	if o.store != "memory" {
 		st, name, stop, err := benchStore(ctx, stderr)
 		if err != nil {
 			return err
 		}
 		defer stop()
 		pgStore, pgName = st, name
-		if *storeMode == "postgres" {
-			fig.Store = "postgres: " + name
+		if o.store == "postgres" {
+			fig.Store, mainStore = "postgres: "+name, st
 		}
 	}
-	mainStore := pgStore
-	if *storeMode != "postgres" {
-		mainStore = nil
+	h, err := newHookLoad(ctx, up, o.budget, mainStore, stderr)
+	if err != nil {
+		return err
 	}
+	defer h.close()
+	url, err := h.serve(hook.PolicyConfig{})
+	if err != nil {
+		return err
+	}
+	send := func() sample { return h.sendTo(url) }
 
-	// The hook server, over TLS.
+	fmt.Fprintf(stderr, "bench hook: %s; %d users; warming up\n", fig.Upstream, len(up.logins))
+	_ = load(ctx, int(o.rate), o.rate, send) // one second: connections, OIDC discovery
+	if err := memoryPhase(ctx, o, &fig, h, send, stderr); err != nil {
+		return err
+	}
+	latencyN := int(o.rate * o.seconds)
+	if o.store == "both" {
+		sf, err := measureStore(h, latencyN, o.rate, pgStore, stderr)
+		if err != nil {
+			return err
+		}
+		sf.Store, sf.UpstreamUnit = pgName, fig.UpstreamUnit
+		fig.StorePhase = sf
+	}
+	if o.policyPhase {
+		if fig.Policy, err = measurePolicy(h, latencyN, o.rate, stderr); err != nil {
+			return err
+		}
+	}
+	hangPhase(ctx, o.hangN, &fig, up, send, stderr)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return printHookFigures(&fig, began, stdout, stderr)
+}
+
+// hookUpstream is what stands in for Entra ID: a verifier, the users it
+// knows, and how to count its requests, make it hang and close it.
+type hookUpstream struct {
+	verifier          hook.Verifier
+	logins, passwords []string
+	requests          func() int // upstream requests so far
+	setHang           func(bool) // hold every check, or stop holding
+	closeIdle, close  func()     // its idle connections; everything
+	desc, unit        string     // hookFigures.Upstream, UpstreamUnit
+}
+
+// startUpstream starts what -upstream names.
+func startUpstream(o hookOptions) (*hookUpstream, error) {
+	if o.upstream == "fixed" {
+		return fixedUpstream(o), nil
+	}
+	return fakeentraUpstream(o)
+}
+
+// fakeentraUpstream is fakeentra over loopback TLS, seeded with the demo
+// directory, checked by the real MSAL verifier.
+func fakeentraUpstream(o hookOptions) (*hookUpstream, error) {
+	fe, err := fakeentra.Start(fakeentra.Options{LogLimit: 1}) // the bench reads no log; appending at the limit copies it
+	if err != nil {
+		return nil, err
+	}
+	up := &hookUpstream{close: func() { _ = fe.Close() },
+		desc: "fakeentra over loopback TLS through the real MSAL verifier (internal/entra)",
+		unit: "HTTP requests to Entra per verification"}
+	dir, err := fe.SeedDemo(o.users)
+	if err != nil {
+		up.close()
+		return nil, err
+	}
+	for _, u := range dir.Users {
+		if u.State == fakeentra.StateNormal && !u.Disabled && !u.Guest && !u.Federated {
+			up.logins = append(up.logins, u.UserPrincipalName)
+			up.passwords = append(up.passwords, u.Password)
+		}
+	}
+	// As hookserver does: keep enough idle connections to Entra that a
+	// burst does not turn into TLS handshakes.
+	hc := fe.HTTPClient(0)
+	hc.Transport.(*http.Transport).MaxIdleConnsPerHost = 1024
+	up.closeIdle = hc.CloseIdleConnections
+	if up.verifier, err = entra.NewVerifier(entra.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
+		HTTPClient: hc, Policy: entra.DefaultPolicy()}); err != nil {
+		up.close()
+		return nil, err
+	}
+	if o.latency > 0 {
+		fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Latency: o.latency})
+	}
+	up.requests = func() int {
+		n := 0
+		for _, r := range []fakeentra.Route{fakeentra.RouteOpenIDConfig, fakeentra.RouteInstanceDiscovery, fakeentra.RouteUserRealm, fakeentra.RouteToken} {
+			n += fe.Requests(r)
+		}
+		return n
+	}
+	up.setHang = func(on bool) {
+		fe.ClearFaults()
+		if on {
+			fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Hang: true})
+		} else if o.latency > 0 {
+			fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Latency: o.latency})
+		}
+	}
+	return up, nil
+}
+
+// fixedUpstream is a verifier that sleeps -entra-latency, with made-up
+// users.
+func fixedUpstream(o hookOptions) *hookUpstream {
+	fv := &fixedVerifier{latency: o.latency}
+	up := &hookUpstream{verifier: fv, requests: func() int { return int(fv.calls.Load()) }, setHang: fv.hang.Store,
+		closeIdle: func() {}, close: func() {},
+		desc: "fixed-latency verifier (no Entra emulator, no MSAL)", unit: "verifier calls per verification"}
+	for i := range o.users {
+		up.logins = append(up.logins, fmt.Sprintf("user%05d@contoso.com", i))
+		up.passwords = append(up.passwords, fmt.Sprintf("Pw-%05d!a9", i))
+	}
+	return up
+}
+
+// hookSecret is the Authorization value the bench's hook servers expect.
+const hookSecret = "Basic YmVuY2g6YmVuY2gtc2VjcmV0LXZhbHVl"
+
+// hookLoad starts hook servers on one timed verifier and sends them
+// password import requests, as Okta would, over loopback TLS.
+type hookLoad struct {
+	ctx     context.Context
+	up      *hookUpstream
+	tv      *timedVerifier
+	ca      *loopbacktls.Authority
+	budget  time.Duration
+	store   hook.ShieldStore // the main server's shield (nil: memory)
+	logger  *slog.Logger
+	signals *acceptSignals
+	client  *http.Client
+	seq     atomic.Int64
+	stops   []func()
+}
+
+func newHookLoad(ctx context.Context, up *hookUpstream, budget time.Duration, store hook.ShieldStore, stderr io.Writer) (*hookLoad, error) {
 	ca, err := loopbacktls.New()
 	if err != nil {
-		return err
-	}
-	const secret = "Basic YmVuY2g6YmVuY2gtc2VjcmV0LXZhbHVl"
-	var stops []func()
-	var sendTo func(url string) sample
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	signals := &acceptSignals{}
-	// serveWith starts a hook server on the shared verifier, with the
-	// shield in store (nil: memory), counting its verifier calls in calls
-	// when not nil, and returns its URL.
-	serveWith := func(policy hook.PolicyConfig, store hook.ShieldStore, calls *atomic.Int64) (string, error) {
-		var v hook.Verifier = tv
-		if calls != nil {
-			v = &countingVerifier{inner: tv, calls: calls}
-		}
-		srv, err := hook.NewServer(hook.ServerConfig{
-			Hook: hook.Config{AuthSecret: secret, Budget: *budget, Policy: policy, Store: store},
-			TLS:  ca.ServerTLSConfig(),
-		}, v, signals, logger)
-		if err != nil {
-			return "", err
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return "", err
-		}
-		go func() { _ = srv.Serve(ln) }()
-		stops = append(stops, func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(sctx)
-		})
-		return "https://" + ln.Addr().String() + hook.PasswordImportPath, nil
-	}
-	serve := func(policy hook.PolicyConfig) (string, error) { return serveWith(policy, mainStore, nil) }
-	defer func() {
-		for _, stop := range stops {
-			stop()
-		}
-	}()
-	url, err := serve(hook.PolicyConfig{})
-	if err != nil {
-		return err
+		return nil, err
 	}
 	client := ca.HTTPClient(10 * time.Second)
 	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 1024
+	return &hookLoad{ctx: ctx, up: up, tv: &timedVerifier{inner: up.verifier}, ca: ca, budget: budget, store: store,
+		logger: slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})), signals: &acceptSignals{},
+		client: client}, nil
+}
 
-	seq := atomic.Int64{}
-	send := func() sample { return sendTo(url) }
-	sendTo = func(url string) sample {
-		i := int(seq.Add(1))
-		u := i % len(logins)
-		body := requestBody(fmt.Sprintf("bench-%d", i), logins[u], passwords[u], fmt.Sprintf("10.%d.%d.%d", u>>16&255, u>>8&255, u&255))
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("Authorization", secret)
-		start := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			noteError(err.Error())
-			return sample{err: true}
-		}
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		answer := time.Since(start)
-		if err != nil || (resp.StatusCode != http.StatusOK && resp.StatusCode != hook.StatusUndecided) {
-			noteError(fmt.Sprintf("HTTP %d", resp.StatusCode))
-			return sample{err: true}
-		}
-		s := sample{answer: answer, entra: tv.take(logins[u])}
-		switch {
-		case resp.StatusCode == hook.StatusUndecided:
-			s.credential = "UNDECIDED" // no statement about the password (e.g. Entra hangs)
-		case bytes.Contains(b, []byte(`"VERIFIED"`)):
-			s.credential = "VERIFIED"
-		case bytes.Contains(b, []byte(`"UNVERIFIED"`)):
-			s.credential = "UNVERIFIED"
-		default:
-			s.err = true
-		}
-		return s
+// serveWith starts a hook server on the shared verifier, with the shield in
+// store (nil: memory), counting its verifier calls in calls when not nil,
+// and returns its URL.
+func (h *hookLoad) serveWith(policy hook.PolicyConfig, store hook.ShieldStore, calls *atomic.Int64) (string, error) {
+	var v hook.Verifier = h.tv
+	if calls != nil {
+		v = &countingVerifier{inner: h.tv, calls: calls}
 	}
+	srv, err := hook.NewServer(hook.ServerConfig{
+		Hook: hook.Config{AuthSecret: hookSecret, Budget: h.budget, Policy: policy, Store: store},
+		TLS:  h.ca.ServerTLSConfig(),
+	}, v, h.signals, h.logger)
+	if err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	go func() { _ = srv.Serve(ln) }()
+	h.stops = append(h.stops, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	})
+	return "https://" + ln.Addr().String() + hook.PasswordImportPath, nil
+}
 
-	fmt.Fprintf(stderr, "bench hook: %s; %d users; warming up\n", fig.Upstream, len(logins))
-	_ = load(ctx, int(*rate), *rate, send) // one second: connections, OIDC discovery
+// serve starts a hook server with the main server's shield store.
+func (h *hookLoad) serve(policy hook.PolicyConfig) (string, error) {
+	return h.serveWith(policy, h.store, nil)
+}
+
+// close shuts the servers down.
+func (h *hookLoad) close() {
+	for _, stop := range h.stops {
+		stop()
+	}
+}
+
+// sendTo sends the next user's password import request to url.
+func (h *hookLoad) sendTo(url string) sample {
+	i := int(h.seq.Add(1))
+	u := i % len(h.up.logins)
+	login := h.up.logins[u]
+	body := requestBody(fmt.Sprintf("bench-%d", i), login, h.up.passwords[u], fmt.Sprintf("10.%d.%d.%d", u>>16&255, u>>8&255, u&255))
+	req, _ := http.NewRequestWithContext(h.ctx, http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", hookSecret)
+	start := time.Now()
+	resp, err := h.client.Do(req)
+	if err != nil {
+		noteError(err.Error())
+		return sample{err: true}
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	answer := time.Since(start)
+	if err != nil || (resp.StatusCode != http.StatusOK && resp.StatusCode != hook.StatusUndecided) {
+		noteError(fmt.Sprintf("HTTP %d", resp.StatusCode))
+		return sample{err: true}
+	}
+	s := sample{answer: answer, entra: h.tv.take(login)}
+	switch {
+	case resp.StatusCode == hook.StatusUndecided:
+		s.credential = "UNDECIDED" // no statement about the password (e.g. Entra hangs)
+	case bytes.Contains(b, []byte(`"VERIFIED"`)):
+		s.credential = "VERIFIED"
+	case bytes.Contains(b, []byte(`"UNVERIFIED"`)):
+		s.credential = "UNVERIFIED"
+	default:
+		s.err = true
+	}
+	return s
+}
+
+// alternate sends n requests at rate, every other one to second (beginning
+// with first), and marks those sent to second.
+func (h *hookLoad) alternate(n int, rate float64, first, second string) []sample {
+	var alt atomic.Int64
+	return load(h.ctx, n, rate, func() sample {
+		toSecond := alt.Add(1)%2 == 0
+		u := first
+		if toSecond {
+			u = second
+		}
+		s := h.sendTo(u)
+		s.second = toSecond
+		return s
+	})
+}
+
+// memoryPhase reads the memory before and after the latency phase and
+// enough further verifications to make -verifications, and once the HTTP
+// pools' idle connections are closed.
+func memoryPhase(ctx context.Context, o hookOptions, fig *hookFigures, h *hookLoad, send func() sample, stderr io.Writer) error {
 	rssBefore, rawBefore := rss(true), rss(false)
 	fig.GoMemBefore = goMem()
-	n0 := upstreamN()
-
-	latencyN := int(*rate * *seconds)
-	fmt.Fprintf(stderr, "bench hook: latency phase, %d verifications at %.0f/s\n", latencyN, *rate)
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	n, err := latencyPhase(ctx, o, fig, h.up.requests, send, stderr)
+	if err != nil {
+		return err
+	}
+	if rest := o.total - n; rest > 0 {
+		fmt.Fprintf(stderr, "bench hook: memory phase, %d more verifications at %.0f/s\n", rest, o.rate)
+		for _, s := range load(ctx, rest, o.rate, send) {
+			if s.err {
+				fig.Errors++
+			}
+		}
+	}
+	fig.Verifications = max(o.total, n)
+	// Checks that outlived their answer end by the budget: let them.
+	time.Sleep(o.budget + 500*time.Millisecond)
+	rssAfter, rawAfter := rss(true), rss(false)
+	fig.GoMemAfter = goMem()
+	if o.memProfile != "" {
+		f, err := os.Create(o.memProfile)
 		if err != nil {
 			return err
+		}
+		err = pprof.WriteHeapProfile(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	fig.RSSBeforeMB, fig.RSSAfterMB = mb(rssBefore), mb(rssAfter)
+	fig.RSSRawBeforeMB, fig.RSSRawAfterMB = mb(rawBefore), mb(rawAfter)
+	fig.RSSGrowthPct = round(100*(float64(rssAfter)-float64(rssBefore))/float64(rssBefore), 1)
+	fig.RSSRawGrowthPct = round(100*(float64(rawAfter)-float64(rawBefore))/float64(rawBefore), 1)
+	h.client.CloseIdleConnections()
+	h.up.closeIdle()
+	time.Sleep(500 * time.Millisecond)
+	idle := rss(true)
+	fig.RSSIdleClosedMB = mb(idle)
+	fig.RSSIdleClosedGrowthPct = round(100*(float64(idle)-float64(rssBefore))/float64(rssBefore), 1)
+	return nil
+}
+
+// latencyPhase sends rate × seconds verifications, under the CPU profile
+// when one is asked for, fills in the latency figures and returns how many
+// it sent.
+func latencyPhase(ctx context.Context, o hookOptions, fig *hookFigures, upstreamN func() int, send func() sample, stderr io.Writer) (int, error) {
+	n0 := upstreamN()
+	latencyN := int(o.rate * o.seconds)
+	fmt.Fprintf(stderr, "bench hook: latency phase, %d verifications at %.0f/s\n", latencyN, o.rate)
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return 0, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	phaseStart := time.Now()
-	samples := load(ctx, latencyN, *rate, send)
-	if *cpuProfile != "" {
+	samples := load(ctx, latencyN, o.rate, send)
+	if o.cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
 	fig.AchievedRate = float64(len(samples)) / time.Since(phaseStart).Seconds()
@@ -427,63 +582,16 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fig.AddedP50, fig.AddedP99, fig.AddedMax = pct(added, 0.50), pct(added, 0.99), pct(added, 1)
 	fig.AnswerP50, fig.AnswerP99 = pct(answers, 0.50), pct(answers, 0.99)
 	fig.EntraP50 = pct(entraT, 0.50)
+	return len(samples), nil
+}
 
-	if rest := *total - len(samples); rest > 0 {
-		fmt.Fprintf(stderr, "bench hook: memory phase, %d more verifications at %.0f/s\n", rest, *rate)
-		for _, s := range load(ctx, rest, *rate, send) {
-			if s.err {
-				fig.Errors++
-			}
-		}
-	}
-	fig.Verifications = max(*total, len(samples))
-	// Checks that outlived their answer end by the budget: let them.
-	time.Sleep(*budget + 500*time.Millisecond)
-	rssAfter, rawAfter := rss(true), rss(false)
-	fig.GoMemAfter = goMem()
-	if *memProfile != "" {
-		f, err := os.Create(*memProfile)
-		if err != nil {
-			return err
-		}
-		err = pprof.WriteHeapProfile(f)
-		f.Close()
-		if err != nil {
-			return err
-		}
-	}
-	fig.RSSBeforeMB, fig.RSSAfterMB = mb(rssBefore), mb(rssAfter)
-	fig.RSSRawBeforeMB, fig.RSSRawAfterMB = mb(rawBefore), mb(rawAfter)
-	fig.RSSGrowthPct = round(100*(float64(rssAfter)-float64(rssBefore))/float64(rssBefore), 1)
-	fig.RSSRawGrowthPct = round(100*(float64(rawAfter)-float64(rawBefore))/float64(rawBefore), 1)
-	client.CloseIdleConnections()
-	closeIdle()
-	time.Sleep(500 * time.Millisecond)
-	idle := rss(true)
-	fig.RSSIdleClosedMB = mb(idle)
-	fig.RSSIdleClosedGrowthPct = round(100*(float64(idle)-float64(rssBefore))/float64(rssBefore), 1)
-
-	if *storeMode == "both" {
-		sf, err := measureStore(ctx, latencyN, *rate, serveWith, sendTo, pgStore, upstreamN, stderr)
-		if err != nil {
-			return err
-		}
-		sf.Store, sf.UpstreamUnit = pgName, fig.UpstreamUnit
-		fig.StorePhase = sf
-	}
-
-	if *policyPhase {
-		pf, err := measurePolicy(ctx, latencyN, *rate, serve, sendTo, signals, stderr)
-		if err != nil {
-			return err
-		}
-		fig.Policy = pf
-	}
-
-	fmt.Fprintf(stderr, "bench hook: hang phase, %d requests while Entra holds every token request\n", *hangN)
-	setHang(true)
-	hang := load(ctx, *hangN, 50, send)
-	setHang(false)
+// hangPhase sends n requests while the upstream holds every check and
+// records the slowest answer.
+func hangPhase(ctx context.Context, n int, fig *hookFigures, up *hookUpstream, send func() sample, stderr io.Writer) {
+	fmt.Fprintf(stderr, "bench hook: hang phase, %d requests while Entra holds every token request\n", n)
+	up.setHang(true)
+	hang := load(ctx, n, 50, send)
+	up.setHang(false)
 	fig.HangRequests = len(hang)
 	var slowest time.Duration
 	for _, s := range hang {
@@ -494,9 +602,11 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		slowest = max(slowest, s.answer)
 	}
 	fig.HangAnswerMs = ms(slowest)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+}
+
+// printHookFigures writes the failed requests by kind to stderr and the
+// figures, as one JSON line, to stdout.
+func printHookFigures(fig *hookFigures, began time.Time, stdout, stderr io.Writer) error {
 	errorKinds.Range(func(k, v any) bool {
 		fmt.Fprintf(stderr, "bench hook: %d requests failed: %s\n", v.(*atomic.Int64).Load(), k)
 		return true
@@ -511,17 +621,46 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return err
 }
 
+// halves are the answered samples of an alternating phase, [0] those sent
+// to the first server, [1] those sent to the second.
+type halves struct {
+	added, answers [2][]time.Duration
+	credentials    [2]map[string]int
+}
+
+func splitHalves(samples []sample) halves {
+	h := halves{credentials: [2]map[string]int{{}, {}}}
+	for _, s := range samples {
+		if s.err {
+			continue
+		}
+		k := 0
+		if s.second {
+			k = 1
+		}
+		h.credentials[k][s.credential]++
+		h.answers[k] = append(h.answers[k], s.answer)
+		h.added[k] = append(h.added[k], max(0, s.answer-s.entra))
+	}
+	return h
+}
+
+// latency is half k's latency figures.
+func (h *halves) latency(k int) latency {
+	return latency{Requests: len(h.answers[k]), AddedP50: pct(h.added[k], 0.50), AddedP99: pct(h.added[k], 0.99),
+		AnswerP50: pct(h.answers[k], 0.50), AnswerP99: pct(h.answers[k], 0.99)}
+}
+
 // measurePolicy starts a second hook server with the password-policy check
 // on, waits for its first policy read, and sends n requests at rate,
 // alternating between the server without the check (off) and it (on).
-func measurePolicy(ctx context.Context, n int, rate float64, serve func(hook.PolicyConfig) (string, error),
-	sendTo func(string) sample, signals *acceptSignals, stderr io.Writer) (*policyFigures, error) {
+func measurePolicy(h *hookLoad, n int, rate float64, stderr io.Writer) (*policyFigures, error) {
 	src := &benchPolicy{read: make(chan struct{})}
-	urlOn, err := serve(hook.PolicyConfig{Source: src, Refresh: time.Hour})
+	urlOn, err := h.serve(hook.PolicyConfig{Source: src, Refresh: time.Hour})
 	if err != nil {
 		return nil, err
 	}
-	urlOff, err := serve(hook.PolicyConfig{})
+	urlOff, err := h.serve(hook.PolicyConfig{})
 	if err != nil {
 		return nil, err
 	}
@@ -532,38 +671,13 @@ func measurePolicy(ctx context.Context, n int, rate float64, serve func(hook.Pol
 	}
 	time.Sleep(100 * time.Millisecond) // the read's result is stored after it returns
 	fmt.Fprintf(stderr, "bench hook: policy phase, %d verifications at %.0f/s, alternating without and with the password-policy check\n", n, rate)
-	_ = load(ctx, int(rate), rate, func() sample { return sendTo(urlOn) }) // the new server's connections
-	below0 := signals.below.Load()
-	var alt atomic.Int64
-	samples := load(ctx, n, rate, func() sample {
-		on := alt.Add(1)%2 == 0
-		u := urlOff
-		if on {
-			u = urlOn
-		}
-		s := sendTo(u)
-		s.policy = on
-		return s
-	})
+	_ = load(h.ctx, int(rate), rate, func() sample { return h.sendTo(urlOn) }) // the new server's connections
+	below0 := h.signals.below.Load()
+	samples := h.alternate(n, rate, urlOff, urlOn)
 	pf := &policyFigures{Requests: len(samples), Policy: "a new org's default complexity (pwpolicy.Defaults) with the common-password check on",
-		BelowPolicy: signals.below.Load() - below0}
-	var added, answers [2][]time.Duration
-	for _, s := range samples {
-		if s.err {
-			continue
-		}
-		k := 0
-		if s.policy {
-			k = 1
-		}
-		answers[k] = append(answers[k], s.answer)
-		added[k] = append(added[k], max(0, s.answer-s.entra))
-	}
-	half := func(k int) latency {
-		return latency{Requests: len(answers[k]), AddedP50: pct(added[k], 0.50), AddedP99: pct(added[k], 0.99),
-			AnswerP50: pct(answers[k], 0.50), AnswerP99: pct(answers[k], 0.99)}
-	}
-	pf.Off, pf.On = half(0), half(1)
+		BelowPolicy: h.signals.below.Load() - below0}
+	halves := splitHalves(samples)
+	pf.Off, pf.On = halves.latency(0), halves.latency(1)
 	if pf.Off.AddedP50 > 0 {
 		pf.AddedP50Ratio = round(pf.On.AddedP50/pf.Off.AddedP50, 3)
 	}
@@ -575,63 +689,32 @@ func measurePolicy(ctx context.Context, n int, rate float64, serve func(hook.Pol
 
 // measureStore starts a hook server with the shield in memory and one with
 // it in store, and sends n requests at rate, alternating between them.
-func measureStore(ctx context.Context, n int, rate float64, serveWith func(hook.PolicyConfig, hook.ShieldStore, *atomic.Int64) (string, error),
-	sendTo func(string) sample, store hook.ShieldStore, upstreamN func() int, stderr io.Writer) (*storeFigures, error) {
+func measureStore(h *hookLoad, n int, rate float64, store hook.ShieldStore, stderr io.Writer) (*storeFigures, error) {
 	var calls [2]atomic.Int64
-	urlMem, err := serveWith(hook.PolicyConfig{}, nil, &calls[0])
+	urlMem, err := h.serveWith(hook.PolicyConfig{}, nil, &calls[0])
 	if err != nil {
 		return nil, err
 	}
-	urlPG, err := serveWith(hook.PolicyConfig{}, store, &calls[1])
+	urlPG, err := h.serveWith(hook.PolicyConfig{}, store, &calls[1])
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(stderr, "bench hook: store phase, %d verifications at %.0f/s, alternating the shield in memory and in PostgreSQL\n", n, rate)
-	var warm atomic.Int64
-	_ = load(ctx, int(rate), rate, func() sample { // both servers' connections, PostgreSQL's pool
-		if warm.Add(1)%2 == 0 {
-			return sendTo(urlPG)
-		}
-		return sendTo(urlMem)
-	})
+	_ = h.alternate(int(rate), rate, urlMem, urlPG) // both servers' connections, PostgreSQL's pool
 	c0 := [2]int64{calls[0].Load(), calls[1].Load()}
-	n0 := upstreamN()
-	var alt atomic.Int64
-	samples := load(ctx, n, rate, func() sample {
-		pg := alt.Add(1)%2 == 0
-		u := urlMem
-		if pg {
-			u = urlPG
-		}
-		s := sendTo(u)
-		s.store = pg
-		return s
-	})
+	n0 := h.up.requests()
+	samples := h.alternate(n, rate, urlMem, urlPG)
 	sf := &storeFigures{Requests: len(samples)}
 	if len(samples) > 0 {
-		sf.UpstreamPerVerify = round(float64(upstreamN()-n0)/float64(len(samples)), 3)
+		sf.UpstreamPerVerify = round(float64(h.up.requests()-n0)/float64(len(samples)), 3)
 	}
-	var added, answers [2][]time.Duration
-	creds := [2]map[string]int{{}, {}}
-	for _, s := range samples {
-		if s.err {
-			continue
-		}
-		k := 0
-		if s.store {
-			k = 1
-		}
-		creds[k][s.credential]++
-		answers[k] = append(answers[k], s.answer)
-		added[k] = append(added[k], max(0, s.answer-s.entra))
-	}
+	halves := splitHalves(samples)
 	half := func(k int) storeHalf {
-		h := storeHalf{latency: latency{Requests: len(answers[k]), AddedP50: pct(added[k], 0.50), AddedP99: pct(added[k], 0.99),
-			AnswerP50: pct(answers[k], 0.50), AnswerP99: pct(answers[k], 0.99)}, Answers: creds[k]}
-		if len(answers[k]) > 0 {
-			h.VerifierCallsPerVerify = round(float64(calls[k].Load()-c0[k])/float64(len(answers[k])), 3)
+		s := storeHalf{latency: halves.latency(k), Answers: halves.credentials[k]}
+		if len(halves.answers[k]) > 0 {
+			s.VerifierCallsPerVerify = round(float64(calls[k].Load()-c0[k])/float64(len(halves.answers[k])), 3)
 		}
-		return h
+		return s
 	}
 	sf.Memory, sf.Postgres = half(0), half(1)
 	sf.AddedP50DeltaMs = round(sf.Postgres.AddedP50-sf.Memory.AddedP50, 3)
@@ -679,8 +762,9 @@ type sample struct {
 	answer, entra time.Duration
 	credential    string
 	err           bool
-	policy        bool // sent to the server with the password-policy check
-	store         bool // sent to the server with the shield in PostgreSQL
+	// second: sent to the second server of an alternating phase (the one
+	// with the password-policy check, or with the shield in PostgreSQL).
+	second bool
 }
 
 // load sends n requests at rate per second, open loop (a slow answer does not

@@ -62,3 +62,35 @@ func TestRunRefusesMissingSettings(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestParseConfig checks the flags' defaults and values and that the two
+// secrets are read from the environment or from their _FILE, never from a
+// flag.
+func TestParseConfig(t *testing.T) {
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	if err := os.WriteFile(token, []byte("tok-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HOOK_AUTH_SECRET": "s3cret", "OKTA_API_TOKEN_FILE": token}
+	getenv := func(k string) string { return env[k] }
+	c, err := parseConfig([]string{"-hook-url", "https://hook.example/okta/password-import", "-dns-name", "a", "-dns-name", "b"}, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.dir != "." || c.oktaAddr != ":8441" || c.entraAddr != ":8442" || c.users != 300 {
+		t.Errorf("defaults: %+v", c)
+	}
+	if c.hookSecret != "s3cret" || c.oktaToken != "tok-from-file" || strings.Join(c.dnsNames, ",") != "a,b" {
+		t.Errorf("secrets or DNS names: %q %q %v", c.hookSecret, c.oktaToken, c.dnsNames)
+	}
+	if _, err := parseConfig([]string{"-hook-url", "https://h", "-okta-api-token", "x"}, getenv); err == nil {
+		t.Error("a flag for the API token was accepted")
+	}
+	if _, err := parseConfig([]string{"-hook-url", "https://h", "-users", "many"}, getenv); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("bad -users: %v", err)
+	}
+	if _, err := parseConfig([]string{"-hook-url", "https://h", "extra"}, getenv); err == nil {
+		t.Error("a positional argument was accepted")
+	}
+}

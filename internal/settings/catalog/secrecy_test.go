@@ -211,10 +211,16 @@ func TestNoSecretInOutput(t *testing.T) {
 			expect("FAIL  entra: graph reads users", "starter", withToken, sub, "--timeout", "3s")
 		}
 	}
+	// The tools declare their settings through internal/settings too, but
+	// outside Binaries (they are not the product's configuration): a bad
+	// value of a setting each has, with the secrets set.
 	for _, sub := range subcommands(t, bins["bench"]) {
 		add("bench", plain, sub, "-h")
 		add("bench", plain, sub, "--no-such-flag")
+		expect("-users", "bench", plain, sub, "--users=not-a-int")
 	}
+	expect("-users", "fakeidp", plain, "--users=not-a-int")
+	expect("-users", "fakeidp", files, "--users=not-a-int")
 
 	// A signed client assertion is a credential too until it expires.
 	pieces := append([]string{marker, "client_assertion=eyJ"}, keyPieces...)
