@@ -97,9 +97,6 @@ type Options struct {
 	// receives its stdout and stderr (nil: discarded).
 	WorkerEnv    []string
 	WorkerOutput io.Writer
-	// WorkerBinary is the worker binary StartWorkerProcess runs; "" builds
-	// it into Dir on first use.
-	WorkerBinary string
 
 	// Dir receives the CA certificate (ca.pem) and a built worker binary;
 	// "": a temporary directory that Close removes.
@@ -174,7 +171,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	case InProcess:
 		s.StartWorker()
 	case Process:
-		if _, err := s.StartWorkerProcess(ctx); err != nil {
+		if _, err := s.StartWorkerProcess(ctx, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -268,10 +265,14 @@ func (s *Stack) seed() error {
 	if err != nil {
 		return fmt.Errorf("devstack: seed: %w", err)
 	}
-	s.directory = d
-	s.tenant = Tenant{TenantID: d.TenantID, GraphClientID: d.GraphClientID, GraphClientSecret: d.GraphClientSecret,
-		PublicClientID: d.PublicClientID}
+	s.directory, s.tenant = d, DemoTenant(d)
 	return nil
+}
+
+// DemoTenant is the tenant demodata.Seed seeded.
+func DemoTenant(d demodata.Directory) Tenant {
+	return Tenant{TenantID: d.TenantID, GraphClientID: d.GraphClientID, GraphClientSecret: d.GraphClientSecret,
+		PublicClientID: d.PublicClientID}
 }
 
 // Client is the stack's Temporal client. Against the dev server it connects

@@ -62,10 +62,9 @@ type WorkerProcess struct {
 	done chan struct{} // closed when the process has been waited for
 }
 
-// StartWorkerProcess starts the worker binary (Options.WorkerBinary, or
-// built into Dir once) with WorkerEnv; Close stops it.
-func (s *Stack) StartWorkerProcess(ctx context.Context) (*WorkerProcess, error) {
-	bin := s.opts.WorkerBinary
+// StartWorkerProcess starts the worker binary bin ("": built into Dir on
+// first use) with WorkerEnv; Close stops it.
+func (s *Stack) StartWorkerProcess(ctx context.Context, bin string) (*WorkerProcess, error) {
 	if bin == "" {
 		s.buildOnce.Do(func() { s.binary, s.buildErr = BuildWorker(ctx, s.dir) })
 		if s.buildErr != nil {

@@ -109,7 +109,7 @@ func startStack(ctx context.Context, log *slog.Logger, opts stackOptions) (_ *be
 	}
 	s.fo, s.oktaURL = s.srv.Okta(), s.srv.OktaURL()
 	log.Info("building and starting the worker")
-	if s.worker, err = s.srv.StartWorkerProcess(ctx); err != nil {
+	if s.worker, err = s.srv.StartWorkerProcess(ctx, ""); err != nil {
 		return nil, err
 	}
 	return s, nil
