@@ -44,7 +44,15 @@ func (s *Stack) newHookServer(ctx context.Context, o *HookOptions, secret string
 			return nil, nil, err
 		}
 	}
-	hs, err := hook.NewServer(cfg, v, s.tc, s.logger.With("component", "hook"))
+	var verifier hook.Verifier = v
+	if o.Verifier != nil {
+		verifier = o.Verifier(v)
+	}
+	var signaler hook.Signaler = s.tc
+	if o.Signaler != nil {
+		signaler = o.Signaler
+	}
+	hs, err := hook.NewServer(cfg, verifier, signaler, s.logger.With("component", "hook"))
 	return hs, cfg.Events, err
 }
 

@@ -66,6 +66,9 @@ type Options struct {
 	// Temporal, when set, is an existing server to use instead of the dev
 	// server (its namespace must allow the workflows' search attributes).
 	Temporal *temporalconn.Config
+	// NoTemporal starts no Temporal server (Client is nil): for hook server
+	// tests with their own HookOptions.Signaler.
+	NoTemporal bool
 	// DevServer configures the dev server when Temporal is nil. Start sets
 	// SearchAttributes to the workflows' when empty, and Output and Logger
 	// to the stack's when nil.
@@ -156,8 +159,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 		s.tempDir = true
 	}
-	if err := s.startTemporal(ctx); err != nil {
-		return nil, err
+	if !opts.NoTemporal {
+		if err := s.startTemporal(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.startEmulators(); err != nil {
 		return nil, err

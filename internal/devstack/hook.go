@@ -25,6 +25,12 @@ type HookOptions struct {
 	// Configure, when set, adjusts the server's configuration before the
 	// server is built (event hook, identity binding, readiness, ...).
 	Configure func(s *Stack, cfg *hook.ServerConfig) error
+	// Verifier, when set, wraps the verifier the stack builds (to count or
+	// delay its calls).
+	Verifier func(hook.Verifier) hook.Verifier
+	// Signaler receives the hook's signals instead of the stack's Temporal
+	// client (required with Options.NoTemporal).
+	Signaler hook.Signaler
 	// EventTypes are the event types fakeokta's event hook subscribes to
 	// when the configuration serves the event hook (default: app assignment
 	// and password import).
