@@ -18,42 +18,52 @@ import (
 // This file is the one place where the stack constructs the product's
 // components around the emulators.
 
-// newHookServer builds the hook server: the password verifier against
-// fakeentra's authority (ROPC with the tenant's public client), the Okta
-// password policy read from fakeokta when asked, signals through the stack's
-// client.
-// It returns the event hook's configuration too (nil when not served).
+// newHookServer builds the hook server around newVerifier and, when asked,
+// the Okta password policy read from fakeokta (newPolicySource); it signals
+// through the stack's client unless HookOptions.Signaler is set. It returns
+// the event hook's configuration too (nil when not served).
 func (s *Stack) newHookServer(ctx context.Context, o *HookOptions, secret string) (*hook.Server, *hook.EventConfig, error) {
-	v, err := entra.NewVerifier(entra.Config{
-		AuthorityHost: s.EntraURL(), TenantID: s.tenant.TenantID, ClientID: s.tenant.PublicClientID,
-		HTTPClient: s.ca.HTTPClient(0), Policy: entra.DefaultPolicy(), Logger: s.logger.With("component", "verifier"),
-	})
+	v, err := s.newVerifier()
 	if err != nil {
 		return nil, nil, err
 	}
 	cfg := hook.ServerConfig{Hook: hook.Config{AuthSecret: secret}, TLS: s.ca.ServerTLSConfig()}
 	if o.OktaPasswordPolicy {
-		oc, err := okta.New(ctx, okta.Config{OrgURL: s.OktaURL(), APIToken: s.apiToken, HTTPClient: s.ca.HTTPClient(10 * time.Second)})
+		src, err := s.newPolicySource(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		cfg.Hook.Policy = hook.PolicyConfig{Source: oc}
+		cfg.Hook.Policy = hook.PolicyConfig{Source: src}
 	}
 	if o.Configure != nil {
 		if err := o.Configure(s, &cfg); err != nil {
 			return nil, nil, err
 		}
 	}
-	var verifier hook.Verifier = v
 	if o.Verifier != nil {
-		verifier = o.Verifier(v)
+		v = o.Verifier(v)
 	}
 	var signaler hook.Signaler = s.tc
 	if o.Signaler != nil {
 		signaler = o.Signaler
 	}
-	hs, err := hook.NewServer(cfg, verifier, signaler, s.logger.With("component", "hook"))
+	hs, err := hook.NewServer(cfg, v, signaler, s.logger.With("component", "hook"))
 	return hs, cfg.Events, err
+}
+
+// newVerifier is the password verifier against fakeentra's authority: ROPC
+// with the tenant's public client.
+func (s *Stack) newVerifier() (hook.Verifier, error) {
+	return entra.NewVerifier(entra.Config{
+		AuthorityHost: s.EntraURL(), TenantID: s.tenant.TenantID, ClientID: s.tenant.PublicClientID,
+		HTTPClient: s.ca.HTTPClient(0), Policy: entra.DefaultPolicy(), Logger: s.logger.With("component", "verifier"),
+	})
+}
+
+// newPolicySource is the Okta client the hook reads the password policy
+// through.
+func (s *Stack) newPolicySource(ctx context.Context) (*okta.Client, error) {
+	return okta.New(ctx, okta.Config{OrgURL: s.OktaURL(), APIToken: s.apiToken, HTTPClient: s.ca.HTTPClient(10 * time.Second)})
 }
 
 // WorkerConfig is the in-process worker's configuration: the real adapters
