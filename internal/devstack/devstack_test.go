@@ -115,4 +115,3 @@ func signIn(ctx context.Context, t *testing.T, st *devstack.Stack, u fakeentra.D
 		t.Fatalf("%s: sign-in answered %d (%v), want %d", u.UserPrincipalName, code, err, want)
 	}
 }
-
