@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 
 	"entra2okta/internal/cli"
 	"entra2okta/internal/control"
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/loopbacktls"
@@ -144,10 +144,12 @@ func TestStarterCommands(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	tsrv := startDevServer(ctx, t)
-
-	em := serveEmulators(t, fakeokta.Options{APITokens: []string{"tok"}}, 40)
-	o, os_, es, dir := em.o, em.os, em.es, em.dir
+	// The throttle checks below read the workers' configured rate back after
+	// --reset: the tuner, which would soon lower it to what fakeokta's headers
+	// allow this token, is off here (its own tests are in internal/worker).
+	st := startStack(ctx, t, devstack.Options{Users: 40, Okta: fakeokta.Options{APITokens: []string{"tok"}},
+		Worker: devstack.InProcess, WorkerConfig: func(cfg *worker.Config) { workerAt100(cfg); cfg.OktaRateTarget = 0 }})
+	o, dir, tc := st.Okta(), st.Directory(), st.Client()
 	// Someone else's Okta user on the hook, outside any batch: rollback must not touch it.
 	if _, err := o.SeedUser(fakeokta.SeedUser{Status: fakeokta.StatusActive, ImportHook: true,
 		Profile: map[string]any{"login": "outsider@contoso.com", "email": "outsider@contoso.com", "firstName": "O", "lastName": "S"}}); err != nil {
@@ -183,24 +185,7 @@ func TestStarterCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	wctx, stopWorker := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	cfg := worker.DefaultConfig()
-	cfg.TemporalAddress = tsrv.HostPort()
-	cfg.OktaOrgURL, cfg.OktaAPIToken = os_.URL, "tok"
-	cfg.EntraTenantID, cfg.EntraClientID, cfg.EntraClientSecret = dir.TenantID, dir.GraphClientID, dir.GraphClientSecret
-	cfg.EntraAuthorityHost, cfg.GraphBaseURL = es.URL, es.URL
-	cfg.MetricsAddr, cfg.OktaRPS, cfg.OktaCreateRPS = "off", 100, 100
-	// The throttle checks below read the workers' configured rate back after
-	// --reset: the tuner, which would soon lower it to what fakeokta's headers
-	// allow this token, is off here (its own tests are in internal/worker).
-	cfg.OktaRateTarget = 0
-	cfg.HTTPClient = ca.HTTPClient(30 * time.Second)
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	go func() { done <- worker.Run(wctx, cfg) }()
-	t.Cleanup(func() { stopWorker(); <-done })
-
-	env := map[string]string{"TEMPORAL_ADDRESS": tsrv.HostPort(), "OKTA_ORG_URL": os_.URL, "OKTA_API_TOKEN": "tok"}
+	env := map[string]string{"TEMPORAL_ADDRESS": st.TemporalAddress(), "OKTA_ORG_URL": st.OktaURL(), "OKTA_API_TOKEN": "tok"}
 
 	// migrate --dry-run writes nothing.
 	code, out, errOut := run(t, env, "migrate", "--batch", "dry", "--users", csvFile, "--dry-run", "--wait")
@@ -256,13 +241,13 @@ func TestStarterCommands(t *testing.T) {
 	if recs, err := csv.NewReader(strings.NewReader(out)).ReadAll(); code != cli.ExitOK || err != nil || len(recs) != 8 || recs[0][0] != "login" {
 		t.Fatalf("report csv: exit %d, %v\n%s", code, err, out)
 	}
-	checkWaitingStory(ctx, t, tsrv.Client(), env, "b1", created, adopted)
+	checkWaitingStory(ctx, t, tc, env, "b1", created, adopted)
 
 	code, out, _ = run(t, env, "throttle", "--okta-rps", "4.5")
 	if code != cli.ExitOK || !strings.Contains(out, "4.50 requests/s") {
 		t.Fatalf("throttle: exit %d\n%s", code, out)
 	}
-	if rps, set, err := control.ActivityRateLimit(ctx, tsrv.Client(), "default", workflows.OktaTaskQueue); err != nil || !set || rps != 4.5 {
+	if rps, set, err := control.ActivityRateLimit(ctx, tc, "default", workflows.OktaTaskQueue); err != nil || !set || rps != 4.5 {
 		t.Fatalf("server rate limit after throttle: %v %v %v", rps, set, err)
 	}
 	// status shows the override, its reason, and that the workers' rate is not applied.
@@ -276,7 +261,7 @@ func TestStarterCommands(t *testing.T) {
 	if code != cli.ExitOK || !strings.Contains(out, "100.00 requests/s (6000/min), the workers' OKTA_RPS") {
 		t.Fatalf("throttle --reset: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if rps, set, err := control.ActivityRateLimit(ctx, tsrv.Client(), "default", workflows.OktaTaskQueue); err != nil || set {
+	if rps, set, err := control.ActivityRateLimit(ctx, tc, "default", workflows.OktaTaskQueue); err != nil || set {
 		t.Fatalf("server rate limit after throttle --reset: %v %v %v", rps, set, err)
 	}
 
@@ -308,7 +293,7 @@ func TestStarterCommands(t *testing.T) {
 
 	// created[0] signs in: Okta now holds its password.
 	signedIn, _ := o.User(created[0])
-	setPassword(t, os_.URL, signedIn.ID, "Sup3r-Secret-Pw!")
+	setPassword(t, st.OktaURL(), signedIn.ID, "Sup3r-Secret-Pw!")
 
 	code, out, errOut = run(t, env, "rollback", "--batch", "b1", "--dry-run")
 	if code != cli.ExitOK || !strings.Contains(out, "5 deleted (dry run") {
@@ -319,7 +304,7 @@ func TestStarterCommands(t *testing.T) {
 			t.Fatalf("dry run deleted %s", l)
 		}
 	}
-	if d, err := tsrv.Client().DescribeWorkflowExecution(ctx, workflows.BatchWorkflowID("b1"), ""); err != nil ||
+	if d, err := tc.DescribeWorkflowExecution(ctx, workflows.BatchWorkflowID("b1"), ""); err != nil ||
 		d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		t.Fatalf("the dry run changed the batch: %v %v", d.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
@@ -329,7 +314,7 @@ func TestStarterCommands(t *testing.T) {
 		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errOut)
 	}
 	// The batch was stopped first: it is closed, and starts no user any more.
-	if d, err := tsrv.Client().DescribeWorkflowExecution(ctx, workflows.BatchWorkflowID("b1"), ""); err != nil ||
+	if d, err := tc.DescribeWorkflowExecution(ctx, workflows.BatchWorkflowID("b1"), ""); err != nil ||
 		d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		t.Fatalf("batch b1 after rollback: %v %v", d.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
@@ -346,7 +331,7 @@ func TestStarterCommands(t *testing.T) {
 		}
 	}
 	if err := eventually(ctx, func() error {
-		sc, err := control.CountStates(ctx, tsrv.Client(), "default", "b1")
+		sc, err := control.CountStates(ctx, tc, "default", "b1")
 		if err != nil {
 			return err
 		}

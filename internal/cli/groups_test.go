@@ -3,7 +3,6 @@ package cli_test
 import (
 	"context"
 	"encoding/csv"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,9 +11,9 @@ import (
 	"time"
 
 	"entra2okta/internal/cli"
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
-	"entra2okta/internal/worker"
 )
 
 // TestMigrateGroupMapping runs starter migrate --map-groups on a real
@@ -31,9 +30,9 @@ func TestMigrateGroupMapping(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	tsrv := startDevServer(ctx, t)
-	em := serveEmulators(t, fakeokta.Options{APITokens: []string{"tok"}}, 30)
-	o, os_, es, dir := em.o, em.os, em.es, em.dir
+	st := startStack(ctx, t, devstack.Options{Users: 30, Okta: fakeokta.Options{APITokens: []string{"tok"}},
+		Worker: devstack.InProcess, WorkerConfig: workerAt100})
+	o, dir := st.Okta(), st.Directory()
 	inOkta := map[string]bool{}
 	for _, l := range append(append([]string{}, dir.Staged...), dir.AlreadyInOkta...) {
 		inOkta[l] = true
@@ -82,19 +81,7 @@ func TestMigrateGroupMapping(t *testing.T) {
 	want := map[string]string{"Engineering": "Dept Engineering", "Platform": "Dept Engineering", "Sales": "Dept Sales",
 		"Marketing": "Dept Marketing", "Finance": "Dept Finance", "Support": "Support Staff"}
 
-	wctx, stopWorker := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	cfg := worker.DefaultConfig()
-	cfg.TemporalAddress = tsrv.HostPort()
-	cfg.OktaOrgURL, cfg.OktaAPIToken = os_.URL, "tok"
-	cfg.EntraTenantID, cfg.EntraClientID, cfg.EntraClientSecret = dir.TenantID, dir.GraphClientID, dir.GraphClientSecret
-	cfg.EntraAuthorityHost, cfg.GraphBaseURL = es.URL, es.URL
-	cfg.MetricsAddr, cfg.OktaRPS, cfg.OktaCreateRPS = "off", 100, 100
-	cfg.HTTPClient = ca.HTTPClient(30 * time.Second)
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	go func() { done <- worker.Run(wctx, cfg) }()
-	t.Cleanup(func() { stopWorker(); <-done })
-	env := map[string]string{"TEMPORAL_ADDRESS": tsrv.HostPort(), "OKTA_ORG_URL": os_.URL, "OKTA_API_TOKEN": "tok"}
+	env := map[string]string{"TEMPORAL_ADDRESS": st.TemporalAddress(), "OKTA_ORG_URL": st.OktaURL(), "OKTA_API_TOKEN": "tok"}
 
 	badFile := filepath.Join(tmp, "bad.csv")
 	if err := os.WriteFile(badFile, []byte("Finance\n"), 0o600); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"entra2okta/internal/cli"
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/workflows"
 )
@@ -58,9 +59,8 @@ func TestJSONOutputs(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	tsrv := startDevServer(ctx, t)
-	_, osrv := serveOkta(t, fakeokta.Options{APITokens: []string{"tok"}})
-	env := map[string]string{"TEMPORAL_ADDRESS": tsrv.HostPort(), "OKTA_ORG_URL": osrv.URL, "OKTA_API_TOKEN": "tok",
+	stack := startStack(ctx, t, devstack.Options{Okta: fakeokta.Options{APITokens: []string{"tok"}}})
+	env := map[string]string{"TEMPORAL_ADDRESS": stack.TemporalAddress(), "OKTA_ORG_URL": stack.OktaURL(), "OKTA_API_TOKEN": "tok",
 		"TEMPORAL_UI_URL": "http://ui.example"}
 
 	code, out, errOut := run(t, env, "throttle", "--okta-rps", "3", "--reason", "json test", "--json")

@@ -3,7 +3,6 @@ package cli_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,9 +10,9 @@ import (
 	"time"
 
 	"entra2okta/internal/cli"
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
-	"entra2okta/internal/worker"
 	"entra2okta/workflows"
 )
 
@@ -29,10 +28,10 @@ func TestMigrateAttributeMappings(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	tsrv := startDevServer(ctx, t)
-
-	em := serveEmulators(t, fakeokta.Options{APITokens: []string{"tok"}}, 30) // defines the custom attribute officeLocation in Okta
-	o, e, os_, es, dir := em.o, em.e, em.os, em.es, em.dir
+	// demodata.Seed defines the custom attribute officeLocation in Okta.
+	st := startStack(ctx, t, devstack.Options{Users: 30, Okta: fakeokta.Options{APITokens: []string{"tok"}},
+		Worker: devstack.InProcess, WorkerConfig: workerAt100})
+	o, e, dir := st.Okta(), st.Entra(), st.Directory()
 	inOkta := map[string]bool{}
 	for _, l := range append(append([]string{}, dir.Staged...), dir.AlreadyInOkta...) {
 		inOkta[l] = true
@@ -65,20 +64,7 @@ func TestMigrateAttributeMappings(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	wctx, stopWorker := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	cfg := worker.DefaultConfig()
-	cfg.TemporalAddress = tsrv.HostPort()
-	cfg.OktaOrgURL, cfg.OktaAPIToken = os_.URL, "tok"
-	cfg.EntraTenantID, cfg.EntraClientID, cfg.EntraClientSecret = dir.TenantID, dir.GraphClientID, dir.GraphClientSecret
-	cfg.EntraAuthorityHost, cfg.GraphBaseURL = es.URL, es.URL
-	cfg.MetricsAddr, cfg.OktaRPS, cfg.OktaCreateRPS = "off", 100, 100
-	cfg.HTTPClient = ca.HTTPClient(30 * time.Second)
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	go func() { done <- worker.Run(wctx, cfg) }()
-	t.Cleanup(func() { stopWorker(); <-done })
-
-	env := map[string]string{"TEMPORAL_ADDRESS": tsrv.HostPort(), "OKTA_ORG_URL": os_.URL, "OKTA_API_TOKEN": "tok"}
+	env := map[string]string{"TEMPORAL_ADDRESS": st.TemporalAddress(), "OKTA_ORG_URL": st.OktaURL(), "OKTA_API_TOKEN": "tok"}
 	refused := func(batch string, want []string, args ...string) {
 		t.Helper()
 		code, out, errOut := run(t, env, append([]string{"migrate", "--batch", batch, "--users", usersFile}, args...)...)
@@ -90,7 +76,7 @@ func TestMigrateAttributeMappings(t *testing.T) {
 				t.Errorf("%s: the error does not say %q:\n%s", batch, w, errOut)
 			}
 		}
-		if _, err := tsrv.Client().DescribeWorkflowExecution(ctx, workflows.BatchWorkflowID(batch), ""); err == nil {
+		if _, err := st.Client().DescribeWorkflowExecution(ctx, workflows.BatchWorkflowID(batch), ""); err == nil {
 			t.Errorf("%s: a refused batch was started", batch)
 		}
 	}

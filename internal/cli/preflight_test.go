@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -24,9 +22,9 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"entra2okta/internal/cli"
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
-	"entra2okta/internal/entra"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/okta"
 	"entra2okta/internal/preflight"
@@ -46,8 +44,26 @@ func TestPreflight(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	tsrv := startDevServer(ctx, t)
-	tc := tsrv.Client()
+	// The hook server, as hookserver runs it: TLS, identity binding,
+	// readiness on Temporal, the event hook served.
+	const oktaToken = "preflight-okta-token-0123456789"
+	secret, evSecret := "Basic "+randomHex(t), "Bearer "+randomHex(t)
+	configure := func(st *devstack.Stack, cfg *hook.ServerConfig) error {
+		tc := st.Client()
+		cfg.Hook.Binding = hook.BindingConfig{Source: tc, TenantID: st.Tenant().TenantID, Timeout: 2 * time.Second}
+		cfg.Ready = func(ctx context.Context) error {
+			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		}
+		cfg.Events = &hook.EventConfig{Client: tc, AuthHeader: "Authorization", AuthSecret: evSecret}
+		return nil
+	}
+	st := startStack(ctx, t, devstack.Options{Users: 30,
+		Okta: fakeokta.Options{APITokens: []string{oktaToken}, LockoutAutoUnlock: 30 * time.Minute},
+		Hook: &devstack.HookOptions{Secret: secret, Configure: configure,
+			EventTypes: []string{hook.EventAppMembershipAdd, hook.EventPasswordImport}},
+	})
+	tc, o, dir := st.Client(), st.Okta(), st.Directory()
 	// "campaign": 90 days of retention and the workflows' search attributes;
 	// "bare": 2 days and none of them.
 	registerNamespace(ctx, t, tc, "campaign", 90*24*time.Hour)
@@ -55,10 +71,6 @@ func TestPreflight(t *testing.T) {
 	if err := retry(ctx, func() error { return worker.EnsureSearchAttributes(ctx, tc, "campaign") }); err != nil {
 		t.Fatal(err)
 	}
-
-	const oktaToken = "preflight-okta-token-0123456789"
-	em := serveEmulators(t, fakeokta.Options{APITokens: []string{oktaToken}, HookRootCAs: ca.CertPool(), LockoutAutoUnlock: 30 * time.Minute}, 30)
-	o, os_, es, dir := em.o, em.os, em.es, em.dir
 	var canary, canaryPw string
 	for _, u := range dir.Users {
 		if u.State == fakeentra.StateNormal && !u.Guest && !u.Disabled && !u.Federated {
@@ -66,55 +78,16 @@ func TestPreflight(t *testing.T) {
 			break
 		}
 	}
-
-	// The hook server, as hookserver runs it: TLS, identity binding,
-	// readiness on Temporal, the event hook served.
-	secret, evSecret := "Basic "+randomHex(t), "Bearer "+randomHex(t)
-	v, err := entra.NewVerifier(entra.Config{AuthorityHost: es.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
-		HTTPClient: ca.HTTPClient(0), Policy: entra.DefaultPolicy()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs, err := hook.NewServer(hook.ServerConfig{
-		Hook: hook.Config{AuthSecret: secret, Binding: hook.BindingConfig{Source: tc, TenantID: dir.TenantID, Timeout: 2 * time.Second}},
-		TLS:  ca.ServerTLSConfig(),
-		Ready: func(ctx context.Context) error {
-			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
-			return err
-		},
-		Events: &hook.EventConfig{Client: tc, AuthHeader: "Authorization", AuthSecret: evSecret},
-	}, v, tc, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = hs.Serve(ln) }()
-	admin := httptest.NewServer(hs.AdminHandler())
-	t.Cleanup(func() {
-		admin.Close()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(sctx)
-	})
-	hookBase := "https://" + ln.Addr().String()
-	hookID, err := o.SetPasswordImportHook(hookBase+hook.PasswordImportPath, "Authorization", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventHookID, err := o.RegisterEventHook(ctx, hookBase+hook.EventsPath, "Authorization", evSecret,
-		hook.EventAppMembershipAdd, hook.EventPasswordImport)
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := httptest.NewServer(st.HookServer().AdminHandler())
+	t.Cleanup(admin.Close)
+	hookID, eventHookID := st.HookIDs()
+	os_, es := st.OktaURL(), st.EntraURL()
 
 	env := map[string]string{
-		"TEMPORAL_ADDRESS": tsrv.HostPort(), "TEMPORAL_NAMESPACE": "campaign",
-		"OKTA_ORG_URL": os_.URL, "OKTA_API_TOKEN": oktaToken, "OKTA_CREATE_RPS": "4",
+		"TEMPORAL_ADDRESS": st.TemporalAddress(), "TEMPORAL_NAMESPACE": "campaign",
+		"OKTA_ORG_URL": os_, "OKTA_API_TOKEN": oktaToken, "OKTA_CREATE_RPS": "4",
 		"ENTRA_TENANT_ID": dir.TenantID, "ENTRA_CLIENT_ID": dir.GraphClientID, "ENTRA_CLIENT_SECRET": dir.GraphClientSecret,
-		"ENTRA_VERIFIER_CLIENT_ID": dir.PublicClientID, "ENTRA_AUTHORITY_HOST": es.URL, "GRAPH_BASE_URL": es.URL,
+		"ENTRA_VERIFIER_CLIENT_ID": dir.PublicClientID, "ENTRA_AUTHORITY_HOST": es, "GRAPH_BASE_URL": es,
 		"PREFLIGHT_CANARY_PASSWORD": canaryPw, "HOOK_AUTH_SECRET": secret, "HOOK_EVENTS_AUTH_SECRET": evSecret,
 	}
 	secrets := []string{oktaToken, secret, evSecret, canaryPw, dir.GraphClientSecret}
@@ -176,7 +149,7 @@ func TestPreflight(t *testing.T) {
 
 	// Not ready: the hook INACTIVE, the bare namespace, a passwordless rule,
 	// a confidential app as the verifier.
-	oktaPost(t, os_.URL, "/api/v1/inlineHooks/"+hookID+"/lifecycle/deactivate", oktaToken)
+	oktaPost(t, os_, "/api/v1/inlineHooks/"+hookID+"/lifecycle/deactivate", oktaToken)
 	if _, err := o.AddPolicyRule("OKTA_SIGN_ON", fakeokta.PolicyRuleSpec{Name: "Passwordless",
 		Conditions: map[string]any{"network": map[string]any{"connection": "ANYWHERE"}},
 		Actions:    map[string]any{"signon": map[string]any{"access": "ALLOW", "primaryFactor": "PASSWORD_IDP_ANY_FACTOR"}}}); err != nil {
@@ -221,10 +194,10 @@ func TestPreflight(t *testing.T) {
 	// Okta not the hook server's, the event hook INACTIVE, everyone routed
 	// to another identity provider, the Graph app's secret wrong, the hook
 	// server's admin listener unreachable; creates planned above the limit.
-	if _, err := o.SetPasswordImportHook(hookBase+hook.PasswordImportPath, "Authorization", "Basic not-the-hook-secret"); err != nil {
+	if _, err := o.SetPasswordImportHook(st.HookURL(), "Authorization", "Basic not-the-hook-secret"); err != nil {
 		t.Fatal(err)
 	}
-	oktaPost(t, os_.URL, "/api/v1/eventHooks/"+eventHookID+"/lifecycle/deactivate", oktaToken)
+	oktaPost(t, os_, "/api/v1/eventHooks/"+eventHookID+"/lifecycle/deactivate", oktaToken)
 	if _, err := o.AddPolicyRule("IDP_DISCOVERY", fakeokta.PolicyRuleSpec{Name: "To Entra",
 		Conditions: map[string]any{"network": map[string]any{"connection": "ANYWHERE"}},
 		Actions:    map[string]any{"idp": map[string]any{"providers": []map[string]any{{"type": "MICROSOFT", "id": "0oa1entraidp00000000"}}}}}); err != nil {

@@ -8,11 +8,7 @@
 package demo
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,16 +25,15 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 
 	"entra2okta/internal/control"
 	"entra2okta/internal/demodata"
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/hook"
-	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/temporalconn"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
@@ -130,19 +125,14 @@ type demo struct {
 	logger  *slog.Logger
 	closers []func()
 
-	tc       client.Client
-	temporal *devtemporal.Server
-	ca       *loopbacktls.Authority
-	okta     *fakeokta.Server
-	entra    *fakeentra.Server
-	oktaURL  string
-	entraURL string
-	hookURL  string
-	seeded   demodata.Directory
-	batch    string
-	workerCh chan error
-	o365App  string
-	hires    []fakeentra.DemoUser // new hires Okta assigns to Office 365 (event-driven)
+	st      *devstack.Stack
+	tc      client.Client
+	okta    *fakeokta.Server
+	entra   *fakeentra.Server
+	seeded  demodata.Directory
+	batch   string
+	o365App string
+	hires   []fakeentra.DemoUser // new hires Okta assigns to Office 365 (event-driven)
 }
 
 func (d *demo) say(format string, args ...any) {
@@ -173,129 +163,58 @@ func (d *demo) setup(ctx context.Context) error {
 	d.logger = slog.New(slog.NewJSONHandler(d.logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	d.say("entra2okta demo — component logs: %s", d.logFile.Name())
 
-	// 1. Temporal.
+	opts := devstack.Options{
+		Temporal: d.opts.Temporal, Users: d.opts.Users, Okta: fakeokta.Options{APITokens: []string{apiToken}},
+		Hook: &devstack.HookOptions{Configure: d.configureHook}, Worker: devstack.InProcess,
+		WorkerConfig: func(c *worker.Config) { c.OktaRPS, c.OktaCreateRPS, c.GraphRPS = oktaRPS, createRPS, 100 },
+		Dir:          d.dir, Output: d.logFile, Logger: d.logger,
+	}
 	if d.opts.Temporal != nil {
 		d.say("using the Temporal server at %s", *d.opts.Temporal)
-		d.tc, err = d.opts.Temporal.Dial(ctx, 10*time.Second, client.Options{Logger: tlog.NewStructuredLogger(d.logger)})
-		if err != nil {
-			return err
-		}
-		d.onClose(d.tc.Close)
 	} else {
 		d.say("starting the Temporal dev server (the first run builds the pinned Temporal CLI from the Go module proxy: a few minutes)")
-		uiPort := d.opts.UIPort
-		if uiPort < 0 || !portFree(uiPort) {
-			uiPort = 0
-		}
-		hostPort := ""
-		if uiPort != 0 && portFree(7233) {
-			hostPort = "127.0.0.1:7233"
-		}
-		srv, err := devtemporal.Start(ctx, devtemporal.Options{
-			HostPort: hostPort, Namespace: d.opts.Namespace, EnableUI: true, UIPort: uiPort,
-			SearchAttributes: workflows.SearchAttributes(), Output: d.logFile, Logger: d.logger,
-		})
-		if err != nil {
-			return err
-		}
-		d.temporal, d.tc = srv, srv.Client()
-		d.onClose(func() { _ = srv.Stop() })
+		opts.DevServer = d.devServerOptions()
+	}
+	st, err := devstack.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	d.onClose(func() { _ = st.Close() })
+	d.st, d.tc, d.okta, d.entra, d.seeded = st, st.Client(), st.Okta(), st.Entra(), st.Directory()
+	if srv := st.DevServer(); srv != nil {
 		d.say("Temporal dev server at %s, Web UI at %s", srv.HostPort(), srv.UIURL())
 	}
-
-	// 2. Emulators, on one loopback CA that every client trusts.
-	if d.ca, err = loopbacktls.New(); err != nil {
-		return err
-	}
-	caFile := filepath.Join(d.dir, "ca.pem")
-	if err := d.ca.WriteCAFile(caFile); err != nil {
-		return err
-	}
-	d.entra = fakeentra.New(fakeentra.Options{Logger: d.logger})
-	d.okta = fakeokta.New(fakeokta.Options{APITokens: []string{apiToken}, HookRootCAs: d.ca.CertPool(), Logger: d.logger})
-	es, err := d.ca.Serve("127.0.0.1:0", d.entra)
-	if err != nil {
-		return err
-	}
-	d.onClose(func() { d.entra.Release(); _ = es.Close() })
-	oks, err := d.ca.Serve("127.0.0.1:0", d.okta)
-	if err != nil {
-		return err
-	}
-	d.onClose(func() { _ = oks.Close() })
-	d.entraURL, d.oktaURL = es.URL, oks.URL
-	if d.seeded, err = demodata.Seed(d.okta, d.entra, d.opts.Users); err != nil {
-		return err
-	}
 	d.say("fakeentra at %s: tenant %s with %d users (%d groups); fakeokta at %s with %d users imported STAGED by the Office 365 app and %d already on Okta passwords",
-		d.entraURL, d.seeded.TenantID, len(d.seeded.Users), len(d.seeded.GroupIDs), d.oktaURL, len(d.seeded.Staged), len(d.seeded.AlreadyInOkta))
-
-	// 3. Hook server, registered in fakeokta as the password import inline hook.
-	secret := "Basic " + randomHex(24)
-	verifier, err := entra.NewVerifier(entra.Config{
-		AuthorityHost: d.entraURL, TenantID: d.seeded.TenantID, ClientID: d.seeded.PublicClientID,
-		HTTPClient: d.ca.HTTPClient(0), Policy: entra.DefaultPolicy(), Logger: d.logger,
-	})
-	if err != nil {
-		return err
-	}
-	if d.o365App, err = d.okta.AddApp("", "Microsoft Office 365"); err != nil {
-		return err
-	}
-	hs, err := hook.NewServer(hook.ServerConfig{
-		Hook: hook.Config{AuthSecret: secret}, TLS: d.ca.ServerTLSConfig(),
-		Events: &hook.EventConfig{Client: d.tc, AppID: d.o365App, DeadlineAfter: d.opts.Deadline, Policy: workflows.PolicyExpirePassword},
-	}, verifier, d.tc, d.logger)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = hs.Serve(ln) }()
-	d.onClose(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(sctx)
-	})
-	d.hookURL = "https://" + ln.Addr().String() + hook.PasswordImportPath
-	if _, err := d.okta.SetPasswordImportHook(d.hookURL, "Authorization", secret); err != nil {
-		return err
-	}
-	eventsURL := "https://" + ln.Addr().String() + hook.EventsPath
-	if _, err := d.okta.RegisterEventHook(ctx, eventsURL, "Authorization", secret,
-		fakeokta.EventAppMembershipAdd, fakeokta.EventPasswordImport); err != nil {
-		return err
-	}
+		st.EntraURL(), d.seeded.TenantID, len(d.seeded.Users), len(d.seeded.GroupIDs), st.OktaURL(), len(d.seeded.Staged), len(d.seeded.AlreadyInOkta))
 	d.say("hook server at %s: the password import inline hook, and the event hook (Office 365 assignments, user.import.password), registered and verified in fakeokta",
-		"https://"+ln.Addr().String())
-
-	// 4. Worker, in-process, with the real adapters pointed at the emulators.
-	wctx, stopWorker := context.WithCancel(context.Background())
-	d.workerCh = make(chan error, 1)
-	hostPort := d.opts.TemporalAddress
-	if d.temporal != nil {
-		hostPort = d.temporal.HostPort()
-	}
-	wcfg := worker.DefaultConfig()
-	wcfg.TemporalAddress, wcfg.TemporalNamespace = hostPort, d.opts.Namespace
-	wcfg.Temporal = d.opts.Temporal // nil for the dev server: plaintext
-	wcfg.OktaOrgURL, wcfg.OktaAPIToken = d.oktaURL, apiToken
-	wcfg.EntraTenantID, wcfg.EntraClientID, wcfg.EntraClientSecret = d.seeded.TenantID, d.seeded.GraphClientID, d.seeded.GraphClientSecret
-	wcfg.EntraAuthorityHost, wcfg.GraphBaseURL = d.entraURL, d.entraURL
-	wcfg.OktaRPS, wcfg.OktaCreateRPS, wcfg.GraphRPS, wcfg.MetricsAddr = oktaRPS, createRPS, 100, "off"
-	wcfg.HTTPClient, wcfg.Logger = d.ca.HTTPClient(30*time.Second), d.logger
-	go func() { d.workerCh <- worker.Run(wctx, wcfg) }()
-	d.onClose(func() {
-		stopWorker()
-		select {
-		case <-d.workerCh:
-		case <-time.After(30 * time.Second):
-		}
-	})
+		st.HookBaseURL())
 	d.say("worker running: Okta creates at ≤ %.0f/s and other calls at ≤ %.0f/s (server-enforced on task queues %s and %s)",
 		createRPS, oktaRPS, workflows.OktaCreateTaskQueue, workflows.OktaTaskQueue)
+	return nil
+}
+
+// devServerOptions puts the Web UI on opts.UIPort (a free port when taken)
+// and the server on 7233 when free.
+func (d *demo) devServerOptions() devtemporal.Options {
+	uiPort := d.opts.UIPort
+	if uiPort < 0 || !portFree(uiPort) {
+		uiPort = 0
+	}
+	hostPort := ""
+	if uiPort != 0 && portFree(7233) {
+		hostPort = "127.0.0.1:7233"
+	}
+	return devtemporal.Options{HostPort: hostPort, Namespace: d.opts.Namespace, EnableUI: true, UIPort: uiPort}
+}
+
+// configureHook adds the Office 365 app to fakeokta and serves the event
+// hook: assigning a user to the app starts the user's migration.
+func (d *demo) configureHook(s *devstack.Stack, cfg *hook.ServerConfig) error {
+	var err error
+	if d.o365App, err = s.Okta().AddApp("", "Microsoft Office 365"); err != nil {
+		return err
+	}
+	cfg.Events = &hook.EventConfig{Client: s.Client(), AppID: d.o365App, DeadlineAfter: d.opts.Deadline, Policy: workflows.PolicyExpirePassword}
 	return nil
 }
 
@@ -497,7 +416,7 @@ type signInResult struct {
 }
 
 func (d *demo) doSignIns(ctx context.Context, p signInPlan) signInResult {
-	hc := d.ca.HTTPClient(15 * time.Second)
+	hc := d.st.CA().HTTPClient(15 * time.Second)
 	var (
 		mu  sync.Mutex
 		res signInResult
@@ -517,7 +436,7 @@ func (d *demo) doSignIns(ctx context.Context, p signInPlan) signInResult {
 		}
 	}
 	signIn := func(login, password, ip string) bool {
-		ok, err := authn(ctx, hc, d.oktaURL, login, password, ip)
+		ok, err := authn(ctx, d.st, hc, login, password, ip)
 		if err != nil {
 			d.logger.Warn("demo sign-in request failed", "login", login, "err", err)
 		}
@@ -555,25 +474,15 @@ func (d *demo) doSignIns(ctx context.Context, p signInPlan) signInResult {
 }
 
 // authn signs in through fakeokta's Classic authentication API.
-func authn(ctx context.Context, hc *http.Client, oktaURL, login, password, ip string) (bool, error) {
-	body, _ := json.Marshal(map[string]string{"username": login, "password": password})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, oktaURL+"/api/v1/authn", bytes.NewReader(body))
+func authn(ctx context.Context, st *devstack.Stack, hc *http.Client, login, password, ip string) (bool, error) {
+	code, err := st.SignIn(ctx, hc, login, password, ip)
 	if err != nil {
 		return false, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-Forwarded-For", ip)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return false, err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode == http.StatusTooManyRequests {
+	if code == http.StatusTooManyRequests {
 		return false, errors.New("rate limited by Okta")
 	}
-	return resp.StatusCode == http.StatusOK, nil
+	return code == http.StatusOK, nil
 }
 
 func (d *demo) summary(ctx context.Context, p signInPlan, res signInResult) error {
@@ -636,10 +545,10 @@ func (d *demo) summary(ctx context.Context, p signInPlan, res signInResult) erro
 	}
 	fmt.Fprintf(d.out, "Hook calls from Okta: %d. Passwords stored by Okta for every verified user; none in Temporal, logs or files.\n",
 		len(d.okta.HookCalls()))
-	if d.temporal != nil && d.temporal.UIURL() != "" {
+	if srv := d.st.DevServer(); srv != nil && srv.UIURL() != "" {
 		// Each user's page there shows its state, the reason and its
 		// deadline (the workflow's current details).
-		ui := d.temporal.UIURL()
+		ui := srv.UIURL()
 		fmt.Fprintf(d.out, "Temporal Web UI, users of batch %s: %s\n", d.batch, control.WebUIUsersURL(ui, d.opts.Namespace, d.batch, ""))
 		for _, s := range workflows.States() {
 			if n := sc.States[s]; n > 0 {
@@ -683,12 +592,7 @@ func (d *demo) groupSummary(sc control.StateCounts) []string {
 	return problems
 }
 
-func (d *demo) hostPort() string {
-	if d.temporal != nil {
-		return d.temporal.HostPort()
-	}
-	return d.opts.TemporalAddress
-}
+func (d *demo) hostPort() string { return d.st.TemporalAddress() }
 
 func (d *demo) printKeep() {
 	fmt.Fprintf(d.out, `
@@ -699,7 +603,7 @@ Still running (--keep); Ctrl-C stops everything.
   hook server:     %s
   CA certificate:  %s   (export SSL_CERT_FILE=%s to call the emulators)
   Try:             go run ./starter status --batch %s --temporal-address %s
-`, d.hostPort(), uiURL(d.temporal), d.oktaURL, apiToken, d.entraURL, d.seeded.TenantID, d.hookURL,
+`, d.hostPort(), uiURL(d.st.DevServer()), d.st.OktaURL(), apiToken, d.st.EntraURL(), d.seeded.TenantID, d.st.HookURL(),
 		filepath.Join(d.dir, "ca.pem"), filepath.Join(d.dir, "ca.pem"), d.batch, d.hostPort())
 }
 
@@ -717,10 +621,4 @@ func portFree(port int) bool {
 	}
 	_ = l.Close()
 	return true
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

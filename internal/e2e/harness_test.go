@@ -6,21 +6,15 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,17 +22,15 @@ import (
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 
 	"entra2okta/internal/control"
 	"entra2okta/internal/demodata"
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
-	"entra2okta/internal/okta"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
 )
@@ -82,17 +74,9 @@ type harness struct {
 	entraURL string
 	dir      demodata.Directory
 
-	tempHostPort string
-	dbFile       string
-	temporal     *devtemporal.Server
-	tc           client.Client
-
-	secret   string
-	hookAddr string
-	hookSrv  *hook.Server
-	policy   hook.PolicyConfig // the hook's password policy check (off: zero)
-
-	workerStop func()
+	tc client.Client
+	// st is the stack newHarness starts (nil for newTopology's harness).
+	st *devstack.Stack
 
 	// aside are users the plan leaves out of the sign-ins, with their
 	// expected final state (a test signs them in itself).
@@ -140,68 +124,48 @@ func newBareHarness(t *testing.T, ctx context.Context) *harness {
 func newHarness(t *testing.T, ctx context.Context, opts harnessOptions) *harness {
 	t.Helper()
 	h := newBareHarness(t, ctx)
-	var err error
-	if h.ca, err = loopbacktls.New(); err != nil {
-		t.Fatal(err)
-	}
-	h.caFile = filepath.Join(t.TempDir(), "ca.pem")
-	if err := h.ca.WriteCAFile(h.caFile); err != nil {
-		t.Fatal(err)
-	}
-	h.entra = fakeentra.New(fakeentra.Options{Logger: h.logger})
 	// Quotas far above what a test needs: the rate-limit faults are injected
 	// explicitly, where a test wants them.
-	h.okta = fakeokta.New(fakeokta.Options{APITokens: []string{apiToken}, HookRootCAs: h.ca.CertPool(), Logger: h.logger,
-		RateLimits: map[fakeokta.Bucket]int{fakeokta.BucketUsers: 100_000}})
+	limits := map[fakeokta.Bucket]int{fakeokta.BucketUsers: 100_000}
 	for b := range fakeokta.DefaultRateLimits {
-		h.okta.SetRateLimit(b, 100_000)
+		limits[b] = 100_000
 	}
-	es, err := h.ca.Serve("127.0.0.1:0", h.entra)
+	dev := devtemporal.Options{HostPort: freeAddr(t)}
+	if opts.persist {
+		dev.DBFile = filepath.Join(t.TempDir(), "temporal.db")
+	}
+	st, err := devstack.Start(ctx, devstack.Options{
+		DevServer: dev,
+		Seed: func(o *fakeokta.Server, e *fakeentra.Server) (devstack.Tenant, error) {
+			d, err := demodata.Seed(o, e, opts.users)
+			if opts.passwordPolicy != nil {
+				o.SetPasswordComplexity(opts.passwordPolicy)
+			}
+			h.dir = d
+			return devstack.DemoTenant(d), err
+		},
+		Okta: fakeokta.Options{APITokens: []string{apiToken}, RateLimits: limits},
+		Hook: &devstack.HookOptions{OktaPasswordPolicy: opts.passwordPolicy != nil},
+		WorkerConfig: func(cfg *worker.Config) {
+			cfg.OktaRPS, cfg.OktaCreateRPS, cfg.GraphRPS = 200, 200, 200
+			cfg.LogLevel, cfg.ShutdownTimeout = "debug", 5*time.Second
+		},
+		WorkerEnv:    []string{"OKTA_RPS=200", "GRAPH_RPS=200", "LOG_LEVEL=debug"},
+		WorkerOutput: h.logs, Dir: t.TempDir(), Output: h.logs, Logger: h.logger,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { h.entra.Release(); _ = es.Close() })
-	oks, err := h.ca.Serve("127.0.0.1:0", h.okta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = oks.Close() })
-	h.entraURL, h.oktaURL = es.URL, oks.URL
-	if h.dir, err = demodata.Seed(h.okta, h.entra, opts.users); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	h.st, h.tc, h.ca, h.caFile = st, st.Client(), st.CA(), st.CAFile()
+	h.okta, h.entra, h.oktaURL, h.entraURL = st.Okta(), st.Entra(), st.OktaURL(), st.EntraURL()
 	for _, u := range h.dir.Users {
 		h.addPassword(u.Password)
 		h.addPassword("Okta-own-" + u.Password)
-	}
-
-	h.tempHostPort = freeAddr(t)
-	if opts.persist {
-		h.dbFile = filepath.Join(t.TempDir(), "temporal.db")
-	}
-	h.startTemporal()
-	// Our own lazy client survives a restart of the server on the same
-	// address (the dev server's client is closed with it).
-	h.tc, err = client.NewLazyClient(client.Options{HostPort: h.tempHostPort, Namespace: "default",
-		Logger: tlog.NewStructuredLogger(h.logger.With("component", "test-client"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.tc.Close)
-
-	if opts.passwordPolicy != nil {
-		h.okta.SetPasswordComplexity(opts.passwordPolicy)
-		oc, err := okta.New(ctx, okta.Config{OrgURL: h.oktaURL, APIToken: apiToken, HTTPClient: h.ca.HTTPClient(10 * time.Second)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.policy = hook.PolicyConfig{Source: oc}
-	}
-	h.secret = "Basic " + randomHex(24)
-	h.hookAddr = freeAddr(t)
-	h.startHook()
-	if _, err := h.okta.SetPasswordImportHook("https://"+h.hookAddr+hook.PasswordImportPath, "Authorization", h.secret); err != nil {
-		t.Fatal(err)
 	}
 	return h
 }
@@ -212,113 +176,32 @@ func (h *harness) addPassword(pw string) {
 	h.passwords[pw] = true
 }
 
+// startTemporal starts the dev server again on its address (and, with
+// persist, its state) after stopTemporal.
 func (h *harness) startTemporal() {
 	h.t.Helper()
-	srv, err := devtemporal.Start(h.ctx, devtemporal.Options{HostPort: h.tempHostPort, DBFile: h.dbFile,
-		SearchAttributes: workflows.SearchAttributes(), Output: h.logs, Logger: h.logger.With("component", "devtemporal")})
-	if err != nil {
+	if err := h.st.StartTemporal(h.ctx); err != nil {
 		h.t.Fatal(err)
 	}
-	h.temporal = srv
-	h.t.Cleanup(func() { h.stopTemporal() })
 }
 
-func (h *harness) stopTemporal() {
-	if h.temporal != nil {
-		_ = h.temporal.Stop()
-		h.temporal = nil
-	}
-}
+func (h *harness) stopTemporal() { _ = h.st.StopTemporal() }
 
-func (h *harness) verifier() hook.Verifier {
-	h.t.Helper()
-	v, err := entra.NewVerifier(entra.Config{
-		AuthorityHost: h.entraURL, TenantID: h.dir.TenantID, ClientID: h.dir.PublicClientID,
-		HTTPClient: h.ca.HTTPClient(0), Policy: entra.DefaultPolicy(), Logger: h.logger.With("component", "verifier"),
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return v
-}
-
-// startHook starts the hook server on h.hookAddr (the address fakeokta calls).
+// startHook starts the hook server again on its address (the one fakeokta
+// calls) after stopHook.
 func (h *harness) startHook() {
 	h.t.Helper()
-	hs, err := hook.NewServer(hook.ServerConfig{Hook: hook.Config{AuthSecret: h.secret, Policy: h.policy}, TLS: h.ca.ServerTLSConfig()},
-		h.verifier(), h.tc, h.logger.With("component", "hook"))
-	if err != nil {
+	if err := h.st.StartHook(h.ctx); err != nil {
 		h.t.Fatal(err)
 	}
-	var ln net.Listener
-	for i := 0; ; i++ { // the port of a server just shut down may linger briefly
-		if ln, err = net.Listen("tcp", h.hookAddr); err == nil || i == 50 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	go func() { _ = hs.Serve(ln) }()
-	h.hookSrv = hs
-	h.t.Cleanup(h.stopHook)
 }
 
 // stopHook shuts the hook server down gracefully (in-flight requests finish,
 // queued signals are delivered, within 10 s).
-func (h *harness) stopHook() {
-	if h.hookSrv == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = h.hookSrv.Shutdown(ctx)
-	h.hookSrv = nil
-}
+func (h *harness) stopHook() { h.st.StopHook() }
 
-func (h *harness) workerConfig() worker.Config {
-	cfg := worker.DefaultConfig()
-	cfg.TemporalAddress, cfg.TemporalNamespace = h.tempHostPort, "default"
-	cfg.OktaOrgURL, cfg.OktaAPIToken = h.oktaURL, apiToken
-	cfg.EntraTenantID, cfg.EntraClientID, cfg.EntraClientSecret = h.dir.TenantID, h.dir.GraphClientID, h.dir.GraphClientSecret
-	cfg.EntraAuthorityHost, cfg.GraphBaseURL = h.entraURL, h.entraURL
-	cfg.OktaRPS, cfg.OktaCreateRPS, cfg.GraphRPS, cfg.MetricsAddr = 200, 200, 200, "off"
-	cfg.LogLevel = "debug"
-	cfg.ShutdownTimeout = 5 * time.Second
-	cfg.HTTPClient, cfg.Logger = h.ca.HTTPClient(30*time.Second), h.logger.With("component", "worker")
-	return cfg
-}
-
-// startWorker runs the worker in-process; Run is started again if it returns
-// early (e.g. while Temporal is unreachable), until the test ends.
-func (h *harness) startWorker() {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ctx.Err() == nil {
-			err := worker.Run(ctx, h.workerConfig())
-			if ctx.Err() != nil {
-				return
-			}
-			h.logger.Warn("worker returned; starting it again", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-		}
-	}()
-	h.workerStop = func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			h.t.Error("the worker did not stop within 30 s")
-		}
-	}
-	h.t.Cleanup(func() { h.workerStop() })
-}
+// startWorker runs the worker in-process until the test ends.
+func (h *harness) startWorker() { h.st.StartWorker() }
 
 var (
 	workerBinOnce sync.Once
@@ -335,17 +218,7 @@ func buildWorker(t *testing.T) string {
 			workerBinErr = err
 			return
 		}
-		workerBin = filepath.Join(dir, "worker")
-		if runtime.GOOS == "windows" {
-			workerBin += ".exe"
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", workerBin, "entra2okta/worker")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			workerBinErr = fmt.Errorf("go build ./worker: %w: %s", err, out)
-		}
+		workerBin, workerBinErr = devstack.BuildWorker(context.Background(), dir)
 	})
 	if workerBinErr != nil {
 		t.Fatal(workerBinErr)
@@ -354,55 +227,24 @@ func buildWorker(t *testing.T) string {
 }
 
 // workerProcess is the worker binary running as a child process.
-type workerProcess struct {
-	cmd  *exec.Cmd
-	done chan error
-}
+type workerProcess struct{ p *devstack.WorkerProcess }
 
+// startWorkerProcess starts the worker binary bin; it stops when the test
+// ends.
 func (h *harness) startWorkerProcess(bin string) *workerProcess {
 	h.t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"TEMPORAL_ADDRESS="+h.tempHostPort, "TEMPORAL_NAMESPACE=default",
-		"OKTA_ORG_URL="+h.oktaURL, "OKTA_API_TOKEN="+apiToken,
-		"ENTRA_TENANT_ID="+h.dir.TenantID, "ENTRA_CLIENT_ID="+h.dir.GraphClientID,
-		"ENTRA_CLIENT_SECRET="+h.dir.GraphClientSecret, "ENTRA_AUTHORITY_HOST="+h.entraURL,
-		"GRAPH_BASE_URL="+h.entraURL, "OKTA_RPS=200", "GRAPH_RPS=200", "METRICS_ADDR=off",
-		"LOG_LEVEL=debug", "SSL_CERT_FILE="+h.caFile)
-	cmd.Stdout, cmd.Stderr = h.logs, h.logs
-	if err := cmd.Start(); err != nil {
+	p, err := h.st.StartWorkerProcess(h.ctx, bin)
+	if err != nil {
 		h.t.Fatal(err)
 	}
-	p := &workerProcess{cmd: cmd, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait() }()
-	h.t.Cleanup(func() { p.stop(h.t) })
-	return p
+	return &workerProcess{p: p}
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
 func (p *workerProcess) kill(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := p.p.Kill(); err != nil {
 		t.Fatal(err)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the killed worker did not exit")
-	}
-}
-
-// stop asks the worker to stop (SIGTERM), then kills it after 15 s.
-func (p *workerProcess) stop(t *testing.T) {
-	if p.cmd.ProcessState != nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
 	}
 }
 
@@ -576,27 +418,16 @@ func (r *signInResult) record(login string, ok, want bool, err error, took time.
 // signIn signs in through fakeokta's /api/v1/authn.
 func (h *harness) signIn(hc *http.Client, login, password, ip string) (bool, error) {
 	h.addPassword(password)
-	body, _ := json.Marshal(map[string]string{"username": login, "password": password})
-	req, err := http.NewRequestWithContext(h.ctx, http.MethodPost, h.oktaURL+"/api/v1/authn", bytes.NewReader(body))
-	if err != nil {
+	code, err := devstack.SignIn(h.ctx, hc, h.oktaURL, login, password, ip)
+	switch {
+	case err != nil:
 		return false, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-Forwarded-For", ip)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return false, err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	switch resp.StatusCode {
-	case http.StatusOK:
+	case code == http.StatusOK:
 		return true, nil
-	case http.StatusUnauthorized:
+	case code == http.StatusUnauthorized:
 		return false, nil
 	}
-	return false, fmt.Errorf("authn answered %d", resp.StatusCode)
+	return false, fmt.Errorf("authn answered %d", code)
 }
 
 func wrongPassword(u fakeentra.DemoUser, n int) string {

@@ -98,7 +98,7 @@ type campaignActors struct {
 }
 
 func newActors(st *benchStack, o campaignOptions, watch *createWatch, password func(int) string) *campaignActors {
-	hc := st.fe.HTTPClient(30 * time.Second)
+	hc := st.srv.CA().HTTPClient(30 * time.Second)
 	if t, ok := hc.Transport.(*http.Transport); ok {
 		t = t.Clone()
 		t.MaxIdleConnsPerHost = o.Actors

@@ -8,27 +8,21 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
 	"entra2okta/internal/control"
-	"entra2okta/internal/devtemporal"
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
-	"entra2okta/internal/entra"
-	"entra2okta/internal/hook"
 	"entra2okta/workflows"
 )
 
@@ -57,53 +51,38 @@ type stackOptions struct {
 	WorkerLog string
 }
 
-// benchStack is what the bulk and campaign benchmarks run against: the
-// pinned Temporal dev server (in memory), fakeentra with a seeded tenant,
-// fakeokta behind a counter, optionally the hook server, and the worker
-// binary as a process of its own (so its RSS is its own).
+// benchStack is what the bulk and campaign benchmarks run against: the dev
+// stack (internal/devstack) with the pinned Temporal dev server (in memory),
+// fakeentra with a seeded tenant, fakeokta behind a counter, optionally the
+// hook server, and the worker binary as a process of its own (so its RSS is
+// its own).
 type benchStack struct {
-	srv     *devtemporal.Server
-	fe      *fakeentra.Running
+	srv     *devstack.Stack
 	fo      *fakeokta.Server
-	counter *oktaCounter
 	oktaURL string
-	worker  *exec.Cmd
+	counter *oktaCounter
+	worker  *devstack.WorkerProcess
+	logFile *os.File
 	peakKB  atomic.Int64
 	stop    sync.Once
-	closers []func()
 }
 
-// startStack starts everything; Close stops it, last started first.
+// startStack starts everything; Close stops it.
 func startStack(ctx context.Context, log *slog.Logger, opts stackOptions) (_ *benchStack, err error) {
-	s := &benchStack{}
+	s := &benchStack{counter: &oktaCounter{onCreate: opts.OnCreate}}
 	defer func() {
 		if err != nil {
 			s.Close()
 		}
 	}()
-	tmp, err := os.MkdirTemp("", "bench-stack-")
-	if err != nil {
-		return nil, err
+	var wlog io.Writer = io.Discard
+	if opts.WorkerLog != "" {
+		if s.logFile, err = os.Create(opts.WorkerLog); err != nil {
+			return nil, err
+		}
+		wlog = s.logFile
 	}
-	s.onClose(func() { _ = os.RemoveAll(tmp) })
-
-	log.Info("starting the dev server and the emulators")
-	if s.srv, err = devtemporal.Start(ctx, devtemporal.Options{SearchAttributes: workflows.SearchAttributes()}); err != nil {
-		return nil, err
-	}
-	s.onClose(func() { _ = s.srv.Stop() })
-
-	if s.fe, err = fakeentra.Start(fakeentra.Options{LogLimit: 1}); err != nil {
-		return nil, err
-	}
-	s.onClose(func() { _ = s.fe.Close() })
-	graphSecret := "bench-graph-secret"
-	if err := seedBulkTenant(s.fe.Server, opts.Users, graphSecret, opts.Password); err != nil {
-		return nil, err
-	}
-
-	fopts := fakeokta.Options{RequestLogLimit: 1, RateLimits: opts.OktaLimits, HookRootCAs: s.fe.CA.CertPool(),
-		TokenRateShare: opts.TokenRateShare}
+	fopts := fakeokta.Options{RequestLogLimit: 1, RateLimits: opts.OktaLimits, TokenRateShare: opts.TokenRateShare}
 	if opts.NoOktaLimits {
 		fopts.RateLimits = map[fakeokta.Bucket]int{}
 		for b := range fakeokta.DefaultRateLimits {
@@ -111,106 +90,53 @@ func startStack(ctx context.Context, log *slog.Logger, opts stackOptions) (_ *be
 		}
 		fopts.ConcurrencyLimit = 1 << 20
 	}
-	s.fo = fakeokta.New(fopts)
-	s.counter = &oktaCounter{onCreate: opts.OnCreate}
-	oktaSrv, err := s.fe.CA.Serve("", s.counter.wrap(s.fo)) // one CA for both emulators and the hook server
-	if err != nil {
-		return nil, err
+	graphSecret := "bench-graph-secret"
+	dopts := devstack.Options{
+		Seed: func(_ *fakeokta.Server, e *fakeentra.Server) (devstack.Tenant, error) {
+			err := seedBulkTenant(e, opts.Users, graphSecret, opts.Password)
+			return devstack.Tenant{TenantID: bulkTenantID, GraphClientID: bulkClientID, GraphClientSecret: graphSecret,
+				PublicClientID: bulkPublicClientID}, err
+		},
+		Okta: fopts, Entra: fakeentra.Options{LogLimit: 1}, OktaHandler: s.counter.wrap,
+		WorkerEnv: append([]string{"LOG_LEVEL=warn"}, opts.WorkerEnv...), WorkerOutput: wlog,
 	}
-	s.onClose(func() { _ = oktaSrv.Close() })
-	s.oktaURL = oktaSrv.URL
-	caFile := filepath.Join(tmp, "ca.pem")
-	if err := os.WriteFile(caFile, s.fe.CA.CAPEM(), 0o600); err != nil {
-		return nil, err
-	}
-
 	if opts.Password != nil {
-		if err := s.startHook(); err != nil {
-			return nil, err
-		}
+		dopts.Hook = &devstack.HookOptions{}
 	}
-
-	bin := filepath.Join(tmp, "worker")
-	log.Info("building the worker")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "entra2okta/worker")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build the worker: %w", err)
-	}
-	var wlog io.Writer = io.Discard
-	if opts.WorkerLog != "" {
-		f, err := os.Create(opts.WorkerLog)
-		if err != nil {
-			return nil, err
-		}
-		s.onClose(func() { _ = f.Close() })
-		wlog = f
-	}
-	s.worker = exec.Command(bin)
-	s.worker.SysProcAttr = workerProcAttr()
-	s.worker.Env = append(os.Environ(),
-		"TEMPORAL_ADDRESS="+s.srv.HostPort(), "TEMPORAL_NAMESPACE="+s.srv.Namespace(),
-		"OKTA_ORG_URL="+s.oktaURL, "OKTA_API_TOKEN="+fakeokta.DefaultAPIToken,
-		"ENTRA_TENANT_ID="+bulkTenantID, "ENTRA_CLIENT_ID="+bulkClientID, "ENTRA_CLIENT_SECRET="+graphSecret,
-		"ENTRA_AUTHORITY_HOST="+s.fe.URL, "GRAPH_BASE_URL="+s.fe.URL, "SSL_CERT_FILE="+caFile,
-		"METRICS_ADDR=off", "LOG_LEVEL=warn")
-	s.worker.Env = append(s.worker.Env, opts.WorkerEnv...)
-	s.worker.Stdout, s.worker.Stderr = wlog, wlog
-	if err := s.worker.Start(); err != nil {
+	log.Info("starting the dev server and the emulators")
+	if s.srv, err = devstack.Start(ctx, dopts); err != nil {
 		return nil, err
 	}
-	s.onClose(s.stopWorker)
+	s.fo, s.oktaURL = s.srv.Okta(), s.srv.OktaURL()
+	log.Info("building and starting the worker")
+	if s.worker, err = s.srv.StartWorkerProcess(ctx, ""); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
-// startHook starts the password import hook server (verifying against
-// fakeentra, signalling through the dev server's client) and registers it in
-// fakeokta, as the demo does.
-func (s *benchStack) startHook() error {
-	v, err := entra.NewVerifier(entra.Config{AuthorityHost: s.fe.URL, TenantID: bulkTenantID, ClientID: bulkPublicClientID,
-		HTTPClient: s.fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
-	if err != nil {
-		return err
-	}
-	secret := "Basic YmVuY2g6Y2FtcGFpZ24=" // the hook's shared secret, loopback only
-	hs, err := hook.NewServer(hook.ServerConfig{Hook: hook.Config{AuthSecret: secret}, TLS: s.fe.CA.ServerTLSConfig()},
-		v, s.srv.Client(), nil)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = hs.Serve(ln) }()
-	s.onClose(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(ctx)
-	})
-	_, err = s.fo.SetPasswordImportHook("https://"+ln.Addr().String()+hook.PasswordImportPath, "Authorization", secret)
-	return err
-}
-
-func (s *benchStack) onClose(f func()) { s.closers = append(s.closers, f) }
-
-// Close stops everything startStack started, last started first.
+// Close stops everything startStack started.
 func (s *benchStack) Close() {
-	for i := len(s.closers) - 1; i >= 0; i-- {
-		s.closers[i]()
+	if s.worker != nil {
+		s.stopWorker()
 	}
-	s.closers = nil
+	if s.srv != nil {
+		_ = s.srv.Close()
+	}
+	if s.logFile != nil {
+		_ = s.logFile.Close()
+	}
 }
 
-// client is the dev server's client.
+// client is the stack's Temporal client.
 func (s *benchStack) client() client.Client { return s.srv.Client() }
 
 // samplePeak records the worker's peak RSS so far.
 func (s *benchStack) samplePeak() {
-	if s.worker == nil || s.worker.Process == nil {
+	if s.worker == nil {
 		return
 	}
-	if kb := vmHWM(s.worker.Process.Pid); kb > s.peakKB.Load() {
+	if kb := vmHWM(s.worker.PID()); kb > s.peakKB.Load() {
 		s.peakKB.Store(kb)
 	}
 }
@@ -222,15 +148,7 @@ func (s *benchStack) workerPeakRSSMB() float64 { return float64(s.peakKB.Load())
 func (s *benchStack) stopWorker() {
 	s.stop.Do(func() {
 		s.samplePeak()
-		_ = s.worker.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = s.worker.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(40 * time.Second):
-			_ = s.worker.Process.Kill()
-			<-done
-		}
+		s.worker.Stop()
 	})
 }
 
