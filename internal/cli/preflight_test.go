@@ -27,8 +27,9 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/internal/preflight"
 	"entra2okta/internal/worker"
 )
@@ -70,7 +71,7 @@ func TestPreflight(t *testing.T) {
 	// The hook server, as hookserver runs it: TLS, identity binding,
 	// readiness on Temporal, the event hook served.
 	secret, evSecret := "Basic "+randomHex(t), "Bearer "+randomHex(t)
-	v, err := entra.NewVerifier(entra.Config{AuthorityHost: es.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
+	v, err := ropc.NewVerifier(ropc.Config{AuthorityHost: es.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
 		HTTPClient: ca.HTTPClient(0), Policy: entra.DefaultPolicy()})
 	if err != nil {
 		t.Fatal(err)
@@ -360,7 +361,7 @@ func TestPreflightOAuthScopes(t *testing.T) {
 		t.Fatal(err)
 	}
 	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	workers := okta.DefaultScopes()
+	workers := oktaclient.DefaultScopes()
 	own := []string{"okta.inlineHooks.manage", "okta.eventHooks.read", "okta.policies.read"}
 	for _, tc := range []struct {
 		name    string

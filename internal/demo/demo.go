@@ -37,6 +37,7 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/temporalconn"
@@ -232,7 +233,7 @@ func (d *demo) setup(ctx context.Context) error {
 
 	// 3. Hook server, registered in fakeokta as the password import inline hook.
 	secret := "Basic " + randomHex(24)
-	verifier, err := entra.NewVerifier(entra.Config{
+	verifier, err := ropc.NewVerifier(ropc.Config{
 		AuthorityHost: d.entraURL, TenantID: d.seeded.TenantID, ClientID: d.seeded.PublicClientID,
 		HTTPClient: d.ca.HTTPClient(0), Policy: entra.DefaultPolicy(), Logger: d.logger,
 	})

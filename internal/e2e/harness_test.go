@@ -36,9 +36,10 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktapolicy"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
 )
@@ -191,7 +192,7 @@ func newHarness(t *testing.T, ctx context.Context, opts harnessOptions) *harness
 
 	if opts.passwordPolicy != nil {
 		h.okta.SetPasswordComplexity(opts.passwordPolicy)
-		oc, err := okta.New(ctx, okta.Config{OrgURL: h.oktaURL, APIToken: apiToken, HTTPClient: h.ca.HTTPClient(10 * time.Second)})
+		oc, err := oktapolicy.New(oktapolicy.Config{OrgURL: h.oktaURL, APIToken: apiToken, HTTPClient: h.ca.HTTPClient(10 * time.Second)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +233,7 @@ func (h *harness) stopTemporal() {
 
 func (h *harness) verifier() hook.Verifier {
 	h.t.Helper()
-	v, err := entra.NewVerifier(entra.Config{
+	v, err := ropc.NewVerifier(ropc.Config{
 		AuthorityHost: h.entraURL, TenantID: h.dir.TenantID, ClientID: h.dir.PublicClientID,
 		HTTPClient: h.ca.HTTPClient(0), Policy: entra.DefaultPolicy(), Logger: h.logger.With("component", "verifier"),
 	})

@@ -26,6 +26,7 @@ import (
 	"entra2okta/internal/devpostgres"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/hookstore"
 	"entra2okta/internal/loopbacktls"
@@ -232,7 +233,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		hc := fe.HTTPClient(0)
 		hc.Transport.(*http.Transport).MaxIdleConnsPerHost = 1024
 		closeIdle = hc.CloseIdleConnections
-		v, err := entra.NewVerifier(entra.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
+		v, err := ropc.NewVerifier(ropc.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
 			HTTPClient: hc, Policy: entra.DefaultPolicy()})
 		if err != nil {
 			return err

@@ -28,6 +28,7 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
 	"entra2okta/workflows"
 )
@@ -167,7 +168,7 @@ func startStack(ctx context.Context, log *slog.Logger, opts stackOptions) (_ *be
 // fakeentra, signalling through the dev server's client) and registers it in
 // fakeokta, as the demo does.
 func (s *benchStack) startHook() error {
-	v, err := entra.NewVerifier(entra.Config{AuthorityHost: s.fe.URL, TenantID: bulkTenantID, ClientID: bulkPublicClientID,
+	v, err := ropc.NewVerifier(ropc.Config{AuthorityHost: s.fe.URL, TenantID: bulkTenantID, ClientID: bulkPublicClientID,
 		HTTPClient: s.fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
 	if err != nil {
 		return err

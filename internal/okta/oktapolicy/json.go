@@ -1,11 +1,35 @@
-package okta
+package oktapolicy
 
-import (
-	"context"
-	"net/url"
+import "entra2okta/internal/pwpolicy"
 
-	"entra2okta/internal/pwpolicy"
-)
+// The JSON the reader decodes: the part of the Policies API's
+// PasswordPolicy and PasswordPolicyRule objects the password check reads
+// (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Policy/).
+
+// passwordPolicyJSON is the part of a PasswordPolicy the check reads: its
+// people and authProvider conditions and its complexity settings.
+type passwordPolicyJSON struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Status     string `json:"status"`
+	Priority   int    `json:"priority"`
+	System     bool   `json:"system"`
+	Conditions *struct {
+		People *struct {
+			Groups *struct {
+				Include []string `json:"include"`
+			} `json:"groups"`
+		} `json:"people"`
+		AuthProvider *struct {
+			Provider string `json:"provider"`
+		} `json:"authProvider"`
+	} `json:"conditions"`
+	Settings *struct {
+		Password *struct {
+			Complexity *complexityJSON `json:"complexity"`
+		} `json:"password"`
+	} `json:"settings"`
+}
 
 // complexityJSON is PasswordPolicyPasswordSettingsComplexity; nil fields
 // take the API's defaults.
@@ -69,51 +93,4 @@ type passwordRuleJSON struct {
 			Access string `json:"access"`
 		} `json:"passwordChange"`
 	} `json:"actions"`
-}
-
-// PasswordPolicies lists the org's password policies with their complexity
-// settings and rules: GET /api/v1/policies?type=PASSWORD, then each
-// policy's GET /api/v1/policies/{id}/rules.
-func (c *Client) PasswordPolicies(ctx context.Context) ([]pwpolicy.Policy, error) {
-	var raw []policyJSON
-	if err := getAll(ctx, c, "list password policies", "/api/v1/policies?type=PASSWORD", &raw); err != nil {
-		return nil, err
-	}
-	out := make([]pwpolicy.Policy, 0, len(raw))
-	for _, p := range raw {
-		pol := pwpolicy.Policy{ID: p.ID, Name: p.Name, Status: p.Status, Priority: p.Priority, System: p.System,
-			AuthProvider: "OKTA", Complexity: pwpolicy.Defaults()}
-		if cd := p.Conditions; cd != nil {
-			if cd.People != nil && cd.People.Groups != nil {
-				pol.Groups = cd.People.Groups.Include
-			}
-			if cd.AuthProvider != nil && cd.AuthProvider.Provider != "" {
-				pol.AuthProvider = cd.AuthProvider.Provider
-			}
-		}
-		if s := p.Settings; s != nil && s.Password != nil {
-			pol.Complexity = s.Password.Complexity.complexity()
-		}
-		var rules []passwordRuleJSON
-		if err := getAll(ctx, c, "list password policy rules", "/api/v1/policies/"+url.PathEscape(p.ID)+"/rules", &rules); err != nil {
-			return nil, err
-		}
-		for _, r := range rules {
-			rule := pwpolicy.Rule{Name: r.Name, Status: r.Status, Priority: r.Priority}
-			if cd := r.Conditions; cd != nil && cd.People != nil {
-				if cd.People.Users != nil {
-					rule.Users = cd.People.Users.Include
-				}
-				if cd.People.Groups != nil {
-					rule.Groups = cd.People.Groups.Include
-				}
-			}
-			if a := r.Actions; a != nil && a.PasswordChange != nil {
-				rule.PasswordChange = a.PasswordChange.Access
-			}
-			pol.Rules = append(pol.Rules, rule)
-		}
-		out = append(out, pol)
-	}
-	return out, nil
 }
