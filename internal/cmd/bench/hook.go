@@ -257,7 +257,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Latency: *latency})
 			}
 		}
-		fig.Upstream = "fakeentra over loopback TLS through the real MSAL verifier (internal/entra)"
+		fig.Upstream = "fakeentra over loopback TLS through the real MSAL verifier (internal/entra/ropc)"
 		fig.UpstreamUnit = "HTTP requests to Entra per verification"
 	case "fixed":
 		fv := &fixedVerifier{latency: *latency}

@@ -13,7 +13,7 @@ import (
 
 // TestConformanceLiveOAuth runs the API part of the suite against a real
 // Okta org as an OAuth 2.0 service app: go test -tags live -run LiveOAuth
-// ./internal/okta/ with OKTA_ORG_URL, OKTA_CLIENT_ID, OKTA_PRIVATE_KEY (PEM
+// ./internal/okta/oktaclient/ with OKTA_ORG_URL, OKTA_CLIENT_ID, OKTA_PRIVATE_KEY (PEM
 // or JWK), OKTA_PRIVATE_KEY_ID if the app has several keys, and
 // OKTA_TEST_LOGIN_DOMAIN. The app needs the default scopes granted, an admin
 // role that manages users, and DPoP not required. The suite's bad-token test

@@ -12,7 +12,7 @@ import (
 )
 
 // TestConformanceLive runs the API part of the suite against a real Okta
-// org: go test -tags live -run Live ./internal/okta/ with OKTA_ORG_URL,
+// org: go test -tags live -run Live ./internal/okta/oktaclient/ with OKTA_ORG_URL,
 // OKTA_API_TOKEN and OKTA_TEST_LOGIN_DOMAIN (a domain of the org's login
 // policy, default example.com) set. It creates users with random logins
 // and deletes them afterwards.

@@ -1,10 +1,10 @@
 // Package oktatest is the conformance suite of the Okta adapter
-// (internal/okta): it drives the adapter, and through it the real
+// (internal/okta/oktaclient): it drives the adapter, and through it the real
 // okta-sdk-golang, against an org and checks what comes back, and, when the
 // org is our emulator (internal/emu/fakeokta), what went over the wire.
 //
 // RunConformance runs the API part against any org (a real tenant with
-// `go test -tags live`, see internal/okta/live_test.go) and the emulator part (faults,
+// `go test -tags live`, see internal/okta/oktaclient/live_test.go) and the emulator part (faults,
 // rate limits, recorded requests, sign-ins that fire the password import
 // hook) only when Target.Fake is set.
 package oktatest
