@@ -7,28 +7,42 @@ import "entra2okta/internal/pwpolicy"
 // (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Policy/).
 
 // passwordPolicyJSON is the part of a PasswordPolicy the check reads: its
-// people and authProvider conditions and its complexity settings.
+// conditions and its complexity settings. Untagged fields match the API's
+// camelCase names (encoding/json matches names without regard to case).
 type passwordPolicyJSON struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	Status     string `json:"status"`
-	Priority   int    `json:"priority"`
-	System     bool   `json:"system"`
-	Conditions *struct {
-		People *struct {
-			Groups *struct {
-				Include []string `json:"include"`
-			} `json:"groups"`
-		} `json:"people"`
-		AuthProvider *struct {
-			Provider string `json:"provider"`
-		} `json:"authProvider"`
-	} `json:"conditions"`
-	Settings *struct {
-		Password *struct {
-			Complexity *complexityJSON `json:"complexity"`
-		} `json:"password"`
-	} `json:"settings"`
+	ID, Name, Status string
+	Priority         int
+	System           bool
+	Conditions       conditionsJSON
+	Settings         struct {
+		Password struct {
+			Complexity *complexityJSON
+		}
+	}
+}
+
+// conditionsJSON is the part of a policy's or a rule's conditions the
+// check reads: people.users, people.groups and authProvider.provider.
+type conditionsJSON struct {
+	People struct {
+		Users, Groups *includesJSON
+	}
+	AuthProvider struct {
+		Provider string
+	}
+}
+
+// includesJSON is a people.users or people.groups condition.
+type includesJSON struct {
+	Include []string
+}
+
+// list returns the included ids, nil when the condition is absent.
+func (i *includesJSON) list() []string {
+	if i == nil {
+		return nil
+	}
+	return i.Include
 }
 
 // complexityJSON is PasswordPolicyPasswordSettingsComplexity; nil fields
@@ -73,24 +87,15 @@ func (j *complexityJSON) complexity() pwpolicy.Complexity {
 	return c
 }
 
-// passwordRuleJSON is the part of a PasswordPolicyRule the check reads.
+// passwordRuleJSON is the part of a PasswordPolicyRule the check reads:
+// whom it applies to and whether it lets users change their password.
 type passwordRuleJSON struct {
-	Name       string `json:"name"`
-	Status     string `json:"status"`
-	Priority   int    `json:"priority"`
-	Conditions *struct {
-		People *struct {
-			Users *struct {
-				Include []string `json:"include"`
-			} `json:"users"`
-			Groups *struct {
-				Include []string `json:"include"`
-			} `json:"groups"`
-		} `json:"people"`
-	} `json:"conditions"`
-	Actions *struct {
-		PasswordChange *struct {
-			Access string `json:"access"`
-		} `json:"passwordChange"`
-	} `json:"actions"`
+	Name, Status string
+	Priority     int
+	Conditions   conditionsJSON
+	Actions      struct {
+		PasswordChange struct {
+			Access string
+		}
+	}
 }

@@ -122,34 +122,15 @@ func (r *Reader) PasswordPolicies(ctx context.Context) ([]pwpolicy.Policy, error
 // defaults; a policy without an authProvider condition is Okta's (OKTA).
 func (p passwordPolicyJSON) policy() pwpolicy.Policy {
 	pol := pwpolicy.Policy{ID: p.ID, Name: p.Name, Status: p.Status, Priority: p.Priority, System: p.System,
-		AuthProvider: "OKTA", Complexity: pwpolicy.Defaults()}
-	if cd := p.Conditions; cd != nil {
-		if cd.People != nil && cd.People.Groups != nil {
-			pol.Groups = cd.People.Groups.Include
-		}
-		if cd.AuthProvider != nil && cd.AuthProvider.Provider != "" {
-			pol.AuthProvider = cd.AuthProvider.Provider
-		}
-	}
-	if s := p.Settings; s != nil && s.Password != nil {
-		pol.Complexity = s.Password.Complexity.complexity()
+		AuthProvider: "OKTA", Groups: p.Conditions.People.Groups.list(), Complexity: p.Settings.Password.Complexity.complexity()}
+	if pr := p.Conditions.AuthProvider.Provider; pr != "" {
+		pol.AuthProvider = pr
 	}
 	return pol
 }
 
 // rule converts a password policy rule.
 func (r passwordRuleJSON) rule() pwpolicy.Rule {
-	rule := pwpolicy.Rule{Name: r.Name, Status: r.Status, Priority: r.Priority}
-	if cd := r.Conditions; cd != nil && cd.People != nil {
-		if cd.People.Users != nil {
-			rule.Users = cd.People.Users.Include
-		}
-		if cd.People.Groups != nil {
-			rule.Groups = cd.People.Groups.Include
-		}
-	}
-	if a := r.Actions; a != nil && a.PasswordChange != nil {
-		rule.PasswordChange = a.PasswordChange.Access
-	}
-	return rule
+	return pwpolicy.Rule{Name: r.Name, Status: r.Status, Priority: r.Priority, Users: r.Conditions.People.Users.list(),
+		Groups: r.Conditions.People.Groups.list(), PasswordChange: r.Actions.PasswordChange.Access}
 }
