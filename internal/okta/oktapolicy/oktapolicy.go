@@ -47,8 +47,8 @@ type Config struct {
 	// fails as rate-limited; default DefaultMaxRateLimitWait, negative: never
 	// wait.
 	MaxRateLimitWait time.Duration
-	// Logger receives debug lines about waits and failed calls; default
-	// discards.
+	// Logger receives a debug line for each wait for a rate-limit reset;
+	// default discards.
 	Logger *slog.Logger
 }
 
