@@ -8,7 +8,7 @@ import (
 	"entra2okta/internal/okta"
 )
 
-// OktaUsers is the part of the Okta adapter (*okta.Client) the activities call
+// OktaUsers is the part of the Okta adapter (*oktaclient.Client) the activities call
 // (a small interface defined by its consumer, so that tests fake only what is
 // called).
 // Every method returns *apierr.Error on failure.

@@ -12,7 +12,7 @@ import (
 	"entra2okta/internal/okta"
 )
 
-// OktaGroups is the part of the Okta adapter (*okta.Client) the group
+// OktaGroups is the part of the Okta adapter (*oktaclient.Client) the group
 // activities call. Activities.Okta must implement it for a batch with a
 // group mapping.
 type OktaGroups interface {

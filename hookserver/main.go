@@ -34,10 +34,11 @@ import (
 
 	"entra2okta/internal/buildinfo"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/hookconf"
 	"entra2okta/internal/hookstore"
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktapolicy"
 	"entra2okta/internal/redact"
 	"entra2okta/internal/secretenv"
 	"entra2okta/internal/settings"
@@ -67,12 +68,12 @@ type config struct {
 	tlsCert, tlsKey   string
 	temporalAddress   string
 	temporalNamespace string
-	entra             entra.Config
+	entra             ropc.Config
 	hook              hook.Config
 	shutdownTimeout   time.Duration
-	events            *hook.EventConfig // Okta event hook, nil when off; Client is set by run
-	okta              *okta.Config      // the password policy's reader, nil when off
-	store             string            // HOOK_STORE: PostgreSQL URL of the shared shield, "" for memory (secret)
+	events            *hook.EventConfig  // Okta event hook, nil when off; Client is set by run
+	okta              *oktapolicy.Config // the password policy's reader, nil when off
+	store             string             // HOOK_STORE: PostgreSQL URL of the shared shield, "" for memory (secret)
 
 	// temporal is the resolved connection; temporalAddress and
 	// temporalNamespace are its address and namespace.
@@ -116,7 +117,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		temporalNamespace: v.TemporalNamespace,
 		shutdownTimeout:   v.ShutdownTimeout,
 		store:             strings.TrimSpace(v.Store),
-		entra: entra.Config{
+		entra: ropc.Config{
 			AuthorityHost: v.AuthorityHost,
 			TenantID:      v.TenantID,
 			ClientID:      v.ClientID,
@@ -225,7 +226,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	case (v.OktaOrgURL == "") != (v.OktaAPIToken == ""):
 		errs = append(errs, errors.New("OKTA_ORG_URL and OKTA_API_TOKEN go together (the password policy check)"))
 	case v.OktaOrgURL != "":
-		c.okta = &okta.Config{OrgURL: v.OktaOrgURL, APIToken: v.OktaAPIToken}
+		c.okta = &oktapolicy.Config{OrgURL: v.OktaOrgURL, APIToken: v.OktaAPIToken}
 	}
 	if v.PolicyRefresh < time.Minute {
 		errs = append(errs, fmt.Errorf("-password-policy-refresh %v: at least 1m", v.PolicyRefresh))
@@ -260,7 +261,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	tr.TLSHandshakeTimeout = cfg.hook.Budget
 	cfg.entra.HTTPClient = &http.Client{Transport: tr}
 
-	verifier, err := entra.NewVerifier(cfg.entra)
+	verifier, err := ropc.NewVerifier(cfg.entra)
 	if err != nil {
 		return err
 	}
@@ -288,7 +289,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if cfg.okta != nil {
 		oc := *cfg.okta
 		oc.Logger = logger
-		oktaClient, err := okta.New(ctx, oc)
+		oktaClient, err := oktapolicy.New(oc)
 		if err != nil {
 			return fmt.Errorf("okta: %w", err)
 		}

@@ -18,9 +18,10 @@ import (
 
 	"entra2okta/internal/apierr"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/graph"
 	"entra2okta/internal/hook"
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/internal/preflight"
 	"entra2okta/internal/redact"
 	"entra2okta/internal/secretenv"
@@ -178,14 +179,14 @@ func setupOkta(ctx context.Context, cfg *preflight.Config, env Env, orgURL, toke
 	if token == "" {
 		token = env("OKTA_API_TOKEN")
 	}
-	oc := okta.Config{OrgURL: orgURL, APIToken: token}
-	oauth := okta.OAuthConfig{ClientID: env("OKTA_CLIENT_ID"), PrivateKey: env("OKTA_PRIVATE_KEY"), KeyID: env("OKTA_PRIVATE_KEY_ID"),
-		Scopes: okta.ParseScopes(env("OKTA_SCOPES"))}
+	oc := oktaclient.Config{OrgURL: orgURL, APIToken: token}
+	oauth := oktaclient.OAuthConfig{ClientID: env("OKTA_CLIENT_ID"), PrivateKey: env("OKTA_PRIVATE_KEY"), KeyID: env("OKTA_PRIVATE_KEY_ID"),
+		Scopes: oktaclient.ParseScopes(env("OKTA_SCOPES"))}
 	if token == "" && (oauth.ClientID != "" || oauth.PrivateKey != "") {
 		oc.APIToken, oc.OAuth = "", oauth
 		cfg.RequiredScopes = oauth.Scopes
 		if len(cfg.RequiredScopes) == 0 {
-			cfg.RequiredScopes = okta.DefaultScopes()
+			cfg.RequiredScopes = oktaclient.DefaultScopes()
 		}
 		cfg.PreflightScopes = preflightScopes
 	}
@@ -206,7 +207,7 @@ func setupOkta(ctx context.Context, cfg *preflight.Config, env Env, orgURL, toke
 		// check then reports its result.
 		oc.OAuth.Scopes = prober.granted(ctx, oc.OAuth.Scopes)
 	}
-	c, err := okta.New(ctx, oc)
+	c, err := oktaclient.New(ctx, oc)
 	if err != nil {
 		cfg.OktaConfigError = err.Error()
 		return
@@ -226,7 +227,7 @@ func setupEntra(cfg *preflight.Config, env Env, tenant, graphClient, verifierCli
 		cfg.Directory = graphReader{gc}
 	}
 	if cfg.CanaryUser != "" && tenant != "" && verifierClient != "" {
-		if v, err := entra.NewVerifier(entra.Config{AuthorityHost: authority, TenantID: tenant, ClientID: verifierClient,
+		if v, err := ropc.NewVerifier(ropc.Config{AuthorityHost: authority, TenantID: tenant, ClientID: verifierClient,
 			Policy: entra.DefaultPolicy()}); err == nil {
 			cfg.Verifier = verifierReader{v}
 		}
@@ -333,7 +334,7 @@ func (u unreachable) SearchAttributes(context.Context, string) (map[string]strin
 }
 
 // oktaReader adapts the Okta client to preflight's Okta interfaces.
-type oktaReader struct{ c *okta.Client }
+type oktaReader struct{ c *oktaclient.Client }
 
 func (o oktaReader) ProbeUsers(ctx context.Context) (preflight.RateLimit, error) {
 	obs, found, err := o.c.ProbeUsers(ctx)
@@ -399,7 +400,7 @@ func (o oktaReader) PolicyRules(ctx context.Context, policyID string) ([]preflig
 // granted with invalid_scope; a token that lacks the read's own scope gets
 // insufficient_scope, which still proves the scope asked for was granted.
 type scopeProber struct {
-	base okta.Config
+	base oktaclient.Config
 
 	once   sync.Once
 	result map[string]bool
@@ -412,7 +413,7 @@ func (p *scopeProber) probe(ctx context.Context, scopes []string) {
 		for _, s := range scopes {
 			cfg := p.base
 			cfg.OAuth.Scopes = []string{s}
-			c, err := okta.New(ctx, cfg)
+			c, err := oktaclient.New(ctx, cfg)
 			if err != nil {
 				p.err = err
 				return
@@ -484,7 +485,7 @@ func (g graphReader) Domains(ctx context.Context) ([]preflight.Domain, error) {
 }
 
 // verifierReader adapts the hook server's verifier to preflight.
-type verifierReader struct{ v *entra.Verifier }
+type verifierReader struct{ v *ropc.Verifier }
 
 func (v verifierReader) VerifyPassword(ctx context.Context, username, password string) preflight.VerifyResult {
 	r := v.v.VerifyPassword(ctx, username, password)

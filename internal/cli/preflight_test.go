@@ -26,7 +26,7 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/hook"
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/internal/preflight"
 	"entra2okta/internal/worker"
 )
@@ -333,7 +333,7 @@ func TestPreflightOAuthScopes(t *testing.T) {
 		t.Fatal(err)
 	}
 	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	workers := okta.DefaultScopes()
+	workers := oktaclient.DefaultScopes()
 	own := []string{"okta.inlineHooks.manage", "okta.eventHooks.read", "okta.policies.read"}
 	for _, tc := range []struct {
 		name    string

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"entra2okta/internal/control"
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/internal/settings"
 )
 
@@ -121,10 +121,10 @@ func (f *oktaFlags) declare(s *settings.Set) {
 		Help: "Okta OAuth service app's client ID, instead of an API token; its private key comes from OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE"})
 	s.String(&f.key, S{Env: "OKTA_PRIVATE_KEY", Secret: true, Help: "the service app's private key, PEM or JWK"})
 	s.String(&f.keyID, S{Flag: "okta-private-key-id", Env: "OKTA_PRIVATE_KEY_ID", Help: "the service app key's kid"})
-	s.String(&f.scopes, S{Flag: "okta-scopes", Env: "OKTA_SCOPES", Default: strings.Join(okta.DefaultScopes(), " "), Help: "Okta API scopes to request"})
+	s.String(&f.scopes, S{Flag: "okta-scopes", Env: "OKTA_SCOPES", Default: strings.Join(oktaclient.DefaultScopes(), " "), Help: "Okta API scopes to request"})
 }
 
-func (f *oktaFlags) client(ctx context.Context) (*okta.Client, error) {
+func (f *oktaFlags) client(ctx context.Context) (*oktaclient.Client, error) {
 	if f.envErr != nil {
 		return nil, f.envErr
 	}
@@ -141,11 +141,11 @@ func (f *oktaFlags) client(ctx context.Context) (*okta.Client, error) {
 	case !oauth && (f.keyID != "" || f.scopes != ""):
 		return nil, errors.New("--okta-private-key-id and --okta-scopes apply to an OAuth service app, not to an API token")
 	}
-	cfg := okta.Config{OrgURL: f.orgURL, APIToken: f.token}
+	cfg := oktaclient.Config{OrgURL: f.orgURL, APIToken: f.token}
 	if oauth {
-		cfg.OAuth = okta.OAuthConfig{ClientID: f.clientID, PrivateKey: key, KeyID: f.keyID, Scopes: okta.ParseScopes(f.scopes)}
+		cfg.OAuth = oktaclient.OAuthConfig{ClientID: f.clientID, PrivateKey: key, KeyID: f.keyID, Scopes: oktaclient.ParseScopes(f.scopes)}
 	}
-	return okta.New(ctx, cfg)
+	return oktaclient.New(ctx, cfg)
 }
 
 // rollbackVerb is how a rollback action is printed: a dry run's deletes are

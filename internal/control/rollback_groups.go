@@ -12,7 +12,7 @@ import (
 )
 
 // OktaGroups is what rollback needs from Okta to undo a group mapping; the
-// OktaUsers given to Rollback implements it too (*okta.Client does).
+// OktaUsers given to Rollback implements it too (*oktaclient.Client does).
 type OktaGroups interface {
 	RemoveGroupMember(ctx context.Context, groupID, userID string) error
 	GroupMemberCount(ctx context.Context, groupID string) (int, error)

@@ -16,7 +16,7 @@ import (
 // throttle` can read where the rate comes from.
 type TunedRate struct {
 	// Bucket is the Okta rate-limit bucket whose limit sets the rate
-	// (internal/okta's RateBucket names, e.g. "users" for the creates).
+	// (internal/okta/oktaclient's RateBucket names, e.g. "users" for the creates).
 	Bucket string
 	// LimitPerMin is that bucket's X-Rate-Limit-Limit: what this API token
 	// may make a minute.

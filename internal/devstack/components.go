@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktapolicy"
 	"entra2okta/internal/worker"
 )
 
@@ -29,7 +30,7 @@ func (s *Stack) newHookServer(ctx context.Context, o *HookOptions, secret string
 	}
 	cfg := hook.ServerConfig{Hook: hook.Config{AuthSecret: secret}, TLS: s.ca.ServerTLSConfig()}
 	if o.OktaPasswordPolicy {
-		src, err := s.newPolicySource(ctx)
+		src, err := s.newPolicySource()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -54,16 +55,16 @@ func (s *Stack) newHookServer(ctx context.Context, o *HookOptions, secret string
 // newVerifier is the password verifier against fakeentra's authority: ROPC
 // with the tenant's public client.
 func (s *Stack) newVerifier() (hook.Verifier, error) {
-	return entra.NewVerifier(entra.Config{
+	return ropc.NewVerifier(ropc.Config{
 		AuthorityHost: s.EntraURL(), TenantID: s.tenant.TenantID, ClientID: s.tenant.PublicClientID,
 		HTTPClient: s.ca.HTTPClient(0), Policy: entra.DefaultPolicy(), Logger: s.logger.With("component", "verifier"),
 	})
 }
 
-// newPolicySource is the Okta client the hook reads the password policy
+// newPolicySource is the reader the hook reads Okta's password policies
 // through.
-func (s *Stack) newPolicySource(ctx context.Context) (*okta.Client, error) {
-	return okta.New(ctx, okta.Config{OrgURL: s.OktaURL(), APIToken: s.apiToken, HTTPClient: s.ca.HTTPClient(10 * time.Second)})
+func (s *Stack) newPolicySource() (*oktapolicy.Reader, error) {
+	return oktapolicy.New(oktapolicy.Config{OrgURL: s.OktaURL(), APIToken: s.apiToken, HTTPClient: s.ca.HTTPClient(10 * time.Second)})
 }
 
 // WorkerConfig is the in-process worker's configuration: the real adapters

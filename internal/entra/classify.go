@@ -134,24 +134,3 @@ func Classify(code int, p Policy) (Verdict, string) {
 	}
 	return Indeterminate, ReasonUnknownCode
 }
-
-// known reports whether Classify has a specific entry for code.
-func known(code int) bool {
-	_, r := Classify(code, DefaultPolicy())
-	return r != ReasonUnknownCode
-}
-
-// pickCode chooses the code to decide by when error_codes holds several
-// (old bodies had [70002, 50126]): the most specific known one, else the first.
-func pickCode(codes []int) int {
-	if len(codes) == 0 {
-		return 0
-	}
-	// 70002 (generic client error) is listed before the specific cause.
-	for _, c := range codes {
-		if c != 70002 && known(c) {
-			return c
-		}
-	}
-	return codes[0]
-}

@@ -1,10 +1,11 @@
-// Package entra holds our Entra ID types (directory users, domains) and the
-// password verifier over MSAL Go's public-client ROPC flow: the only package
-// that imports github.com/AzureAD/microsoft-authentication-library-for-go.
-// The Microsoft Graph adapter (internal/graph) returns the directory types
-// defined here, so that packages which need the types do not compile
-// msgraph-sdk-go, whose models package alone needs minutes and about 4.5 GB of
-// memory to compile.
+// Package entra holds our Entra ID types (directory users, groups, domains)
+// and what a password check establishes (Verdict, Result, the Reason values,
+// the Policy of contested AADSTS codes and Classify). It imports no SDK: the
+// password verifier over MSAL Go's public-client ROPC flow is
+// entra2okta/internal/entra/ropc. The Microsoft Graph adapter
+// (internal/graph) returns the directory types defined here, so that packages
+// which need the types do not compile msgraph-sdk-go, whose models package
+// alone needs minutes and about 4.5 GB of memory to compile.
 package entra
 
 import "time"
@@ -100,3 +101,6 @@ type Result struct {
 	ObjectID string
 	TenantID string
 }
+
+// DefaultAuthorityHost is the Entra ID authority of the public cloud.
+const DefaultAuthorityHost = "https://login.microsoftonline.com"

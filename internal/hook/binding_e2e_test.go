@@ -22,6 +22,7 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/workflows"
@@ -156,7 +157,7 @@ func TestBindingThroughEmulators(t *testing.T) {
 		t.Fatal("the new hire has the renamed user's object ID")
 	}
 
-	verifier, err := entra.NewVerifier(entra.Config{AuthorityHost: fe.URL, TenantID: tenant, ClientID: "hook-app",
+	verifier, err := ropc.NewVerifier(ropc.Config{AuthorityHost: fe.URL, TenantID: tenant, ClientID: "hook-app",
 		HTTPClient: fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
 	must(err)
 	ca, err := loopbacktls.New()

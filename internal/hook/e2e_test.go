@@ -16,6 +16,7 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/workflows"
@@ -93,7 +94,7 @@ func TestEndToEndThroughEmulators(t *testing.T) {
 	alice, bob, carol := plain[0], plain[1], plain[2]
 
 	// Our hook server, over its own TLS certificate.
-	verifier, err := entra.NewVerifier(entra.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
+	verifier, err := ropc.NewVerifier(ropc.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
 		HTTPClient: fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/worker"
@@ -88,7 +89,7 @@ func TestEventHooksEndToEnd(t *testing.T) {
 
 	// Our hook server: the inline hook and the event hook, one secret.
 	const secret = "Basic ZXZlbnRzOmUyZS1ldmVudC1ob29rLXNlY3JldA=="
-	verifier, err := entra.NewVerifier(entra.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
+	verifier, err := ropc.NewVerifier(ropc.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
 		HTTPClient: fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
 	if err != nil {
 		t.Fatal(err)

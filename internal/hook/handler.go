@@ -33,7 +33,7 @@ import (
 // PasswordImportPath is the route Okta's inline hook channel points at.
 const PasswordImportPath = "/okta/password-import"
 
-// Verifier checks a password against Entra ID; *entra.Verifier satisfies
+// Verifier checks a password against Entra ID; *ropc.Verifier satisfies
 // it. It must honour ctx's deadline and never put the password in its Result.
 type Verifier interface {
 	VerifyPassword(ctx context.Context, username, password string) entra.Result

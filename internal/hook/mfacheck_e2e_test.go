@@ -12,6 +12,7 @@ import (
 
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/redact"
 )
@@ -47,7 +48,7 @@ func TestMFAOrderCheck(t *testing.T) {
 			}
 			canary, user := mfa[0], mfa[1]
 			const canaryPassword = "Canary-Wrong-Pa55word-7731"
-			verifier, err := entra.NewVerifier(entra.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
+			verifier, err := ropc.NewVerifier(ropc.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
 				HTTPClient: fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
 			if err != nil {
 				t.Fatal(err)

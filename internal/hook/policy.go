@@ -15,7 +15,7 @@ import (
 
 // PasswordPolicies reads the org's password policies (the Policies API,
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Policy/);
-// *okta.Client satisfies it.
+// *oktapolicy.Reader satisfies it.
 type PasswordPolicies interface {
 	PasswordPolicies(ctx context.Context) ([]pwpolicy.Policy, error)
 }

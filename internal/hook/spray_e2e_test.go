@@ -15,6 +15,7 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/loopbacktls"
 )
@@ -48,7 +49,7 @@ func newSprayStack(t *testing.T, n int, shield hook.ShieldConfig) *sprayStack {
 	if len(st.users) < n {
 		t.Fatalf("%d plain users, want %d", len(st.users), n)
 	}
-	verifier, err := entra.NewVerifier(entra.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
+	verifier, err := ropc.NewVerifier(ropc.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
 		HTTPClient: fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
 	if err != nil {
 		t.Fatal(err)

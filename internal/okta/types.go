@@ -1,6 +1,9 @@
-// Package okta is the adapter over github.com/okta/okta-sdk-golang/v2: the only
-// package that imports that SDK. It speaks our own types and returns
-// *apierr.Error for every failure.
+// Package okta holds the Okta domain types the migration speaks: users,
+// profiles, statuses, credential providers, groups, the user schema and
+// System Log events. It imports no SDK: the adapter over
+// github.com/okta/okta-sdk-golang/v2 is entra2okta/internal/okta/oktaclient,
+// and the hook server's password policy reader is
+// entra2okta/internal/okta/oktapolicy.
 package okta
 
 import "time"

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/internal/secretenv"
 	"entra2okta/internal/settings"
 	"entra2okta/internal/temporalconn"
@@ -194,7 +194,7 @@ func Settings(cfg *Config) *settings.Set {
 	s.String(&cfg.OktaClientID, S{Flag: "okta-client-id", Env: "OKTA_CLIENT_ID", Help: "Okta OAuth 2.0 service app's client ID (instead of an API token)"})
 	s.String(&cfg.OktaPrivateKey, S{FormerFlag: "okta-private-key", Env: "OKTA_PRIVATE_KEY", Secret: true, Help: "the service app's private key, PEM or JWK"})
 	s.String(&cfg.OktaPrivateKeyID, S{Flag: "okta-private-key-id", Env: "OKTA_PRIVATE_KEY_ID", Help: "the key's kid, needed when the app has several keys"})
-	s.String(&cfg.OktaScopes, S{Flag: "okta-scopes", Env: "OKTA_SCOPES", Default: strings.Join(okta.DefaultScopes(), " "),
+	s.String(&cfg.OktaScopes, S{Flag: "okta-scopes", Env: "OKTA_SCOPES", Default: strings.Join(oktaclient.DefaultScopes(), " "),
 		Help: "Okta API scopes the service app asks for (spaces or commas)"})
 	s.String(&cfg.EntraTenantID, S{Flag: "entra-tenant-id", Env: "ENTRA_TENANT_ID", Help: "Entra ID tenant id"})
 	s.String(&cfg.EntraClientID, S{Flag: "entra-client-id", Env: "ENTRA_CLIENT_ID", Help: "app registration's client id (Graph, client credentials)"})
@@ -292,14 +292,14 @@ func ParseLevel(s string) (slog.Level, error) {
 
 // OktaOAuth returns the Okta OAuth 2.0 service app settings; the zero value
 // when the worker uses an API token.
-func (c Config) OktaOAuth() okta.OAuthConfig {
+func (c Config) OktaOAuth() oktaclient.OAuthConfig {
 	if c.OktaClientID == "" && c.OktaPrivateKey == "" {
-		return okta.OAuthConfig{}
+		return oktaclient.OAuthConfig{}
 	}
-	o := okta.OAuthConfig{ClientID: c.OktaClientID, PrivateKey: c.OktaPrivateKey, KeyID: c.OktaPrivateKeyID,
-		Scopes: okta.ParseScopes(c.OktaScopes)}
+	o := oktaclient.OAuthConfig{ClientID: c.OktaClientID, PrivateKey: c.OktaPrivateKey, KeyID: c.OktaPrivateKeyID,
+		Scopes: oktaclient.ParseScopes(c.OktaScopes)}
 	if len(o.Scopes) == 0 {
-		o.Scopes = okta.DefaultScopes()
+		o.Scopes = oktaclient.DefaultScopes()
 	}
 	return o
 }

@@ -25,7 +25,7 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/workflows"
 )
 
@@ -69,7 +69,7 @@ func TestParseConfig_OktaServiceApp(t *testing.T) {
 	o := cfg.OktaOAuth()
 	assert.Equal(t, "0oaworker", o.ClientID)
 	assert.Equal(t, "k1", o.KeyID)
-	assert.Equal(t, okta.DefaultScopes(), o.Scopes)
+	assert.Equal(t, oktaclient.DefaultScopes(), o.Scopes)
 	assert.Empty(t, cfg.OktaAPIToken)
 
 	cfg, err = ParseConfig([]string{"-okta-scopes", "okta.users.read okta.users.manage"},
@@ -79,7 +79,7 @@ func TestParseConfig_OktaServiceApp(t *testing.T) {
 
 	cfg, err = ParseConfig(nil, env(complete))
 	require.NoError(t, err)
-	assert.Equal(t, okta.OAuthConfig{}, cfg.OktaOAuth(), "an API token configures no service app")
+	assert.Equal(t, oktaclient.OAuthConfig{}, cfg.OktaOAuth(), "an API token configures no service app")
 
 	// The key from a file, as Docker secrets mount it (with a final newline).
 	keyFile := filepath.Join(t.TempDir(), "okta_private_key")
@@ -164,7 +164,7 @@ func TestRun_OktaServiceApp(t *testing.T) {
 	require.NoError(t, err)
 	const clientID = "0oaentra2oktaworker1"
 	fokta, err := fakeokta.Start(fakeokta.Options{AllowHTTPHookURI: true, APITokens: []string{"an-api-token-nobody-uses"},
-		OAuthClients: []fakeokta.OAuthClient{{ClientID: clientID, Scopes: okta.DefaultScopes(),
+		OAuthClients: []fakeokta.OAuthClient{{ClientID: clientID, Scopes: oktaclient.DefaultScopes(),
 			Keys: []fakeokta.OAuthKey{{KID: "k1", Public: &oauthKey().PublicKey}}}}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = fokta.Close() })

@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"entra2okta/internal/control"
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/workflows"
 )
 
@@ -74,7 +74,7 @@ type tunedQueue struct {
 	taskQueue string
 	env       string  // the workers' variable for its rate
 	bound     float64 // this worker's rate for it: the upper bound
-	buckets   []okta.RateBucket
+	buckets   []oktaclient.RateBucket
 }
 
 // seenLimit is the latest rate-limit headers of one bucket.
@@ -94,7 +94,7 @@ type rateTuner struct {
 	writes atomic.Int64  // overrides set or removed, for tests and logs
 
 	mu   sync.Mutex
-	seen map[okta.RateBucket]seenLimit
+	seen map[oktaclient.RateBucket]seenLimit
 	wake chan struct{}
 }
 
@@ -102,13 +102,13 @@ func newRateTuner(cfg Config) *rateTuner {
 	return &rateTuner{
 		target: cfg.OktaRateTarget,
 		queues: []tunedQueue{
-			{workflows.OktaCreateTaskQueue, "OKTA_CREATE_RPS", cfg.OktaCreateRPS, []okta.RateBucket{okta.RateBucketUsers}},
+			{workflows.OktaCreateTaskQueue, "OKTA_CREATE_RPS", cfg.OktaCreateRPS, []oktaclient.RateBucket{oktaclient.RateBucketUsers}},
 			{workflows.OktaTaskQueue, "OKTA_RPS", cfg.OktaRPS,
-				[]okta.RateBucket{okta.RateBucketUserGet, okta.RateBucketUserWrite, okta.RateBucketOther}},
+				[]oktaclient.RateBucket{oktaclient.RateBucketUserGet, oktaclient.RateBucketUserWrite, oktaclient.RateBucketOther}},
 		},
 		every:  tuneEvery,
 		minGap: tuneMinGap,
-		seen:   map[okta.RateBucket]seenLimit{},
+		seen:   map[oktaclient.RateBucket]seenLimit{},
 		wake:   make(chan struct{}, 1),
 	}
 }
@@ -116,7 +116,7 @@ func newRateTuner(cfg Config) *rateTuner {
 // Observe records what an answer from Okta said about its bucket. It never
 // blocks: a new or changed limit wakes the tuner's loop, at most one wake-up
 // pending at a time.
-func (t *rateTuner) Observe(o okta.RateObservation) {
+func (t *rateTuner) Observe(o oktaclient.RateObservation) {
 	t.mu.Lock()
 	prev, had := t.seen[o.Bucket]
 	t.seen[o.Bucket] = seenLimit{limit: o.Limit, remaining: o.Remaining, reset: o.Reset, at: o.At}
@@ -133,7 +133,7 @@ func (t *rateTuner) Observe(o okta.RateObservation) {
 func (t *rateTuner) limitOf(b string) (int, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s, ok := t.seen[okta.RateBucket(b)]
+	s, ok := t.seen[oktaclient.RateBucket(b)]
 	return s.limit, ok
 }
 

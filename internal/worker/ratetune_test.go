@@ -20,6 +20,7 @@ import (
 	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/workflows"
 )
 
@@ -55,8 +56,8 @@ func TestTunerLearnsFromHeaders(t *testing.T) {
 	if _, _, ok := tu.learned(create); ok {
 		t.Fatal("learned something from nothing")
 	}
-	obs := func(b okta.RateBucket, limit int) {
-		tu.Observe(okta.RateObservation{Bucket: b, Status: 200, Limit: limit, Remaining: limit - 1, At: time.Now()})
+	obs := func(b oktaclient.RateBucket, limit int) {
+		tu.Observe(oktaclient.RateObservation{Bucket: b, Status: 200, Limit: limit, Remaining: limit - 1, At: time.Now()})
 	}
 	woke := func() bool {
 		select {
@@ -66,11 +67,11 @@ func TestTunerLearnsFromHeaders(t *testing.T) {
 			return false
 		}
 	}
-	obs(okta.RateBucketUsers, 300)
+	obs(oktaclient.RateBucketUsers, 300)
 	if !woke() {
 		t.Error("a first limit did not wake the tuner")
 	}
-	obs(okta.RateBucketUsers, 300)
+	obs(oktaclient.RateBucketUsers, 300)
 	if woke() {
 		t.Error("the same limit woke the tuner")
 	}
@@ -78,17 +79,17 @@ func TestTunerLearnsFromHeaders(t *testing.T) {
 	if !ok || l.Bucket != "users" || l.LimitPerMin != 300 || l.Target != DefaultOktaRateTarget || s.remaining != 299 {
 		t.Errorf("create queue learned %+v %+v %v", l, s, ok)
 	}
-	obs(okta.RateBucketLogs, 60)
+	obs(oktaclient.RateBucketLogs, 60)
 	if _, _, ok := tu.learned(other); ok {
 		t.Error("the Okta queue learned from the System Log or the creates")
 	}
-	obs(okta.RateBucketUserGet, 1000)
-	obs(okta.RateBucketUserWrite, 300)
+	obs(oktaclient.RateBucketUserGet, 1000)
+	obs(oktaclient.RateBucketUserWrite, 300)
 	_ = woke()
 	if l, _, _ := tu.learned(other); l.Bucket != "user-write" || l.LimitPerMin != 300 {
 		t.Errorf("Okta queue learned %+v, want user-write 300", l)
 	}
-	obs(okta.RateBucketUserWrite, 600) // the admin raised the token's share
+	obs(oktaclient.RateBucketUserWrite, 600) // the admin raised the token's share
 	if !woke() {
 		t.Error("a changed limit did not wake the tuner")
 	}
@@ -210,11 +211,11 @@ func TestRateTunerConvergesUnderTokenShare(t *testing.T) {
 	var tooMany atomic.Int64
 	// worker starts one "worker": an Okta adapter whose answers feed its own
 	// tuner, and (with poll) a create-queue worker at the default rate.
-	worker := func(name string, poll bool) (*rateTuner, *okta.Client) {
+	worker := func(name string, poll bool) (*rateTuner, *oktaclient.Client) {
 		tu := newRateTuner(cfg)
 		tu.every, tu.minGap = 250*time.Millisecond, 2*time.Second
-		oc, err := okta.New(ctx, okta.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(),
-			WaitForWindow: true, RateObserver: func(o okta.RateObservation) {
+		oc, err := oktaclient.New(ctx, oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(),
+			WaitForWindow: true, RateObserver: func(o oktaclient.RateObservation) {
 				if o.Status == 429 {
 					tooMany.Add(1)
 				}

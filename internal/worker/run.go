@@ -20,7 +20,7 @@ import (
 
 	"entra2okta/activities"
 	"entra2okta/internal/graph"
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/internal/temporalconn"
 )
 
@@ -55,12 +55,12 @@ func Run(ctx context.Context, cfg Config) error {
 
 	// The rate tuner learns this token's limits from Okta's answers.
 	var tuner *rateTuner
-	var observeRates func(okta.RateObservation)
+	var observeRates func(oktaclient.RateObservation)
 	if cfg.OktaRateTarget > 0 {
 		tuner = newRateTuner(cfg)
 		observeRates = tuner.Observe
 	}
-	oktaClient, err := okta.New(ctx, okta.Config{OrgURL: cfg.OktaOrgURL, APIToken: cfg.OktaAPIToken, OAuth: cfg.OktaOAuth(),
+	oktaClient, err := oktaclient.New(ctx, oktaclient.Config{OrgURL: cfg.OktaOrgURL, APIToken: cfg.OktaAPIToken, OAuth: cfg.OktaOAuth(),
 		HTTPClient: cfg.HTTPClient, RequestTimeout: 20 * time.Second, Logger: logger.With("service", "okta"),
 		RateObserver: observeRates, WaitForWindow: true})
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	"entra2okta/internal/devpostgres"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/entra"
+	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
 	"entra2okta/internal/hookstore"
 	"entra2okta/internal/loopbacktls"
@@ -311,7 +312,7 @@ func fakeentraUpstream(o hookOptions) (*hookUpstream, error) {
 		return nil, err
 	}
 	up := &hookUpstream{close: func() { _ = fe.Close() },
-		desc: "fakeentra over loopback TLS through the real MSAL verifier (internal/entra)",
+		desc: "fakeentra over loopback TLS through the real MSAL verifier (internal/entra/ropc)",
 		unit: "HTTP requests to Entra per verification"}
 	dir, err := fe.SeedDemo(o.users)
 	if err != nil {
@@ -329,7 +330,7 @@ func fakeentraUpstream(o hookOptions) (*hookUpstream, error) {
 	hc := fe.HTTPClient(0)
 	hc.Transport.(*http.Transport).MaxIdleConnsPerHost = 1024
 	up.closeIdle = hc.CloseIdleConnections
-	if up.verifier, err = entra.NewVerifier(entra.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
+	if up.verifier, err = ropc.NewVerifier(ropc.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
 		HTTPClient: hc, Policy: entra.DefaultPolicy()}); err != nil {
 		up.close()
 		return nil, err

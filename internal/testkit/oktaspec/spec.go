@@ -1,5 +1,5 @@
 // Package oktaspec holds our Okta emulator (internal/emu/fakeokta), our Okta
-// adapter's traffic (internal/okta) and our password import hook
+// adapter's traffic (internal/okta/oktaclient) and our password import hook
 // (internal/hook) to the OpenAPI description Okta publishes for its
 // Management API, including the password import inline hook's request and
 // response schemas.

@@ -1,10 +1,10 @@
 // Package oktatest is the conformance suite of the Okta adapter
-// (internal/okta): it drives the adapter, and through it the real
+// (internal/okta/oktaclient): it drives the adapter, and through it the real
 // okta-sdk-golang, against an org and checks what comes back, and, when the
 // org is our emulator (internal/emu/fakeokta), what went over the wire.
 //
 // RunConformance runs the API part against any org (a real tenant with
-// `go test -tags live`, see internal/okta/live_test.go) and the emulator part (faults,
+// `go test -tags live`, see internal/okta/oktaclient/live_test.go) and the emulator part (faults,
 // rate limits, recorded requests, sign-ins that fire the password import
 // hook) only when Target.Fake is set.
 package oktatest
@@ -23,13 +23,14 @@ import (
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 )
 
 // Target is the org the suite runs against.
 type Target struct {
 	// NewClient returns an adapter for the org using token, or the valid
 	// API token when token is "".
-	NewClient func(t *testing.T, token string) *okta.Client
+	NewClient func(t *testing.T, token string) *oktaclient.Client
 	// LoginDomain is the domain of the logins the suite creates; default
 	// example.com. Every login also carries a random tag, and every user
 	// created is deleted when its test ends.
@@ -74,7 +75,7 @@ type suite struct {
 	Target
 }
 
-func (s *suite) client(t *testing.T) *okta.Client { return s.NewClient(t, "") }
+func (s *suite) client(t *testing.T) *oktaclient.Client { return s.NewClient(t, "") }
 
 // login returns a fresh login: name, a random tag, the domain.
 func (s *suite) login(name string) string {
@@ -89,7 +90,7 @@ func profileFor(login string) okta.Profile {
 }
 
 // create creates a user and deletes it when the test ends.
-func (s *suite) create(t *testing.T, c *okta.Client, nu okta.NewUser) okta.User {
+func (s *suite) create(t *testing.T, c *oktaclient.Client, nu okta.NewUser) okta.User {
 	t.Helper()
 	u, err := c.CreateUser(t.Context(), nu)
 	if err != nil {
@@ -100,7 +101,7 @@ func (s *suite) create(t *testing.T, c *okta.Client, nu okta.NewUser) okta.User 
 }
 
 // remove deactivates then deletes a user, ignoring errors (best effort).
-func (s *suite) remove(c *okta.Client, id string) {
+func (s *suite) remove(c *oktaclient.Client, id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	u, err := c.GetUser(ctx, id)

@@ -1,4 +1,4 @@
-package okta
+package oktaclient
 
 import (
 	"net/http"

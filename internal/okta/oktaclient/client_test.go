@@ -1,4 +1,4 @@
-package okta_test
+package oktaclient_test
 
 import (
 	"context"
@@ -11,21 +11,22 @@ import (
 	"entra2okta/internal/apierr"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 )
 
 func TestNewValidatesConfig(t *testing.T) {
-	for _, cfg := range []okta.Config{
+	for _, cfg := range []oktaclient.Config{
 		{OrgURL: "", APIToken: "t"},
 		{OrgURL: "example.okta.com", APIToken: "t"},
 		{OrgURL: "ftp://example.okta.com", APIToken: "t"},
 		{OrgURL: "https://example.okta.com", APIToken: ""},
 	} {
-		if _, err := okta.New(context.Background(), cfg); err == nil {
+		if _, err := oktaclient.New(context.Background(), cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
 		}
 	}
 	// The SDK's own checks still apply (https, no -admin domain).
-	if _, err := okta.New(context.Background(), okta.Config{OrgURL: "https://acme-admin.okta.com", APIToken: "t"}); err == nil {
+	if _, err := oktaclient.New(context.Background(), oktaclient.Config{OrgURL: "https://acme-admin.okta.com", APIToken: "t"}); err == nil {
 		t.Error("an -admin org URL was accepted")
 	}
 }
@@ -40,7 +41,7 @@ func TestEnvironmentCannotOverrideConfig(t *testing.T) {
 	t.Setenv("OKTA_CLIENT_CACHE_ENABLED", "true")
 	t.Setenv("OKTA_CLIENT_RATE_LIMIT_MAX_RETRIES", "5")
 	t.Setenv("HOME", t.TempDir())
-	c, err := okta.New(t.Context(), okta.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestEnvironmentCannotOverrideConfig(t *testing.T) {
 // so the check runs in a child process.
 func TestDefaultClientTrustsSSLCertFile(t *testing.T) {
 	if url := os.Getenv("FAKEOKTA_CHILD_URL"); url != "" {
-		c, err := okta.New(context.Background(), okta.Config{OrgURL: url, APIToken: fakeokta.DefaultAPIToken})
+		c, err := oktaclient.New(context.Background(), oktaclient.Config{OrgURL: url, APIToken: fakeokta.DefaultAPIToken})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package okta_test
+package oktaclient_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"entra2okta/internal/apierr"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 )
 
 func guardProfile(i int) okta.Profile {
@@ -32,7 +33,7 @@ func TestWaitForWindowSpendsNoRequestOn429(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = fk.Close() })
-		c, err := okta.New(t.Context(), okta.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken,
+		c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken,
 			HTTPClient: fk.HTTPClient(), WaitForWindow: wait})
 		if err != nil {
 			t.Fatal(err)
@@ -98,7 +99,7 @@ func TestWaitForWindowFailsFastPastTheDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = fk.Close() })
-	c, err := okta.New(t.Context(), okta.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken,
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken,
 		HTTPClient: fk.HTTPClient(), WaitForWindow: true})
 	if err != nil {
 		t.Fatal(err)

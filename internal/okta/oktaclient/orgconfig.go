@@ -1,4 +1,4 @@
-package okta
+package oktaclient
 
 import (
 	"context"
@@ -188,8 +188,8 @@ type Lockout struct {
 	AutoUnlockMinutes int
 }
 
-// policyJSON is the part of a Policy the adapter reads: its people and
-// authProvider conditions, and a password policy's lockout and complexity
+// policyJSON is the part of a Policy the adapter reads: its people
+// condition and a password policy's lockout
 // (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Policy/).
 type policyJSON struct {
 	ID         string `json:"id"`
@@ -204,14 +204,10 @@ type policyJSON struct {
 				Include []string `json:"include"`
 			} `json:"groups"`
 		} `json:"people"`
-		AuthProvider *struct {
-			Provider string `json:"provider"`
-		} `json:"authProvider"`
 	} `json:"conditions"`
 	Settings *struct {
 		Password *struct {
-			Complexity *complexityJSON `json:"complexity"`
-			Lockout    *struct {
+			Lockout *struct {
 				MaxAttempts       *int `json:"maxAttempts"`
 				AutoUnlockMinutes *int `json:"autoUnlockMinutes"`
 			} `json:"lockout"`

@@ -1,4 +1,4 @@
-package okta
+package oktaclient
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	oktasdk "github.com/okta/okta-sdk-golang/v2/okta"
 	"github.com/okta/okta-sdk-golang/v2/okta/query"
+
+	"entra2okta/internal/okta"
 )
 
 // Config configures a Client.
@@ -143,7 +145,7 @@ func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Contex
 
 // GetUser fetches a user by id, login or login short name. A missing user is
 // an apierr NotFound.
-func (c *Client) GetUser(ctx context.Context, idOrLogin string) (User, error) {
+func (c *Client) GetUser(ctx context.Context, idOrLogin string) (okta.User, error) {
 	var u *oktasdk.User
 	err := c.call(ctx, "get user", func(ctx context.Context) (resp *oktasdk.Response, err error) {
 		// The SDK puts the argument in the path as is (fmt %v, not escaped).
@@ -151,14 +153,14 @@ func (c *Client) GetUser(ctx context.Context, idOrLogin string) (User, error) {
 		return resp, err
 	})
 	if err != nil {
-		return User{}, err
+		return okta.User{}, err
 	}
 	return fromSDK(u), nil
 }
 
 // CreateUser creates a user; with PasswordHook the user's first sign-in
 // calls the password import hook. A taken login is an apierr Conflict.
-func (c *Client) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+func (c *Client) CreateUser(ctx context.Context, nu okta.NewUser) (okta.User, error) {
 	body := oktasdk.CreateUserRequest{Profile: sdkProfile(nu.Profile)}
 	if nu.PasswordHook {
 		body.Credentials = hookCredentials()
@@ -169,14 +171,14 @@ func (c *Client) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 		return resp, err
 	})
 	if err != nil {
-		return User{}, err
+		return okta.User{}, err
 	}
 	return fromSDK(u), nil
 }
 
 // UpdateUser applies a partial update (POST /api/v1/users/{id}): profile
 // properties are merged, never replaced (the SDK's UpdateUser is a PUT).
-func (c *Client) UpdateUser(ctx context.Context, id string, up UserUpdate) (User, error) {
+func (c *Client) UpdateUser(ctx context.Context, id string, up okta.UserUpdate) (okta.User, error) {
 	var body oktasdk.User
 	if len(up.Profile) > 0 {
 		body.Profile = sdkProfile(up.Profile)
@@ -190,7 +192,7 @@ func (c *Client) UpdateUser(ctx context.Context, id string, up UserUpdate) (User
 		return resp, err
 	})
 	if err != nil {
-		return User{}, err
+		return okta.User{}, err
 	}
 	return fromSDK(u), nil
 }
@@ -264,7 +266,7 @@ func (c *Client) ResetPassword(ctx context.Context, id string, sendEmail bool) e
 // e.g. `profile.login eq "a@b.c"`; "" lists every user that is not
 // DEPROVISIONED), following the Link header's next pages of 200. An error
 // from fn stops the listing and is returned as is.
-func (c *Client) ListUsers(ctx context.Context, filter string, fn func(User) error) error {
+func (c *Client) ListUsers(ctx context.Context, filter string, fn func(okta.User) error) error {
 	opts := []query.ParamOptions{query.WithLimit(200)}
 	if filter != "" {
 		opts = append(opts, query.WithFilter(filter))
@@ -299,8 +301,8 @@ func (c *Client) ListUsers(ctx context.Context, filter string, fn func(User) err
 // PasswordImportEvents returns the System Log's user.import.password events
 // about userID published since the given time, oldest first (outcome SUCCESS
 // means the password was stored: https://developer.okta.com/docs/api/openapi/okta-management/management/tags/inlinehook/webhooks/createpasswordimportinlinehook).
-func (c *Client) PasswordImportEvents(ctx context.Context, userID string, since time.Time) ([]LogEvent, error) {
-	filter := fmt.Sprintf(`eventType eq %q and target.id eq %q`, EventTypePasswordImport, userID)
+func (c *Client) PasswordImportEvents(ctx context.Context, userID string, since time.Time) ([]okta.LogEvent, error) {
+	filter := fmt.Sprintf(`eventType eq %q and target.id eq %q`, okta.EventTypePasswordImport, userID)
 	qp := query.NewQueryParams(
 		query.WithFilter(filter),
 		query.WithSince(since.UTC().Format("2006-01-02T15:04:05.000Z")),
@@ -308,7 +310,7 @@ func (c *Client) PasswordImportEvents(ctx context.Context, userID string, since 
 		query.WithLimit(pageSizeLogs),
 	)
 	var (
-		out  []LogEvent
+		out  []okta.LogEvent
 		page []*oktasdk.LogEvent
 		resp *oktasdk.Response
 	)
@@ -343,7 +345,7 @@ func hookCredentials() *oktasdk.UserCredentials {
 	}}
 }
 
-func sdkProfile(p Profile) *oktasdk.UserProfile {
+func sdkProfile(p okta.Profile) *oktasdk.UserProfile {
 	up := oktasdk.UserProfile{}
 	for k, v := range p {
 		up[k] = v
@@ -351,11 +353,11 @@ func sdkProfile(p Profile) *oktasdk.UserProfile {
 	return &up
 }
 
-func fromSDK(u *oktasdk.User) User {
+func fromSDK(u *oktasdk.User) okta.User {
 	if u == nil {
-		return User{}
+		return okta.User{}
 	}
-	out := User{ID: u.Id, Status: u.Status, TransitioningToStatus: u.TransitioningToStatus, Profile: Profile{}}
+	out := okta.User{ID: u.Id, Status: u.Status, TransitioningToStatus: u.TransitioningToStatus, Profile: okta.Profile{}}
 	if u.Profile != nil {
 		for k, v := range *u.Profile {
 			out.Profile[k] = v
@@ -376,8 +378,8 @@ func fromSDK(u *oktasdk.User) User {
 	return out
 }
 
-func logEventFromSDK(ev *oktasdk.LogEvent) LogEvent {
-	out := LogEvent{UUID: ev.Uuid, EventType: ev.EventType, Published: deref(ev.Published)}
+func logEventFromSDK(ev *oktasdk.LogEvent) okta.LogEvent {
+	out := okta.LogEvent{UUID: ev.Uuid, EventType: ev.EventType, Published: deref(ev.Published)}
 	if ev.Outcome != nil {
 		out.Outcome, out.Reason = ev.Outcome.Result, ev.Outcome.Reason
 	}

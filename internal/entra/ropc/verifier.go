@@ -1,4 +1,4 @@
-package entra
+package ropc
 
 import (
 	"bytes"
@@ -17,10 +17,9 @@ import (
 
 	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
-)
 
-// DefaultAuthorityHost is the Entra ID authority of the public cloud.
-const DefaultAuthorityHost = "https://login.microsoftonline.com"
+	"entra2okta/internal/entra"
+)
 
 // Config configures a Verifier.
 type Config struct {
@@ -43,7 +42,7 @@ type Config struct {
 	HTTPClient *http.Client
 	// Policy decides the contested codes; the zero value rejects them all,
 	// so pass DefaultPolicy() unless deciding otherwise.
-	Policy Policy
+	Policy entra.Policy
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 }
@@ -56,7 +55,7 @@ type Config struct {
 type Verifier struct {
 	client public.Client
 	scopes []string
-	policy Policy
+	policy entra.Policy
 	log    *slog.Logger
 }
 
@@ -71,7 +70,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	host := strings.TrimRight(cfg.AuthorityHost, "/")
 	if host == "" {
-		host = DefaultAuthorityHost
+		host = entra.DefaultAuthorityHost
 	}
 	if !strings.HasPrefix(host, "https://") {
 		return nil, fmt.Errorf("entra: authority host %q must be https", host)
@@ -92,7 +91,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		public.WithAuthority(host + "/" + cfg.TenantID),
 		public.WithHTTPClient(&realmGuard{hc: hc}),
 	}
-	if host != DefaultAuthorityHost {
+	if host != entra.DefaultAuthorityHost {
 		opts = append(opts, public.WithInstanceDiscovery(false))
 	}
 	c, err := public.New(cfg.ClientID, opts...)
@@ -107,24 +106,24 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // inside Okta's hook budget (Okta waits 3 s:
 // https://developer.okta.com/docs/concepts/inline-hooks/). The Result never holds the
 // password or a token, and its Reason is one of the Reason constants.
-func (v *Verifier) VerifyPassword(ctx context.Context, username, password string) Result {
+func (v *Verifier) VerifyPassword(ctx context.Context, username, password string) entra.Result {
 	if strings.TrimSpace(username) == "" || password == "" {
 		// Nothing to ask Entra, and an empty password must not count
 		// towards the user's smart lockout.
-		return Result{Verdict: Rejected, Reason: ReasonEmptyCredentials}
+		return entra.Result{Verdict: entra.Rejected, Reason: entra.ReasonEmptyCredentials}
 	}
 	start := time.Now()
 	st := &callState{}
 	cctx := context.WithValue(ctx, callStateKey{}, st)
 	//lint:ignore SA1019 ROPC is deprecated by Microsoft but is the only password check available to an import hook.
 	res, err := v.client.AcquireTokenByUsernamePassword(cctx, v.scopes, username, password) //nolint:staticcheck
-	var r Result
+	var r entra.Result
 	if err == nil {
 		// MSAL has decoded (not validated: it came straight from the token
 		// endpoint over TLS) the ID token; its oid and tid bind the check to
 		// an account, so that a caller can tell a renamed account's
 		// successor from the account it expects.
-		r = Result{Verdict: Verified, Reason: ReasonOK, ObjectID: res.IDToken.Oid, TenantID: res.IDToken.TenantID}
+		r = entra.Result{Verdict: entra.Verified, Reason: entra.ReasonOK, ObjectID: res.IDToken.Oid, TenantID: res.IDToken.TenantID}
 		// Nothing may stay in MSAL's cache: remove the account (and its
 		// AT/RT/ID token) even if the caller's context has just ended.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
@@ -137,7 +136,7 @@ func (v *Verifier) VerifyPassword(ctx context.Context, username, password string
 	}
 	r.Latency = time.Since(start)
 	lvl := slog.LevelDebug
-	if r.Verdict == Indeterminate {
+	if r.Verdict == entra.Indeterminate {
 		lvl = slog.LevelWarn
 	}
 	v.log.Log(ctx, lvl, "entra password check", "upn", username, "verdict", string(r.Verdict),
@@ -152,9 +151,9 @@ func (v *Verifier) VerifyPassword(ctx context.Context, username, password string
 // AADSTS code in the description or MSAL's error text. It never copies an
 // error text (CallErr texts and Verbose() may embed the request) into the
 // Result or a log line.
-func (v *Verifier) classifyErr(ctx context.Context, st *callState, err error) Result {
+func (v *Verifier) classifyErr(ctx context.Context, st *callState, err error) entra.Result {
 	if st.federated.Load() {
-		return Result{Verdict: Indeterminate, Reason: ReasonFederated}
+		return entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonFederated}
 	}
 	var ce msalerrors.CallErr
 	if errors.As(err, &ce) && ce.Resp != nil {
@@ -163,33 +162,33 @@ func (v *Verifier) classifyErr(ctx context.Context, st *callState, err error) Re
 	}
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		if errors.Is(ctx.Err(), context.Canceled) {
-			return Result{Verdict: Indeterminate, Reason: ReasonCanceled}
+			return entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonCanceled}
 		}
-		return Result{Verdict: Indeterminate, Reason: ReasonTimeout}
+		return entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonTimeout}
 	}
 	switch {
 	case st.unknownRealm.Load():
-		return Result{Verdict: Rejected, Reason: ReasonUnknownDomain}
+		return entra.Result{Verdict: entra.Rejected, Reason: entra.ReasonUnknownDomain}
 	case st.transportErr.Load():
-		return Result{Verdict: Indeterminate, Reason: ReasonUnavailable}
+		return entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonUnavailable}
 	case strings.Contains(err.Error(), "declined scopes"):
-		return Result{Verdict: Indeterminate, Reason: ReasonScopeDeclined}
+		return entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonScopeDeclined}
 	}
 	// A 200 whose JSON holds an error fails MSAL's validation as
 	// "invalid_grant: AADSTS50126: ...": only the
 	// description's code is left to decide by.
 	if code := aadstsCode(err.Error()); code != 0 {
-		verdict, reason := Classify(code, v.policy)
-		return Result{Verdict: verdict, Code: code, Reason: reason}
+		verdict, reason := entra.Classify(code, v.policy)
+		return entra.Result{Verdict: verdict, Code: code, Reason: reason}
 	}
-	return Result{Verdict: Indeterminate, Reason: ReasonBadResponse}
+	return entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonBadResponse}
 }
 
 // classifyResponse decides by an HTTP error answer of Entra.
-func (v *Verifier) classifyResponse(resp *http.Response) Result {
+func (v *Verifier) classifyResponse(resp *http.Response) entra.Result {
 	status := resp.StatusCode
 	if status == http.StatusTooManyRequests {
-		return Result{Verdict: Indeterminate, Reason: ReasonThrottled,
+		return entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonThrottled,
 			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	}
 	codes, desc := errorBody(resp)
@@ -199,15 +198,15 @@ func (v *Verifier) classifyResponse(resp *http.Response) Result {
 	}
 	if code == 0 {
 		if status >= 500 {
-			return Result{Verdict: Indeterminate, Reason: ReasonUnavailable}
+			return entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonUnavailable}
 		}
-		return Result{Verdict: Indeterminate, Reason: ReasonBadResponse}
+		return entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonBadResponse}
 	}
-	verdict, reason := Classify(code, v.policy)
-	r := Result{Verdict: verdict, Code: code, Reason: reason}
-	if status >= 500 && verdict != Indeterminate {
+	verdict, reason := entra.Classify(code, v.policy)
+	r := entra.Result{Verdict: verdict, Code: code, Reason: reason}
+	if status >= 500 && verdict != entra.Indeterminate {
 		// A 5xx is never a statement about the password.
-		r.Verdict, r.Reason = Indeterminate, ReasonUnavailable
+		r.Verdict, r.Reason = entra.Indeterminate, entra.ReasonUnavailable
 	}
 	return r
 }
@@ -319,3 +318,24 @@ func (g *realmGuard) Do(req *http.Request) (*http.Response, error) {
 
 // CloseIdleConnections implements MSAL's ops.HTTPClient.
 func (g *realmGuard) CloseIdleConnections() { g.hc.CloseIdleConnections() }
+
+// known reports whether Classify has a specific entry for code.
+func known(code int) bool {
+	_, r := entra.Classify(code, entra.DefaultPolicy())
+	return r != entra.ReasonUnknownCode
+}
+
+// pickCode chooses the code to decide by when error_codes holds several
+// (old bodies had [70002, 50126]): the most specific known one, else the first.
+func pickCode(codes []int) int {
+	if len(codes) == 0 {
+		return 0
+	}
+	// 70002 (generic client error) is listed before the specific cause.
+	for _, c := range codes {
+		if c != 70002 && known(c) {
+			return c
+		}
+	}
+	return codes[0]
+}

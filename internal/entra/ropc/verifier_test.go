@@ -1,4 +1,4 @@
-package entra
+package ropc
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"entra2okta/internal/emu/fakeentra"
+	"entra2okta/internal/entra"
 )
 
 const (
@@ -65,7 +66,7 @@ func newFixture(t *testing.T, opts fakeentra.Options, mutate func(*Config)) *fix
 	logs := &lockedBuffer{}
 	cfg := Config{
 		AuthorityHost: fe.URL, TenantID: tenantID, ClientID: clientID, HTTPClient: hc,
-		Policy: DefaultPolicy(), Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Policy: entra.DefaultPolicy(), Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -82,7 +83,7 @@ func (f *fixture) user(t *testing.T, u fakeentra.User) {
 	}
 }
 
-func (f *fixture) verify(t *testing.T, upn, pw string, budget time.Duration) Result {
+func (f *fixture) verify(t *testing.T, upn, pw string, budget time.Duration) entra.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
@@ -128,30 +129,30 @@ func TestVerifyMatrix(t *testing.T) {
 	f.user(t, fakeentra.User{UserPrincipalName: "fed@fabrikam.com", Password: rightPW})
 	cases := []struct {
 		upn, pw string
-		verdict Verdict
+		verdict entra.Verdict
 		reason  string
 		code    int
 	}{
-		{"normal@contoso.com", rightPW, Verified, ReasonOK, 0},
-		{"normal@contoso.com", wrongPW, Rejected, ReasonWrongPassword, 50126},
-		{"ghost@contoso.com", rightPW, Rejected, ReasonUnknownUser, 50034},
-		{"mfa@contoso.com", rightPW, Verified, ReasonMFARequired, 50076},
-		{"mfa@contoso.com", wrongPW, Rejected, ReasonWrongPassword, 50126},
-		{"enroll@contoso.com", rightPW, Verified, ReasonMFAEnrollment, 50079},
-		{"interrupt@contoso.com", rightPW, Verified, ReasonMFAInterrupt, 50074},
-		{"duo@contoso.com", rightPW, Verified, ReasonExternalChallenge, 50158},
-		{"expired@contoso.com", rightPW, Rejected, ReasonPasswordExpired, 50055},
-		{"ca@contoso.com", rightPW, Rejected, ReasonConditionalAccess, 53003},
-		{"ca@contoso.com", wrongPW, Rejected, ReasonWrongPassword, 50126},
-		{"risky@contoso.com", rightPW, Rejected, ReasonCompromised, 50135},
-		{"unassigned@contoso.com", rightPW, Indeterminate, ReasonNotAssigned, 50105},
-		{"admlocked@contoso.com", rightPW, Indeterminate, ReasonLocked, 50053},
-		{"disabled@contoso.com", rightPW, Rejected, ReasonDisabled, 50057},
-		{"nopw@contoso.com", rightPW, Rejected, ReasonNoPassword, 50056},
-		{"fed@fabrikam.com", rightPW, Indeterminate, ReasonFederated, 0},
-		{"someone@unknown.example", rightPW, Rejected, ReasonUnknownDomain, 0},
-		{"normal@contoso.com", "", Rejected, ReasonEmptyCredentials, 0},
-		{" ", rightPW, Rejected, ReasonEmptyCredentials, 0},
+		{"normal@contoso.com", rightPW, entra.Verified, entra.ReasonOK, 0},
+		{"normal@contoso.com", wrongPW, entra.Rejected, entra.ReasonWrongPassword, 50126},
+		{"ghost@contoso.com", rightPW, entra.Rejected, entra.ReasonUnknownUser, 50034},
+		{"mfa@contoso.com", rightPW, entra.Verified, entra.ReasonMFARequired, 50076},
+		{"mfa@contoso.com", wrongPW, entra.Rejected, entra.ReasonWrongPassword, 50126},
+		{"enroll@contoso.com", rightPW, entra.Verified, entra.ReasonMFAEnrollment, 50079},
+		{"interrupt@contoso.com", rightPW, entra.Verified, entra.ReasonMFAInterrupt, 50074},
+		{"duo@contoso.com", rightPW, entra.Verified, entra.ReasonExternalChallenge, 50158},
+		{"expired@contoso.com", rightPW, entra.Rejected, entra.ReasonPasswordExpired, 50055},
+		{"ca@contoso.com", rightPW, entra.Rejected, entra.ReasonConditionalAccess, 53003},
+		{"ca@contoso.com", wrongPW, entra.Rejected, entra.ReasonWrongPassword, 50126},
+		{"risky@contoso.com", rightPW, entra.Rejected, entra.ReasonCompromised, 50135},
+		{"unassigned@contoso.com", rightPW, entra.Indeterminate, entra.ReasonNotAssigned, 50105},
+		{"admlocked@contoso.com", rightPW, entra.Indeterminate, entra.ReasonLocked, 50053},
+		{"disabled@contoso.com", rightPW, entra.Rejected, entra.ReasonDisabled, 50057},
+		{"nopw@contoso.com", rightPW, entra.Rejected, entra.ReasonNoPassword, 50056},
+		{"fed@fabrikam.com", rightPW, entra.Indeterminate, entra.ReasonFederated, 0},
+		{"someone@unknown.example", rightPW, entra.Rejected, entra.ReasonUnknownDomain, 0},
+		{"normal@contoso.com", "", entra.Rejected, entra.ReasonEmptyCredentials, 0},
+		{" ", rightPW, entra.Rejected, entra.ReasonEmptyCredentials, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.upn+"/"+c.reason, func(t *testing.T) {
@@ -159,16 +160,16 @@ func TestVerifyMatrix(t *testing.T) {
 			if r.Verdict != c.verdict || r.Reason != c.reason || r.Code != c.code {
 				t.Errorf("got %s/%s/%d, want %s/%s/%d", r.Verdict, r.Reason, r.Code, c.verdict, c.reason, c.code)
 			}
-			if r.Latency <= 0 && c.reason != ReasonEmptyCredentials {
+			if r.Latency <= 0 && c.reason != entra.ReasonEmptyCredentials {
 				t.Error("latency not measured")
 			}
 			// Only a token-bearing success names the account (ID token
 			// oid and tid); an interrupt or a failure names none.
 			wantOID, wantTID := "", ""
-			if c.reason == ReasonOK {
+			if c.reason == entra.ReasonOK {
 				wantOID, wantTID = f.fe.UserID(c.upn), tenantID
 			}
-			if r.ObjectID != wantOID || !strings.EqualFold(r.TenantID, wantTID) || (c.reason == ReasonOK && wantOID == "") {
+			if r.ObjectID != wantOID || !strings.EqualFold(r.TenantID, wantTID) || (c.reason == entra.ReasonOK && wantOID == "") {
 				t.Errorf("oid/tid %q/%q, want %q/%q", r.ObjectID, r.TenantID, wantOID, wantTID)
 			}
 		})
@@ -189,12 +190,12 @@ func TestVerifyMatrix(t *testing.T) {
 
 func TestVerifyPolicyOverrides(t *testing.T) {
 	f := newFixture(t, fakeentra.Options{}, func(c *Config) {
-		c.Policy = Policy{MFAVerified: false, PasswordExpiredVerified: true, ConditionalAccessVerified: true}
+		c.Policy = entra.Policy{MFAVerified: false, PasswordExpiredVerified: true, ConditionalAccessVerified: true}
 	})
 	f.user(t, fakeentra.User{UserPrincipalName: "mfa@contoso.com", Password: rightPW, State: fakeentra.StateMFARequired})
 	f.user(t, fakeentra.User{UserPrincipalName: "exp@contoso.com", Password: rightPW, State: fakeentra.StatePasswordExpired})
 	f.user(t, fakeentra.User{UserPrincipalName: "ca@contoso.com", Password: rightPW, State: fakeentra.StateConditionalAccess})
-	for upn, want := range map[string]Verdict{"mfa@contoso.com": Rejected, "exp@contoso.com": Verified, "ca@contoso.com": Verified} {
+	for upn, want := range map[string]entra.Verdict{"mfa@contoso.com": entra.Rejected, "exp@contoso.com": entra.Verified, "ca@contoso.com": entra.Verified} {
 		if r := f.verify(t, upn, rightPW, 5*time.Second); r.Verdict != want {
 			t.Errorf("%s: %s (%s), want %s", upn, r.Verdict, r.Reason, want)
 		}
@@ -204,7 +205,7 @@ func TestVerifyPolicyOverrides(t *testing.T) {
 func TestVerifyNoCacheAndRequestsOnTheWire(t *testing.T) {
 	f := newFixture(t, fakeentra.Options{}, nil)
 	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
-	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Verified {
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Verified {
 		t.Fatalf("first check: %+v", r)
 	}
 	first := map[fakeentra.Route]int{}
@@ -219,10 +220,10 @@ func TestVerifyNoCacheAndRequestsOnTheWire(t *testing.T) {
 		t.Errorf("accounts kept after success: %d (%v)", len(accts), err)
 	}
 	// A wrong password after a success is still rejected: no cached answer.
-	if r := f.verify(t, "alice@contoso.com", wrongPW, 5*time.Second); r.Verdict != Rejected || r.Reason != ReasonWrongPassword {
+	if r := f.verify(t, "alice@contoso.com", wrongPW, 5*time.Second); r.Verdict != entra.Rejected || r.Reason != entra.ReasonWrongPassword {
 		t.Errorf("wrong password after success: %+v", r)
 	}
-	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Verified {
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Verified {
 		t.Errorf("right password again: %+v", r)
 	}
 	// After the first check: exactly one realm and one token request each.
@@ -265,7 +266,7 @@ func TestVerifyDeadlineWhenEntraHangs(t *testing.T) {
 	t0 := time.Now()
 	r := f.verify(t, "alice@contoso.com", rightPW, budget)
 	el := time.Since(t0)
-	if r.Verdict != Indeterminate || r.Reason != ReasonTimeout {
+	if r.Verdict != entra.Indeterminate || r.Reason != entra.ReasonTimeout {
 		t.Errorf("got %+v", r)
 	}
 	if el < budget || el > budget+time.Second {
@@ -278,30 +279,30 @@ func TestVerifyThrottledAndUnavailable(t *testing.T) {
 	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
 	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Status: 429, RetryAfter: 7 * time.Second, Times: 1})
 	r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second)
-	if r.Verdict != Indeterminate || r.Reason != ReasonThrottled || r.RetryAfter != 7*time.Second {
+	if r.Verdict != entra.Indeterminate || r.Reason != entra.ReasonThrottled || r.RetryAfter != 7*time.Second {
 		t.Errorf("429: %+v", r)
 	}
 	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{AADSTS: 50196, Times: 1})
-	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Indeterminate || r.Reason != ReasonThrottled || r.Code != 50196 {
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Indeterminate || r.Reason != entra.ReasonThrottled || r.Code != 50196 {
 		t.Errorf("50196: %+v", r)
 	}
 	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Status: 503, Times: 1})
-	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Indeterminate || r.Reason != ReasonTransient {
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Indeterminate || r.Reason != entra.ReasonTransient {
 		t.Errorf("503: %+v", r)
 	}
 	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Status: 500, Times: 1})
-	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Indeterminate {
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Indeterminate {
 		t.Errorf("500: %+v", r)
 	}
 	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Drop: true, Times: 1})
-	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Indeterminate || r.Reason != ReasonUnavailable {
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Indeterminate || r.Reason != entra.ReasonUnavailable {
 		t.Errorf("dropped connection: %+v", r)
 	}
 	f.fe.InjectFault(fakeentra.RouteUserRealm, fakeentra.Fault{Status: 429, RetryAfter: 2 * time.Second, Times: 1})
-	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Reason != ReasonThrottled || r.RetryAfter != 2*time.Second {
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Reason != entra.ReasonThrottled || r.RetryAfter != 2*time.Second {
 		t.Errorf("429 on UserRealm: %+v", r)
 	}
-	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Verified {
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Verified {
 		t.Errorf("after faults: %+v", r)
 	}
 	f.checkLogs(t)
@@ -311,12 +312,12 @@ func TestVerifySmartLockout(t *testing.T) {
 	f := newFixture(t, fakeentra.Options{LockoutThreshold: 4, LockoutDuration: time.Hour}, nil)
 	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
 	for i := range 4 {
-		if r := f.verify(t, "alice@contoso.com", fmt.Sprintf("%s-%d", wrongPW, i), 5*time.Second); r.Reason != ReasonWrongPassword {
+		if r := f.verify(t, "alice@contoso.com", fmt.Sprintf("%s-%d", wrongPW, i), 5*time.Second); r.Reason != entra.ReasonWrongPassword {
 			t.Fatalf("failure %d: %+v", i, r)
 		}
 	}
 	r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second)
-	if r.Verdict != Indeterminate || r.Reason != ReasonLocked || r.Code != 50053 {
+	if r.Verdict != entra.Indeterminate || r.Reason != entra.ReasonLocked || r.Code != 50053 {
 		t.Errorf("right password while locked: %+v", r)
 	}
 }
@@ -326,7 +327,7 @@ func TestVerifyConfigErrors(t *testing.T) {
 	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
 	check := func(name string, mutate func(*Config), reason string) {
 		t.Helper()
-		cfg := Config{AuthorityHost: f.fe.URL, TenantID: tenantID, ClientID: clientID, HTTPClient: f.fe.HTTPClient(0), Policy: DefaultPolicy()}
+		cfg := Config{AuthorityHost: f.fe.URL, TenantID: tenantID, ClientID: clientID, HTTPClient: f.fe.HTTPClient(0), Policy: entra.DefaultPolicy()}
 		mutate(&cfg)
 		v, err := NewVerifier(cfg)
 		if err != nil {
@@ -334,14 +335,14 @@ func TestVerifyConfigErrors(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if r := v.VerifyPassword(ctx, "alice@contoso.com", rightPW); r.Verdict != Indeterminate || r.Reason != reason {
-			t.Errorf("%s: %+v, want Indeterminate/%s", name, r, reason)
+		if r := v.VerifyPassword(ctx, "alice@contoso.com", rightPW); r.Verdict != entra.Indeterminate || r.Reason != reason {
+			t.Errorf("%s: %+v, want entra.Indeterminate/%s", name, r, reason)
 		}
 	}
-	check("unknown app", func(c *Config) { c.ClientID = "nope" }, ReasonAppNotFound)
-	check("unconsented scope", func(c *Config) { c.Scopes = []string{"Mail.Read"} }, ReasonConsentMissing)
-	check("unknown tenant", func(c *Config) { c.TenantID = "00000000-0000-4000-8000-000000000000" }, ReasonTenantNotFound)
-	check("full-URI scope", func(c *Config) { c.Scopes = []string{"https://graph.microsoft.com/User.Read"} }, ReasonScopeDeclined)
+	check("unknown app", func(c *Config) { c.ClientID = "nope" }, entra.ReasonAppNotFound)
+	check("unconsented scope", func(c *Config) { c.Scopes = []string{"Mail.Read"} }, entra.ReasonConsentMissing)
+	check("unknown tenant", func(c *Config) { c.TenantID = "00000000-0000-4000-8000-000000000000" }, entra.ReasonTenantNotFound)
+	check("full-URI scope", func(c *Config) { c.Scopes = []string{"https://graph.microsoft.com/User.Read"} }, entra.ReasonScopeDeclined)
 	if _, err := NewVerifier(Config{TenantID: "common", ClientID: "x"}); err == nil {
 		t.Error("common tenant accepted")
 	}
@@ -352,13 +353,13 @@ func TestVerifyConfigErrors(t *testing.T) {
 
 func TestClassifyTable(t *testing.T) {
 	for code, want := range map[int][2]string{
-		50126: {"rejected", ReasonWrongPassword}, 50034: {"rejected", ReasonUnknownUser}, 50076: {"verified", ReasonMFARequired},
-		50072: {"verified", ReasonMFAEnrollment}, 53003: {"rejected", ReasonConditionalAccess}, 50144: {"rejected", ReasonPasswordExpired},
-		50053: {"indeterminate", ReasonLocked}, 530035: {"indeterminate", ReasonSecurityDefaults}, 7000218: {"indeterminate", ReasonAppNotPublic},
-		700025: {"indeterminate", ReasonClientCredential}, 9001023: {"indeterminate", ReasonBadAuthority}, 80007: {"indeterminate", ReasonTransient},
-		16000: {"rejected", ReasonExternalUser}, 12345: {"indeterminate", ReasonUnknownCode},
+		50126: {"rejected", entra.ReasonWrongPassword}, 50034: {"rejected", entra.ReasonUnknownUser}, 50076: {"verified", entra.ReasonMFARequired},
+		50072: {"verified", entra.ReasonMFAEnrollment}, 53003: {"rejected", entra.ReasonConditionalAccess}, 50144: {"rejected", entra.ReasonPasswordExpired},
+		50053: {"indeterminate", entra.ReasonLocked}, 530035: {"indeterminate", entra.ReasonSecurityDefaults}, 7000218: {"indeterminate", entra.ReasonAppNotPublic},
+		700025: {"indeterminate", entra.ReasonClientCredential}, 9001023: {"indeterminate", entra.ReasonBadAuthority}, 80007: {"indeterminate", entra.ReasonTransient},
+		16000: {"rejected", entra.ReasonExternalUser}, 12345: {"indeterminate", entra.ReasonUnknownCode},
 	} {
-		v, r := Classify(code, DefaultPolicy())
+		v, r := entra.Classify(code, entra.DefaultPolicy())
 		if string(v) != want[0] || r != want[1] {
 			t.Errorf("Classify(%d) = %s/%s, want %s/%s", code, v, r, want[0], want[1])
 		}
@@ -384,24 +385,24 @@ func TestVerifyForeignBodies(t *testing.T) {
 		name    string
 		status  int
 		body    string
-		verdict Verdict
+		verdict entra.Verdict
 		reason  string
 		code    int
 	}{
 		{"legacy two codes", 400, `{"error":"invalid_grant","error_description":"` + desc(50126, "Error validating credentials due to invalid username or password.") +
 			`","error_codes":[70002,50126],"timestamp":"2024-05-02 10:11:12Z","trace_id":"0b6a4c2e-1111-4222-8333-444455556666","correlation_id":"7f1e2d3c-aaaa-4bbb-8ccc-ddddeeeeffff"}`,
-			Rejected, ReasonWrongPassword, 50126},
+			entra.Rejected, entra.ReasonWrongPassword, 50126},
 		{"mfa interaction_required 2020 style", 400, `{"error":"interaction_required","error_description":"` + desc(50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.") +
 			`","error_codes":[50076],"timestamp":"2024-05-02 10:11:12Z","trace_id":"x","correlation_id":"y","error_uri":"https://login.microsoftonline.com/error?code=50076","suberror":"basic_action"}`,
-			Verified, ReasonMFARequired, 50076},
+			entra.Verified, entra.ReasonMFARequired, 50076},
 		{"no error_codes", 400, `{"error":"unauthorized_client","error_description":"` + desc(50053, "The account is locked.") + `"}`,
-			Indeterminate, ReasonLocked, 50053},
+			entra.Indeterminate, entra.ReasonLocked, 50053},
 		{"7000218 invalid_client 401", 401, `{"error":"invalid_client","error_description":"` + desc(7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.") +
-			`","error_codes":[7000218]}`, Indeterminate, ReasonAppNotPublic, 7000218},
+			`","error_codes":[7000218]}`, entra.Indeterminate, entra.ReasonAppNotPublic, 7000218},
 		{"200 carrying an error", 200, `{"error":"invalid_grant","error_description":"` + desc(50126, "Error validating credentials due to invalid username or password.") + `","error_codes":[50126]}`,
-			Rejected, ReasonWrongPassword, 50126},
-		{"200 without expires_in", 200, `{"token_type":"Bearer","access_token":"abc"}`, Indeterminate, ReasonBadResponse, 0},
-		{"html 502", 502, `<html><body>Bad Gateway</body></html>`, Indeterminate, ReasonUnavailable, 0},
+			entra.Rejected, entra.ReasonWrongPassword, 50126},
+		{"200 without expires_in", 200, `{"token_type":"Bearer","access_token":"abc"}`, entra.Indeterminate, entra.ReasonBadResponse, 0},
+		{"html 502", 502, `<html><body>Bad Gateway</body></html>`, entra.Indeterminate, entra.ReasonUnavailable, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -437,11 +438,11 @@ func TestVerifyConcurrent(t *testing.T) {
 			var upn, pw, want string
 			switch i % 3 {
 			case 0:
-				upn, pw, want = fmt.Sprintf("m%d@contoso.com", i%4), rightPW, ReasonOK
+				upn, pw, want = fmt.Sprintf("m%d@contoso.com", i%4), rightPW, entra.ReasonOK
 			case 1:
-				upn, pw, want = fmt.Sprintf("f%d@fabrikam.com", i%4), rightPW, ReasonFederated
+				upn, pw, want = fmt.Sprintf("f%d@fabrikam.com", i%4), rightPW, entra.ReasonFederated
 			default:
-				upn, pw, want = fmt.Sprintf("m%d@contoso.com", i%4), fmt.Sprintf("%s-%d", wrongPW, i), ReasonWrongPassword
+				upn, pw, want = fmt.Sprintf("m%d@contoso.com", i%4), fmt.Sprintf("%s-%d", wrongPW, i), entra.ReasonWrongPassword
 			}
 			if r := f.v.VerifyPassword(ctx, upn, pw); r.Reason != want {
 				errs <- fmt.Sprintf("%s: %s, want %s", upn, r.Reason, want)
@@ -463,13 +464,13 @@ func TestVerifyDiscoveryFailureNotCached(t *testing.T) {
 	f := newFixture(t, fakeentra.Options{}, nil)
 	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
 	f.fe.InjectFault(fakeentra.RouteOpenIDConfig, fakeentra.Fault{Status: 503, Times: 1})
-	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Indeterminate {
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Indeterminate {
 		t.Errorf("discovery 503: %+v", r)
 	}
 	if n := f.fe.TokenRequests("alice@contoso.com"); n != 0 {
 		t.Errorf("token endpoint reached without discovery: %d", n)
 	}
-	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != Verified {
+	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Verified {
 		t.Errorf("after discovery recovered: %+v", r)
 	}
 }

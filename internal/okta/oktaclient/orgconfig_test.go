@@ -1,4 +1,4 @@
-package okta_test
+package oktaclient_test
 
 import (
 	"io"
@@ -10,7 +10,7 @@ import (
 
 	"entra2okta/internal/apierr"
 	"entra2okta/internal/emu/fakeokta"
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 )
 
 // TestOrgConfigReads drives the configuration reads through the SDK against
@@ -45,7 +45,7 @@ func TestOrgConfigReads(t *testing.T) {
 	if _, err := fk.RegisterEventHook(t.Context(), hs.URL+"/okta/events", "Authorization", "Bearer ev", "user.import.password"); err != nil {
 		t.Fatal(err)
 	}
-	c, err := okta.New(t.Context(), okta.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestOrgConfigReads(t *testing.T) {
 
 	obs, found, err := c.ProbeUsers(ctx)
 	// The users bucket allows 600 a minute, of which a token may have a share.
-	if err != nil || !found || obs.Bucket != okta.RateBucketUsers || obs.Limit <= 0 || obs.Limit > 600 || obs.Remaining != obs.Limit-1 ||
+	if err != nil || !found || obs.Bucket != oktaclient.RateBucketUsers || obs.Limit <= 0 || obs.Limit > 600 || obs.Remaining != obs.Limit-1 ||
 		obs.Reset.IsZero() {
 		t.Fatalf("probe: %+v %v %v", obs, found, err)
 	}
@@ -83,7 +83,7 @@ func TestOrgConfigReads(t *testing.T) {
 	}
 
 	pw, err := c.Policies(ctx, "PASSWORD")
-	if err != nil || len(pw) != 1 || pw[0].Lockout == nil || *pw[0].Lockout != (okta.Lockout{MaxAttempts: 10}) || !pw[0].System ||
+	if err != nil || len(pw) != 1 || pw[0].Lockout == nil || *pw[0].Lockout != (oktaclient.Lockout{MaxAttempts: 10}) || !pw[0].System ||
 		len(pw[0].Groups) != 1 {
 		t.Fatalf("password policies: %+v %v", pw, err)
 	}

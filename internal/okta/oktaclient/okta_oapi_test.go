@@ -1,4 +1,4 @@
-package okta_test
+package oktaclient_test
 
 // OpenAPI fidelity on the wire: the adapter drives the real okta-sdk-golang
 // against fakeokta over loopback TLS, with every exchange validated against
@@ -28,6 +28,7 @@ import (
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/internal/testkit/oktaspec"
 	"entra2okta/internal/testkit/oktatest"
 )
@@ -108,9 +109,9 @@ func startOAPIOrg(t *testing.T, opts fakeokta.Options) *oapiOrg {
 	return o
 }
 
-func (o *oapiOrg) adapter(t *testing.T, token string) *okta.Client {
+func (o *oapiOrg) adapter(t *testing.T, token string) *oktaclient.Client {
 	t.Helper()
-	c, err := okta.New(t.Context(), okta.Config{OrgURL: o.fake.URL, APIToken: token, HTTPClient: o.client})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: o.fake.URL, APIToken: token, HTTPClient: o.client})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,11 +383,11 @@ func TestConformanceSuiteOnTheWireMatchesOpenAPI(t *testing.T) {
 	hc := fk.HTTPClient()
 	hc.Transport = spec.Transport(hc.Transport, rep)
 	oktatest.RunConformance(t, oktatest.Target{
-		NewClient: func(t *testing.T, token string) *okta.Client {
+		NewClient: func(t *testing.T, token string) *oktaclient.Client {
 			if token == "" {
 				token = fakeokta.DefaultAPIToken
 			}
-			c, err := okta.New(t.Context(), okta.Config{OrgURL: fk.URL, APIToken: token, HTTPClient: hc})
+			c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: token, HTTPClient: hc})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,18 +1,18 @@
 //go:build live
 
-package okta_test
+package oktaclient_test
 
 import (
 	"net/http"
 	"os"
 	"testing"
 
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/internal/testkit/oktatest"
 )
 
 // TestConformanceLive runs the API part of the suite against a real Okta
-// org: go test -tags live -run Live ./internal/okta/ with OKTA_ORG_URL,
+// org: go test -tags live -run Live ./internal/okta/oktaclient/ with OKTA_ORG_URL,
 // OKTA_API_TOKEN and OKTA_TEST_LOGIN_DOMAIN (a domain of the org's login
 // policy, default example.com) set. It creates users with random logins
 // and deletes them afterwards.
@@ -22,11 +22,11 @@ func TestConformanceLive(t *testing.T) {
 		t.Skip("set OKTA_ORG_URL and OKTA_API_TOKEN to run against a real org")
 	}
 	oktatest.RunConformance(t, oktatest.Target{
-		NewClient: func(t *testing.T, tok string) *okta.Client {
+		NewClient: func(t *testing.T, tok string) *oktaclient.Client {
 			if tok == "" {
 				tok = token
 			}
-			c, err := okta.New(t.Context(), okta.Config{OrgURL: org, APIToken: tok})
+			c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: org, APIToken: tok})
 			if err != nil {
 				t.Fatal(err)
 			}

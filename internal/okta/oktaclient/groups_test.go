@@ -1,4 +1,4 @@
-package okta_test
+package oktaclient_test
 
 import (
 	"sync"
@@ -7,6 +7,7 @@ import (
 	"entra2okta/internal/apierr"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 )
 
 // TestEnsureGroupConcurrent: twenty callers ensuring the same name through
@@ -14,7 +15,7 @@ import (
 // (E0000001) and read it back; exactly one reports Created.
 func TestEnsureGroupConcurrent(t *testing.T) {
 	fk, _ := startFake(t)
-	c, err := okta.New(t.Context(), okta.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestEnsureGroupConcurrent(t *testing.T) {
 // (twice), find by name, delete, through the real SDK.
 func TestGroupMembership(t *testing.T) {
 	fk, _ := startFake(t)
-	c, err := okta.New(t.Context(), okta.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package okta_test
+package oktaclient_test
 
 import (
 	"crypto/ecdsa"
@@ -20,6 +20,7 @@ import (
 	"entra2okta/internal/apierr"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/internal/testkit/oktatest"
 )
 
@@ -58,9 +59,9 @@ func oauthFake(t *testing.T, scopes ...string) *fakeokta.Running {
 	return fk
 }
 
-func oauthClient(t *testing.T, fk *fakeokta.Running, o okta.OAuthConfig) *okta.Client {
+func oauthClient(t *testing.T, fk *fakeokta.Running, o oktaclient.OAuthConfig) *oktaclient.Client {
 	t.Helper()
-	c, err := okta.New(t.Context(), okta.Config{OrgURL: fk.URL, OAuth: o, HTTPClient: fk.HTTPClient()})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, OAuth: o, HTTPClient: fk.HTTPClient()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func oauthClient(t *testing.T, fk *fakeokta.Running, o okta.OAuthConfig) *okta.C
 // assertion and sends it as a Bearer token, within the default scopes.
 func TestOAuthServiceAppRunsTheAPISuite(t *testing.T) {
 	fk, hookCA := startFake(t)
-	fk.AddOAuthClient(fakeokta.OAuthClient{ClientID: serviceApp, Scopes: okta.DefaultScopes(),
+	fk.AddOAuthClient(fakeokta.OAuthClient{ClientID: serviceApp, Scopes: oktaclient.DefaultScopes(),
 		Keys: []fakeokta.OAuthKey{{KID: "k1", Public: &serviceKey().PublicKey}}})
 	key := pkcs8(t, serviceKey())
 	var (
@@ -82,9 +83,9 @@ func TestOAuthServiceAppRunsTheAPISuite(t *testing.T) {
 	)
 	tgt := target(fk, hookCA, fk.HTTPClient())
 	tgt.Fake = nil // its checks expect the SSWS header
-	tgt.NewClient = func(t *testing.T, token string) *okta.Client {
+	tgt.NewClient = func(t *testing.T, token string) *oktaclient.Client {
 		if token != "" { // the suite's bad-token test: an SSWS token Okta refuses
-			c, err := okta.New(t.Context(), okta.Config{OrgURL: fk.URL, APIToken: token, HTTPClient: fk.HTTPClient()})
+			c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: token, HTTPClient: fk.HTTPClient()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +94,7 @@ func TestOAuthServiceAppRunsTheAPISuite(t *testing.T) {
 		mu.Lock()
 		clients++
 		mu.Unlock()
-		return oauthClient(t, fk, okta.OAuthConfig{ClientID: serviceApp, PrivateKey: key, KeyID: "k1"})
+		return oauthClient(t, fk, oktaclient.OAuthConfig{ClientID: serviceApp, PrivateKey: key, KeyID: "k1"})
 	}
 	oktatest.RunAPI(t, tgt)
 
@@ -136,7 +137,7 @@ func TestOAuthKeyFormats(t *testing.T) {
 		t.Fatal(err)
 	}
 	fk, _ := startFake(t)
-	fk.AddOAuthClient(fakeokta.OAuthClient{ClientID: serviceApp, Scopes: okta.DefaultScopes(), Keys: []fakeokta.OAuthKey{
+	fk.AddOAuthClient(fakeokta.OAuthClient{ClientID: serviceApp, Scopes: oktaclient.DefaultScopes(), Keys: []fakeokta.OAuthKey{
 		{KID: "rsa", Public: &serviceKey().PublicKey}, {KID: "ec", Public: &ec.PublicKey}, {KID: "jwk-1", Public: &serviceKey().PublicKey}}})
 	for _, tc := range []struct{ name, key, kid string }{
 		{"PKCS #1", pemOf(t, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(serviceKey())), "rsa"},
@@ -147,7 +148,7 @@ func TestOAuthKeyFormats(t *testing.T) {
 		{"JWK with its own kid", string(jwk), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := oauthClient(t, fk, okta.OAuthConfig{ClientID: serviceApp, PrivateKey: tc.key, KeyID: tc.kid})
+			c := oauthClient(t, fk, oktaclient.OAuthConfig{ClientID: serviceApp, PrivateKey: tc.key, KeyID: tc.kid})
 			if _, err := c.GetUser(t.Context(), "nobody@example.com"); !apierr.Is(err, apierr.NotFound) {
 				t.Fatalf("GetUser: %v, want NotFound (authenticated)", err)
 			}
@@ -160,7 +161,7 @@ func TestOAuthKeyFormats(t *testing.T) {
 // Okta's OAuth error as the code.
 func TestOAuthFailuresAreUnauthorized(t *testing.T) {
 	fk := oauthFake(t, "okta.users.read", "okta.users.manage")
-	fk.AddOAuthClient(fakeokta.OAuthClient{ClientID: "0oadpop", Scopes: okta.DefaultScopes(), RequireDPoP: true,
+	fk.AddOAuthClient(fakeokta.OAuthClient{ClientID: "0oadpop", Scopes: oktaclient.DefaultScopes(), RequireDPoP: true,
 		Keys: []fakeokta.OAuthKey{{KID: "k1", Public: &serviceKey().PublicKey}}})
 	key := pkcs8(t, serviceKey())
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -169,25 +170,27 @@ func TestOAuthFailuresAreUnauthorized(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		cfg  okta.OAuthConfig
-		call func(*okta.Client) error
+		cfg  oktaclient.OAuthConfig
+		call func(*oktaclient.Client) error
 		code string
 	}{
-		{"scope left out of the request", okta.OAuthConfig{ClientID: serviceApp, PrivateKey: key, Scopes: []string{"okta.users.read"}},
-			func(c *okta.Client) error {
+		{"scope left out of the request", oktaclient.OAuthConfig{ClientID: serviceApp, PrivateKey: key, Scopes: []string{"okta.users.read"}},
+			func(c *oktaclient.Client) error {
 				_, err := c.CreateUser(t.Context(), okta.NewUser{Profile: okta.Profile{"login": "s@example.com", "email": "s@example.com",
 					"firstName": "S", "lastName": "C"}})
 				return err
 			}, "insufficient_scope"},
-		{"scope not granted to the app", okta.OAuthConfig{ClientID: serviceApp, PrivateKey: key},
-			func(c *okta.Client) error { _, err := c.GetUser(t.Context(), "x@example.com"); return err }, "invalid_scope"},
-		{"key not registered", okta.OAuthConfig{ClientID: serviceApp, PrivateKey: pkcs8(t, other), KeyID: "k1",
+		{"scope not granted to the app", oktaclient.OAuthConfig{ClientID: serviceApp, PrivateKey: key},
+			func(c *oktaclient.Client) error { _, err := c.GetUser(t.Context(), "x@example.com"); return err }, "invalid_scope"},
+		{"key not registered", oktaclient.OAuthConfig{ClientID: serviceApp, PrivateKey: pkcs8(t, other), KeyID: "k1",
 			Scopes: []string{"okta.users.read"}},
-			func(c *okta.Client) error { _, err := c.GetUser(t.Context(), "x@example.com"); return err }, "invalid_client"},
-		{"unknown client", okta.OAuthConfig{ClientID: "0oanobody", PrivateKey: key, Scopes: []string{"okta.users.read"}},
-			func(c *okta.Client) error { return c.ListUsers(t.Context(), "", func(okta.User) error { return nil }) }, "invalid_client"},
-		{"app requires DPoP", okta.OAuthConfig{ClientID: "0oadpop", PrivateKey: key},
-			func(c *okta.Client) error { _, err := c.GetUser(t.Context(), "x@example.com"); return err }, "invalid_dpop_proof"},
+			func(c *oktaclient.Client) error { _, err := c.GetUser(t.Context(), "x@example.com"); return err }, "invalid_client"},
+		{"unknown client", oktaclient.OAuthConfig{ClientID: "0oanobody", PrivateKey: key, Scopes: []string{"okta.users.read"}},
+			func(c *oktaclient.Client) error {
+				return c.ListUsers(t.Context(), "", func(okta.User) error { return nil })
+			}, "invalid_client"},
+		{"app requires DPoP", oktaclient.OAuthConfig{ClientID: "0oadpop", PrivateKey: key},
+			func(c *oktaclient.Client) error { _, err := c.GetUser(t.Context(), "x@example.com"); return err }, "invalid_dpop_proof"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call(oauthClient(t, fk, tc.cfg))
@@ -198,8 +201,8 @@ func TestOAuthFailuresAreUnauthorized(t *testing.T) {
 		})
 	}
 	// The System Log needs okta.logs.read, which DefaultScopes has.
-	lf := oauthFake(t, okta.DefaultScopes()...)
-	c := oauthClient(t, lf, okta.OAuthConfig{ClientID: serviceApp, PrivateKey: key})
+	lf := oauthFake(t, oktaclient.DefaultScopes()...)
+	c := oauthClient(t, lf, oktaclient.OAuthConfig{ClientID: serviceApp, PrivateKey: key})
 	if _, err := c.PasswordImportEvents(t.Context(), "00unobody", time.Now().Add(-time.Minute)); err != nil {
 		t.Fatalf("PasswordImportEvents with okta.logs.read: %v", err)
 	}
@@ -215,8 +218,8 @@ func TestOAuthUnreachableHidesAssertion(t *testing.T) {
 	}
 	closed := "https://" + ln.Addr().String()
 	ln.Close()
-	c, err := okta.New(t.Context(), okta.Config{OrgURL: closed,
-		OAuth: okta.OAuthConfig{ClientID: serviceApp, PrivateKey: pkcs8(t, serviceKey()), Scopes: []string{"okta.users.read"}}})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: closed,
+		OAuth: oktaclient.OAuthConfig{ClientID: serviceApp, PrivateKey: pkcs8(t, serviceKey()), Scopes: []string{"okta.users.read"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,26 +252,26 @@ func TestOAuthConfigErrors(t *testing.T) {
 	good := pkcs8(t, serviceKey())
 	for _, tc := range []struct {
 		name string
-		cfg  okta.Config
+		cfg  oktaclient.Config
 		want string
 	}{
-		{"both", okta.Config{APIToken: marker, OAuth: okta.OAuthConfig{ClientID: "c", PrivateKey: good}}, "not both"},
-		{"neither", okta.Config{}, "is required"},
-		{"no client ID", okta.Config{OAuth: okta.OAuthConfig{PrivateKey: good}}, "client ID is required"},
-		{"no key", okta.Config{OAuth: okta.OAuthConfig{ClientID: "c"}}, "private key is required"},
-		{"not a key", okta.Config{OAuth: okta.OAuthConfig{ClientID: "c", PrivateKey: marker}}, "neither PEM nor JWK"},
-		{"broken PEM", okta.Config{OAuth: okta.OAuthConfig{ClientID: "c",
+		{"both", oktaclient.Config{APIToken: marker, OAuth: oktaclient.OAuthConfig{ClientID: "c", PrivateKey: good}}, "not both"},
+		{"neither", oktaclient.Config{}, "is required"},
+		{"no client ID", oktaclient.Config{OAuth: oktaclient.OAuthConfig{PrivateKey: good}}, "client ID is required"},
+		{"no key", oktaclient.Config{OAuth: oktaclient.OAuthConfig{ClientID: "c"}}, "private key is required"},
+		{"not a key", oktaclient.Config{OAuth: oktaclient.OAuthConfig{ClientID: "c", PrivateKey: marker}}, "neither PEM nor JWK"},
+		{"broken PEM", oktaclient.Config{OAuth: oktaclient.OAuthConfig{ClientID: "c",
 			PrivateKey: "-----BEGIN PRIVATE KEY-----\n" + marker + "\n-----END PRIVATE KEY-----\n"}}, "private key"},
-		{"certificate", okta.Config{OAuth: okta.OAuthConfig{ClientID: "c", PrivateKey: pemOf(t, "CERTIFICATE", []byte(marker))}},
+		{"certificate", oktaclient.Config{OAuth: oktaclient.OAuthConfig{ClientID: "c", PrivateKey: pemOf(t, "CERTIFICATE", []byte(marker))}},
 			"not a private key"},
-		{"1024-bit RSA", okta.Config{OAuth: okta.OAuthConfig{ClientID: "c", PrivateKey: pkcs8(t, small)}}, "at least 2048 bits"},
-		{"public JWK", okta.Config{OAuth: okta.OAuthConfig{ClientID: "c", PrivateKey: string(pub)}}, "public key"},
-		{"not an Okta scope", okta.Config{OAuth: okta.OAuthConfig{ClientID: "c", PrivateKey: good, Scopes: []string{"openid"}}},
+		{"1024-bit RSA", oktaclient.Config{OAuth: oktaclient.OAuthConfig{ClientID: "c", PrivateKey: pkcs8(t, small)}}, "at least 2048 bits"},
+		{"public JWK", oktaclient.Config{OAuth: oktaclient.OAuthConfig{ClientID: "c", PrivateKey: string(pub)}}, "public key"},
+		{"not an Okta scope", oktaclient.Config{OAuth: oktaclient.OAuthConfig{ClientID: "c", PrivateKey: good, Scopes: []string{"openid"}}},
 			"not an Okta API scope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.OrgURL = "https://example.okta.com"
-			_, err := okta.New(t.Context(), tc.cfg)
+			_, err := oktaclient.New(t.Context(), tc.cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
@@ -282,7 +285,7 @@ func TestOAuthConfigErrors(t *testing.T) {
 			}
 		})
 	}
-	if err := (okta.OAuthConfig{ClientID: "c", PrivateKey: good}).Check(); err != nil {
+	if err := (oktaclient.OAuthConfig{ClientID: "c", PrivateKey: good}).Check(); err != nil {
 		t.Errorf("Check(good) = %v", err)
 	}
 }

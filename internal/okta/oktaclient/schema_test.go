@@ -1,4 +1,4 @@
-package okta_test
+package oktaclient_test
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package okta_test
+package oktaclient_test
 
 import (
 	"net/http"
@@ -7,7 +7,7 @@ import (
 
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/loopbacktls"
-	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/internal/testkit/oktaspec"
 	"entra2okta/internal/testkit/oktatest"
 )
@@ -33,11 +33,11 @@ func startFake(t *testing.T) (*fakeokta.Running, *loopbacktls.Authority) {
 
 func target(fk *fakeokta.Running, hookCA *loopbacktls.Authority, hc *http.Client) oktatest.Target {
 	return oktatest.Target{
-		NewClient: func(t *testing.T, token string) *okta.Client {
+		NewClient: func(t *testing.T, token string) *oktaclient.Client {
 			if token == "" {
 				token = fakeokta.DefaultAPIToken
 			}
-			c, err := okta.New(t.Context(), okta.Config{OrgURL: fk.URL + "/", APIToken: token, HTTPClient: hc})
+			c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL + "/", APIToken: token, HTTPClient: hc})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package okta_test
+package oktaclient_test
 
 import (
 	"net/http"
@@ -8,33 +8,34 @@ import (
 
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/okta"
+	"entra2okta/internal/okta/oktaclient"
 )
 
 func TestBucketOf(t *testing.T) {
 	for _, tc := range []struct {
 		method, path string
-		want         okta.RateBucket
+		want         oktaclient.RateBucket
 	}{
-		{"POST", "/api/v1/users", okta.RateBucketUsers},
-		{"GET", "/api/v1/users", okta.RateBucketUsers},
-		{"GET", "/api/v1/users/a%40example.com", okta.RateBucketUserGet},
-		{"POST", "/api/v1/users/00u1", okta.RateBucketUserWrite},
-		{"PUT", "/api/v1/users/00u1", okta.RateBucketUserWrite},
-		{"DELETE", "/api/v1/users/00u1", okta.RateBucketUserWrite},
-		{"POST", "/api/v1/users/00u1/lifecycle/activate", okta.RateBucketOther},
-		{"GET", "/api/v1/logs", okta.RateBucketLogs},
-		{"GET", "/api/v1/inlineHooks", okta.RateBucketOther},
-		{"GET", "/oauth2/v1/keys", okta.RateBucketOther},
-		{"GET", "/api/v1/groups", okta.RateBucketGroups},
-		{"POST", "/api/v1/groups", okta.RateBucketGroups},
-		{"GET", "/api/v1/groups/rules", okta.RateBucketGroups},
-		{"GET", "/api/v1/groups/00g1", okta.RateBucketGroupByID},
-		{"DELETE", "/api/v1/groups/00g1", okta.RateBucketGroupByID},
-		{"GET", "/api/v1/groups/00g1/users", okta.RateBucketGroupMembers},
-		{"PUT", "/api/v1/groups/00g1/users/00u1", okta.RateBucketGroupMembers},
-		{"GET", "/api/v1/users/00u1/groups", okta.RateBucketOther},
+		{"POST", "/api/v1/users", oktaclient.RateBucketUsers},
+		{"GET", "/api/v1/users", oktaclient.RateBucketUsers},
+		{"GET", "/api/v1/users/a%40example.com", oktaclient.RateBucketUserGet},
+		{"POST", "/api/v1/users/00u1", oktaclient.RateBucketUserWrite},
+		{"PUT", "/api/v1/users/00u1", oktaclient.RateBucketUserWrite},
+		{"DELETE", "/api/v1/users/00u1", oktaclient.RateBucketUserWrite},
+		{"POST", "/api/v1/users/00u1/lifecycle/activate", oktaclient.RateBucketOther},
+		{"GET", "/api/v1/logs", oktaclient.RateBucketLogs},
+		{"GET", "/api/v1/inlineHooks", oktaclient.RateBucketOther},
+		{"GET", "/oauth2/v1/keys", oktaclient.RateBucketOther},
+		{"GET", "/api/v1/groups", oktaclient.RateBucketGroups},
+		{"POST", "/api/v1/groups", oktaclient.RateBucketGroups},
+		{"GET", "/api/v1/groups/rules", oktaclient.RateBucketGroups},
+		{"GET", "/api/v1/groups/00g1", oktaclient.RateBucketGroupByID},
+		{"DELETE", "/api/v1/groups/00g1", oktaclient.RateBucketGroupByID},
+		{"GET", "/api/v1/groups/00g1/users", oktaclient.RateBucketGroupMembers},
+		{"PUT", "/api/v1/groups/00g1/users/00u1", oktaclient.RateBucketGroupMembers},
+		{"GET", "/api/v1/users/00u1/groups", oktaclient.RateBucketOther},
 	} {
-		if got := okta.BucketOf(tc.method, tc.path); got != tc.want {
+		if got := oktaclient.BucketOf(tc.method, tc.path); got != tc.want {
 			t.Errorf("BucketOf(%s %s) = %s, want %s", tc.method, tc.path, got, tc.want)
 		}
 	}
@@ -50,10 +51,10 @@ func TestRateObserverSeesTheTokensShare(t *testing.T) {
 	fk.SetTokenRateShare(fakeokta.DefaultTokenRateShare)
 	var (
 		mu   sync.Mutex
-		seen []okta.RateObservation
+		seen []oktaclient.RateObservation
 	)
-	c, err := okta.New(t.Context(), okta.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(),
-		RateObserver: func(o okta.RateObservation) { mu.Lock(); seen = append(seen, o); mu.Unlock() }})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(),
+		RateObserver: func(o oktaclient.RateObservation) { mu.Lock(); seen = append(seen, o); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,9 +82,9 @@ func TestRateObserverSeesTheTokensShare(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	want := []struct {
-		bucket okta.RateBucket
+		bucket oktaclient.RateBucket
 		limit  int
-	}{{okta.RateBucketUsers, 300}, {okta.RateBucketUserGet, 1000}, {okta.RateBucketUserWrite, 300}}
+	}{{oktaclient.RateBucketUsers, 300}, {oktaclient.RateBucketUserGet, 1000}, {oktaclient.RateBucketUserWrite, 300}}
 	if len(seen) < len(want) {
 		t.Fatalf("observations %+v", seen)
 	}
