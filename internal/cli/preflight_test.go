@@ -27,7 +27,9 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/eventhook"
+	"entra2okta/internal/hook/pwimport"
+	"entra2okta/internal/hookserver"
 	"entra2okta/internal/okta"
 	"entra2okta/internal/preflight"
 	"entra2okta/internal/worker"
@@ -75,14 +77,14 @@ func TestPreflight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := hook.NewServer(hook.ServerConfig{
-		Hook: hook.Config{AuthSecret: secret, Binding: hook.BindingConfig{Source: tc, TenantID: dir.TenantID, Timeout: 2 * time.Second}},
+	hs, err := hookserver.NewServer(hookserver.ServerConfig{
+		Hook: pwimport.Config{AuthSecret: secret, Binding: pwimport.BindingConfig{Source: tc, TenantID: dir.TenantID, Timeout: 2 * time.Second}},
 		TLS:  ca.ServerTLSConfig(),
 		Ready: func(ctx context.Context) error {
 			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		},
-		Events: &hook.EventConfig{Client: tc, AuthHeader: "Authorization", AuthSecret: evSecret},
+		Events: &eventhook.EventConfig{Client: tc, AuthHeader: "Authorization", AuthSecret: evSecret},
 	}, v, tc, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -100,12 +102,12 @@ func TestPreflight(t *testing.T) {
 		_ = hs.Shutdown(sctx)
 	})
 	hookBase := "https://" + ln.Addr().String()
-	hookID, err := o.SetPasswordImportHook(hookBase+hook.PasswordImportPath, "Authorization", secret)
+	hookID, err := o.SetPasswordImportHook(hookBase+pwimport.PasswordImportPath, "Authorization", secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventHookID, err := o.RegisterEventHook(ctx, hookBase+hook.EventsPath, "Authorization", evSecret,
-		hook.EventAppMembershipAdd, hook.EventPasswordImport)
+	eventHookID, err := o.RegisterEventHook(ctx, hookBase+eventhook.EventsPath, "Authorization", evSecret,
+		eventhook.EventAppMembershipAdd, eventhook.EventPasswordImport)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +154,7 @@ func TestPreflight(t *testing.T) {
 		preflight.NameOktaRateLimit:     "requests/min for these credentials",
 		preflight.NameDomains:           "federated:",
 		preflight.NameVerifierApp:       canary,
-		preflight.NameHookServer:        "ready, version " + hook.Version(),
+		preflight.NameHookServer:        "ready, version " + hookserver.Version(),
 		preflight.NameTemporalSearch:    "all 5 registered",
 		preflight.NamePasswordPolicy:    "maxAttempts 10, autoUnlockMinutes 30",
 		preflight.NameTemporalRetention: "retention 90d",
@@ -221,7 +223,7 @@ func TestPreflight(t *testing.T) {
 	// Okta not the hook server's, the event hook INACTIVE, everyone routed
 	// to another identity provider, the Graph app's secret wrong, the hook
 	// server's admin listener unreachable; creates planned above the limit.
-	if _, err := o.SetPasswordImportHook(hookBase+hook.PasswordImportPath, "Authorization", "Basic not-the-hook-secret"); err != nil {
+	if _, err := o.SetPasswordImportHook(hookBase+pwimport.PasswordImportPath, "Authorization", "Basic not-the-hook-secret"); err != nil {
 		t.Fatal(err)
 	}
 	oktaPost(t, os_.URL, "/api/v1/eventHooks/"+eventHookID+"/lifecycle/deactivate", oktaToken)

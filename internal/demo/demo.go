@@ -37,7 +37,9 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/eventhook"
+	"entra2okta/internal/hook/pwimport"
+	"entra2okta/internal/hookserver"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/temporalconn"
 	"entra2okta/internal/worker"
@@ -242,9 +244,9 @@ func (d *demo) setup(ctx context.Context) error {
 	if d.o365App, err = d.okta.AddApp("", "Microsoft Office 365"); err != nil {
 		return err
 	}
-	hs, err := hook.NewServer(hook.ServerConfig{
-		Hook: hook.Config{AuthSecret: secret}, TLS: d.ca.ServerTLSConfig(),
-		Events: &hook.EventConfig{Client: d.tc, AppID: d.o365App, DeadlineAfter: d.opts.Deadline, Policy: workflows.PolicyExpirePassword},
+	hs, err := hookserver.NewServer(hookserver.ServerConfig{
+		Hook: pwimport.Config{AuthSecret: secret}, TLS: d.ca.ServerTLSConfig(),
+		Events: &eventhook.EventConfig{Client: d.tc, AppID: d.o365App, DeadlineAfter: d.opts.Deadline, Policy: workflows.PolicyExpirePassword},
 	}, verifier, d.tc, d.logger)
 	if err != nil {
 		return err
@@ -259,11 +261,11 @@ func (d *demo) setup(ctx context.Context) error {
 		defer cancel()
 		_ = hs.Shutdown(sctx)
 	})
-	d.hookURL = "https://" + ln.Addr().String() + hook.PasswordImportPath
+	d.hookURL = "https://" + ln.Addr().String() + pwimport.PasswordImportPath
 	if _, err := d.okta.SetPasswordImportHook(d.hookURL, "Authorization", secret); err != nil {
 		return err
 	}
-	eventsURL := "https://" + ln.Addr().String() + hook.EventsPath
+	eventsURL := "https://" + ln.Addr().String() + eventhook.EventsPath
 	if _, err := d.okta.RegisterEventHook(ctx, eventsURL, "Authorization", secret,
 		fakeokta.EventAppMembershipAdd, fakeokta.EventPasswordImport); err != nil {
 		return err
@@ -366,9 +368,9 @@ func (d *demo) assignNewHires(ctx context.Context) error {
 		d.hires = append(d.hires, u)
 	}
 	d.say("Okta assigned %d new hires (in no batch) to Office 365: the event hook starts their migrations (batch label %s)",
-		len(d.hires), hook.DefaultEventsBatch)
+		len(d.hires), eventhook.DefaultEventsBatch)
 	for {
-		sc, err := control.CountStates(ctx, d.tc, d.opts.Namespace, hook.DefaultEventsBatch)
+		sc, err := control.CountStates(ctx, d.tc, d.opts.Namespace, eventhook.DefaultEventsBatch)
 		if err == nil && sc.States[workflows.StateAwaitingSignIn] == int64(len(d.hires)) {
 			d.say("the new hires are imported and wait for their first sign-in")
 			return nil
@@ -433,7 +435,7 @@ func (d *demo) waitFinal(ctx context.Context) error {
 				d.say("%s", line)
 				last = line
 			}
-			ev, everr := control.CountStates(ctx, d.tc, d.opts.Namespace, hook.DefaultEventsBatch)
+			ev, everr := control.CountStates(ctx, d.tc, d.opts.Namespace, eventhook.DefaultEventsBatch)
 			if sc.Total > 0 && sc.Done() == sc.Total && everr == nil && ev.Done() == ev.Total {
 				return nil
 			}
@@ -619,7 +621,7 @@ func (d *demo) summary(ctx context.Context, p signInPlan, res signInResult) erro
 		}
 	}
 	problems = append(problems, d.groupSummary(sc)...)
-	ev, err := control.CountStates(ctx, d.tc, d.opts.Namespace, hook.DefaultEventsBatch)
+	ev, err := control.CountStates(ctx, d.tc, d.opts.Namespace, eventhook.DefaultEventsBatch)
 	if err != nil {
 		return err
 	}

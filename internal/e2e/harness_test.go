@@ -36,7 +36,8 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/pwimport"
+	"entra2okta/internal/hookserver"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/okta"
 	"entra2okta/internal/worker"
@@ -89,8 +90,8 @@ type harness struct {
 
 	secret   string
 	hookAddr string
-	hookSrv  *hook.Server
-	policy   hook.PolicyConfig // the hook's password policy check (off: zero)
+	hookSrv  *hookserver.Server
+	policy   pwimport.PolicyConfig // the hook's password policy check (off: zero)
 
 	workerStop func()
 
@@ -195,12 +196,12 @@ func newHarness(t *testing.T, ctx context.Context, opts harnessOptions) *harness
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.policy = hook.PolicyConfig{Source: oc}
+		h.policy = pwimport.PolicyConfig{Source: oc}
 	}
 	h.secret = "Basic " + randomHex(24)
 	h.hookAddr = freeAddr(t)
 	h.startHook()
-	if _, err := h.okta.SetPasswordImportHook("https://"+h.hookAddr+hook.PasswordImportPath, "Authorization", h.secret); err != nil {
+	if _, err := h.okta.SetPasswordImportHook("https://"+h.hookAddr+pwimport.PasswordImportPath, "Authorization", h.secret); err != nil {
 		t.Fatal(err)
 	}
 	return h
@@ -230,7 +231,7 @@ func (h *harness) stopTemporal() {
 	}
 }
 
-func (h *harness) verifier() hook.Verifier {
+func (h *harness) verifier() pwimport.Verifier {
 	h.t.Helper()
 	v, err := entra.NewVerifier(entra.Config{
 		AuthorityHost: h.entraURL, TenantID: h.dir.TenantID, ClientID: h.dir.PublicClientID,
@@ -245,7 +246,7 @@ func (h *harness) verifier() hook.Verifier {
 // startHook starts the hook server on h.hookAddr (the address fakeokta calls).
 func (h *harness) startHook() {
 	h.t.Helper()
-	hs, err := hook.NewServer(hook.ServerConfig{Hook: hook.Config{AuthSecret: h.secret, Policy: h.policy}, TLS: h.ca.ServerTLSConfig()},
+	hs, err := hookserver.NewServer(hookserver.ServerConfig{Hook: pwimport.Config{AuthSecret: h.secret, Policy: h.policy}, TLS: h.ca.ServerTLSConfig()},
 		h.verifier(), h.tc, h.logger.With("component", "hook"))
 	if err != nil {
 		h.t.Fatal(err)

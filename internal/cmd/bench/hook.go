@@ -26,7 +26,8 @@ import (
 	"entra2okta/internal/devpostgres"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/pwimport"
+	"entra2okta/internal/hookserver"
 	"entra2okta/internal/hookstore"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/pwpolicy"
@@ -61,7 +62,7 @@ type hookFigures struct {
 	Errors            int            `json:"errors"`
 	// Policy phase: the same load again, alternating request by request
 	// between this server and a second one with the password-policy check
-	// on (hook.PolicyConfig), so that both halves meet the same machine.
+	// on (pwimport.PolicyConfig), so that both halves meet the same machine.
 	Policy *policyFigures `json:"policy_phase,omitempty"`
 	// Store phase (-store both): the same load again, alternating request
 	// by request between a server with the shield in memory and one with
@@ -202,7 +203,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	// What stands in for Entra.
 	var (
-		inner      hook.Verifier
+		inner      pwimport.Verifier
 		upstreamN  func() int
 		setHang    func(bool)
 		logins     []string
@@ -279,7 +280,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	tv := &timedVerifier{inner: inner}
 
 	// The shared shield, in a private PostgreSQL cluster on loopback.
-	var pgStore hook.ShieldStore
+	var pgStore pwimport.ShieldStore
 	var pgName string
 	if *storeMode != "memory" {
 		st, name, stop, err := benchStore(ctx, stderr)
@@ -310,13 +311,13 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// serveWith starts a hook server on the shared verifier, with the
 	// shield in store (nil: memory), counting its verifier calls in calls
 	// when not nil, and returns its URL.
-	serveWith := func(policy hook.PolicyConfig, store hook.ShieldStore, calls *atomic.Int64) (string, error) {
-		var v hook.Verifier = tv
+	serveWith := func(policy pwimport.PolicyConfig, store pwimport.ShieldStore, calls *atomic.Int64) (string, error) {
+		var v pwimport.Verifier = tv
 		if calls != nil {
 			v = &countingVerifier{inner: tv, calls: calls}
 		}
-		srv, err := hook.NewServer(hook.ServerConfig{
-			Hook: hook.Config{AuthSecret: secret, Budget: *budget, Policy: policy, Store: store},
+		srv, err := hookserver.NewServer(hookserver.ServerConfig{
+			Hook: pwimport.Config{AuthSecret: secret, Budget: *budget, Policy: policy, Store: store},
 			TLS:  ca.ServerTLSConfig(),
 		}, v, signals, logger)
 		if err != nil {
@@ -332,15 +333,15 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			defer cancel()
 			_ = srv.Shutdown(sctx)
 		})
-		return "https://" + ln.Addr().String() + hook.PasswordImportPath, nil
+		return "https://" + ln.Addr().String() + pwimport.PasswordImportPath, nil
 	}
-	serve := func(policy hook.PolicyConfig) (string, error) { return serveWith(policy, mainStore, nil) }
+	serve := func(policy pwimport.PolicyConfig) (string, error) { return serveWith(policy, mainStore, nil) }
 	defer func() {
 		for _, stop := range stops {
 			stop()
 		}
 	}()
-	url, err := serve(hook.PolicyConfig{})
+	url, err := serve(pwimport.PolicyConfig{})
 	if err != nil {
 		return err
 	}
@@ -366,13 +367,13 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		answer := time.Since(start)
-		if err != nil || (resp.StatusCode != http.StatusOK && resp.StatusCode != hook.StatusUndecided) {
+		if err != nil || (resp.StatusCode != http.StatusOK && resp.StatusCode != pwimport.StatusUndecided) {
 			noteError(fmt.Sprintf("HTTP %d", resp.StatusCode))
 			return sample{err: true}
 		}
 		s := sample{answer: answer, entra: tv.take(logins[u])}
 		switch {
-		case resp.StatusCode == hook.StatusUndecided:
+		case resp.StatusCode == pwimport.StatusUndecided:
 			s.credential = "UNDECIDED" // no statement about the password (e.g. Entra hangs)
 		case bytes.Contains(b, []byte(`"VERIFIED"`)):
 			s.credential = "VERIFIED"
@@ -514,14 +515,14 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // measurePolicy starts a second hook server with the password-policy check
 // on, waits for its first policy read, and sends n requests at rate,
 // alternating between the server without the check (off) and it (on).
-func measurePolicy(ctx context.Context, n int, rate float64, serve func(hook.PolicyConfig) (string, error),
+func measurePolicy(ctx context.Context, n int, rate float64, serve func(pwimport.PolicyConfig) (string, error),
 	sendTo func(string) sample, signals *acceptSignals, stderr io.Writer) (*policyFigures, error) {
 	src := &benchPolicy{read: make(chan struct{})}
-	urlOn, err := serve(hook.PolicyConfig{Source: src, Refresh: time.Hour})
+	urlOn, err := serve(pwimport.PolicyConfig{Source: src, Refresh: time.Hour})
 	if err != nil {
 		return nil, err
 	}
-	urlOff, err := serve(hook.PolicyConfig{})
+	urlOff, err := serve(pwimport.PolicyConfig{})
 	if err != nil {
 		return nil, err
 	}
@@ -575,14 +576,14 @@ func measurePolicy(ctx context.Context, n int, rate float64, serve func(hook.Pol
 
 // measureStore starts a hook server with the shield in memory and one with
 // it in store, and sends n requests at rate, alternating between them.
-func measureStore(ctx context.Context, n int, rate float64, serveWith func(hook.PolicyConfig, hook.ShieldStore, *atomic.Int64) (string, error),
-	sendTo func(string) sample, store hook.ShieldStore, upstreamN func() int, stderr io.Writer) (*storeFigures, error) {
+func measureStore(ctx context.Context, n int, rate float64, serveWith func(pwimport.PolicyConfig, pwimport.ShieldStore, *atomic.Int64) (string, error),
+	sendTo func(string) sample, store pwimport.ShieldStore, upstreamN func() int, stderr io.Writer) (*storeFigures, error) {
 	var calls [2]atomic.Int64
-	urlMem, err := serveWith(hook.PolicyConfig{}, nil, &calls[0])
+	urlMem, err := serveWith(pwimport.PolicyConfig{}, nil, &calls[0])
 	if err != nil {
 		return nil, err
 	}
-	urlPG, err := serveWith(hook.PolicyConfig{}, store, &calls[1])
+	urlPG, err := serveWith(pwimport.PolicyConfig{}, store, &calls[1])
 	if err != nil {
 		return nil, err
 	}
@@ -641,7 +642,7 @@ func measureStore(ctx context.Context, n int, rate float64, serveWith func(hook.
 
 // benchStore starts a private PostgreSQL cluster (internal/devpostgres) and
 // opens the shield's store in it, with the hook's default shield settings.
-func benchStore(ctx context.Context, stderr io.Writer) (hook.ShieldStore, string, func(), error) {
+func benchStore(ctx context.Context, stderr io.Writer) (pwimport.ShieldStore, string, func(), error) {
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	c, err := devpostgres.Start(sctx, devpostgres.Options{})
@@ -665,7 +666,7 @@ func benchStore(ctx context.Context, stderr io.Writer) (hook.ShieldStore, string
 
 // countingVerifier counts one server's verifier calls.
 type countingVerifier struct {
-	inner hook.Verifier
+	inner pwimport.Verifier
 	calls *atomic.Int64
 }
 
@@ -709,7 +710,7 @@ func load(ctx context.Context, n int, rate float64, send func() sample) []sample
 func requestBody(eventID, user, password, ip string) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"eventId": eventID, "eventTime": time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
-		"eventType": hook.EventTypePasswordImport, "eventTypeVersion": "1.0", "contentType": "application/json",
+		"eventType": pwimport.EventTypePasswordImport, "eventTypeVersion": "1.0", "contentType": "application/json",
 		"cloudEventVersion": "0.1", "source": "https://bench.okta.example/api/v1/inlineHooks/cbl2ad6phv9fsPLcF0g7",
 		"data": map[string]any{
 			"context": map[string]any{
@@ -726,7 +727,7 @@ func requestBody(eventID, user, password, ip string) []byte {
 // username (requests cycle through many users, so at most one check per
 // user is in flight).
 type timedVerifier struct {
-	inner hook.Verifier
+	inner pwimport.Verifier
 	mu    sync.Mutex
 	took  map[string]time.Duration
 }

@@ -28,7 +28,8 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/pwimport"
+	"entra2okta/internal/hookserver"
 	"entra2okta/workflows"
 )
 
@@ -173,7 +174,7 @@ func (s *benchStack) startHook() error {
 		return err
 	}
 	secret := "Basic YmVuY2g6Y2FtcGFpZ24=" // the hook's shared secret, loopback only
-	hs, err := hook.NewServer(hook.ServerConfig{Hook: hook.Config{AuthSecret: secret}, TLS: s.fe.CA.ServerTLSConfig()},
+	hs, err := hookserver.NewServer(hookserver.ServerConfig{Hook: pwimport.Config{AuthSecret: secret}, TLS: s.fe.CA.ServerTLSConfig()},
 		v, s.srv.Client(), nil)
 	if err != nil {
 		return err
@@ -188,7 +189,7 @@ func (s *benchStack) startHook() error {
 		defer cancel()
 		_ = hs.Shutdown(ctx)
 	})
-	_, err = s.fo.SetPasswordImportHook("https://"+ln.Addr().String()+hook.PasswordImportPath, "Authorization", secret)
+	_, err = s.fo.SetPasswordImportHook("https://"+ln.Addr().String()+pwimport.PasswordImportPath, "Authorization", secret)
 	return err
 }
 
