@@ -83,6 +83,15 @@ func Declare(v *Values) *settings.Set {
 		Help: "MFA required/enrollment/external challenge (AADSTS50076/50079/50074/50072/50158) counts as verified"})
 	s.Bool(&v.PolicyExpired, S{Flag: "policy-expired", Env: "HOOK_POLICY_EXPIRED", Help: "an expired password (AADSTS50055/50144) counts as verified"})
 	s.Bool(&v.PolicyCA, S{Flag: "policy-ca", Env: "HOOK_POLICY_CA", Help: "blocked by conditional access (AADSTS53003) counts as verified"})
+	declareShield(s, v)
+	declareEvents(s, v)
+	declarePolicyCheck(s, v)
+	return s
+}
+
+// declareShield declares the bounds of the checks reaching Entra (the shield) and of those in flight.
+func declareShield(s *settings.Set, v *Values) {
+	type S = settings.Setting
 	s.Int(&v.LockoutThreshold, S{Flag: "lockout-threshold", Env: "HOOK_LOCKOUT_THRESHOLD",
 		Help: "the tenant's smart lockout threshold (10 in Azure public clouds, 3 in US Government clouds) and no more than Okta's password policy lockout"})
 	s.Int(&v.UserAttempts, S{Flag: "user-attempts", Env: "HOOK_USER_ATTEMPTS",
@@ -103,6 +112,11 @@ func Declare(v *Values) *settings.Set {
 		Help: "PostgreSQL URL (postgres://user:password@host:5432/db) where replicas share the attempt budgets, circuit breaker and negative cache, so N replicas hold the bounds of one (empty: this process's memory, run one replica)"})
 	s.Int(&v.MaxConcurrent, S{Flag: "max-concurrent", Env: "HOOK_MAX_CONCURRENT",
 		Help: "checks in flight against Entra; beyond it requests are answered UNVERIFIED at once"})
+}
+
+// declareEvents declares the optional OAuth check, the shutdown, the event hook and the MFA-order canary.
+func declareEvents(s *settings.Set, v *Values) {
+	type S = settings.Setting
 	s.String(&v.OAuthIssuer, S{Flag: "oauth-issuer", Env: "HOOK_OAUTH_ISSUER",
 		Help: "also require an Okta OAuth 2.0 access token from this issuer, e.g. https://{org}/oauth2/default"})
 	s.String(&v.OAuthAudience, S{Flag: "oauth-audience", Env: "HOOK_OAUTH_AUDIENCE", Help: "expected token audience"})
@@ -125,6 +139,11 @@ func Declare(v *Values) *settings.Set {
 	s.Duration(&v.EventsDeadlineAfter, S{Flag: "events-deadline-after", Env: "OKTA_EVENTS_DEADLINE_AFTER", Default: "the workflow's, 60 days",
 		Help: "their deadline, after the assignment"})
 	s.String(&v.EventsPolicy, S{Flag: "events-policy", Env: "OKTA_EVENTS_POLICY", Help: "their deadline policy: none, expire-password, reset-password or deactivate"})
+}
+
+// declarePolicyCheck declares the Okta password policy check.
+func declarePolicyCheck(s *settings.Set, v *Values) {
+	type S = settings.Setting
 	s.String(&v.OktaOrgURL, S{Flag: "okta-org-url", Env: "OKTA_ORG_URL",
 		Help: "with OKTA_API_TOKEN, the hook reads the Okta password policy and flags verified passwords below it, which the migration then expires (empty: no policy check)"})
 	s.String(&v.OktaAPIToken, S{Env: "OKTA_API_TOKEN", Secret: true,
@@ -133,5 +152,4 @@ func Declare(v *Values) *settings.Set {
 		Help: "Okta group ids (comma-separated) every migrated user is in, for password policies scoped to them"})
 	s.Duration(&v.PolicyRefresh, S{Flag: "password-policy-refresh", Env: "HOOK_PASSWORD_POLICY_REFRESH",
 		Help: "how often the password policy is read again (in the background)"})
-	return s
 }
