@@ -92,26 +92,19 @@ func Declare(v *Values) *settings.Set {
 // declareShield declares the bounds of the checks reaching Entra (the shield) and of those in flight.
 func declareShield(s *settings.Set, v *Values) {
 	type S = settings.Setting
-	s.Int(&v.LockoutThreshold, S{Flag: "lockout-threshold", Env: "HOOK_LOCKOUT_THRESHOLD",
-		Help: "the tenant's smart lockout threshold (10 in Azure public clouds, 3 in US Government clouds) and no more than Okta's password policy lockout"})
-	s.Int(&v.UserAttempts, S{Flag: "user-attempts", Env: "HOOK_USER_ATTEMPTS",
-		Help: "checks per username that Entra may count as failures in any span of the user window (0: 5, or the daily number when lower)"})
-	s.Int(&v.UserDailyAttempts, S{Flag: "user-daily-attempts", Env: "HOOK_USER_DAILY_ATTEMPTS",
-		Help: "checks per username that Entra may count as failures in any 24 h until a verified sign-in (0: half the lockout threshold); must stay below the threshold"})
+	s.Int(&v.LockoutThreshold, S{Flag: "lockout-threshold", Env: "HOOK_LOCKOUT_THRESHOLD", Help: "the tenant's smart lockout threshold (10 in Azure public clouds, 3 in US Government clouds) and no more than Okta's password policy lockout"})
+	s.Int(&v.UserAttempts, S{Flag: "user-attempts", Env: "HOOK_USER_ATTEMPTS", Help: "checks per username that Entra may count as failures in any span of the user window (0: 5, or the daily number when lower)"})
+	s.Int(&v.UserDailyAttempts, S{Flag: "user-daily-attempts", Env: "HOOK_USER_DAILY_ATTEMPTS", Help: "checks per username that Entra may count as failures in any 24 h until a verified sign-in (0: half the lockout threshold); must stay below the threshold"})
 	s.Duration(&v.UserWindow, S{Flag: "user-window", Env: "HOOK_USER_WINDOW", Help: "per-username sliding window and cool-down"})
 	s.Int(&v.IPAttempts, S{Flag: "ip-attempts", Env: "HOOK_IP_ATTEMPTS", Help: "checks per source address reaching Entra per address window (-1: off)"})
 	s.Duration(&v.IPWindow, S{Flag: "ip-window", Env: "HOOK_IP_WINDOW", Help: "per-address window"})
-	s.String(&v.IPTrusted, S{Flag: "ip-trusted", Env: "HOOK_IP_TRUSTED",
-		Help: "comma-separated CIDR ranges exempt from the per-address budget (an office NAT, VPN or secure web gateway)"})
-	s.Int(&v.GlobalFailures, S{Flag: "global-failures", Env: "HOOK_GLOBAL_FAILURES",
-		Help: "checks that may fail at Entra across all users per global window before the circuit breaker opens (-1: off)"})
+	s.String(&v.IPTrusted, S{Flag: "ip-trusted", Env: "HOOK_IP_TRUSTED", Help: "comma-separated CIDR ranges exempt from the per-address budget (an office NAT, VPN or secure web gateway)"})
+	s.Int(&v.GlobalFailures, S{Flag: "global-failures", Env: "HOOK_GLOBAL_FAILURES", Help: "checks that may fail at Entra across all users per global window before the circuit breaker opens (-1: off)"})
 	s.Duration(&v.GlobalWindow, S{Flag: "global-window", Env: "HOOK_GLOBAL_WINDOW", Help: "tenant-wide sliding window"})
 	s.Duration(&v.BreakerCooldown, S{Flag: "breaker-cooldown", Env: "HOOK_BREAKER_COOLDOWN", Help: "how long the circuit breaker stays open"})
 	s.Duration(&v.NegativeTTL, S{Flag: "negative-ttl", Env: "HOOK_NEGATIVE_TTL", Help: "how long a rejected username+password is answered from memory"})
-	s.String(&v.Store, S{Env: "HOOK_STORE", Secret: true,
-		Help: "PostgreSQL URL (postgres://user:password@host:5432/db) where replicas share the attempt budgets, circuit breaker and negative cache, so N replicas hold the bounds of one (empty: this process's memory, run one replica)"})
-	s.Int(&v.MaxConcurrent, S{Flag: "max-concurrent", Env: "HOOK_MAX_CONCURRENT",
-		Help: "checks in flight against Entra; beyond it requests are answered UNVERIFIED at once"})
+	s.String(&v.Store, S{Env: "HOOK_STORE", Secret: true, Help: "PostgreSQL URL (postgres://user:password@host:5432/db) where replicas share the attempt budgets, circuit breaker and negative cache, so N replicas hold the bounds of one (empty: this process's memory, run one replica)"})
+	s.Int(&v.MaxConcurrent, S{Flag: "max-concurrent", Env: "HOOK_MAX_CONCURRENT", Help: "checks in flight against Entra; beyond it requests are answered UNVERIFIED at once"})
 }
 
 // declareEvents declares the optional OAuth check, the shutdown, the event hook and the MFA-order canary.

@@ -65,8 +65,8 @@ type EventConfig struct {
 	// AuthHeader and AuthSecret authenticate Okta's calls to the event hook:
 	// a secret of its own (hookserver's HOOK_EVENTS_AUTH_*), so that whoever
 	// holds the password hook's secret cannot forge events and the other way
-	// round. Server refuses the password hook's secret here. An empty
-	// AuthSecret on a Server falls back to the password hook's credentials,
+	// round. hookserver.Server refuses the password hook's secret here. An empty
+	// AuthSecret on a hookserver.Server falls back to the password hook's credentials,
 	// for in-process harnesses only (the demo); hookserver never does.
 	AuthHeader, AuthSecret string
 	// AppID is the Okta app id (0oa…) of the Office 365 app: assigning a user
