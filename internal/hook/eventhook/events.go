@@ -102,22 +102,20 @@ func (c *EventConfig) setDefaults() {
 	if c.Batch == "" {
 		c.Batch = DefaultEventsBatch
 	}
-	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = 4 << 20
-	}
-	if c.SeenEvents <= 0 {
-		c.SeenEvents = 50_000
-	}
+	c.MaxBodyBytes = positiveOr(c.MaxBodyBytes, 4<<20)
+	c.SeenEvents = positiveOr(c.SeenEvents, 50_000)
+	c.Workers = positiveOr(c.Workers, 2)
+	c.AttemptTimeout = positiveOr(c.AttemptTimeout, 5*time.Second)
+	c.Recent = positiveOr(c.Recent, 200)
 	// QueueSize and MaxAttempts take hook.QueueConfig's defaults.
-	if c.Workers <= 0 {
-		c.Workers = 2
+}
+
+// positiveOr returns v, or def when v is not positive.
+func positiveOr[T int | int64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
 	}
-	if c.AttemptTimeout <= 0 {
-		c.AttemptTimeout = 5 * time.Second
-	}
-	if c.Recent <= 0 {
-		c.Recent = 200
-	}
+	return v
 }
 
 // What the handler did with an event (EventRecord.Action).
