@@ -22,6 +22,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"entra2okta/internal/devtemporal"
+	"entra2okta/internal/hookserver"
 	"entra2okta/internal/secretenv"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
@@ -247,16 +248,16 @@ func TestComposeFile(t *testing.T) {
 	}
 	for _, name := range []string{"hookserver", "hookserver-demo"} {
 		s := service(t, p, name)
-		cfg, err := parseConfig(nil, serviceEnv(t, p, s, liveSecrets), io.Discard)
+		cfg, err := hookserver.ParseConfig(nil, serviceEnv(t, p, s, liveSecrets), io.Discard)
 		if err != nil {
 			t.Errorf("service %s: the hook server rejects its environment: %v", name, err)
 			continue
 		}
-		if cfg.tlsCert == "" || cfg.tlsKey == "" {
+		if cfg.TLSCert == "" || cfg.TLSKey == "" {
 			t.Errorf("service %s: no TLS (Okta only calls https hooks)", name)
 		}
-		if !strings.HasSuffix(cfg.listen, ":8443") {
-			t.Errorf("service %s: listens on %s, but publishes 8443", name, cfg.listen)
+		if !strings.HasSuffix(cfg.Listen, ":8443") {
+			t.Errorf("service %s: listens on %s, but publishes 8443", name, cfg.Listen)
 		}
 	}
 	fi := service(t, p, "fakeidp")
@@ -300,20 +301,20 @@ func TestComposeLiveSecretsAreFiles(t *testing.T) {
 		t.Error("worker: the Okta token or the Graph client secret is not the secret file's content")
 	}
 	h := service(t, p, "hookserver")
-	hcfg, err := parseConfig(nil, serviceEnv(t, p, h, liveSecrets), io.Discard)
+	hcfg, err := hookserver.ParseConfig(nil, serviceEnv(t, p, h, liveSecrets), io.Discard)
 	if err != nil {
 		t.Fatalf("hookserver: %v", err)
 	}
-	if hcfg.hook.AuthSecret != trim(liveSecrets["hook_auth_secret"]) {
+	if hcfg.Hook.AuthSecret != trim(liveSecrets["hook_auth_secret"]) {
 		t.Error("hookserver: the inline hook's secret is not the secret file's content")
 	}
-	if hcfg.events == nil || hcfg.events.AuthSecret != trim(liveSecrets["hook_events_auth_secret"]) {
+	if hcfg.Events == nil || hcfg.Events.AuthSecret != trim(liveSecrets["hook_events_auth_secret"]) {
 		t.Error("hookserver: HOOK_EVENTS_AUTH_SECRET_FILE set in .env, but the event hook's secret is not the file's content")
 	}
-	if hcfg.hook.MFACheck.Password.Reveal() != trim(liveSecrets["hook_mfa_canary_password"]) || hcfg.hook.MFACheck.Username != liveEnv["HOOK_MFA_CANARY_USER"] {
+	if hcfg.Hook.MFACheck.Password.Reveal() != trim(liveSecrets["hook_mfa_canary_password"]) || hcfg.Hook.MFACheck.Username != liveEnv["HOOK_MFA_CANARY_USER"] {
 		t.Error("hookserver: the MFA canary is not configured from .env and its secret file")
 	}
-	if hcfg.tlsKey == "" || !strings.HasPrefix(rawEnv(h)("HOOK_TLS_KEY"), "/run/secrets/") {
+	if hcfg.TLSKey == "" || !strings.HasPrefix(rawEnv(h)("HOOK_TLS_KEY"), "/run/secrets/") {
 		t.Errorf("hookserver: HOOK_TLS_KEY %q is not a Docker secret", rawEnv(h)("HOOK_TLS_KEY"))
 	}
 
@@ -340,11 +341,11 @@ func TestComposeLiveSecretsAreFiles(t *testing.T) {
 	p = loadCompose(t, env)
 	off := copyEnv(liveSecrets)
 	off["hook_events_auth_secret"], off["hook_mfa_canary_password"] = "", ""
-	hcfg, err = parseConfig(nil, serviceEnv(t, p, service(t, p, "hookserver"), off), io.Discard)
+	hcfg, err = hookserver.ParseConfig(nil, serviceEnv(t, p, service(t, p, "hookserver"), off), io.Discard)
 	if err != nil {
 		t.Fatalf("hookserver without the optional secrets: %v", err)
 	}
-	if hcfg.events != nil || !hcfg.hook.MFACheck.Password.Empty() {
+	if hcfg.Events != nil || !hcfg.Hook.MFACheck.Password.Empty() {
 		t.Error("hookserver: the event hook or the MFA canary is on without .env naming its secret file")
 	}
 
@@ -394,18 +395,18 @@ func TestComposeTwoEntraApps(t *testing.T) {
 	if err != nil {
 		t.Fatalf("worker: %v", err)
 	}
-	hcfg, err := parseConfig(nil, serviceEnv(t, p, service(t, p, "hookserver"), liveSecrets), io.Discard)
+	hcfg, err := hookserver.ParseConfig(nil, serviceEnv(t, p, service(t, p, "hookserver"), liveSecrets), io.Discard)
 	if err != nil {
 		t.Fatalf("hookserver: %v", err)
 	}
 	if wcfg.EntraClientID != liveEnv["ENTRA_CLIENT_ID"] {
 		t.Errorf("worker: Entra client %q, want the Graph app %q (ENTRA_CLIENT_ID)", wcfg.EntraClientID, liveEnv["ENTRA_CLIENT_ID"])
 	}
-	if hcfg.entra.ClientID != liveEnv["ENTRA_VERIFIER_CLIENT_ID"] {
-		t.Errorf("hookserver: Entra client %q, want the ROPC app %q (ENTRA_VERIFIER_CLIENT_ID)", hcfg.entra.ClientID, liveEnv["ENTRA_VERIFIER_CLIENT_ID"])
+	if hcfg.Entra.ClientID != liveEnv["ENTRA_VERIFIER_CLIENT_ID"] {
+		t.Errorf("hookserver: Entra client %q, want the ROPC app %q (ENTRA_VERIFIER_CLIENT_ID)", hcfg.Entra.ClientID, liveEnv["ENTRA_VERIFIER_CLIENT_ID"])
 	}
-	if wcfg.EntraTenantID != hcfg.entra.TenantID {
-		t.Errorf("worker tenant %q, hook server tenant %q: one tenant", wcfg.EntraTenantID, hcfg.entra.TenantID)
+	if wcfg.EntraTenantID != hcfg.Entra.TenantID {
+		t.Errorf("worker tenant %q, hook server tenant %q: one tenant", wcfg.EntraTenantID, hcfg.Entra.TenantID)
 	}
 }
 
@@ -713,14 +714,14 @@ func TestComposeLiveNeedsTheOperatorsSettings(t *testing.T) {
 	if _, err := worker.ParseConfig(nil, serviceEnv(t, p, service(t, p, "worker"), liveSecrets)); err == nil {
 		t.Error("worker accepted an empty Okta/Entra configuration")
 	}
-	if _, err := parseConfig(nil, serviceEnv(t, p, service(t, p, "hookserver"), liveSecrets), io.Discard); err == nil {
+	if _, err := hookserver.ParseConfig(nil, serviceEnv(t, p, service(t, p, "hookserver"), liveSecrets), io.Discard); err == nil {
 		t.Error("hook server accepted an empty Entra configuration")
 	}
 
 	env := copyEnv(liveEnv)
 	delete(env, "ENTRA_VERIFIER_CLIENT_ID")
 	p = loadCompose(t, env)
-	if _, err := parseConfig(nil, serviceEnv(t, p, service(t, p, "hookserver"), liveSecrets), io.Discard); err == nil ||
+	if _, err := hookserver.ParseConfig(nil, serviceEnv(t, p, service(t, p, "hookserver"), liveSecrets), io.Discard); err == nil ||
 		!strings.Contains(err.Error(), "ENTRA_CLIENT_ID") {
 		t.Errorf("hook server without ENTRA_VERIFIER_CLIENT_ID: %v, want a refusal naming ENTRA_CLIENT_ID", err)
 	}

@@ -17,10 +17,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	"entra2okta/internal/apierr"
+	"entra2okta/internal/buildinfo"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/graph"
-	"entra2okta/internal/hook"
 	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/internal/preflight"
 	"entra2okta/internal/redact"
@@ -67,12 +67,11 @@ func (p *preflightSettings) declare(s *settings.Set, env Env) {
 	s.String(&p.canaryPw, S{Env: "PREFLIGHT_CANARY_PASSWORD", Secret: true, Help: "the canary account's password (preflight)"})
 	s.String(&p.hookAdmin, S{Flag: "hook-admin-url", Env: "HOOK_ADMIN_URL",
 		Help: "the hook server's admin listener (its HOOK_ADMIN_ADDR) as http://host:port, for preflight to read /readyz"})
-	s.String(&p.tenant, S{Flag: "entra-tenant-id", Env: "ENTRA_TENANT_ID", Help: "Entra tenant id"})
+	s.EntraTenant(&p.tenant, &p.authority)
 	s.String(&p.graphClient, S{Flag: "graph-client-id", Env: "GRAPH_CLIENT_ID", Default: "ENTRA_CLIENT_ID",
 		Help: "the workers' Graph app registration, with ENTRA_CLIENT_SECRET (preflight)"})
 	s.String(&p.verifierClient, S{Flag: "verifier-client-id", Env: "ENTRA_VERIFIER_CLIENT_ID", Default: "ENTRA_CLIENT_ID",
 		Help: "the hook server's verifier app registration, a public client (preflight)"})
-	s.String(&p.authority, S{Flag: "entra-authority-host", Env: "ENTRA_AUTHORITY_HOST", Help: "Entra authority host"})
 	s.String(&p.graphURL, S{Flag: "graph-base-url", Env: "GRAPH_BASE_URL", Help: "Microsoft Graph base URL"})
 	s.Float(&p.createRPS, S{Flag: "okta-create-rps", Env: "OKTA_CREATE_RPS", Help: "the workers' Okta creates per second, compared with the token's limit"})
 	s.Int(&p.lockout, S{Flag: "hook-lockout-threshold", Env: "HOOK_LOCKOUT_THRESHOLD",
@@ -125,7 +124,7 @@ func runPreflight(ctx context.Context, args []string, env Env, io IO) int {
 		CanaryUser:           *canary,
 		CanaryPassword:       redact.New(canaryPw),
 		HookAdminURL:         *hookAdmin,
-		Version:              hook.Version(),
+		Version:              buildinfo.Version(),
 		Timeout:              *timeout,
 		SearchAttributes:     wantedSearchAttributes(),
 	}

@@ -25,7 +25,9 @@ import (
 	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/eventhook"
+	"entra2okta/internal/hook/pwimport"
+	"entra2okta/internal/hookserver"
 	"entra2okta/internal/okta/oktaclient"
 	"entra2okta/internal/preflight"
 	"entra2okta/internal/worker"
@@ -48,20 +50,20 @@ func TestPreflight(t *testing.T) {
 	// readiness on Temporal, the event hook served.
 	const oktaToken = "preflight-okta-token-0123456789"
 	secret, evSecret := "Basic "+randomHex(t), "Bearer "+randomHex(t)
-	configure := func(st *devstack.Stack, cfg *hook.ServerConfig) error {
+	configure := func(st *devstack.Stack, cfg *hookserver.ServerConfig) error {
 		tc := st.Client()
-		cfg.Hook.Binding = hook.BindingConfig{Source: tc, TenantID: st.Tenant().TenantID, Timeout: 2 * time.Second}
+		cfg.Hook.Binding = pwimport.BindingConfig{Source: tc, TenantID: st.Tenant().TenantID, Timeout: 2 * time.Second}
 		cfg.Ready = func(ctx context.Context) error {
 			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		}
-		cfg.Events = &hook.EventConfig{Client: tc, AuthHeader: "Authorization", AuthSecret: evSecret}
+		cfg.Events = &eventhook.EventConfig{Client: tc, AuthHeader: "Authorization", AuthSecret: evSecret}
 		return nil
 	}
 	st := startStack(ctx, t, devstack.Options{Users: 30,
 		Okta: fakeokta.Options{APITokens: []string{oktaToken}, LockoutAutoUnlock: 30 * time.Minute},
 		Hook: &devstack.HookOptions{Secret: secret, Configure: configure,
-			EventTypes: []string{hook.EventAppMembershipAdd, hook.EventPasswordImport}},
+			EventTypes: []string{eventhook.EventAppMembershipAdd, eventhook.EventPasswordImport}},
 	})
 	tc, o, dir := st.Client(), st.Okta(), st.Directory()
 	// "campaign": 90 days of retention and the workflows' search attributes;
@@ -125,7 +127,7 @@ func TestPreflight(t *testing.T) {
 		preflight.NameOktaRateLimit:     "requests/min for these credentials",
 		preflight.NameDomains:           "federated:",
 		preflight.NameVerifierApp:       canary,
-		preflight.NameHookServer:        "ready, version " + hook.Version(),
+		preflight.NameHookServer:        "ready, version " + hookserver.Version(),
 		preflight.NameTemporalSearch:    "all 5 registered",
 		preflight.NamePasswordPolicy:    "maxAttempts 10, autoUnlockMinutes 30",
 		preflight.NameTemporalRetention: "retention 90d",

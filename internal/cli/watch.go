@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/eventhook"
 	"entra2okta/internal/settings"
 )
 
@@ -60,7 +60,7 @@ func runWatch(ctx context.Context, args []string, env Env, io IO) int {
 	if err != nil {
 		return fail(io, "watch: %v", err)
 	}
-	url := strings.TrimSuffix(*hookURL, "/") + hook.RecentEventsPath
+	url := strings.TrimSuffix(*hookURL, "/") + eventhook.RecentEventsPath
 	var seen map[string]bool // keys of the previous answer: bounded by the server's list
 	for {
 		recs, err := fetchRecent(ctx, hc, url, *header, secret)
@@ -109,7 +109,7 @@ func watchClient(caFile string) (*http.Client, error) {
 }
 
 // fetchRecent reads the hook server's recent events (newest first).
-func fetchRecent(ctx context.Context, hc *http.Client, url, header, secret string) ([]hook.EventRecord, error) {
+func fetchRecent(ctx context.Context, hc *http.Client, url, header, secret string) ([]eventhook.EventRecord, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -127,7 +127,7 @@ func fetchRecent(ctx context.Context, hc *http.Client, url, header, secret strin
 		return nil, fmt.Errorf("GET %s: HTTP %d", url, resp.StatusCode)
 	}
 	var body struct {
-		Events []hook.EventRecord `json:"events"`
+		Events []eventhook.EventRecord `json:"events"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&body); err != nil {
 		return nil, errors.Join(fmt.Errorf("GET %s: decode", url), err)
@@ -135,7 +135,7 @@ func fetchRecent(ctx context.Context, hc *http.Client, url, header, secret strin
 	return body.Events, nil
 }
 
-func printRecord(w io.Writer, r hook.EventRecord, asJSON bool) {
+func printRecord(w io.Writer, r eventhook.EventRecord, asJSON bool) {
 	if asJSON {
 		b, err := json.Marshal(r)
 		if err == nil {

@@ -13,7 +13,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/eventhook"
 	"entra2okta/workflows"
 )
 
@@ -40,7 +40,7 @@ func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); retur
 
 func TestWatchPrintsEachEventOnce(t *testing.T) {
 	const secret = "Basic d2F0Y2g6c2VjcmV0"
-	h, err := hook.NewEventHandler(hook.EventConfig{Client: watchWorkflows{}, AuthSecret: secret}, nil, nil)
+	h, err := eventhook.NewEventHandler(eventhook.EventConfig{Client: watchWorkflows{}, AuthSecret: secret}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,10 +51,10 @@ func TestWatchPrintsEachEventOnce(t *testing.T) {
 		t.Helper()
 		body, _ := json.Marshal(map[string]any{"eventType": "com.okta.event_hook", "eventId": "d-" + uuid,
 			"data": map[string]any{"events": []any{map[string]any{
-				"uuid": uuid, "eventType": hook.EventPasswordImport, "published": "2026-11-25T19:00:00.000Z",
+				"uuid": uuid, "eventType": eventhook.EventPasswordImport, "published": "2026-11-25T19:00:00.000Z",
 				"outcome": map[string]string{"result": "SUCCESS"},
 				"target":  []any{map[string]string{"type": "User", "alternateId": login}}}}}})
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+hook.EventsPath, bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+eventhook.EventsPath, bytes.NewReader(body))
 		req.Header.Set("Authorization", secret)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
@@ -96,7 +96,7 @@ func TestWatchPrintsEachEventOnce(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 3 || !strings.Contains(lines[0], "alice@example.com") || !strings.Contains(lines[0], "signal") ||
 		!strings.Contains(lines[0], workflows.UserWorkflowID("alice@example.com")) || !strings.Contains(lines[1], "bob@example.com") ||
-		!strings.Contains(lines[2], hook.ActionDuplicate) || !strings.Contains(lines[2], "alice@example.com") {
+		!strings.Contains(lines[2], eventhook.ActionDuplicate) || !strings.Contains(lines[2], "alice@example.com") {
 		t.Fatalf("output:\n%s", out.String())
 	}
 
@@ -113,7 +113,7 @@ func TestWatchPrintsEachEventOnce(t *testing.T) {
 	}
 }
 
-func recentLogins(h *hook.EventHandler) string {
+func recentLogins(h *eventhook.EventHandler) string {
 	var b strings.Builder
 	for _, r := range h.Recent() {
 		b.WriteString(r.Login + " " + r.Action + "\n")

@@ -33,7 +33,8 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/eventhook"
+	"entra2okta/internal/hookserver"
 	"entra2okta/internal/temporalconn"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
@@ -209,12 +210,12 @@ func (d *demo) devServerOptions() devtemporal.Options {
 
 // configureHook adds the Office 365 app to fakeokta and serves the event
 // hook: assigning a user to the app starts the user's migration.
-func (d *demo) configureHook(s *devstack.Stack, cfg *hook.ServerConfig) error {
+func (d *demo) configureHook(s *devstack.Stack, cfg *hookserver.ServerConfig) error {
 	var err error
 	if d.o365App, err = s.Okta().AddApp("", "Microsoft Office 365"); err != nil {
 		return err
 	}
-	cfg.Events = &hook.EventConfig{Client: s.Client(), AppID: d.o365App, DeadlineAfter: d.opts.Deadline, Policy: workflows.PolicyExpirePassword}
+	cfg.Events = &eventhook.EventConfig{Client: s.Client(), AppID: d.o365App, DeadlineAfter: d.opts.Deadline, Policy: workflows.PolicyExpirePassword}
 	return nil
 }
 
@@ -285,9 +286,9 @@ func (d *demo) assignNewHires(ctx context.Context) error {
 		d.hires = append(d.hires, u)
 	}
 	d.say("Okta assigned %d new hires (in no batch) to Office 365: the event hook starts their migrations (batch label %s)",
-		len(d.hires), hook.DefaultEventsBatch)
+		len(d.hires), eventhook.DefaultEventsBatch)
 	for {
-		sc, err := control.CountStates(ctx, d.tc, d.opts.Namespace, hook.DefaultEventsBatch)
+		sc, err := control.CountStates(ctx, d.tc, d.opts.Namespace, eventhook.DefaultEventsBatch)
 		if err == nil && sc.States[workflows.StateAwaitingSignIn] == int64(len(d.hires)) {
 			d.say("the new hires are imported and wait for their first sign-in")
 			return nil
@@ -352,7 +353,7 @@ func (d *demo) waitFinal(ctx context.Context) error {
 				d.say("%s", line)
 				last = line
 			}
-			ev, everr := control.CountStates(ctx, d.tc, d.opts.Namespace, hook.DefaultEventsBatch)
+			ev, everr := control.CountStates(ctx, d.tc, d.opts.Namespace, eventhook.DefaultEventsBatch)
 			if sc.Total > 0 && sc.Done() == sc.Total && everr == nil && ev.Done() == ev.Total {
 				return nil
 			}
@@ -528,7 +529,7 @@ func (d *demo) summary(ctx context.Context, p signInPlan, res signInResult) erro
 		}
 	}
 	problems = append(problems, d.groupSummary(sc)...)
-	ev, err := control.CountStates(ctx, d.tc, d.opts.Namespace, hook.DefaultEventsBatch)
+	ev, err := control.CountStates(ctx, d.tc, d.opts.Namespace, eventhook.DefaultEventsBatch)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ import (
 	"entra2okta/internal/devpostgres"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/pwimport"
 	"entra2okta/internal/loopbacktls"
 )
 
@@ -439,7 +439,7 @@ func (c *Cluster) CA() *loopbacktls.Authority { return c.ca }
 func (c *Cluster) Tenant() Tenant { return c.tenant }
 
 // HookURL is the inline hook's URL, the proxy's.
-func (c *Cluster) HookURL() string { return "https://" + c.proxy.Addr() + hook.PasswordImportPath }
+func (c *Cluster) HookURL() string { return "https://" + c.proxy.Addr() + pwimport.PasswordImportPath }
 
 // HookTraffic returns what the proxy gave each hook replica: requests
 // (ProxyHTTP) or connections (ProxyTCP).

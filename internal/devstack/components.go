@@ -12,6 +12,9 @@ import (
 	"entra2okta/internal/entra"
 	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/eventhook"
+	"entra2okta/internal/hook/pwimport"
+	"entra2okta/internal/hookserver"
 	"entra2okta/internal/okta/oktapolicy"
 	"entra2okta/internal/worker"
 )
@@ -23,18 +26,18 @@ import (
 // the Okta password policy read from fakeokta (newPolicySource); it signals
 // through the stack's client unless HookOptions.Signaler is set. It returns
 // the event hook's configuration too (nil when not served).
-func (s *Stack) newHookServer(ctx context.Context, o *HookOptions, secret string) (*hook.Server, *hook.EventConfig, error) {
+func (s *Stack) newHookServer(ctx context.Context, o *HookOptions, secret string) (*hookserver.Server, *eventhook.EventConfig, error) {
 	v, err := s.newVerifier()
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg := hook.ServerConfig{Hook: hook.Config{AuthSecret: secret}, TLS: s.ca.ServerTLSConfig()}
+	cfg := hookserver.ServerConfig{Hook: pwimport.Config{AuthSecret: secret}, TLS: s.ca.ServerTLSConfig()}
 	if o.OktaPasswordPolicy {
 		src, err := s.newPolicySource()
 		if err != nil {
 			return nil, nil, err
 		}
-		cfg.Hook.Policy = hook.PolicyConfig{Source: src}
+		cfg.Hook.Policy = pwimport.PolicyConfig{Source: src}
 	}
 	if o.Configure != nil {
 		if err := o.Configure(s, &cfg); err != nil {
@@ -48,13 +51,13 @@ func (s *Stack) newHookServer(ctx context.Context, o *HookOptions, secret string
 	if o.Signaler != nil {
 		signaler = o.Signaler
 	}
-	hs, err := hook.NewServer(cfg, v, signaler, s.logger.With("component", "hook"))
+	hs, err := hookserver.NewServer(cfg, v, signaler, s.logger.With("component", "hook"))
 	return hs, cfg.Events, err
 }
 
 // newVerifier is the password verifier against fakeentra's authority: ROPC
 // with the tenant's public client.
-func (s *Stack) newVerifier() (hook.Verifier, error) {
+func (s *Stack) newVerifier() (pwimport.Verifier, error) {
 	return ropc.NewVerifier(ropc.Config{
 		AuthorityHost: s.EntraURL(), TenantID: s.tenant.TenantID, ClientID: s.tenant.PublicClientID,
 		HTTPClient: s.ca.HTTPClient(0), Policy: entra.DefaultPolicy(), Logger: s.logger.With("component", "verifier"),

@@ -10,6 +10,9 @@ import (
 
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/eventhook"
+	"entra2okta/internal/hook/pwimport"
+	"entra2okta/internal/hookserver"
 )
 
 // HookOptions configure the hook server.
@@ -24,10 +27,10 @@ type HookOptions struct {
 	OktaPasswordPolicy bool
 	// Configure, when set, adjusts the server's configuration before the
 	// server is built (event hook, identity binding, readiness, ...).
-	Configure func(s *Stack, cfg *hook.ServerConfig) error
+	Configure func(s *Stack, cfg *hookserver.ServerConfig) error
 	// Verifier, when set, wraps the verifier the stack builds (to count or
 	// delay its calls).
-	Verifier func(hook.Verifier) hook.Verifier
+	Verifier func(pwimport.Verifier) pwimport.Verifier
 	// Signaler receives the hook's signals instead of the stack's Temporal
 	// client (required with Options.NoTemporal).
 	Signaler hook.Signaler
@@ -38,7 +41,7 @@ type HookOptions struct {
 }
 
 type hookState struct {
-	srv     *hook.Server
+	srv     *hookserver.Server
 	addr    string
 	secret  string
 	id      string // fakeokta's inline hook id
@@ -84,7 +87,7 @@ func (s *Stack) StartHook(ctx context.Context) error {
 
 // registerHooks registers the password import hook and, when served, the
 // event hook in fakeokta (which verifies the event hook with a GET).
-func (s *Stack) registerHooks(ctx context.Context, o *HookOptions, events *hook.EventConfig) error {
+func (s *Stack) registerHooks(ctx context.Context, o *HookOptions, events *eventhook.EventConfig) error {
 	var err error
 	if s.hook.id, err = s.okta.SetPasswordImportHook(s.HookURL(), "Authorization", s.hook.secret); err != nil {
 		return err
@@ -103,7 +106,7 @@ func (s *Stack) registerHooks(ctx context.Context, o *HookOptions, events *hook.
 	if len(types) == 0 {
 		types = []string{fakeokta.EventAppMembershipAdd, fakeokta.EventPasswordImport}
 	}
-	s.hook.eventID, err = s.okta.RegisterEventHook(ctx, s.HookBaseURL()+hook.EventsPath, header, secret, types...)
+	s.hook.eventID, err = s.okta.RegisterEventHook(ctx, s.HookBaseURL()+eventhook.EventsPath, header, secret, types...)
 	return err
 }
 
@@ -136,7 +139,7 @@ func (s *Stack) StopHook() {
 }
 
 // HookServer is the running hook server (nil when stopped or not started).
-func (s *Stack) HookServer() *hook.Server {
+func (s *Stack) HookServer() *hookserver.Server {
 	if s.hook == nil {
 		return nil
 	}
@@ -156,7 +159,7 @@ func (s *Stack) HookURL() string {
 	if s.hook == nil {
 		return ""
 	}
-	return s.HookBaseURL() + hook.PasswordImportPath
+	return s.HookBaseURL() + pwimport.PasswordImportPath
 }
 
 // HookSecret is the Authorization value of the password import hook.

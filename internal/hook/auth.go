@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"slices"
@@ -43,30 +44,34 @@ type OAuthConfig struct {
 	CacheTTL time.Duration
 }
 
-// Reasons a request is refused with 401 (metric label values).
+// Reasons Authenticator.Check refuses a request (metric label values).
 const (
-	authMissing       = "missing_secret"
-	authMultiple      = "multiple_secrets"
-	authWrongSecret   = "wrong_secret"
-	authMissingBearer = "missing_bearer"
-	authBadToken      = "invalid_token"
+	AuthMissing       = "missing_secret"
+	AuthMultiple      = "multiple_secrets"
+	AuthWrongSecret   = "wrong_secret"
+	AuthMissingBearer = "missing_bearer"
+	AuthBadToken      = "invalid_token"
 )
 
-// authenticator checks Okta's credentials on a hook request.
-type authenticator struct {
+// Authenticator checks Okta's credentials on a hook request: the shared
+// secret header and, when configured, an Okta OAuth 2.0 access token.
+type Authenticator struct {
 	header     string
 	secretHash [sha256.Size]byte
 	oauth      *tokenVerifier // nil unless OAuth is configured
 }
 
-func newAuthenticator(header, secret string, oc *OAuthConfig) (*authenticator, error) {
+// NewAuthenticator returns an Authenticator expecting secret as the whole
+// value of header (default Authorization) and, when oc is not nil, a valid
+// bearer token from oc's issuer.
+func NewAuthenticator(header, secret string, oc *OAuthConfig) (*Authenticator, error) {
 	if secret == "" {
 		return nil, errors.New("hook: an auth secret is required")
 	}
 	if header == "" {
 		header = "Authorization"
 	}
-	a := &authenticator{header: http.CanonicalHeaderKey(header), secretHash: sha256.Sum256([]byte(secret))}
+	a := &Authenticator{header: http.CanonicalHeaderKey(header), secretHash: sha256.Sum256([]byte(secret))}
 	if oc != nil {
 		if a.header == "Authorization" {
 			return nil, errors.New("hook: with OAuth the shared secret must travel in a custom header, not Authorization")
@@ -80,38 +85,56 @@ func newAuthenticator(header, secret string, oc *OAuthConfig) (*authenticator, e
 	return a, nil
 }
 
-// check returns "" when r carries Okta's credentials, else a reason. The
+// Check returns "" when r carries Okta's credentials, else a reason. The
 // secret header's whole value must equal the secret (Okta sends the
 // configured value verbatim, scheme included: https://developer.okta.com/docs/guides/secure-hooks/nodejs/main/).
 // Both sides are
 // hashed first so the comparison is constant-time in the secret's length too.
-func (a *authenticator) check(ctx context.Context, r *http.Request) string {
+func (a *Authenticator) Check(ctx context.Context, r *http.Request) string {
 	vals := r.Header.Values(a.header)
 	switch {
 	case len(vals) == 0:
-		return authMissing
+		return AuthMissing
 	case len(vals) > 1:
-		return authMultiple
+		return AuthMultiple
 	}
 	got := sha256.Sum256([]byte(vals[0]))
 	if subtle.ConstantTimeCompare(got[:], a.secretHash[:]) != 1 {
-		return authWrongSecret
+		return AuthWrongSecret
 	}
 	if a.oauth == nil {
 		return ""
 	}
 	authz := r.Header.Values("Authorization")
 	if len(authz) != 1 {
-		return authMissingBearer
+		return AuthMissingBearer
 	}
 	raw, ok := strings.CutPrefix(authz[0], "Bearer ")
 	if !ok || raw == "" {
-		return authMissingBearer
+		return AuthMissingBearer
 	}
 	if err := a.oauth.verify(ctx, strings.TrimSpace(raw)); err != nil {
-		return authBadToken
+		return AuthBadToken
 	}
 	return ""
+}
+
+// UsesOAuth reports whether Check also requires an OAuth access token.
+func (a *Authenticator) UsesOAuth() bool { return a.oauth != nil }
+
+// PrefetchKeys fetches the OAuth signing keys in the background (within 5 s)
+// rather than during Okta's first call; without OAuth it does nothing.
+func (a *Authenticator) PrefetchKeys(logger *slog.Logger) {
+	if a.oauth == nil {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := a.oauth.key(ctx, ""); err != nil && !a.oauth.hasKeys() {
+			logger.Warn("hook: could not fetch the OAuth signing keys yet", "jwks", a.oauth.cfg.JWKSURL, "err", err)
+		}
+	}()
 }
 
 // tokenVerifier validates Okta access tokens against the issuer's JWKS.

@@ -2,9 +2,9 @@ package hook
 
 import "container/list"
 
-// lru is a size-bounded map that evicts its least recently used entry. It is
-// not safe for concurrent use; the shield guards it with its mutex.
-type lru[K comparable, V any] struct {
+// LRU is a size-bounded map that evicts its least recently used entry. It is
+// not safe for concurrent use: its users guard it with their mutex.
+type LRU[K comparable, V any] struct {
 	max   int
 	ll    *list.List // front = most recently used; elements hold *lruEntry
 	items map[K]*list.Element
@@ -15,15 +15,16 @@ type lruEntry[K comparable, V any] struct {
 	val V
 }
 
-func newLRU[K comparable, V any](max int) *lru[K, V] {
+// NewLRU returns an empty LRU holding at most max entries (at least 1).
+func NewLRU[K comparable, V any](max int) *LRU[K, V] {
 	if max < 1 {
 		max = 1
 	}
-	return &lru[K, V]{max: max, ll: list.New(), items: make(map[K]*list.Element)}
+	return &LRU[K, V]{max: max, ll: list.New(), items: make(map[K]*list.Element)}
 }
 
-// get returns the value of k and marks it recently used.
-func (c *lru[K, V]) get(k K) (V, bool) {
+// Get returns the value of k and marks it recently used.
+func (c *LRU[K, V]) Get(k K) (V, bool) {
 	if e, ok := c.items[k]; ok {
 		c.ll.MoveToFront(e)
 		return e.Value.(*lruEntry[K, V]).val, true
@@ -32,9 +33,9 @@ func (c *lru[K, V]) get(k K) (V, bool) {
 	return zero, false
 }
 
-// put sets k to v, evicting the least recently used entry when full. It
+// Put sets k to v, evicting the least recently used entry when full. It
 // reports how many entries were evicted (0 or 1).
-func (c *lru[K, V]) put(k K, v V) int {
+func (c *LRU[K, V]) Put(k K, v V) int {
 	if e, ok := c.items[k]; ok {
 		c.ll.MoveToFront(e)
 		e.Value.(*lruEntry[K, V]).val = v
@@ -50,16 +51,16 @@ func (c *lru[K, V]) put(k K, v V) int {
 	return 1
 }
 
-// remove deletes k.
-func (c *lru[K, V]) remove(k K) {
+// Remove deletes k.
+func (c *LRU[K, V]) Remove(k K) {
 	if e, ok := c.items[k]; ok {
 		c.ll.Remove(e)
 		delete(c.items, k)
 	}
 }
 
-// oldest returns the least recently used entry.
-func (c *lru[K, V]) oldest() (K, V, bool) {
+// Oldest returns the least recently used entry.
+func (c *LRU[K, V]) Oldest() (K, V, bool) {
 	if e := c.ll.Back(); e != nil {
 		en := e.Value.(*lruEntry[K, V])
 		return en.key, en.val, true
@@ -71,5 +72,5 @@ func (c *lru[K, V]) oldest() (K, V, bool) {
 	return k, v, false
 }
 
-// len returns the number of entries.
-func (c *lru[K, V]) len() int { return c.ll.Len() }
+// Len returns the number of entries.
+func (c *LRU[K, V]) Len() int { return c.ll.Len() }

@@ -8,7 +8,7 @@ import (
 
 	"entra2okta/internal/devpostgres"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/pwimport"
 )
 
 // BenchmarkVerification is the store's share of one verified sign-in: the
@@ -21,7 +21,7 @@ func BenchmarkVerification(b *testing.B) {
 	if err := c.CreateDatabase(ctx, "bench"); err != nil {
 		b.Fatal(err)
 	}
-	cfg := hook.ShieldConfig{}
+	cfg := pwimport.ShieldConfig{}
 	s, err := Open(ctx, c.DSN("bench"), Options{Shield: cfg, SweepEvery: -1})
 	if err != nil {
 		b.Fatal(err)

@@ -1,4 +1,4 @@
-// Package hookstore keeps the hook server's shield (hook.ShieldStore) in
+// Package hookstore keeps the hook server's shield (pwimport.ShieldStore) in
 // PostgreSQL, so that N replicas of the hook server enforce the per-user,
 // per-address and tenant-wide bounds on checks reaching Entra ID as one
 // replica does, and share the Entra back-off, the circuit breaker, the
@@ -61,7 +61,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"entra2okta/internal/entra"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/pwimport"
 )
 
 //go:embed schema.sql
@@ -74,7 +74,7 @@ const schemaLock = 0x6532_6f5f_686f_6f6b // "e2o_hook"
 // Options configure Open.
 type Options struct {
 	// Shield is the hook's shield configuration, the same as the Handler's.
-	Shield hook.ShieldConfig
+	Shield pwimport.ShieldConfig
 	// Logger receives the sweep's failures (nil: discarded).
 	Logger *slog.Logger
 	// OpTimeout caps each call when its context allows longer (default 1 s).
@@ -87,11 +87,11 @@ type Options struct {
 	MaxConns int32
 }
 
-// Store is a hook.ShieldStore in PostgreSQL. Create it with Open and release
+// Store is a pwimport.ShieldStore in PostgreSQL. Create it with Open and release
 // it with Close.
 type Store struct {
 	pool    *pgxpool.Pool
-	cfg     hook.ShieldConfig // resolved
+	cfg     pwimport.ShieldConfig // resolved
 	key     []byte
 	timeout time.Duration
 	secrets []string // what scrub removes from errors
@@ -102,7 +102,7 @@ type Store struct {
 	once sync.Once
 }
 
-var _ hook.ShieldStore = (*Store)(nil)
+var _ pwimport.ShieldStore = (*Store)(nil)
 
 // Open connects to the PostgreSQL database at dsn (a URL or a keyword/value
 // string), creates the schema if absent, and reads (or creates) the shared
@@ -196,14 +196,14 @@ func (s *Store) Close() {
 	})
 }
 
-// Key implements hook.ShieldStore.
+// Key implements pwimport.ShieldStore.
 func (s *Store) Key() []byte { return s.key }
 
 // us is d in microseconds, PostgreSQL's timestamp resolution.
 func us(d time.Duration) int64 { return d.Microseconds() }
 
-// Admit implements hook.ShieldStore: one call of hook_shield_admit.
-func (s *Store) Admit(ctx context.Context, a hook.Attempt, now time.Time) (hook.Charge, string, bool, error) {
+// Admit implements pwimport.ShieldStore: one call of hook_shield_admit.
+func (s *Store) Admit(ctx context.Context, a pwimport.Attempt, now time.Time) (pwimport.Charge, string, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	c := &s.cfg
@@ -216,27 +216,27 @@ func (s *Store) Admit(ctx context.Context, a hook.Attempt, now time.Time) (hook.
 		a.User, a.IP, now, us(c.UserWindow), us(c.UserHorizon), c.UserAttempts, c.UserDailyAttempts,
 		us(c.IPWindow), c.IPAttempts, us(c.GlobalWindow), c.GlobalFailures, us(c.BreakerCooldown)).Scan(&id, &reason, &tripped)
 	if err != nil {
-		return hook.Charge{}, "", false, s.scrub("admit", err)
+		return pwimport.Charge{}, "", false, s.scrub("admit", err)
 	}
 	if reason != "" {
-		return hook.Charge{}, reason, tripped, nil
+		return pwimport.Charge{}, reason, tripped, nil
 	}
-	return hook.Charge{At: now, ID: id, User: a.User, IP: a.IP, Global: c.GlobalFailures > 0}, "", false, nil
+	return pwimport.Charge{At: now, ID: id, User: a.User, IP: a.IP, Global: c.GlobalFailures > 0}, "", false, nil
 }
 
-// Record implements hook.ShieldStore: one call of hook_shield_record.
-func (s *Store) Record(ctx context.Context, ch hook.Charge, pair [sha256.Size]byte, res entra.Result, now time.Time) error {
+// Record implements pwimport.ShieldStore: one call of hook_shield_record.
+func (s *Store) Record(ctx context.Context, ch pwimport.Charge, pair [sha256.Size]byte, res entra.Result, now time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	var backoff, cool time.Duration
 	if res.RetryAfter > 0 {
 		backoff = min(res.RetryAfter, s.cfg.MaxBackoff)
 	}
-	if hook.CoolsDown(res) {
+	if pwimport.CoolsDown(res) {
 		cool = s.cfg.UserWindow
 	}
 	_, err := s.pool.Exec(ctx, `SELECT hook_shield_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		ch.ID, ch.User, ch.IP, ch.Global, now, hook.MayCountAsFailure(res), res.Verdict == entra.Verified,
+		ch.ID, ch.User, ch.IP, ch.Global, now, pwimport.MayCountAsFailure(res), res.Verdict == entra.Verified,
 		res.Verdict == entra.Rejected, pair[:], res.Code, res.Reason, us(s.cfg.NegativeTTL),
 		us(cool), us(backoff))
 	if err != nil {
@@ -245,11 +245,11 @@ func (s *Store) Record(ctx context.Context, ch hook.Charge, pair [sha256.Size]by
 	return nil
 }
 
-// CachedRejection implements hook.ShieldStore.
-func (s *Store) CachedRejection(ctx context.Context, pair [sha256.Size]byte, now time.Time) (hook.Rejection, bool, error) {
+// CachedRejection implements pwimport.ShieldStore.
+func (s *Store) CachedRejection(ctx context.Context, pair [sha256.Size]byte, now time.Time) (pwimport.Rejection, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	var r hook.Rejection
+	var r pwimport.Rejection
 	rows, err := s.pool.Query(ctx, `SELECT expires, code, reason FROM hook_shield_rejections WHERE pair = $1 AND expires > $2`, pair[:], now)
 	if err != nil {
 		return r, false, s.scrub("cached rejection", err)
@@ -258,12 +258,12 @@ func (s *Store) CachedRejection(ctx context.Context, pair [sha256.Size]byte, now
 	found := false
 	for rows.Next() {
 		if err := rows.Scan(&r.Expires, &r.Code, &r.Reason); err != nil {
-			return hook.Rejection{}, false, s.scrub("cached rejection", err)
+			return pwimport.Rejection{}, false, s.scrub("cached rejection", err)
 		}
 		found = true
 	}
 	if err := rows.Err(); err != nil {
-		return hook.Rejection{}, false, s.scrub("cached rejection", err)
+		return pwimport.Rejection{}, false, s.scrub("cached rejection", err)
 	}
 	return r, found, nil
 }

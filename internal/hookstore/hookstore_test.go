@@ -17,7 +17,7 @@ import (
 
 	"entra2okta/internal/devpostgres"
 	"entra2okta/internal/entra"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/pwimport"
 	"entra2okta/internal/testkit/storetest"
 )
 
@@ -40,7 +40,7 @@ func newDB(t *testing.T, c *devpostgres.Cluster) string {
 	return "postgres://" + c.User() + ":" + dbPassword + "@" + c.Addr() + "/" + name + "?sslmode=disable"
 }
 
-func open(t *testing.T, dsn string, cfg hook.ShieldConfig) *Store {
+func open(t *testing.T, dsn string, cfg pwimport.ShieldConfig) *Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -56,7 +56,7 @@ func open(t *testing.T, dsn string, cfg hook.ShieldConfig) *Store {
 // store's) against PostgreSQL, each case on a database of its own.
 func TestStoreBehaviour(t *testing.T) {
 	c := devpostgres.StartForTest(t, devpostgres.Options{})
-	storetest.Run(t, func(t *testing.T, cfg hook.ShieldConfig) hook.ShieldStore {
+	storetest.Run(t, func(t *testing.T, cfg pwimport.ShieldConfig) pwimport.ShieldStore {
 		return open(t, newDB(t, c), cfg)
 	}, storetest.Options{Seeds: 6, Steps: 300})
 }
@@ -87,13 +87,13 @@ func TestOpenTwiceSharesTheKey(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	later := open(t, dsn, hook.ShieldConfig{})
+	later := open(t, dsn, pwimport.ShieldConfig{})
 	for i, s := range stores {
 		if !bytes.Equal(s.Key(), later.Key()) || len(s.Key()) != 32 {
 			t.Fatalf("store %d has another key", i)
 		}
 	}
-	if other := open(t, newDB(t, c), hook.ShieldConfig{}); bytes.Equal(other.Key(), later.Key()) {
+	if other := open(t, newDB(t, c), pwimport.ShieldConfig{}); bytes.Equal(other.Key(), later.Key()) {
 		t.Fatal("two databases generated the same key")
 	}
 }
@@ -137,9 +137,9 @@ func (noSignals) SignalWorkflow(context.Context, string, string, string, any) er
 
 const testSecret = "Basic YWRtaW46c3VwZXJzZWNyZXQ=" // https://developer.okta.com/docs/guides/secure-hooks/nodejs/main/
 
-func newHandler(t *testing.T, cfg hook.ShieldConfig, st hook.ShieldStore, v hook.Verifier, logger *slog.Logger) *hook.Handler {
+func newHandler(t *testing.T, cfg pwimport.ShieldConfig, st pwimport.ShieldStore, v pwimport.Verifier, logger *slog.Logger) *pwimport.Handler {
 	t.Helper()
-	h, err := hook.NewHandler(hook.Config{AuthSecret: testSecret, Shield: cfg, Store: st}, v, noSignals{}, logger)
+	h, err := pwimport.NewHandler(pwimport.Config{AuthSecret: testSecret, Shield: cfg, Store: st}, v, noSignals{}, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ var reqSeq atomic.Int64
 func signIn(h http.Handler, user, password, ip string) (int, time.Duration) {
 	id := fmt.Sprintf("req-%d", reqSeq.Add(1))
 	body, _ := json.Marshal(map[string]any{
-		"eventId": id, "eventTime": "2026-12-05T10:00:00.000Z", "eventType": hook.EventTypePasswordImport,
+		"eventId": id, "eventTime": "2026-12-05T10:00:00.000Z", "eventType": pwimport.EventTypePasswordImport,
 		"data": map[string]any{
 			"context": map[string]any{
 				"request":    map[string]any{"id": id, "method": "POST", "url": map[string]any{"value": "/api/v1/authn"}, "ipAddress": ip},
@@ -167,7 +167,7 @@ func signIn(h http.Handler, user, password, ip string) (int, time.Duration) {
 			"action": map[string]any{"credential": "UNVERIFIED"},
 		},
 	})
-	r := httptest.NewRequest(http.MethodPost, hook.PasswordImportPath, bytes.NewReader(body))
+	r := httptest.NewRequest(http.MethodPost, pwimport.PasswordImportPath, bytes.NewReader(body))
 	r.Header.Set("Authorization", testSecret)
 	r.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
@@ -179,18 +179,18 @@ func signIn(h http.Handler, user, password, ip string) (int, time.Duration) {
 // replicaCase is one bound that two replicas must hold together.
 type replicaCase struct {
 	name  string
-	cfg   hook.ShieldConfig
+	cfg   pwimport.ShieldConfig
 	bound int
 	// who signs in as request i: username and source address.
 	who func(i int) (user, ip string)
 }
 
 var replicaCases = []replicaCase{
-	{"user budget", hook.ShieldConfig{IPAttempts: -1, GlobalFailures: -1}, 5, // UserAttempts's default
+	{"user budget", pwimport.ShieldConfig{IPAttempts: -1, GlobalFailures: -1}, 5, // UserAttempts's default
 		func(i int) (string, string) { return "victim@example.com", fmt.Sprintf("192.0.2.%d", i%250) }},
-	{"address budget", hook.ShieldConfig{IPAttempts: 4, GlobalFailures: -1}, 4,
+	{"address budget", pwimport.ShieldConfig{IPAttempts: 4, GlobalFailures: -1}, 4,
 		func(i int) (string, string) { return fmt.Sprintf("user%d@example.com", i), "198.51.100.9" }},
-	{"tenant-wide budget", hook.ShieldConfig{IPAttempts: -1, GlobalFailures: 6}, 6,
+	{"tenant-wide budget", pwimport.ShieldConfig{IPAttempts: -1, GlobalFailures: 6}, 6,
 		func(i int) (string, string) {
 			return fmt.Sprintf("user%d@example.com", i), fmt.Sprintf("203.0.113.%d", i%250)
 		}},
@@ -198,7 +198,7 @@ var replicaCases = []replicaCase{
 
 // driveReplicas sends n wrong passwords through each of hs at once, as the
 // case's users and addresses, and returns the checks that reached Entra.
-func driveReplicas(t *testing.T, tc replicaCase, hs []*hook.Handler, v *rejectingVerifier, n int) int {
+func driveReplicas(t *testing.T, tc replicaCase, hs []*pwimport.Handler, v *rejectingVerifier, n int) int {
 	t.Helper()
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -210,7 +210,7 @@ func driveReplicas(t *testing.T, tc replicaCase, hs []*hook.Handler, v *rejectin
 				<-start
 				user, ip := tc.who(r*n + i)
 				status, took := signIn(h, user, fmt.Sprintf("wrong-%d-%d", r, i), ip)
-				if status != http.StatusOK && status != hook.StatusUndecided {
+				if status != http.StatusOK && status != pwimport.StatusUndecided {
 					t.Errorf("replica %d: status %d", r, status)
 				}
 				if took > 2500*time.Millisecond {
@@ -236,7 +236,7 @@ func TestTwoReplicasHoldOneBound(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dsn := newDB(t, c)
 			v := &rejectingVerifier{delay: 20 * time.Millisecond}
-			hs := []*hook.Handler{
+			hs := []*pwimport.Handler{
 				newHandler(t, tc.cfg, open(t, dsn, tc.cfg), v, nil),
 				newHandler(t, tc.cfg, open(t, dsn, tc.cfg), v, nil),
 			}
@@ -250,7 +250,7 @@ func TestTwoReplicasHoldOneBound(t *testing.T) {
 		})
 		t.Run(tc.name+" in memory (control)", func(t *testing.T) {
 			v := &rejectingVerifier{delay: 20 * time.Millisecond}
-			hs := []*hook.Handler{newHandler(t, tc.cfg, nil, v, nil), newHandler(t, tc.cfg, nil, v, nil)}
+			hs := []*pwimport.Handler{newHandler(t, tc.cfg, nil, v, nil), newHandler(t, tc.cfg, nil, v, nil)}
 			if got := driveReplicas(t, tc, hs, v, 20); got != 2*tc.bound {
 				t.Fatalf("%d checks reached Entra through two replicas in memory, want %d (each its own bound)", got, 2*tc.bound)
 			}
@@ -264,13 +264,13 @@ func TestTwoReplicasHoldOneBound(t *testing.T) {
 func TestRejectedPairSharedAcrossReplicas(t *testing.T) {
 	c := devpostgres.StartForTest(t, devpostgres.Options{})
 	dsn := newDB(t, c)
-	cfg := hook.ShieldConfig{}
+	cfg := pwimport.ShieldConfig{}
 	v := &rejectingVerifier{}
 	a, b := newHandler(t, cfg, open(t, dsn, cfg), v, nil), newHandler(t, cfg, open(t, dsn, cfg), v, nil)
 	if status, _ := signIn(a, "Ann@Example.com", "Summer2026!", "192.0.2.1"); status != http.StatusOK {
 		t.Fatalf("first check: %d", status)
 	}
-	if status, _ := signIn(b, "ann@example.com", "Summer2026!", "192.0.2.2"); status != hook.StatusUndecided {
+	if status, _ := signIn(b, "ann@example.com", "Summer2026!", "192.0.2.2"); status != pwimport.StatusUndecided {
 		t.Fatalf("the same pair on the other replica: %d, want the undecided answer of a cached rejection", status)
 	}
 	if n, _ := v.total(); n != 1 {
@@ -289,7 +289,7 @@ func TestRejectedPairSharedAcrossReplicas(t *testing.T) {
 func TestStoreOutageAnswersUndecided(t *testing.T) {
 	c := devpostgres.StartForTest(t, devpostgres.Options{})
 	dsn := newDB(t, c)
-	cfg := hook.ShieldConfig{}
+	cfg := pwimport.ShieldConfig{}
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: &logs, mu: &logMu}, nil))
@@ -305,8 +305,8 @@ func TestStoreOutageAnswersUndecided(t *testing.T) {
 	}
 	for i := range 5 {
 		status, took := signIn(h, "bo@example.com", fmt.Sprintf("wrong-%d", 10+i), "192.0.2.1")
-		if status != hook.StatusUndecided || took > 2500*time.Millisecond {
-			t.Fatalf("with the store down: status %d after %v, want %d within the budget", status, took, hook.StatusUndecided)
+		if status != pwimport.StatusUndecided || took > 2500*time.Millisecond {
+			t.Fatalf("with the store down: status %d after %v, want %d within the budget", status, took, pwimport.StatusUndecided)
 		}
 	}
 	if n, _ := v.total(); n != 1 {
@@ -379,7 +379,7 @@ func TestErrorsNeverHoldThePassword(t *testing.T) {
 // deleted, live ones kept.
 func TestSweepBoundsTheTables(t *testing.T) {
 	c := devpostgres.StartForTest(t, devpostgres.Options{})
-	cfg := hook.ShieldConfig{IPAttempts: 50, GlobalFailures: 500}
+	cfg := pwimport.ShieldConfig{IPAttempts: 50, GlobalFailures: 500}
 	s := open(t, newDB(t, c), cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -184,10 +184,7 @@ func bindFlags(cfg *Config, getenv func(string) string) (*flag.FlagSet, error) {
 func Settings(cfg *Config) *settings.Set {
 	s := settings.New("worker")
 	type S = settings.Setting
-	s.String(&cfg.TemporalAddress, S{Flag: "temporal-address", Env: "TEMPORAL_ADDRESS", Default: "the TEMPORAL_PROFILE's, else " + DefaultTemporalAddress,
-		Help: "Temporal frontend host:port"})
-	s.String(&cfg.TemporalNamespace, S{Flag: "temporal-namespace", Env: "TEMPORAL_NAMESPACE", Default: "the TEMPORAL_PROFILE's, else " + DefaultTemporalNamespace,
-		Help: "Temporal namespace"})
+	s.Temporal(&cfg.TemporalAddress, &cfg.TemporalNamespace, DefaultTemporalAddress, DefaultTemporalNamespace)
 	s.String(&cfg.OktaOrgURL, S{Flag: "okta-org-url", Env: "OKTA_ORG_URL", Help: "Okta org URL, e.g. https://example.okta.com"})
 	s.String(&cfg.OktaAPIToken, S{FormerFlag: "okta-api-token", Env: "OKTA_API_TOKEN", Secret: true,
 		Help: "Okta API token (or an OAuth service app: -okta-client-id and OKTA_PRIVATE_KEY)"})
@@ -196,10 +193,9 @@ func Settings(cfg *Config) *settings.Set {
 	s.String(&cfg.OktaPrivateKeyID, S{Flag: "okta-private-key-id", Env: "OKTA_PRIVATE_KEY_ID", Help: "the key's kid, needed when the app has several keys"})
 	s.String(&cfg.OktaScopes, S{Flag: "okta-scopes", Env: "OKTA_SCOPES", Default: strings.Join(oktaclient.DefaultScopes(), " "),
 		Help: "Okta API scopes the service app asks for (spaces or commas)"})
-	s.String(&cfg.EntraTenantID, S{Flag: "entra-tenant-id", Env: "ENTRA_TENANT_ID", Help: "Entra ID tenant id"})
+	s.EntraTenant(&cfg.EntraTenantID, &cfg.EntraAuthorityHost)
 	s.String(&cfg.EntraClientID, S{Flag: "entra-client-id", Env: "ENTRA_CLIENT_ID", Help: "app registration's client id (Graph, client credentials)"})
 	s.String(&cfg.EntraClientSecret, S{FormerFlag: "entra-client-secret", Env: "ENTRA_CLIENT_SECRET", Secret: true, Help: "app registration's client secret"})
-	s.String(&cfg.EntraAuthorityHost, S{Flag: "entra-authority-host", Env: "ENTRA_AUTHORITY_HOST", Help: "Entra authority host"})
 	s.String(&cfg.GraphBaseURL, S{Flag: "graph-base-url", Env: "GRAPH_BASE_URL", Help: "Microsoft Graph base URL"})
 	s.Float(&cfg.OktaRPS, S{Flag: "okta-rps", Env: "OKTA_RPS", Help: "Okta lookups and updates per second across all workers (server-enforced)"})
 	s.Float(&cfg.OktaCreateRPS, S{Flag: "okta-create-rps", Env: "OKTA_CREATE_RPS",
@@ -211,7 +207,7 @@ func Settings(cfg *Config) *settings.Set {
 	s.Int(&cfg.GraphConcurrency, S{Flag: "graph-concurrency", Env: "GRAPH_CONCURRENCY", Help: "concurrent Graph calls per worker"})
 	s.Int(&cfg.WorkflowCacheSize, S{Flag: "workflow-cache-size", Env: "WORKFLOW_CACHE_SIZE", Help: "workflows kept in memory between tasks"})
 	s.String(&cfg.MetricsAddr, S{Flag: "metrics-addr", Env: "METRICS_ADDR", Help: `Prometheus /metrics listen address ("off" disables)`})
-	s.String(&cfg.LogLevel, S{Flag: "log-level", Env: "LOG_LEVEL", Help: "debug, info, warn or error"})
+	s.LogLevel(&cfg.LogLevel)
 	s.Bool(&cfg.RegisterSearchAttributes, S{Flag: "register-search-attributes", Env: "REGISTER_SEARCH_ATTRIBUTES", Help: "add missing search attributes at start-up"})
 	s.Duration(&cfg.ShutdownTimeout, S{Flag: "shutdown-timeout", Help: "how long running activities may finish at shutdown"})
 	return s

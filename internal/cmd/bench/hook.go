@@ -26,7 +26,8 @@ import (
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/entra"
 	"entra2okta/internal/entra/ropc"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/pwimport"
+	"entra2okta/internal/hookserver"
 	"entra2okta/internal/hookstore"
 	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/pwpolicy"
@@ -62,7 +63,7 @@ type hookFigures struct {
 	Errors            int            `json:"errors"`
 	// Policy phase: the same load again, alternating request by request
 	// between this server and a second one with the password-policy check
-	// on (hook.PolicyConfig), so that both halves meet the same machine.
+	// on (pwimport.PolicyConfig), so that both halves meet the same machine.
 	Policy *policyFigures `json:"policy_phase,omitempty"`
 	// Store phase (-store both): the same load again, alternating request
 	// by request between a server with the shield in memory and one with
@@ -235,7 +236,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	// The shared shield, in a private PostgreSQL cluster on loopback.
-	var pgStore, mainStore hook.ShieldStore
+	var pgStore, mainStore pwimport.ShieldStore
 	var pgName string
 	if o.store != "memory" {
 		st, name, stop, err := benchStore(ctx, stderr)
@@ -253,7 +254,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer h.close()
-	url, err := h.serve(hook.PolicyConfig{})
+	url, err := h.serve(pwimport.PolicyConfig{})
 	if err != nil {
 		return err
 	}
@@ -288,7 +289,7 @@ func runHook(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // hookUpstream is what stands in for Entra ID: a verifier, the users it
 // knows, and how to count its requests, make it hang and close it.
 type hookUpstream struct {
-	verifier          hook.Verifier
+	verifier          pwimport.Verifier
 	logins, passwords []string
 	requests          func() int // upstream requests so far
 	setHang           func(bool) // hold every check, or stop holding
@@ -381,7 +382,7 @@ type hookLoad struct {
 	tv      *timedVerifier
 	ca      *loopbacktls.Authority
 	budget  time.Duration
-	store   hook.ShieldStore // the main server's shield (nil: memory)
+	store   pwimport.ShieldStore // the main server's shield (nil: memory)
 	logger  *slog.Logger
 	signals *acceptSignals
 	client  *http.Client
@@ -389,7 +390,7 @@ type hookLoad struct {
 	stops   []func()
 }
 
-func newHookLoad(ctx context.Context, up *hookUpstream, budget time.Duration, store hook.ShieldStore, stderr io.Writer) (*hookLoad, error) {
+func newHookLoad(ctx context.Context, up *hookUpstream, budget time.Duration, store pwimport.ShieldStore, stderr io.Writer) (*hookLoad, error) {
 	ca, err := loopbacktls.New()
 	if err != nil {
 		return nil, err
@@ -404,13 +405,13 @@ func newHookLoad(ctx context.Context, up *hookUpstream, budget time.Duration, st
 // serveWith starts a hook server on the shared verifier, with the shield in
 // store (nil: memory), counting its verifier calls in calls when not nil,
 // and returns its URL.
-func (h *hookLoad) serveWith(policy hook.PolicyConfig, store hook.ShieldStore, calls *atomic.Int64) (string, error) {
-	var v hook.Verifier = h.tv
+func (h *hookLoad) serveWith(policy pwimport.PolicyConfig, store pwimport.ShieldStore, calls *atomic.Int64) (string, error) {
+	var v pwimport.Verifier = h.tv
 	if calls != nil {
 		v = &countingVerifier{inner: h.tv, calls: calls}
 	}
-	srv, err := hook.NewServer(hook.ServerConfig{
-		Hook: hook.Config{AuthSecret: hookSecret, Budget: h.budget, Policy: policy, Store: store},
+	srv, err := hookserver.NewServer(hookserver.ServerConfig{
+		Hook: pwimport.Config{AuthSecret: hookSecret, Budget: h.budget, Policy: policy, Store: store},
 		TLS:  h.ca.ServerTLSConfig(),
 	}, v, h.signals, h.logger)
 	if err != nil {
@@ -426,11 +427,11 @@ func (h *hookLoad) serveWith(policy hook.PolicyConfig, store hook.ShieldStore, c
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	})
-	return "https://" + ln.Addr().String() + hook.PasswordImportPath, nil
+	return "https://" + ln.Addr().String() + pwimport.PasswordImportPath, nil
 }
 
 // serve starts a hook server with the main server's shield store.
-func (h *hookLoad) serve(policy hook.PolicyConfig) (string, error) {
+func (h *hookLoad) serve(policy pwimport.PolicyConfig) (string, error) {
 	return h.serveWith(policy, h.store, nil)
 }
 
@@ -460,13 +461,13 @@ func (h *hookLoad) sendTo(url string) sample {
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	answer := time.Since(start)
-	if err != nil || (resp.StatusCode != http.StatusOK && resp.StatusCode != hook.StatusUndecided) {
+	if err != nil || (resp.StatusCode != http.StatusOK && resp.StatusCode != pwimport.StatusUndecided) {
 		noteError(fmt.Sprintf("HTTP %d", resp.StatusCode))
 		return sample{err: true}
 	}
 	s := sample{answer: answer, entra: h.tv.take(login)}
 	switch {
-	case resp.StatusCode == hook.StatusUndecided:
+	case resp.StatusCode == pwimport.StatusUndecided:
 		s.credential = "UNDECIDED" // no statement about the password (e.g. Entra hangs)
 	case bytes.Contains(b, []byte(`"VERIFIED"`)):
 		s.credential = "VERIFIED"
@@ -657,11 +658,11 @@ func (h *halves) latency(k int) latency {
 // alternating between the server without the check (off) and it (on).
 func measurePolicy(h *hookLoad, n int, rate float64, stderr io.Writer) (*policyFigures, error) {
 	src := &benchPolicy{read: make(chan struct{})}
-	urlOn, err := h.serve(hook.PolicyConfig{Source: src, Refresh: time.Hour})
+	urlOn, err := h.serve(pwimport.PolicyConfig{Source: src, Refresh: time.Hour})
 	if err != nil {
 		return nil, err
 	}
-	urlOff, err := h.serve(hook.PolicyConfig{})
+	urlOff, err := h.serve(pwimport.PolicyConfig{})
 	if err != nil {
 		return nil, err
 	}
@@ -690,13 +691,13 @@ func measurePolicy(h *hookLoad, n int, rate float64, stderr io.Writer) (*policyF
 
 // measureStore starts a hook server with the shield in memory and one with
 // it in store, and sends n requests at rate, alternating between them.
-func measureStore(h *hookLoad, n int, rate float64, store hook.ShieldStore, stderr io.Writer) (*storeFigures, error) {
+func measureStore(h *hookLoad, n int, rate float64, store pwimport.ShieldStore, stderr io.Writer) (*storeFigures, error) {
 	var calls [2]atomic.Int64
-	urlMem, err := h.serveWith(hook.PolicyConfig{}, nil, &calls[0])
+	urlMem, err := h.serveWith(pwimport.PolicyConfig{}, nil, &calls[0])
 	if err != nil {
 		return nil, err
 	}
-	urlPG, err := h.serveWith(hook.PolicyConfig{}, store, &calls[1])
+	urlPG, err := h.serveWith(pwimport.PolicyConfig{}, store, &calls[1])
 	if err != nil {
 		return nil, err
 	}
@@ -725,7 +726,7 @@ func measureStore(h *hookLoad, n int, rate float64, store hook.ShieldStore, stde
 
 // benchStore starts a private PostgreSQL cluster (internal/devpostgres) and
 // opens the shield's store in it, with the hook's default shield settings.
-func benchStore(ctx context.Context, stderr io.Writer) (hook.ShieldStore, string, func(), error) {
+func benchStore(ctx context.Context, stderr io.Writer) (pwimport.ShieldStore, string, func(), error) {
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	c, err := devpostgres.Start(sctx, devpostgres.Options{})
@@ -749,7 +750,7 @@ func benchStore(ctx context.Context, stderr io.Writer) (hook.ShieldStore, string
 
 // countingVerifier counts one server's verifier calls.
 type countingVerifier struct {
-	inner hook.Verifier
+	inner pwimport.Verifier
 	calls *atomic.Int64
 }
 
@@ -794,7 +795,7 @@ func load(ctx context.Context, n int, rate float64, send func() sample) []sample
 func requestBody(eventID, user, password, ip string) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"eventId": eventID, "eventTime": time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
-		"eventType": hook.EventTypePasswordImport, "eventTypeVersion": "1.0", "contentType": "application/json",
+		"eventType": pwimport.EventTypePasswordImport, "eventTypeVersion": "1.0", "contentType": "application/json",
 		"cloudEventVersion": "0.1", "source": "https://bench.okta.example/api/v1/inlineHooks/cbl2ad6phv9fsPLcF0g7",
 		"data": map[string]any{
 			"context": map[string]any{
@@ -811,7 +812,7 @@ func requestBody(eventID, user, password, ip string) []byte {
 // username (requests cycle through many users, so at most one check per
 // user is in flight).
 type timedVerifier struct {
-	inner hook.Verifier
+	inner pwimport.Verifier
 	mu    sync.Mutex
 	took  map[string]time.Duration
 }

@@ -14,13 +14,13 @@ import (
 
 	"entra2okta/internal/apierr"
 	"entra2okta/internal/emu/fakeokta"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/pwimport"
 	"entra2okta/internal/okta/oktapolicy"
 	"entra2okta/internal/pwpolicy"
 )
 
 // The hook server's policy check reads through a Reader.
-var _ hook.PasswordPolicies = (*oktapolicy.Reader)(nil)
+var _ pwimport.PasswordPolicies = (*oktapolicy.Reader)(nil)
 
 func startFake(t *testing.T) *fakeokta.Running {
 	t.Helper()

@@ -8,7 +8,7 @@ import (
 	"slices"
 
 	"entra2okta/internal/cli"
-	"entra2okta/internal/hookconf"
+	"entra2okta/internal/hookserver"
 	"entra2okta/internal/secretenv"
 	"entra2okta/internal/settings"
 	"entra2okta/internal/worker"
@@ -24,10 +24,10 @@ type Binary struct {
 // that order.
 func Binaries() []Binary {
 	wc := worker.DefaultConfig()
-	hv := hookconf.Defaults()
+	hv := hookserver.Defaults()
 	return []Binary{
 		{"worker", worker.Settings(&wc).List()},
-		{"hookserver", hookconf.Declare(&hv).List()},
+		{"hookserver", hookserver.Declare(&hv).List()},
 		{"starter", cli.Settings()},
 	}
 }

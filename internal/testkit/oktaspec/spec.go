@@ -1,6 +1,6 @@
 // Package oktaspec holds our Okta emulator (internal/emu/fakeokta), our Okta
 // adapter's traffic (internal/okta/oktaclient) and our password import hook
-// (internal/hook) to the OpenAPI description Okta publishes for its
+// (internal/hook/pwimport) to the OpenAPI description Okta publishes for its
 // Management API, including the password import inline hook's request and
 // response schemas.
 //

@@ -1,4 +1,4 @@
-// Package storetest is the behaviour suite every hook.ShieldStore passes:
+// Package storetest is the behaviour suite every pwimport.ShieldStore passes:
 // the memory store (package hook's tests) and the PostgreSQL store
 // (internal/hookstore's tests) run the same cases, with the callers' clock
 // given explicitly as the shield takes it.
@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"entra2okta/internal/entra"
-	"entra2okta/internal/hook"
+	"entra2okta/internal/hook/pwimport"
 )
 
 // Open returns a fresh, empty store configured with cfg.
-type Open func(t *testing.T, cfg hook.ShieldConfig) hook.ShieldStore
+type Open func(t *testing.T, cfg pwimport.ShieldConfig) pwimport.ShieldStore
 
 // Options scale the suite.
 type Options struct {
@@ -40,11 +40,11 @@ var (
 // store wraps a ShieldStore for terse test steps.
 type store struct {
 	t   *testing.T
-	s   hook.ShieldStore
-	cfg hook.ShieldConfig
+	s   pwimport.ShieldStore
+	cfg pwimport.ShieldConfig
 }
 
-func (s store) admit(user, ip string, now time.Time) (hook.Charge, string, bool) {
+func (s store) admit(user, ip string, now time.Time) (pwimport.Charge, string, bool) {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -55,7 +55,7 @@ func (s store) admit(user, ip string, now time.Time) (hook.Charge, string, bool)
 	return c, why, tripped
 }
 
-func (s store) admitOK(user, ip string, now time.Time) hook.Charge {
+func (s store) admitOK(user, ip string, now time.Time) pwimport.Charge {
 	s.t.Helper()
 	c, why, _ := s.admit(user, ip, now)
 	if why != "" {
@@ -70,7 +70,7 @@ func (s store) refusal(user, ip string, now time.Time) string {
 	return why
 }
 
-func (s store) record(c hook.Charge, pair [sha256.Size]byte, res entra.Result, now time.Time) {
+func (s store) record(c pwimport.Charge, pair [sha256.Size]byte, res entra.Result, now time.Time) {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -79,7 +79,7 @@ func (s store) record(c hook.Charge, pair [sha256.Size]byte, res entra.Result, n
 	}
 }
 
-func (s store) rejection(pair [sha256.Size]byte, now time.Time) (hook.Rejection, bool) {
+func (s store) rejection(pair [sha256.Size]byte, now time.Time) (pwimport.Rejection, bool) {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -100,11 +100,11 @@ func Run(t *testing.T, open Open, opts Options) {
 	if opts.Steps <= 0 {
 		opts.Steps = 1000
 	}
-	mk := func(t *testing.T, cfg hook.ShieldConfig) store {
+	mk := func(t *testing.T, cfg pwimport.ShieldConfig) store {
 		return store{t: t, s: open(t, cfg), cfg: cfg}
 	}
 	t.Run("Key", func(t *testing.T) {
-		if k := open(t, hook.ShieldConfig{}).Key(); len(k) != 32 {
+		if k := open(t, pwimport.ShieldConfig{}).Key(); len(k) != 32 {
 			t.Fatalf("key of %d bytes, want 32", len(k))
 		}
 	})
@@ -129,7 +129,7 @@ func Run(t *testing.T, open Open, opts Options) {
 
 // maker returns a fresh, empty store configured with cfg, wrapped for the
 // test steps.
-type maker func(t *testing.T, cfg hook.ShieldConfig) store
+type maker func(t *testing.T, cfg pwimport.ShieldConfig) store
 
 // t0 is the suite's clock origin.
 var t0 = time.Unix(1_800_000_000, 123_456_789)
@@ -138,7 +138,7 @@ var t0 = time.Unix(1_800_000_000, 123_456_789)
 // ten failures under a fixed window; the sliding window and the daily
 // cap refuse them.
 func slidingWindowAndDailyCap(t *testing.T, mk maker) {
-	s := mk(t, hook.ShieldConfig{IPAttempts: -1, GlobalFailures: -1})
+	s := mk(t, pwimport.ShieldConfig{IPAttempts: -1, GlobalFailures: -1})
 	sent := 0
 	try := func(at time.Time) {
 		if c, why, _ := s.admit("Ann@Example.com", "", at); why == "" {
@@ -169,7 +169,7 @@ func slidingWindowAndDailyCap(t *testing.T, mk maker) {
 }
 
 func negativeCacheTTL(t *testing.T, mk maker) {
-	s := mk(t, hook.ShieldConfig{NegativeTTL: 30 * time.Second, IPAttempts: -1, GlobalFailures: -1})
+	s := mk(t, pwimport.ShieldConfig{NegativeTTL: 30 * time.Second, IPAttempts: -1, GlobalFailures: -1})
 	s.record(s.admitOK("ann@example.com", "", t0), pair(1), wrong, t0)
 	if r, ok := s.rejection(pair(1), t0.Add(29*time.Second)); !ok || r.Code != 50126 || r.Reason != entra.ReasonWrongPassword {
 		t.Fatalf("rejection before its TTL: %+v, %v", r, ok)
@@ -187,16 +187,16 @@ func negativeCacheTTL(t *testing.T, mk maker) {
 }
 
 func coolDownAfterLockout(t *testing.T, mk maker) {
-	s := mk(t, hook.ShieldConfig{UserAttempts: 3, UserWindow: time.Minute, IPAttempts: -1, GlobalFailures: -1})
+	s := mk(t, pwimport.ShieldConfig{UserAttempts: 3, UserWindow: time.Minute, IPAttempts: -1, GlobalFailures: -1})
 	early := s.admitOK("cy@example.com", "", t0) // in flight across the lockout
 	s.record(s.admitOK("cy@example.com", "", t0), pair(0), locked, t0)
-	if why := s.refusal("cy@example.com", "", t0.Add(59*time.Second)); why != hook.ReasonUserBudget {
+	if why := s.refusal("cy@example.com", "", t0.Add(59*time.Second)); why != pwimport.ReasonUserBudget {
 		t.Fatalf("during the cool-down: %q", why)
 	}
 	s.admitOK("cy@example.com", "", t0.Add(61*time.Second))
 	// A verified sign-in ends a cool-down.
 	s.record(s.admitOK("di@example.com", "", t0), pair(0), entra.Result{Verdict: entra.Indeterminate, Code: 50196, Reason: entra.ReasonThrottled}, t0)
-	if why := s.refusal("di@example.com", "", t0.Add(time.Second)); why != hook.ReasonUserBudget {
+	if why := s.refusal("di@example.com", "", t0.Add(time.Second)); why != pwimport.ReasonUserBudget {
 		t.Fatalf("after AADSTS50196: %q", why)
 	}
 	s.record(early, pair(0), verified, t0.Add(2*time.Second))
@@ -204,7 +204,7 @@ func coolDownAfterLockout(t *testing.T, mk maker) {
 }
 
 func givesBackChecksEntraNeverCounted(t *testing.T, mk maker) {
-	s := mk(t, hook.ShieldConfig{UserAttempts: 2, UserWindow: time.Minute, IPAttempts: 3, GlobalFailures: 3})
+	s := mk(t, pwimport.ShieldConfig{UserAttempts: 2, UserWindow: time.Minute, IPAttempts: 3, GlobalFailures: 3})
 	for i, res := range []entra.Result{
 		throttled,
 		{Verdict: entra.Indeterminate, Reason: entra.ReasonUnavailable},
@@ -222,18 +222,18 @@ func givesBackChecksEntraNeverCounted(t *testing.T, mk maker) {
 	for i, res := range []entra.Result{{Verdict: entra.Indeterminate, Reason: entra.ReasonTimeout}, wrong} {
 		s.record(s.admitOK("fay@example.com", "192.0.2.1", t0), pair(10+i), res, t0)
 	}
-	if why := s.refusal("fay@example.com", "192.0.2.1", t0); why != hook.ReasonUserBudget {
+	if why := s.refusal("fay@example.com", "192.0.2.1", t0); why != pwimport.ReasonUserBudget {
 		t.Fatalf("after a timeout and a wrong password (budget 2): %q", why)
 	}
 	// The address and tenant-wide budgets hold the same two charges.
 	s.record(s.admitOK("gus@example.com", "192.0.2.1", t0), pair(20), wrong, t0)
-	if why := s.refusal("hal@example.com", "192.0.2.1", t0); why != hook.ReasonIPBudget {
+	if why := s.refusal("hal@example.com", "192.0.2.1", t0); why != pwimport.ReasonIPBudget {
 		t.Fatalf("the address's fourth failure: %q", why)
 	}
 }
 
 func verifiedClearsSettledNotInFlight(t *testing.T, mk maker) {
-	s := mk(t, hook.ShieldConfig{UserAttempts: 3, UserDailyAttempts: 3, IPAttempts: -1, GlobalFailures: -1})
+	s := mk(t, pwimport.ShieldConfig{UserAttempts: 3, UserDailyAttempts: 3, IPAttempts: -1, GlobalFailures: -1})
 	u := "ida@example.com"
 	inflight := s.admitOK(u, "", t0)
 	s.record(s.admitOK(u, "", t0), pair(1), wrong, t0)
@@ -242,22 +242,22 @@ func verifiedClearsSettledNotInFlight(t *testing.T, mk maker) {
 	// the reset.
 	s.admitOK(u, "", t0)
 	s.admitOK(u, "", t0)
-	if why := s.refusal(u, "", t0); why != hook.ReasonUserBudget {
+	if why := s.refusal(u, "", t0); why != pwimport.ReasonUserBudget {
 		t.Fatalf("with one check from before the reset in flight and two after: %q", why)
 	}
 	s.record(inflight, pair(3), wrong, t0)
-	if why := s.refusal(u, "", t0); why != hook.ReasonUserBudget {
+	if why := s.refusal(u, "", t0); why != pwimport.ReasonUserBudget {
 		t.Fatalf("after the in-flight check failed: %q", why)
 	}
 }
 
 func addressBudget(t *testing.T, mk maker) {
-	s := mk(t, hook.ShieldConfig{IPAttempts: 3, IPWindow: time.Minute, GlobalFailures: -1})
+	s := mk(t, pwimport.ShieldConfig{IPAttempts: 3, IPWindow: time.Minute, GlobalFailures: -1})
 	for i := range 3 {
 		s.record(s.admitOK(fmt.Sprintf("u%d@example.com", i), "2001:db8:1:2::1", t0), pair(i), wrong, t0)
 	}
 	// Another address of the same /64 shares the budget.
-	if why := s.refusal("v@example.com", "2001:db8:1:2::99", t0.Add(59*time.Second)); why != hook.ReasonIPBudget {
+	if why := s.refusal("v@example.com", "2001:db8:1:2::99", t0.Add(59*time.Second)); why != pwimport.ReasonIPBudget {
 		t.Fatalf("fourth failure from one /64: %q", why)
 	}
 	s.admitOK("v@example.com", "2001:db8:1:3::1", t0)
@@ -266,42 +266,42 @@ func addressBudget(t *testing.T, mk maker) {
 	for i := range 3 {
 		s.record(s.admitOK(fmt.Sprintf("x%d@example.com", i), "", t0), pair(10+i), wrong, t0)
 	}
-	if why := s.refusal("y@example.com", "not an address", t0); why != hook.ReasonIPBudget {
+	if why := s.refusal("y@example.com", "not an address", t0); why != pwimport.ReasonIPBudget {
 		t.Fatalf("fourth failure without an address: %q", why)
 	}
 	// Trusted ranges are not charged.
-	tr := mk(t, hook.ShieldConfig{IPAttempts: 1, GlobalFailures: -1, IPTrusted: trusted(t, "198.51.100.0/24")})
+	tr := mk(t, pwimport.ShieldConfig{IPAttempts: 1, GlobalFailures: -1, IPTrusted: trusted(t, "198.51.100.0/24")})
 	for i := range 5 {
 		tr.record(tr.admitOK(fmt.Sprintf("z%d@example.com", i), "198.51.100.7", t0), pair(i), wrong, t0)
 	}
 }
 
 func circuitBreaker(t *testing.T, mk maker) {
-	s := mk(t, hook.ShieldConfig{IPAttempts: -1, GlobalFailures: 3, GlobalWindow: time.Minute, BreakerCooldown: 2 * time.Minute})
+	s := mk(t, pwimport.ShieldConfig{IPAttempts: -1, GlobalFailures: 3, GlobalWindow: time.Minute, BreakerCooldown: 2 * time.Minute})
 	for i := range 3 {
 		s.record(s.admitOK(fmt.Sprintf("u%d@example.com", i), "", t0), pair(i), wrong, t0)
 	}
-	if _, why, tripped := s.admit("v@example.com", "", t0.Add(time.Second)); why != hook.ReasonBreakerOpen || !tripped {
+	if _, why, tripped := s.admit("v@example.com", "", t0.Add(time.Second)); why != pwimport.ReasonBreakerOpen || !tripped {
 		t.Fatalf("the fourth failure in the window: %q, tripped %v", why, tripped)
 	}
-	if _, why, tripped := s.admit("w@example.com", "", t0.Add(time.Minute+30*time.Second)); why != hook.ReasonBreakerOpen || tripped {
+	if _, why, tripped := s.admit("w@example.com", "", t0.Add(time.Minute+30*time.Second)); why != pwimport.ReasonBreakerOpen || tripped {
 		t.Fatalf("while open (window passed): %q, tripped %v", why, tripped)
 	}
 	s.admitOK("w@example.com", "", t0.Add(2*time.Minute+2*time.Second))
 }
 
 func entraBackoff(t *testing.T, mk maker) {
-	s := mk(t, hook.ShieldConfig{IPAttempts: -1, GlobalFailures: -1})
+	s := mk(t, pwimport.ShieldConfig{IPAttempts: -1, GlobalFailures: -1})
 	s.record(s.admitOK("dee@example.com", "", t0), pair(0), entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonThrottled, RetryAfter: time.Hour}, t0)
-	if why := s.refusal("eve@example.com", "", t0.Add(59*time.Second)); why != hook.ReasonEntraBackoff {
+	if why := s.refusal("eve@example.com", "", t0.Add(59*time.Second)); why != pwimport.ReasonEntraBackoff {
 		t.Fatalf("during Entra's back-off (capped at 1 min): %q", why)
 	}
 	// A shorter Retry-After does not shorten the pause.
-	s2 := mk(t, hook.ShieldConfig{IPAttempts: -1, GlobalFailures: -1})
+	s2 := mk(t, pwimport.ShieldConfig{IPAttempts: -1, GlobalFailures: -1})
 	c1, c2 := s2.admitOK("dee@example.com", "", t0), s2.admitOK("fox@example.com", "", t0)
 	s2.record(c1, pair(0), entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonThrottled, RetryAfter: 40 * time.Second}, t0)
 	s2.record(c2, pair(1), entra.Result{Verdict: entra.Indeterminate, Reason: entra.ReasonThrottled, RetryAfter: time.Second}, t0)
-	if why := s2.refusal("eve@example.com", "", t0.Add(39*time.Second)); why != hook.ReasonEntraBackoff {
+	if why := s2.refusal("eve@example.com", "", t0.Add(39*time.Second)); why != pwimport.ReasonEntraBackoff {
 		t.Fatalf("a shorter Retry-After ended the pause: %q", why)
 	}
 	s.admitOK("eve@example.com", "", t0.Add(61*time.Second))
@@ -309,7 +309,7 @@ func entraBackoff(t *testing.T, mk maker) {
 
 // Concurrent callers for one user: exactly the budget is admitted.
 func concurrentAdmitsForOneUser(t *testing.T, mk maker) {
-	s := mk(t, hook.ShieldConfig{UserAttempts: 4, UserDailyAttempts: 4, IPAttempts: 6, GlobalFailures: 8})
+	s := mk(t, pwimport.ShieldConfig{UserAttempts: 4, UserDailyAttempts: 4, IPAttempts: 6, GlobalFailures: 8})
 	var mu sync.Mutex
 	admitted := map[string]int{}
 	var wg sync.WaitGroup
@@ -354,7 +354,7 @@ func trusted(t *testing.T, cidr string) []netip.Prefix {
 func budgetProperty(t *testing.T, mk maker, opts Options) {
 	for seed := range uint64(opts.Seeds) {
 		r := rand.New(rand.NewPCG(seed, 16))
-		cfg := hook.ShieldConfig{
+		cfg := pwimport.ShieldConfig{
 			LockoutThreshold: 3 + r.IntN(8),
 			UserWindow:       time.Duration(1+r.IntN(30)) * time.Minute,
 			UserHorizon:      time.Duration(1+r.IntN(24)) * time.Hour,
@@ -367,7 +367,7 @@ func budgetProperty(t *testing.T, mk maker, opts Options) {
 		users := []string{"a@x", "b@x", "c@x"}
 		counted := map[string][]time.Time{}
 		type pending struct {
-			c    hook.Charge
+			c    pwimport.Charge
 			user string
 		}
 		var inflight []pending
@@ -388,7 +388,7 @@ func budgetProperty(t *testing.T, mk maker, opts Options) {
 			}
 			if res.Verdict == entra.Verified {
 				counted[p.user] = nil
-			} else if hook.MayCountAsFailure(res) {
+			} else if pwimport.MayCountAsFailure(res) {
 				counted[p.user] = append(counted[p.user], p.c.At)
 			}
 			s.record(p.c, pair(r.Int()), res, now)
