@@ -278,8 +278,8 @@ func toViolations(base Violation, field string, err error) []Violation {
 		if sche.SchemaField == "allOf" && sche.Origin != nil {
 			// Report the members of allOf that failed, with their own
 			// keywords and full pointers, rather than "allOf" at the root.
-			if u, ok := errors.Unwrap(sche.Origin).(interface{ Unwrap() error }); ok { //nolint:errorlint // one layer, not the chain
-				if inner, ok := u.Unwrap().(openapi3.MultiError); ok && len(inner) > 0 {
+			if u, ok := errors.Unwrap(sche.Origin).(interface{ Unwrap() error }); ok {
+				if inner, ok := u.Unwrap().(openapi3.MultiError); ok && len(inner) > 0 { //nolint:errorlint // one layer, not the chain
 					return toViolations(base, field, inner)
 				}
 			}
