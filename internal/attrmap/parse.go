@@ -131,7 +131,7 @@ func ParseCSV(name string, r io.Reader) ([]Entry, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("%s:%d: %v", name, pe.StartLine, pe.Err)
+				return nil, fmt.Errorf("%s:%d: %w", name, pe.StartLine, pe.Err)
 			}
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

@@ -604,9 +604,9 @@ func (s *SQLServer) poll(ctx context.Context, p *process, step string, try func(
 		}
 		select {
 		case <-exited:
-			return fmt.Errorf("devtemporal: %s: the process exited (%v); last error: %v; output:\n%s", step, p.err, last, s.out.tail())
+			return fmt.Errorf("devtemporal: %s: the process exited (%v); last error: %w; output:\n%s", step, p.err, last, s.out.tail()) //nolint:errorlint // p.err is nil after a clean exit
 		case <-ctx.Done():
-			return fmt.Errorf("devtemporal: %s: %w; last error: %v; output:\n%s", step, ctx.Err(), last, s.out.tail())
+			return fmt.Errorf("devtemporal: %s: %w; last error: %w; output:\n%s", step, ctx.Err(), last, s.out.tail())
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

@@ -74,7 +74,7 @@ func ParseYAML(name string, data []byte) ([]workflows.GroupRule, error) {
 				return nil, fmt.Errorf("%s:%d: %s: want an Okta group name or ID", name, t.Line, k.Value)
 			}
 			if out, err = add(out, strings.TrimSpace(k.Value), strings.TrimSpace(t.Value)); err != nil {
-				return nil, fmt.Errorf("%s:%d: %v", name, t.Line, err)
+				return nil, fmt.Errorf("%s:%d: %w", name, t.Line, err)
 			}
 		}
 	}
@@ -93,7 +93,7 @@ func ParseCSV(name string, r io.Reader) ([]workflows.GroupRule, error) {
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		line, _ := cr.FieldPos(0)
 		if row == 0 && len(rec) == 2 && isHeader(rec[0], "entra", "entragroup", "source") && isHeader(rec[1], "okta", "oktagroup", "target") {
@@ -103,7 +103,7 @@ func ParseCSV(name string, r io.Reader) ([]workflows.GroupRule, error) {
 			return nil, fmt.Errorf("%s:%d: want entraGroup,oktaGroup (two non-empty columns)", name, line)
 		}
 		if out, err = add(out, strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1])); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", name, line, err)
+			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 	}
 }

@@ -94,7 +94,7 @@ func existingSearchAttributes(ctx context.Context, ops operatorservice.OperatorS
 	d, derr := wfs.DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
 	if derr != nil {
 		return nil, fmt.Errorf("list the search attributes of namespace %q: the operator API refused (%v), and DescribeNamespace failed: %w",
-			namespace, err, derr)
+			namespace, err, derr) //nolint:errorlint // the cause is DescribeNamespace's error
 	}
 	have := map[string]enumspb.IndexedValueType{}
 	for field, alias := range d.GetConfig().GetCustomSearchAttributeAliases() {

@@ -6,20 +6,20 @@ import (
 	"testing"
 )
 
-// TestReadmeTableIsGenerated fails while README.md's configuration table
-// differs from what the declarations generate: run
+// TestReadmeTableIsGenerated fails while docs/configuration.md's
+// configuration table differs from what the declarations generate: run
 // `go run ./internal/cmd/configdoc` from the module root.
 func TestReadmeTableIsGenerated(t *testing.T) {
-	readme, err := os.ReadFile("../../../README.md")
+	doc, err := os.ReadFile("../../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := Rewrite(readme)
+	want, err := Rewrite(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(want) != string(readme) {
-		t.Fatal("README.md's configuration table is stale: run `go run ./internal/cmd/configdoc` from the module root")
+	if string(want) != string(doc) {
+		t.Fatal("docs/configuration.md's configuration table is stale: run `go run ./internal/cmd/configdoc` from the module root")
 	}
 }
 
@@ -47,7 +47,7 @@ func TestTable(t *testing.T) {
 		t.Errorf("ENTRA_TENANT_ID in %d rows", n)
 	}
 	if _, err := Rewrite([]byte("no markers")); err == nil {
-		t.Error("a README without markers is rewritten")
+		t.Error("a document without markers is rewritten")
 	}
 	got, err := Rewrite([]byte("a\n" + Begin + "\nold\n" + End + "\nb\n"))
 	if err != nil || string(got) != "a\n"+Begin+"\n"+table+End+"\nb\n" {

@@ -404,7 +404,6 @@ func TestSystemLog(t *testing.T) {
 	for i := 0; i < 10 && next != ""; i++ {
 		r = e.do("GET", next, nil)
 		if len(r.arr) == 0 {
-			next = ""
 			break
 		}
 		seen += len(r.arr)

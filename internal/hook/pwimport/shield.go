@@ -475,14 +475,6 @@ func notEvaluated(res entra.Result) bool {
 		(res.Reason == entra.ReasonThrottled || res.Reason == entra.ReasonUnavailable || res.Reason == entra.ReasonTransient)
 }
 
-// breaker reports whether the circuit breaker is open at now and how many
-// times it has opened.
-func (s *shield) breaker(now time.Time) (open bool, trips int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return now.Before(s.breakerUntil), s.trips
-}
-
 // sizes returns the table sizes, for tests and the benchmark.
 func (s *shield) sizes() (users, ips, rejected int) {
 	s.mu.Lock()

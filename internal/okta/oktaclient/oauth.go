@@ -287,7 +287,7 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.base.RoundTrip(req)
 	}
 	v, err, _ := t.flight.Do(req.URL.Host+req.URL.Path, func() (any, error) {
-		resp, err := roundTripToken(t.base, req, t.timeout)
+		resp, err := roundTripToken(t.base, req, t.timeout) //nolint:bodyclose // the body is in memory; the caller closes the copy
 		if err != nil {
 			return nil, err
 		}

@@ -156,7 +156,7 @@ func TestConcurrentTokenRequestsShareOne(t *testing.T) {
 				AccessToken string `json:"access_token"`
 			}
 			if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken != "shared" || resp.StatusCode != 200 {
-				errs <- fmt.Errorf("caller %d: %d %+v %v", i, resp.StatusCode, tok, err)
+				errs <- fmt.Errorf("caller %d: %d %+v %v", i, resp.StatusCode, tok, err) //nolint:errorlint // err may be nil
 			}
 		}()
 	}

@@ -279,7 +279,7 @@ func toViolations(base Violation, field string, err error) []Violation {
 			// Report the members of allOf that failed, with their own
 			// keywords and full pointers, rather than "allOf" at the root.
 			if u, ok := errors.Unwrap(sche.Origin).(interface{ Unwrap() error }); ok {
-				if inner, ok := u.Unwrap().(openapi3.MultiError); ok && len(inner) > 0 {
+				if inner, ok := u.Unwrap().(openapi3.MultiError); ok && len(inner) > 0 { //nolint:errorlint // one layer, not the chain
 					return toViolations(base, field, inner)
 				}
 			}
@@ -309,13 +309,13 @@ func relabel(vs []Violation, rule string) []Violation {
 // isMulti reports whether err itself (not something it wraps) is a
 // MultiError.
 func isMulti(err error) bool {
-	_, ok := err.(openapi3.MultiError)
+	_, ok := err.(openapi3.MultiError) //nolint:errorlint // err itself, not what it wraps
 	return ok
 }
 
 // isType reports whether err itself is a T, so that the switch in
 // toViolations peels one layer at a time.
 func isType[T error](err error) bool {
-	_, ok := err.(T)
+	_, ok := err.(T) //nolint:errorlint // err itself, not what it wraps
 	return ok
 }

@@ -145,7 +145,7 @@ func load() (*Spec, error) {
 		return nil, err
 	}
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("%w at %s: %v", ErrAbsent, path, err)
+		return nil, fmt.Errorf("%w at %s: %w", ErrAbsent, path, err)
 	}
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = false

@@ -304,7 +304,7 @@ func (s *suite) testListFilter(t *testing.T) {
 		t.Errorf("ListUsers = %+v", got)
 	}
 	stop := errors.New("stop")
-	if err := c.ListUsers(t.Context(), "", func(okta.User) error { return stop }); err != stop {
+	if err := c.ListUsers(t.Context(), "", func(okta.User) error { return stop }); err != stop { //nolint:errorlint // returned as is, not wrapped
 		t.Errorf("ListUsers callback error = %v, want it returned as is", err)
 	}
 }
