@@ -64,7 +64,7 @@ func readManifest(t *testing.T) []manifestEntry {
 // fails here. Histories are recorded from real runs on the dev server
 // (internal/testkit/upgradetest's TestRecordCorpus, per release directory) and never
 // re-recorded: a change that cannot replay them goes behind
-// workflow.GetVersion (README, contributor notes).
+// workflow.GetVersion (docs/campaign.md, versioning).
 func TestReplayCorpusManifest(t *testing.T) {
 	listed := map[string]bool{}
 	for _, e := range readManifest(t) {

@@ -162,7 +162,7 @@ func (t *temporalFlags) declare(s *settings.Set) {
 
 // Settings lists the settings of the starter's commands (the Temporal
 // connection, Okta access, status's Web UI address, watch's hook server
-// and preflight's), for the README's table.
+// and preflight's), for docs/configuration.md's table.
 func Settings() []settings.Declared {
 	// One set per group: the groups share flag names (preflight's Okta and
 	// Entra settings).

@@ -1,6 +1,6 @@
 // Package hookserver is the hook server: the HTTP server that mounts Okta's
 // password import inline hook (hook/pwimport) and event hook
-// (hook/eventhook), its settings (flags, environment, README table) and the
+// (hook/eventhook), its settings (flags, environment, docs/configuration.md) and the
 // wiring from settings to a running server (Main, Run). hookserver/main.go
 // only calls Main; tests, the bench and the demo build the same Server.
 package hookserver
@@ -42,7 +42,7 @@ type ServerConfig struct {
 	// each connection (defaults 5 s, 10 s, 10 s, 120 s).
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// Events, when set, also serves Okta's event hook on EventsPath and
-	// RecentEventsPath (hook/eventhook; README "Okta event hooks").
+	// RecentEventsPath (hook/eventhook; docs/event-hooks.md).
 	Events *eventhook.EventConfig
 }
 

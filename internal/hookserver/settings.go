@@ -2,7 +2,7 @@ package hookserver
 
 // The hook server's settings (flags, environment variables, defaults, help,
 // secrets) are declared through internal/settings, so that ParseConfig
-// parses them and the README's configuration table is generated from the
+// parses them and docs/configuration.md's table is generated from the
 // same declarations; ParseConfig validates the values and turns them into
 // Config.
 

@@ -98,7 +98,7 @@ func checkInlineHook(ctx context.Context, c *Config) []Check {
 	if h == nil {
 		return []Check{
 			failed(NameInlineHook, "the org has no password import inline hook ("+HookTypePasswordImport+")",
-				"register the hook server's https://<host>/okta/password-import as the org's password import inline hook (README)"),
+				"register the hook server's https://<host>/okta/password-import as the org's password import inline hook (docs/going-live.md)"),
 			skip(NameHookExecute, "no hook"),
 		}
 	}
@@ -296,7 +296,7 @@ func checkEventHook(ctx context.Context, c *Config) []Check {
 	if len(candidates) == 0 {
 		return []Check{warn(NameEventHook, "no event hook is subscribed to "+strings.Join(want, " or ")+
 			": assignments to the Office 365 app start no migration, and imports are confirmed only by the workers' System Log reads",
-			"create an event hook for both types pointing at the hook server's https://<host>/okta/events and verify it (README)")}
+			"create an event hook for both types pointing at the hook server's https://<host>/okta/events and verify it (docs/event-hooks.md)")}
 	}
 	// The best candidate: ACTIVE, VERIFIED, then the most wanted types.
 	score := func(h EventHook) int {

@@ -4,7 +4,7 @@
 // (the field's value when declared), its help and whether it is a secret.
 // Parse then applies flag > environment > default to a flag.FlagSet, reports
 // every bad value with the variable or flag that holds it, and List returns
-// the declarations, from which the README's configuration table is
+// the declarations, from which docs/configuration.md's table is
 // generated. A secret is read through secretenv (NAME or NAME_FILE) and its
 // value is printed by no help, usage or error.
 package settings

@@ -180,7 +180,7 @@ func bindFlags(cfg *Config, getenv func(string) string) (*flag.FlagSet, error) {
 
 // Settings declares the worker's settings, bound to cfg's fields, whose
 // values are the defaults: the worker's flags and environment variables,
-// and the README's table of them.
+// and docs/configuration.md's table of them.
 func Settings(cfg *Config) *settings.Set {
 	s := settings.New("worker")
 	type S = settings.Setting

@@ -29,7 +29,7 @@ import (
 	"entra2okta/workflows"
 )
 
-// Okta event hook routes (README "Okta event hooks").
+// Okta event hook routes (docs/event-hooks.md).
 const (
 	// EventsPath is where Okta's event hook channel points: GET for the
 	// one-time verification, POST for deliveries.
@@ -152,7 +152,7 @@ type EventRecord struct {
 	Reason     string    `json:"reason,omitempty"`
 }
 
-// eventDelivery is Okta's event hook request body (README "Okta event hooks").
+// eventDelivery is Okta's event hook request body (docs/event-hooks.md).
 type eventDelivery struct {
 	EventType        string `json:"eventType"`
 	EventTypeVersion string `json:"eventTypeVersion"`

@@ -231,7 +231,7 @@ var (
 // (https://developer.okta.com/docs/concepts/inline-hooks/, "Timeout and
 // retry", "Inline hook timeout behavior"). Okta does not document whether a
 // failed hook call counts towards the lockout; fakeokta models that it does
-// not, and the README says how to confirm it in a preview org.
+// not, and hookserver/README.md says how to confirm it in a preview org.
 const StatusUndecided = http.StatusForbidden
 
 // answer is what the hook tells Okta.
@@ -587,7 +587,7 @@ func (h *Handler) verify(req importRequest, id identity, k [32]byte, deadline ti
 // sign-ins for Okta's lockout, stay within the user's budget) and remembers
 // the pair. A token-less acceptance (an MFA or other interrupt, counted as
 // verified by policy) names no account and cannot be bound: it stands, as the
-// README says. A plain "ok" without oid is not what Entra sends: undecided.
+// hook server documentation says. A plain "ok" without oid is not what Entra sends: undecided.
 func (h *Handler) bind(res entra.Result, id identity) entra.Result {
 	if res.Verdict != entra.Verified || id.objectID == "" {
 		return res

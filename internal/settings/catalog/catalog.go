@@ -1,6 +1,6 @@
 // Package catalog gathers the settings every binary declares (the worker's,
 // the hook server's and the starter's), so that what is derived from them,
-// the README's configuration table and the list of secret variables, covers
+// docs/configuration.md's table and the list of secret variables, covers
 // a setting as soon as a binary declares it.
 package catalog
 

@@ -5,8 +5,8 @@
 // response schemas.
 //
 // The description is ../shared/reference/okta-openapi/management.yaml beside
-// the repository checkout (never copied into the repository; see its
-// README). It is loaded once per test binary. Tests call Skip to get it, and
+// the repository checkout (never copied into the repository). It is loaded
+// once per test binary. Tests call Skip to get it, and
 // are skipped with a clear message on a clone where it is absent.
 //
 // Every HTTP exchange is validated with kin-openapi's openapi3filter against
@@ -156,7 +156,7 @@ func load() (*Spec, error) {
 	// doc.Validate is deliberately not required: the published description
 	// has spec-level defects unrelated to the operations we use (an invalid
 	// default in AccessPolicy, an array without items in
-	// RegistrationInlineHookResponse; see the README beside it). Payloads
+	// RegistrationInlineHookResponse). Payloads
 	// are validated against the individual operations instead.
 
 	// Route on paths only: the description's single server is
