@@ -1,12 +1,9 @@
 package fakeokta
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -382,47 +379,17 @@ func (s *Server) recordEventHookCall(c EventHookCall) {
 
 // eventHookAttempt makes one call to the channel with Okta's headers.
 func (s *Server) eventHookAttempt(ctx context.Context, h *eventHook, method string, body []byte, challenge string) (int, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.HookTimeout)
-	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, h.uri, rd)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "Okta-Integrations")
-	req.Header.Set("X-Okta-Request-Id", randomID("", 27, idAlphabet+"-_"))
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	header := http.Header{
+		"User-Agent":        {"Okta-Integrations"},
+		"X-Okta-Request-Id": {randomID("", 27, idAlphabet+"-_")},
 	}
 	if challenge != "" {
-		req.Header.Set("X-Okta-Verification-Challenge", challenge)
+		header.Set("X-Okta-Verification-Challenge", challenge)
 	}
-	for _, hh := range h.headers {
-		req.Header.Set(hh.Key, hh.Value)
-	}
-	if h.authKey != "" {
-		req.Header.Set(h.authKey, h.authValue)
-	}
-	resp, err := s.hookHTTP.Do(req)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return 0, nil, fmt.Errorf("event hook timed out after %s", s.opts.HookTimeout)
-		}
-		return 0, nil, fmt.Errorf("event hook connection failed: %w", err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxHookResponse))
-	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return 0, nil, fmt.Errorf("event hook timed out after %s", s.opts.HookTimeout)
-		}
-		return 0, nil, fmt.Errorf("event hook connection failed: %w", err)
-	}
-	return resp.StatusCode, raw, nil
+	return s.channelAttempt(ctx, channelRequest{
+		what: "event hook", method: method, uri: h.uri, body: body, header: header,
+		custom: h.headers, authKey: h.authKey, authValue: h.authValue,
+	})
 }
 
 // queueEventHooksLocked hands a new System Log event to every ACTIVE and

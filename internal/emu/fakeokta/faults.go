@@ -88,9 +88,7 @@ func (s *Server) rateHeaders(w http.ResponseWriter, b Bucket, token string, take
 // may use (Options.TokenRateShare), from the next request on: 1-100, where
 // 100 gives every token the whole bucket.
 func (s *Server) SetTokenRateShare(percent int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenShare = clampShare(percent)
+	s.locked(func() { s.tokenShare = clampShare(percent) })
 }
 
 // TokenRateShare returns the percentage of each bucket one API token may use.

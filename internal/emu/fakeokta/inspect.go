@@ -113,18 +113,10 @@ func (s *Server) Events() []LogEvent {
 // SetReadOnly switches Okta's read-only mode: a VERIFIED hook answer then
 // signs the user in without storing the password (the user stays on
 // provider IMPORT and the import event's outcome is FAILURE).
-func (s *Server) SetReadOnly(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.readOnly = on
-}
+func (s *Server) SetReadOnly(on bool) { s.locked(func() { s.readOnly = on }) }
 
 // AddProfileAttribute defines a custom attribute in the org's user schema.
-func (s *Server) AddProfileAttribute(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.profileExt[name] = true
-}
+func (s *Server) AddProfileAttribute(name string) { s.locked(func() { s.profileExt[name] = true }) }
 
 // SeedUser describes a user created directly, bypassing the API (no rate
 // limit, no event): for example STAGED users imported by the Office 365 app,

@@ -481,19 +481,11 @@ func (s *Server) SetRateLimit(b Bucket, perWindow int) {
 
 // SetActivationDelay changes Options.ActivationDelay for the activations
 // that follow.
-func (s *Server) SetActivationDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.activationDelay = d
-}
+func (s *Server) SetActivationDelay(d time.Duration) { s.locked(func() { s.activationDelay = d }) }
 
 // SetProvisionOnActivate changes Options.ProvisionOnActivate for the
 // activations that follow.
-func (s *Server) SetProvisionOnActivate(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.provisionOnActivate = on
-}
+func (s *Server) SetProvisionOnActivate(on bool) { s.locked(func() { s.provisionOnActivate = on }) }
 
 type statusRecorder struct {
 	http.ResponseWriter
@@ -559,4 +551,11 @@ func (r *Running) Close() error {
 		return nil
 	}
 	return err
+}
+
+// locked runs f holding s.mu: the body of the setters of test settings.
+func (s *Server) locked(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
 }

@@ -12,28 +12,27 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"entra2okta/internal/okta"
 )
 
-// User statuses (OAS UserStatus).
+// User statuses and credential provider types: the values of the domain
+// package internal/okta, named here too so that tests of the emulator need
+// one import.
 const (
-	StatusStaged          = "STAGED"
-	StatusProvisioned     = "PROVISIONED"
-	StatusActive          = "ACTIVE"
-	StatusRecovery        = "RECOVERY"
-	StatusPasswordExpired = "PASSWORD_EXPIRED"
-	StatusLockedOut       = "LOCKED_OUT"
-	StatusSuspended       = "SUSPENDED"
-	StatusDeprovisioned   = "DEPROVISIONED"
-)
+	StatusStaged          = okta.StatusStaged
+	StatusProvisioned     = okta.StatusProvisioned
+	StatusActive          = okta.StatusActive
+	StatusRecovery        = okta.StatusRecovery
+	StatusPasswordExpired = okta.StatusPasswordExpired
+	StatusLockedOut       = okta.StatusLockedOut
+	StatusSuspended       = okta.StatusSuspended
+	StatusDeprovisioned   = okta.StatusDeprovisioned
 
-// Credential provider types.
-const (
-	ProviderImport = "IMPORT"
-	ProviderOkta   = "OKTA"
-	// ProviderFederation and ProviderSocial are users who sign in through an
-	// identity provider; Okta supports no password for them.
-	ProviderFederation = "FEDERATION"
-	ProviderSocial     = "SOCIAL"
+	ProviderImport     = okta.ProviderImport
+	ProviderOkta       = okta.ProviderOkta
+	ProviderFederation = okta.ProviderFederation
+	ProviderSocial     = okta.ProviderSocial
 )
 
 // passwordless reports whether a provider type supports no password or
