@@ -40,7 +40,7 @@ const (
 	RouteAssignAppUser       Route = "POST /api/v1/apps/{appId}/users"
 )
 
-// addEventHookRoutes adds the routes above to s.handlers (called by routes).
+// addEventHookRoutes adds the routes above to s.mux (called by routes).
 func (s *Server) addEventHookRoutes() {
 	for r, h := range map[Route]http.HandlerFunc{
 		RouteListEventHooks:      s.listEventHooks,
@@ -53,7 +53,7 @@ func (s *Server) addEventHookRoutes() {
 		RouteVerifyEventHook:     s.verifyEventHook,
 		RouteAssignAppUser:       s.assignUserToApp,
 	} {
-		s.handlers[r] = h
+		s.handle(r, h)
 	}
 }
 
