@@ -138,8 +138,6 @@ func (s *Server) graphRoute(parts []string) (Route, http.HandlerFunc) {
 	switch {
 	case n == 1 && parts[0] == "users":
 		route, h = RouteGraphUsers, s.handleUsers
-	case n == 2 && parts[0] == "users" && (parts[1] == "delta" || parts[1] == "delta()"):
-		route, h = RouteGraphDelta, s.handleDelta
 	case n == 2 && parts[0] == "users":
 		route, h = RouteGraphUser, func(w http.ResponseWriter, r *http.Request, t *tenant) { s.handleUser(w, r, t, parts[1]) }
 	case n == 3 && parts[0] == "users" && parts[2] == "manager":
@@ -584,8 +582,6 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, t *tena
 			u.Attributes[k] = v
 		}
 	}
-	t.version++
-	u.version = t.version
 	w.WriteHeader(http.StatusNoContent)
 }
 

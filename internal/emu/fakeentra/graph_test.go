@@ -3,13 +3,11 @@ package fakeentra
 import (
 	"bytes"
 	"compress/gzip"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -316,100 +314,6 @@ func TestSeedDemo(t *testing.T) {
 	r = e.get(t, "/v1.0/groups/"+dir.AllStaffGroupID+"/transitiveMembers/microsoft.graph.user?$top=999&$select=id", tok)
 	if got := len(r.body["value"].([]any)); got != 300 {
 		t.Errorf("All Staff transitive users = %d, want 300", got)
-	}
-}
-
-func TestGraphUsersDelta(t *testing.T) {
-	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	e := start(t, Options{Now: clock})
-	for i := range 5 {
-		e.addUser(t, User{UserPrincipalName: "d" + itoa(i) + "@contoso.com", Attributes: map[string]any{"department": "X"}})
-	}
-	tok := e.graphToken(t)
-	get := func(path string, prefer string) resp {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, e.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		if prefer != "" {
-			req.Header.Set("Prefer", prefer)
-		}
-		return e.do(t, req)
-	}
-	// First round, two pages of 3, $select only on the first call.
-	var ids []string
-	link := "/v1.0/users/delta()?$select=id,department"
-	var deltaLink string
-	for link != "" {
-		r := get(link, "odata.maxpagesize=3")
-		if r.status != 200 {
-			t.Fatalf("%s: %d %s", link, r.status, r.raw)
-		}
-		for _, v := range r.body["value"].([]any) {
-			m := v.(map[string]any)
-			if len(m) != 2 || m["department"] != "X" {
-				t.Errorf("item %v (the $select must be remembered)", m)
-			}
-			ids = append(ids, m["id"].(string))
-		}
-		link = ""
-		if nl, ok := r.body["@odata.nextLink"].(string); ok {
-			link = strings.TrimPrefix(nl, e.URL)
-			if strings.Contains(nl, "$select") {
-				t.Errorf("nextLink repeats $select: %s", nl)
-			}
-		}
-		if dl, ok := r.body["@odata.deltaLink"].(string); ok {
-			deltaLink = strings.TrimPrefix(dl, e.URL)
-		}
-	}
-	if len(ids) != 5 || deltaLink == "" || !strings.Contains(deltaLink, "$deltatoken=") {
-		t.Fatalf("first round: %v deltaLink=%q", ids, deltaLink)
-	}
-	// Changes: one update, one soft delete, one new user.
-	if err := e.SetAttribute("d1@contoso.com", "department", "Y"); err != nil {
-		t.Fatal(err)
-	}
-	d3 := e.UserID("d3@contoso.com")
-	if err := e.DeleteUser("d3@contoso.com", false); err != nil {
-		t.Fatal(err)
-	}
-	e.addUser(t, User{UserPrincipalName: "d9@contoso.com"})
-	r := get(deltaLink, "")
-	var got []string
-	for _, v := range r.body["value"].([]any) {
-		m := v.(map[string]any)
-		switch {
-		case m["@removed"] != nil:
-			got = append(got, "removed:"+m["id"].(string)+":"+m["@removed"].(map[string]any)["reason"].(string))
-		default:
-			got = append(got, m["id"].(string)+":"+fmt.Sprint(m["department"]))
-		}
-	}
-	want := []string{e.UserID("d1@contoso.com") + ":Y", e.UserID("d9@contoso.com") + ":<nil>", "removed:" + d3 + ":changed"}
-	if !slices.Equal(got, want) {
-		t.Errorf("delta round\n got %v\nwant %v", got, want)
-	}
-	// The new delta link has no changes; an old one has expired after 7 days.
-	next := strings.TrimPrefix(r.body["@odata.deltaLink"].(string), e.URL)
-	if r := get(next, ""); len(r.body["value"].([]any)) != 0 {
-		t.Errorf("no changes expected: %s", r.raw)
-	}
-	mu.Lock()
-	now = now.Add(8 * 24 * time.Hour)
-	mu.Unlock()
-	r = get(next, "")
-	if errObj, _ := r.body["error"].(map[string]any); r.status != 401 || errObj["message"] != "Lifetime validation failed, the token is expired." {
-		t.Errorf("expired access token: %d %s", r.status, r.raw)
-	}
-	tok = e.graphToken(t)
-	r = get(next, "")
-	if errObj, _ := r.body["error"].(map[string]any); r.status != 410 || errObj["code"] != "syncStateNotFound" || r.header.Get("Location") == "" {
-		t.Errorf("expired token: %d %s", r.status, r.raw)
-	}
-	if r := get("/v1.0/users/delta?$top=5", ""); r.status != 400 {
-		t.Errorf("$top on delta: %d", r.status)
 	}
 }
 

@@ -42,7 +42,6 @@ const (
 	RouteGraphMembers      Route = "graph-members"        // GET /v1.0/groups/{id}/members[/cast]
 	RouteGraphTransitive   Route = "graph-transitive"     // GET /v1.0/groups/{id}/transitiveMembers[/cast]
 	RouteGraphDomains      Route = "graph-domains"        // GET /v1.0/domains
-	RouteGraphDelta        Route = "graph-delta"          // GET /v1.0/users/delta and /users/delta()
 	RouteOther             Route = "other"                // anything else (answered 404)
 )
 
@@ -77,10 +76,6 @@ type Options struct {
 	// LogLimit bounds the TokenLog and GraphLog records kept (oldest dropped).
 	// Default 10000.
 	LogLimit int
-	// DeltaTokenLifetime is how long a users/delta token stays valid;
-	// default 7 days, as for identity resources
-	// (https://devblogs.microsoft.com/microsoft365dev/duration-of-change-tracking-tokens-for-identity-and-education-resources/).
-	DeltaTokenLifetime time.Duration
 }
 
 // Server is the emulator. It implements http.Handler.
@@ -115,9 +110,6 @@ func New(opts Options) *Server {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
-	}
-	if opts.DeltaTokenLifetime <= 0 {
-		opts.DeltaTokenLifetime = 7 * 24 * time.Hour
 	}
 	if opts.LogLimit <= 0 {
 		opts.LogLimit = 10000
