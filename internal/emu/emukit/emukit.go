@@ -304,3 +304,11 @@ func (t *TLS) Close() error {
 	}
 	return err
 }
+
+// LogRequest writes an emulator's debug line for one request: method, route,
+// path, status, duration and attrs; never a header or a body, which may carry
+// credentials.
+func LogRequest(l *slog.Logger, msg string, r *http.Request, route string, status int, start time.Time, attrs ...any) {
+	l.Debug(msg, append([]any{"method", r.Method, "route", route, "path", r.URL.Path, "status", status,
+		"duration", time.Since(start)}, attrs...)...)
+}

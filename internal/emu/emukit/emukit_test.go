@@ -1,10 +1,13 @@
 package emukit
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -189,5 +192,22 @@ func TestServeTLSRefusesABusyAddress(t *testing.T) {
 	addr := a.URL[len("https://"):]
 	if _, err := ServeTLS(http.NotFoundHandler(), addr); err == nil {
 		t.Fatalf("second listener on %s: %v", addr, err)
+	}
+}
+
+func TestLogRequestNamesTheRequestNotItsCredentials(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r := httptest.NewRequest("POST", "/api/v1/authn", strings.NewReader(`{"password":"secret-pw"}`))
+	r.Header.Set("Authorization", "SSWS secret-token")
+	LogRequest(l, "emu request", r, "POST /api/v1/authn", 401, time.Now(), "requestId", "r1")
+	line := buf.String()
+	for _, want := range []string{"msg=\"emu request\"", "method=POST", "route=\"POST /api/v1/authn\"", "path=/api/v1/authn", "status=401", "duration=", "requestId=r1"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line %q lacks %s", line, want)
+		}
+	}
+	if strings.Contains(line, "secret") {
+		t.Errorf("log line %q carries a credential", line)
 	}
 }

@@ -202,6 +202,7 @@ func (s *Server) routes() {
 
 // ServeHTTP counts the request, applies a matching fault, then serves it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	route, h := s.route(r)
 	s.counts.Add(route)
 	if route == RouteToken {
@@ -216,14 +217,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if faulted && isGraph(route) {
 			s.graphLog.Append(graphRequest(r, route, rec.Status(), true))
 		}
+		emukit.LogRequest(s.log, "fakeentra request", r, string(route), rec.Status(), start, "fault", faulted)
 	}()
 	if !s.applyFault(rec, r, route) {
-		s.log.Debug("fakeentra request", "method", r.Method, "route", string(route), "fault", true)
 		return
 	}
 	faulted = false
-	h(w, r)
-	s.log.Debug("fakeentra request", "method", r.Method, "route", string(route))
+	h(rec, r)
 }
 
 // route returns the route of r and its handler. A path under /v1.0 that no

@@ -404,8 +404,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 	h.Set("X-Okta-Request-Id", ri.id)
 	defer func() {
-		s.log.Debug("fakeokta request", "route", string(route), "path", r.URL.Path, "status", rec.Status(),
-			"requestId", ri.id, "duration", time.Since(start))
+		emukit.LogRequest(s.log, "fakeokta request", r, string(route), rec.Status(), start, "requestId", ri.id)
 	}()
 
 	if route == RouteUnknown {
