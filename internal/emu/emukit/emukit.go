@@ -257,6 +257,22 @@ func (w *StatusRecorder) Status() int {
 // Written reports whether a status was written.
 func (w *StatusRecorder) Written() bool { return w.status != 0 }
 
+// Positive returns v when it is above zero, else def: an option's default.
+func Positive[T ~int | ~int64 | ~float64](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Clock returns now, or time.Now when now is nil.
+func Clock(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
+}
+
 // Logger returns l, or a logger that discards when l is nil.
 func Logger(l *slog.Logger) *slog.Logger {
 	if l == nil {

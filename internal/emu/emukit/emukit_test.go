@@ -211,3 +211,22 @@ func TestLogRequestNamesTheRequestNotItsCredentials(t *testing.T) {
 		t.Errorf("log line %q carries a credential", line)
 	}
 }
+
+func TestDefaults(t *testing.T) {
+	if Positive(0, 5) != 5 || Positive(-1, 5) != 5 || Positive(3, 5) != 3 {
+		t.Error("Positive(int)")
+	}
+	if Positive(time.Duration(0), time.Second) != time.Second || Positive(time.Minute, time.Second) != time.Minute {
+		t.Error("Positive(Duration)")
+	}
+	fixed := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if !Clock(func() time.Time { return fixed })().Equal(fixed) {
+		t.Error("Clock kept no clock given")
+	}
+	if d := time.Since(Clock(nil)()); d < 0 || d > time.Minute {
+		t.Errorf("Clock(nil) is %s off time.Now", d)
+	}
+	if Logger(nil) == nil || Logger(slog.Default()) != slog.Default() {
+		t.Error("Logger")
+	}
+}

@@ -105,18 +105,10 @@ type Server struct {
 
 // New returns an empty emulator.
 func New(opts Options) *Server {
-	if opts.LockoutThreshold <= 0 {
-		opts.LockoutThreshold = 10
-	}
-	if opts.LockoutDuration <= 0 {
-		opts.LockoutDuration = 60 * time.Second
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.LogLimit <= 0 {
-		opts.LogLimit = 10000
-	}
+	opts.LockoutThreshold = emukit.Positive(opts.LockoutThreshold, 10)
+	opts.LockoutDuration = emukit.Positive(opts.LockoutDuration, 60*time.Second)
+	opts.LogLimit = emukit.Positive(opts.LogLimit, 10000)
+	opts.Now = emukit.Clock(opts.Now)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	s := &Server{

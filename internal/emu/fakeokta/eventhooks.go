@@ -48,8 +48,8 @@ func (s *Server) addEventHookRoutes() {
 		RouteGetEventHook:        s.onEventHook(s.getEventHook),
 		RouteReplaceEventHook:    s.onEventHook(s.replaceEventHook),
 		RouteDeleteEventHook:     s.onEventHook(s.deleteEventHook),
-		RouteActivateEventHook:   s.onEventHook(s.activateEventHook),
-		RouteDeactivateEventHook: s.onEventHook(s.deactivateEventHook),
+		RouteActivateEventHook:   s.onEventHook(s.eventHookStatus("ACTIVE")),
+		RouteDeactivateEventHook: s.onEventHook(s.eventHookStatus("INACTIVE")),
 		RouteVerifyEventHook:     s.verifyEventHook,
 		RouteAssignAppUser:       s.assignUserToApp,
 	} {
@@ -287,9 +287,7 @@ func (s *Server) replaceEventHook(w http.ResponseWriter, r *http.Request, h *eve
 
 func (s *Server) deleteEventHook(w http.ResponseWriter, _ *http.Request, h *eventHook, _ time.Time) error {
 	if h.status != "INACTIVE" {
-		return &apiError{status: http.StatusForbidden, code: "E0000038",
-			summary: "This operation is not allowed in the current status.",
-			causes:  []string{"Only event hooks with a status of INACTIVE can be deleted"}}
+		return onlyInactiveDeleted("event hooks")
 	}
 	delete(s.eventHooks.hooks, h.id)
 	delete(s.eventHooks.pending, h.id)
@@ -297,15 +295,17 @@ func (s *Server) deleteEventHook(w http.ResponseWriter, _ *http.Request, h *even
 	return nil
 }
 
-func (s *Server) activateEventHook(w http.ResponseWriter, r *http.Request, h *eventHook, now time.Time) error {
-	h.status, h.lastUpdated = "ACTIVE", now
-	return s.getEventHook(w, r, h, now)
-}
-
-func (s *Server) deactivateEventHook(w http.ResponseWriter, r *http.Request, h *eventHook, now time.Time) error {
-	h.status, h.lastUpdated = "INACTIVE", now
-	delete(s.eventHooks.pending, h.id)
-	return s.getEventHook(w, r, h, now)
+// eventHookStatus serves the lifecycle operations activate and deactivate:
+// the hook gets status and is answered; an INACTIVE hook's undelivered
+// events are dropped.
+func (s *Server) eventHookStatus(status string) func(w http.ResponseWriter, r *http.Request, h *eventHook, now time.Time) error {
+	return func(w http.ResponseWriter, r *http.Request, h *eventHook, now time.Time) error {
+		h.status, h.lastUpdated = status, now
+		if status == "INACTIVE" {
+			delete(s.eventHooks.pending, h.id)
+		}
+		return s.getEventHook(w, r, h, now)
+	}
 }
 
 // verifyEventHook serves POST …/lifecycle/verify: the one-time GET to the

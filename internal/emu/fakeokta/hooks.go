@@ -254,23 +254,28 @@ func (s *Server) writeHook(w http.ResponseWriter, r *http.Request, h *inlineHook
 
 func (s *Server) deleteInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, _ time.Time) error {
 	if h.status != "INACTIVE" {
-		return &apiError{status: http.StatusForbidden, code: "E0000038",
-			summary: "This operation is not allowed in the current status.",
-			causes:  []string{"Only inline hooks with a status of INACTIVE can be deleted"}}
+		return onlyInactiveDeleted("inline hooks")
 	}
 	delete(s.hooks, h.id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) activateInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
-	h.status, h.lastUpdated = "ACTIVE", now
-	return s.getInlineHook(w, r, h, now)
+// inlineHookStatus serves the lifecycle operations: the hook gets status
+// ("ACTIVE" or "INACTIVE") and is answered.
+func (s *Server) inlineHookStatus(status string) hookOp {
+	return func(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
+		h.status, h.lastUpdated = status, now
+		return s.getInlineHook(w, r, h, now)
+	}
 }
 
-func (s *Server) deactivateInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
-	h.status, h.lastUpdated = "INACTIVE", now
-	return s.getInlineHook(w, r, h, now)
+// onlyInactiveDeleted is Okta's answer to deleting a hook that is not
+// INACTIVE; what names the kind of hook.
+func onlyInactiveDeleted(what string) *apiError {
+	return &apiError{status: http.StatusForbidden, code: "E0000038",
+		summary: "This operation is not allowed in the current status.",
+		causes:  []string{"Only " + what + " with a status of INACTIVE can be deleted"}}
 }
 
 // SetPasswordImportHook registers (or replaces) the org's password import

@@ -220,21 +220,11 @@ type Server struct {
 
 // New returns an empty emulator.
 func New(opts Options) *Server {
-	if opts.RateWindow <= 0 {
-		opts.RateWindow = 60 * time.Second
-	}
-	if opts.ConcurrencyLimit <= 0 {
-		opts.ConcurrencyLimit = 75
-	}
-	if opts.HookTimeout <= 0 {
-		opts.HookTimeout = 3 * time.Second
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.RequestLogLimit <= 0 {
-		opts.RequestLogLimit = 5000
-	}
+	opts.RateWindow = emukit.Positive(opts.RateWindow, 60*time.Second)
+	opts.ConcurrencyLimit = emukit.Positive(opts.ConcurrencyLimit, 75)
+	opts.HookTimeout = emukit.Positive(opts.HookTimeout, 3*time.Second)
+	opts.RequestLogLimit = emukit.Positive(opts.RequestLogLimit, 5000)
+	opts.Now = emukit.Clock(opts.Now)
 	s := &Server{
 		opts:       opts,
 		log:        emukit.Logger(opts.Logger),
@@ -298,8 +288,8 @@ func (s *Server) routes() {
 		RouteUpdateInlineHook:  s.onHook(s.updateInlineHook),
 		RouteReplaceInlineHook: s.onHook(s.replaceInlineHook),
 		RouteDeleteInlineHook:  s.onHook(s.deleteInlineHook),
-		RouteActivateHook:      s.onHook(s.activateInlineHook),
-		RouteDeactivateHook:    s.onHook(s.deactivateInlineHook),
+		RouteActivateHook:      s.onHook(s.inlineHookStatus("ACTIVE")),
+		RouteDeactivateHook:    s.onHook(s.inlineHookStatus("INACTIVE")),
 		RouteExecuteHook:       s.executeInlineHook,
 		RouteAuthn:             s.authn,
 		RouteLogs:              s.listLogs,
