@@ -225,15 +225,15 @@ func (s *Server) getInlineHook(w http.ResponseWriter, r *http.Request, h *inline
 	return nil
 }
 
-func (s *Server) updateInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
-	return s.writeHook(w, r, h, now, false)
+// writeHook serves the partial update (POST) of an inline hook or, with
+// replace, its replacement (PUT).
+func (s *Server) writeHook(replace bool) hookOp {
+	return func(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
+		return s.writeHookAs(w, r, h, now, replace)
+	}
 }
 
-func (s *Server) replaceInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
-	return s.writeHook(w, r, h, now, true)
-}
-
-func (s *Server) writeHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time, replace bool) error {
+func (s *Server) writeHookAs(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time, replace bool) error {
 	var in hookIn
 	if err := decodeBody(r, &in, true); err != nil {
 		return err

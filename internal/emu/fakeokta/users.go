@@ -572,18 +572,16 @@ func etag(u *user) string {
 	return `W/"` + hex.EncodeToString(sum[:8]) + `"`
 }
 
-// updateUser is the partial update (POST): profile properties are merged
-// (null removes one), credentials applied.
-func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
-	return s.writeUser(w, r, u, now, false)
+// writeUser serves the partial update (POST: profile properties are merged,
+// null removes one, credentials applied) or, with replace, the strict update
+// (PUT: the profile is replaced).
+func (s *Server) writeUser(replace bool) userOp {
+	return func(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
+		return s.writeUserAs(w, r, u, now, replace)
+	}
 }
 
-// replaceUser is the strict update (PUT): the profile is replaced.
-func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
-	return s.writeUser(w, r, u, now, true)
-}
-
-func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time, replace bool) error {
+func (s *Server) writeUserAs(w http.ResponseWriter, r *http.Request, u *user, now time.Time, replace bool) error {
 	var in userIn
 	if err := decodeBody(r, &in, true); err != nil {
 		return err
