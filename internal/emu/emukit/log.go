@@ -11,7 +11,7 @@ import (
 // Log is a bounded log of records: it keeps at least the last limit records,
 // trimming only when it reaches twice the limit (amortised O(1) per record,
 // where trimming on every append would copy the whole log each time). It is
-// safe for concurrent use.
+// safe for concurrent use; make one with NewLog.
 type Log[T any] struct {
 	mu    sync.Mutex
 	limit int
