@@ -4,7 +4,9 @@
 // members, managers, domains) that entra2okta talks to. It imports no SDK: it
 // speaks the documented wire protocol (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth-ropc,
 // https://learn.microsoft.com/en-us/graph/api/resources/user), so the real MSAL and msgraph-sdk-go clients can
-// be driven against it over TLS (Start, internal/loopbacktls).
+// be driven against it over TLS (Start). Routing, fault rules, the request
+// logs and TLS serving come from internal/emu/emukit, shared with
+// internal/emu/fakeokta.
 //
 // State is in memory and safe for concurrent use. Tests seed it (AddTenant,
 // AddDomain, AddUser, AddGroup, AddClient, or SeedDemo), inject faults per

@@ -5,7 +5,8 @@
 // protocol Okta documents (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/,
 // https://developer.okta.com/docs/reference/rate-limits/, https://developer.okta.com/docs/concepts/inline-hooks/),
 // so the real okta-sdk-golang can be driven against it over
-// TLS (Start, internal/loopbacktls).
+// TLS (Start). Routing, fault rules, the request log and TLS serving come
+// from internal/emu/emukit, shared with internal/emu/fakeentra.
 //
 // State is in memory and safe for concurrent use. Tests seed users (SeedUser),
 // register the hook (SetPasswordImportHook), inject faults per route
