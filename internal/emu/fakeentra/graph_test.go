@@ -361,3 +361,58 @@ func TestGraphPatchUser(t *testing.T) {
 		t.Errorf("unknown user: %d", r.status)
 	}
 }
+
+// TestGraphRoutingAnswers checks the answers around the routes: Graph checks
+// the token before the path and the method (401, then 400 for a path it has
+// no resource at, 405 for a method a resource does not serve), and the
+// authority's paths get the standard mux's 404 and 405.
+func TestGraphRoutingAnswers(t *testing.T) {
+	e, _ := seedGraph(t)
+	tok := e.graphToken(t)
+	send := func(method, path, bearer string) resp {
+		req, _ := http.NewRequest(method, e.URL+path, nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		return e.do(t, req)
+	}
+	graphCode := func(r resp) string {
+		errObj, _ := r.body["error"].(map[string]any)
+		code, _ := errObj["code"].(string)
+		return code
+	}
+	for _, tc := range []struct {
+		method, path, bearer string
+		status               int
+		code                 string
+		route                Route
+	}{
+		{"DELETE", "/v1.0/users/boss@contoso.com", "", 401, "InvalidAuthenticationToken", RouteGraphUser},
+		{"DELETE", "/v1.0/users/boss@contoso.com", tok, 405, "Request_BadRequest", RouteGraphUser},
+		{"POST", "/v1.0/groups/g1/members/graph.user", tok, 405, "Request_BadRequest", RouteGraphMembers},
+		{"GET", "/v1.0/nothing/here", tok, 400, "BadRequest", RouteOther},
+		{"GET", "/v1.0/nothing/here", "", 401, "InvalidAuthenticationToken", RouteOther},
+		{"GET", "/v1.0/oauth2/v2.0/token", tok, 400, "BadRequest", RouteOther},
+		{"GET", "/" + tTenant + "/oauth2/v2.0/token", "", 405, "", RouteOther},
+		{"GET", "/nothing", "", 404, "", RouteOther},
+	} {
+		before := e.Requests(tc.route)
+		r := send(tc.method, tc.path, tc.bearer)
+		if r.status != tc.status || graphCode(r) != tc.code {
+			t.Errorf("%s %s: %d %q, want %d %q (%s)", tc.method, tc.path, r.status, graphCode(r), tc.status, tc.code, r.raw)
+		}
+		if n := e.Requests(tc.route) - before; n != 1 {
+			t.Errorf("%s %s counted %d times on %s", tc.method, tc.path, n, tc.route)
+		}
+	}
+	if r := send("GET", "/"+tTenant+"/oauth2/v2.0/token", ""); r.header.Get("Allow") != "POST" {
+		t.Errorf("405 on the token endpoint: Allow %q", r.header.Get("Allow"))
+	}
+	if msg := func() string {
+		errObj, _ := send("GET", "/v1.0/nothing/here", tok).body["error"].(map[string]any)
+		m, _ := errObj["message"].(string)
+		return m
+	}(); msg != "Resource not found for the segment 'nothing/here'." {
+		t.Errorf("400 message %q", msg)
+	}
+}
