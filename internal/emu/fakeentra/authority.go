@@ -40,7 +40,7 @@ func (s *Server) tenantFor(seg string) (t *tenant, special string) {
 // handleOpenIDConfig serves the tenant's OpenID configuration with the issuer
 // on the same host (MSAL checks that the issuer matches the authority).
 func (s *Server) handleOpenIDConfig(w http.ResponseWriter, r *http.Request) {
-	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")[0]
+	seg := r.PathValue("tenant")
 	s.mu.Lock()
 	t, special := s.tenantFor(seg)
 	s.mu.Unlock()
@@ -277,7 +277,7 @@ func (s *Server) logToken(r *http.Request, code, status int) {
 	slices.Sort(fields)
 	_, _, basic := r.BasicAuth()
 	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")[0]
-	s.appendTokenLog(TokenRequest{
+	s.tokenLog.Append(TokenRequest{
 		Tenant:          seg,
 		GrantType:       f.Get("grant_type"),
 		ClientID:        clientIDOf(r),
@@ -323,17 +323,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.logToken(r, code, e.status)
 		writeAADError(w, r, now, e)
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
 	if err := r.ParseForm(); err != nil {
 		fail(900144, "grant_type")
 		return
 	}
 	f := r.PostForm
-	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")[0]
+	seg := r.PathValue("tenant")
 	grant := f.Get("grant_type")
 	if grant == "" {
 		fail(900144, "grant_type")

@@ -28,7 +28,7 @@ func (s *Server) SetExtensionAttribute(upn string, n int, value any) error {
 	if n < 1 || n > 15 {
 		return fmt.Errorf("fakeentra: extensionAttribute%d: n must be 1-15", n)
 	}
-	return s.updateUser(upn, true, func(u *user) {
+	return s.updateUser(upn, func(u *user) {
 		u.mergeComplex(graphprops.ExtensionAttributes, map[string]any{fmt.Sprintf("extensionAttribute%d", n): value})
 	})
 }

@@ -1,11 +1,14 @@
 package fakeentra
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"entra2okta/internal/emu/emukit"
 )
 
 // Fault is a failure to inject on a route. Set one behaviour: Body (a raw
@@ -47,51 +50,25 @@ type Fault struct {
 	User string
 }
 
-type faultState struct {
-	f    Fault
-	used int
-}
-
 // InjectFault adds a fault on route. Faults are tried in the order added; the
 // first one that matches and is not used up applies.
-func (s *Server) InjectFault(route Route, f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[route] = append(s.faults[route], &faultState{f: f})
-}
+func (s *Server) InjectFault(route Route, f Fault) { s.faults.Add(route, f, f.Times) }
 
 // ClearFaults removes every fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = map[Route][]*faultState{}
-}
+func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // takeFault returns the fault to apply to this request, if any.
 func (s *Server) takeFault(r *http.Request, route Route) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	list := s.faults[route]
-	if len(list) == 0 {
-		return Fault{}, false
-	}
-	user := ""
-	for _, fs := range list {
-		if fs.f.Times > 0 && fs.used >= fs.f.Times {
-			continue
+	user, read := "", false
+	return s.faults.Take(func(f Fault) bool {
+		if f.User == "" {
+			return true
 		}
-		if fs.f.User != "" {
-			if user == "" {
-				user = requestUser(r, route)
-			}
-			if !strings.EqualFold(user, fs.f.User) {
-				continue
-			}
+		if !read {
+			user, read = requestUser(r, route), true
 		}
-		fs.used++
-		return fs.f, true
-	}
-	return Fault{}, false
+		return strings.EqualFold(user, f.User)
+	}, route)
 }
 
 // requestUser extracts the username of a token or UserRealm request. For the
@@ -143,30 +120,18 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route Route)
 		_, _ = w.Write([]byte(f.Body))
 		return false
 	case f.Drop:
-		panic(http.ErrAbortHandler) // closes the connection (HTTP/1) or resets the stream (HTTP/2)
+		emukit.Drop(w)
+		return false
 	case f.Hang:
-		var timer <-chan time.Time
-		if f.HangFor > 0 {
-			t := time.NewTimer(f.HangFor)
-			defer t.Stop()
-			timer = t.C
+		hangFor := f.HangFor
+		if hangFor <= 0 {
+			hangFor = math.MaxInt64 // until the client gives up or Release
 		}
-		select {
-		case <-r.Context().Done():
-		case <-s.stop:
-		case <-timer:
-		}
-		panic(http.ErrAbortHandler)
+		emukit.Wait(r.Context(), hangFor, s.stop)
+		emukit.Drop(w)
+		return false
 	case f.Latency > 0:
-		t := time.NewTimer(f.Latency)
-		defer t.Stop()
-		select {
-		case <-r.Context().Done():
-			return false
-		case <-s.stop:
-		case <-t.C:
-		}
-		return true
+		return emukit.Wait(r.Context(), f.Latency, s.stop)
 	case f.AADSTS != 0 && route == RouteToken:
 		s.writeTokenFault(w, r, f.AADSTS)
 		return false

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"entra2okta/internal/emu/emukit"
 	"entra2okta/internal/graphprops"
 )
 
@@ -130,58 +131,18 @@ func badRequest(w http.ResponseWriter, r *http.Request, code, msg string) {
 	writeGraphError(w, r, http.StatusBadRequest, code, msg)
 }
 
-// graphRoute routes /v1.0/... (parts exclude "v1.0").
-func (s *Server) graphRoute(parts []string) (Route, http.HandlerFunc) {
-	n := len(parts)
-	var route Route = RouteOther
-	var h func(w http.ResponseWriter, r *http.Request, t *tenant)
-	switch {
-	case n == 1 && parts[0] == "users":
-		route, h = RouteGraphUsers, s.handleUsers
-	case n == 2 && parts[0] == "users" && (parts[1] == "delta" || parts[1] == "delta()"):
-		route, h = RouteGraphDelta, s.handleDelta
-	case n == 2 && parts[0] == "users":
-		route, h = RouteGraphUser, func(w http.ResponseWriter, r *http.Request, t *tenant) { s.handleUser(w, r, t, parts[1]) }
-	case n == 3 && parts[0] == "users" && parts[2] == "manager":
-		route, h = RouteGraphManager, func(w http.ResponseWriter, r *http.Request, t *tenant) { s.handleManager(w, r, t, parts[1]) }
-	case (n == 3 || n == 4) && parts[0] == "users" && (parts[2] == "memberOf" || parts[2] == "transitiveMemberOf"):
-		transitive := parts[2] == "transitiveMemberOf"
-		route = RouteGraphMemberOf
-		if transitive {
-			route = RouteGraphTransitiveMemberOf
-		}
-		cast := ""
-		if n == 4 {
-			cast = parts[3]
-		}
-		h = func(w http.ResponseWriter, r *http.Request, t *tenant) {
-			s.handleMemberOf(w, r, t, parts[1], transitive, cast)
-		}
-	case (n == 3 || n == 4) && parts[0] == "groups" && (parts[2] == "members" || parts[2] == "transitiveMembers"):
-		route = RouteGraphMembers
-		if parts[2] == "transitiveMembers" {
-			route = RouteGraphTransitive
-		}
-		cast := ""
-		if n == 4 {
-			cast = parts[3]
-		}
-		transitive := route == RouteGraphTransitive
-		h = func(w http.ResponseWriter, r *http.Request, t *tenant) {
-			s.handleMembers(w, r, t, parts[1], transitive, cast)
-		}
-	case n == 1 && parts[0] == "domains":
-		route, h = RouteGraphDomains, s.handleDomains
-	}
-	return route, func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+// graphHandler serves a Graph request for the tenant of the caller's token.
+type graphHandler func(w http.ResponseWriter, r *http.Request, t *tenant)
+
+// graph wraps h with what every Graph request gets, in Graph's order: the
+// bearer token check (401), then 400 for a path Graph has no resource at (h
+// nil), 405 for a method other than method, Graph's response headers, and
+// the GraphLog record.
+func (s *Server) graph(route Route, method string, h graphHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rec := &emukit.StatusRecorder{ResponseWriter: w}
 		auth := r.Header.Get("Authorization")
-		defer func() {
-			s.appendGraphLog(GraphRequest{
-				Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), RawQuery: r.URL.RawQuery,
-				Route: route, Bearer: strings.HasPrefix(auth, "Bearer "), Status: rec.status,
-			})
-		}()
+		defer func() { s.graphLog.Append(graphRequest(r, route, rec.Status(), false)) }()
 		tok, ok := strings.CutPrefix(auth, "Bearer ")
 		if !ok || strings.TrimSpace(tok) == "" {
 			writeGraphError(rec, r, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
@@ -201,40 +162,26 @@ func (s *Server) graphRoute(parts []string) (Route, http.HandlerFunc) {
 			return
 		}
 		if h == nil {
+			segment := strings.TrimPrefix(strings.TrimPrefix(strings.Trim(r.URL.Path, "/"), "v1.0"), "/")
 			writeGraphError(rec, r, http.StatusBadRequest, "BadRequest",
-				fmt.Sprintf("Resource not found for the segment '%s'.", strings.Join(parts, "/")))
+				fmt.Sprintf("Resource not found for the segment '%s'.", segment))
 			return
 		}
-		if r.Method == http.MethodPatch && route == RouteGraphUser {
-			s.handlePatchUser(rec, r, t, parts[1])
-			return
-		}
-		if r.Method != http.MethodGet {
+		if r.Method != method {
 			writeGraphError(rec, r, http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
 			return
 		}
-		rid := newID()
-		rec.Header().Set("request-id", rid)
+		if method == http.MethodPatch {
+			h(rec, r, t)
+			return
+		}
+		rec.Header().Set("request-id", newID())
 		if c := r.Header.Get("client-request-id"); c != "" {
 			rec.Header().Set("client-request-id", c)
 		}
 		rec.Header().Set("OData-Version", "4.0")
 		h(rec, r, t)
 	}
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status  int
-	faulted bool
-}
-
-// Unwrap exposes the underlying writer to http.ResponseController.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
 }
 
 // query holds the parsed OData options of one request.
@@ -466,7 +413,8 @@ func contextURL(r *http.Request, entity string, sel []string, single bool) strin
 }
 
 // handleUser serves GET /users/{id|UPN}.
-func (s *Server) handleUser(w http.ResponseWriter, r *http.Request, t *tenant, key string) {
+func (s *Server) handleUser(w http.ResponseWriter, r *http.Request, t *tenant) {
+	key := r.PathValue("id")
 	q, ok := s.parseQuery(w, r, t, false)
 	if !ok {
 		return
@@ -495,7 +443,8 @@ var readOnlyProps = map[string]bool{"id": true, "createdDateTime": true, "onPrem
 // the cloud password; 204 No Content (https://learn.microsoft.com/en-us/graph/api/user-update).
 // Request bodies may be gzip-compressed, as kiota's compression middleware
 // sends them.
-func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, t *tenant, key string) {
+func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, t *tenant) {
+	key := r.PathValue("id")
 	var body io.Reader = io.LimitReader(r.Body, 1<<20)
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
 		zr, err := gzip.NewReader(body)
@@ -584,13 +533,12 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, t *tena
 			u.Attributes[k] = v
 		}
 	}
-	t.version++
-	u.version = t.version
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // handleManager serves GET /users/{id}/manager.
-func (s *Server) handleManager(w http.ResponseWriter, r *http.Request, t *tenant, key string) {
+func (s *Server) handleManager(w http.ResponseWriter, r *http.Request, t *tenant) {
+	key := r.PathValue("id")
 	q, ok := s.parseQuery(w, r, t, false)
 	if !ok {
 		return
@@ -658,7 +606,15 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, t *tenant) 
 // handleMembers serves /groups/{id}/members and /transitiveMembers, with the
 // optional cast to users in both spellings (microsoft.graph.user as
 // documented, graph.user as msgraph-sdk-go sends).
-func (s *Server) handleMembers(w http.ResponseWriter, r *http.Request, t *tenant, gid string, transitive bool, cast string) {
+// handleMembers serves a group's members or transitiveMembers, with or
+// without a cast.
+func (s *Server) handleMembers(transitive bool) graphHandler {
+	return func(w http.ResponseWriter, r *http.Request, t *tenant) {
+		s.members(w, r, t, r.PathValue("id"), transitive, r.PathValue("cast"))
+	}
+}
+
+func (s *Server) members(w http.ResponseWriter, r *http.Request, t *tenant, gid string, transitive bool, cast string) {
 	usersOnly := false
 	switch cast {
 	case "":

@@ -3,13 +3,11 @@ package fakeentra
 import (
 	"bytes"
 	"compress/gzip"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -319,100 +317,6 @@ func TestSeedDemo(t *testing.T) {
 	}
 }
 
-func TestGraphUsersDelta(t *testing.T) {
-	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	e := start(t, Options{Now: clock})
-	for i := range 5 {
-		e.addUser(t, User{UserPrincipalName: "d" + itoa(i) + "@contoso.com", Attributes: map[string]any{"department": "X"}})
-	}
-	tok := e.graphToken(t)
-	get := func(path string, prefer string) resp {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, e.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		if prefer != "" {
-			req.Header.Set("Prefer", prefer)
-		}
-		return e.do(t, req)
-	}
-	// First round, two pages of 3, $select only on the first call.
-	var ids []string
-	link := "/v1.0/users/delta()?$select=id,department"
-	var deltaLink string
-	for link != "" {
-		r := get(link, "odata.maxpagesize=3")
-		if r.status != 200 {
-			t.Fatalf("%s: %d %s", link, r.status, r.raw)
-		}
-		for _, v := range r.body["value"].([]any) {
-			m := v.(map[string]any)
-			if len(m) != 2 || m["department"] != "X" {
-				t.Errorf("item %v (the $select must be remembered)", m)
-			}
-			ids = append(ids, m["id"].(string))
-		}
-		link = ""
-		if nl, ok := r.body["@odata.nextLink"].(string); ok {
-			link = strings.TrimPrefix(nl, e.URL)
-			if strings.Contains(nl, "$select") {
-				t.Errorf("nextLink repeats $select: %s", nl)
-			}
-		}
-		if dl, ok := r.body["@odata.deltaLink"].(string); ok {
-			deltaLink = strings.TrimPrefix(dl, e.URL)
-		}
-	}
-	if len(ids) != 5 || deltaLink == "" || !strings.Contains(deltaLink, "$deltatoken=") {
-		t.Fatalf("first round: %v deltaLink=%q", ids, deltaLink)
-	}
-	// Changes: one update, one soft delete, one new user.
-	if err := e.SetAttribute("d1@contoso.com", "department", "Y"); err != nil {
-		t.Fatal(err)
-	}
-	d3 := e.UserID("d3@contoso.com")
-	if err := e.DeleteUser("d3@contoso.com", false); err != nil {
-		t.Fatal(err)
-	}
-	e.addUser(t, User{UserPrincipalName: "d9@contoso.com"})
-	r := get(deltaLink, "")
-	var got []string
-	for _, v := range r.body["value"].([]any) {
-		m := v.(map[string]any)
-		switch {
-		case m["@removed"] != nil:
-			got = append(got, "removed:"+m["id"].(string)+":"+m["@removed"].(map[string]any)["reason"].(string))
-		default:
-			got = append(got, m["id"].(string)+":"+fmt.Sprint(m["department"]))
-		}
-	}
-	want := []string{e.UserID("d1@contoso.com") + ":Y", e.UserID("d9@contoso.com") + ":<nil>", "removed:" + d3 + ":changed"}
-	if !slices.Equal(got, want) {
-		t.Errorf("delta round\n got %v\nwant %v", got, want)
-	}
-	// The new delta link has no changes; an old one has expired after 7 days.
-	next := strings.TrimPrefix(r.body["@odata.deltaLink"].(string), e.URL)
-	if r := get(next, ""); len(r.body["value"].([]any)) != 0 {
-		t.Errorf("no changes expected: %s", r.raw)
-	}
-	mu.Lock()
-	now = now.Add(8 * 24 * time.Hour)
-	mu.Unlock()
-	r = get(next, "")
-	if errObj, _ := r.body["error"].(map[string]any); r.status != 401 || errObj["message"] != "Lifetime validation failed, the token is expired." {
-		t.Errorf("expired access token: %d %s", r.status, r.raw)
-	}
-	tok = e.graphToken(t)
-	r = get(next, "")
-	if errObj, _ := r.body["error"].(map[string]any); r.status != 410 || errObj["code"] != "syncStateNotFound" || r.header.Get("Location") == "" {
-		t.Errorf("expired token: %d %s", r.status, r.raw)
-	}
-	if r := get("/v1.0/users/delta?$top=5", ""); r.status != 400 {
-		t.Errorf("$top on delta: %d", r.status)
-	}
-}
-
 func TestGraphPatchUser(t *testing.T) {
 	e, _ := seedGraph(t)
 	tok := e.graphToken(t)
@@ -455,5 +359,60 @@ func TestGraphPatchUser(t *testing.T) {
 	}
 	if r := patch("/v1.0/users/ghost@contoso.com", `{"department":"x"}`, false); r.status != 404 {
 		t.Errorf("unknown user: %d", r.status)
+	}
+}
+
+// TestGraphRoutingAnswers checks the answers around the routes: Graph checks
+// the token before the path and the method (401, then 400 for a path it has
+// no resource at, 405 for a method a resource does not serve), and the
+// authority's paths get the standard mux's 404 and 405.
+func TestGraphRoutingAnswers(t *testing.T) {
+	e, _ := seedGraph(t)
+	tok := e.graphToken(t)
+	send := func(method, path, bearer string) resp {
+		req, _ := http.NewRequest(method, e.URL+path, nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		return e.do(t, req)
+	}
+	graphCode := func(r resp) string {
+		errObj, _ := r.body["error"].(map[string]any)
+		code, _ := errObj["code"].(string)
+		return code
+	}
+	for _, tc := range []struct {
+		method, path, bearer string
+		status               int
+		code                 string
+		route                Route
+	}{
+		{"DELETE", "/v1.0/users/boss@contoso.com", "", 401, "InvalidAuthenticationToken", RouteGraphUser},
+		{"DELETE", "/v1.0/users/boss@contoso.com", tok, 405, "Request_BadRequest", RouteGraphUser},
+		{"POST", "/v1.0/groups/g1/members/graph.user", tok, 405, "Request_BadRequest", RouteGraphMembers},
+		{"GET", "/v1.0/nothing/here", tok, 400, "BadRequest", RouteOther},
+		{"GET", "/v1.0/nothing/here", "", 401, "InvalidAuthenticationToken", RouteOther},
+		{"GET", "/v1.0/oauth2/v2.0/token", tok, 400, "BadRequest", RouteOther},
+		{"GET", "/" + tTenant + "/oauth2/v2.0/token", "", 405, "", RouteOther},
+		{"GET", "/nothing", "", 404, "", RouteOther},
+	} {
+		before := e.Requests(tc.route)
+		r := send(tc.method, tc.path, tc.bearer)
+		if r.status != tc.status || graphCode(r) != tc.code {
+			t.Errorf("%s %s: %d %q, want %d %q (%s)", tc.method, tc.path, r.status, graphCode(r), tc.status, tc.code, r.raw)
+		}
+		if n := e.Requests(tc.route) - before; n != 1 {
+			t.Errorf("%s %s counted %d times on %s", tc.method, tc.path, n, tc.route)
+		}
+	}
+	if r := send("GET", "/"+tTenant+"/oauth2/v2.0/token", ""); r.header.Get("Allow") != "POST" {
+		t.Errorf("405 on the token endpoint: Allow %q", r.header.Get("Allow"))
+	}
+	if msg := func() string {
+		errObj, _ := send("GET", "/v1.0/nothing/here", tok).body["error"].(map[string]any)
+		m, _ := errObj["message"].(string)
+		return m
+	}(); msg != "Resource not found for the segment 'nothing/here'." {
+		t.Errorf("400 message %q", msg)
 	}
 }

@@ -63,8 +63,15 @@ func groupJSON(g *group) map[string]any {
 	return out
 }
 
-// handleMemberOf serves a user's memberOf and transitiveMemberOf.
-func (s *Server) handleMemberOf(w http.ResponseWriter, r *http.Request, t *tenant, key string, transitive bool, cast string) {
+// handleMemberOf serves a user's memberOf or transitiveMemberOf, with or
+// without a cast.
+func (s *Server) handleMemberOf(transitive bool) graphHandler {
+	return func(w http.ResponseWriter, r *http.Request, t *tenant) {
+		s.memberOf(w, r, t, r.PathValue("id"), transitive, r.PathValue("cast"))
+	}
+}
+
+func (s *Server) memberOf(w http.ResponseWriter, r *http.Request, t *tenant, key string, transitive bool, cast string) {
 	switch cast {
 	case "", "microsoft.graph.group", "graph.group":
 	default:

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -128,8 +127,7 @@ type Client struct {
 
 type user struct {
 	User
-	tenant  *tenant
-	version int64 // tenant version of the last Graph-visible change
+	tenant *tenant
 }
 
 type group struct {
@@ -139,8 +137,6 @@ type group struct {
 
 type tenant struct {
 	Tenant
-	version int64                // bumped on every Graph-visible change (users/delta)
-	removed map[string]tombstone // deleted users by ID, for users/delta
 	domains []*Domain
 	users   map[string]*user // by ID
 	byUPN   map[string]*user // by lower-case UPN
@@ -163,8 +159,7 @@ func (s *Server) AddTenant(t Tenant) error {
 	if _, ok := s.tenants[k]; ok {
 		return fmt.Errorf("fakeentra: tenant %s exists", t.ID)
 	}
-	s.tenants[k] = &tenant{Tenant: t, users: map[string]*user{}, byUPN: map[string]*user{}, groups: map[string]*group{},
-		removed: map[string]tombstone{}}
+	s.tenants[k] = &tenant{Tenant: t, users: map[string]*user{}, byUPN: map[string]*user{}, groups: map[string]*group{}}
 	return nil
 }
 
@@ -272,9 +267,7 @@ func (s *Server) AddUser(u User) (string, error) {
 	if u.Attributes == nil {
 		u.Attributes = map[string]any{}
 	}
-	t.version++
-	delete(t.removed, u.ID)
-	uu := &user{User: u, tenant: t, version: t.version}
+	uu := &user{User: u, tenant: t}
 	t.users[u.ID] = uu
 	t.byUPN[k] = uu
 	t.order = append(t.order, u.ID)
@@ -359,26 +352,26 @@ func (s *Server) userByUPN(upn string) *user {
 
 // SetUserState changes a user's sign-in state.
 func (s *Server) SetUserState(upn string, st State) error {
-	return s.updateUser(upn, false, func(u *user) { u.State = st })
+	return s.updateUser(upn, func(u *user) { u.State = st })
 }
 
 // SetPassword changes a user's password ("" removes it).
 func (s *Server) SetPassword(upn, password string) error {
-	return s.updateUser(upn, false, func(u *user) { u.Password = password })
+	return s.updateUser(upn, func(u *user) { u.Password = password })
 }
 
 // SetDisabled changes a user's accountEnabled (disabled = !accountEnabled).
 func (s *Server) SetDisabled(upn string, disabled bool) error {
-	return s.updateUser(upn, true, func(u *user) { u.Disabled = disabled })
+	return s.updateUser(upn, func(u *user) { u.Disabled = disabled })
 }
 
 // SetAttribute sets one Graph property of a user (nil makes it null).
 func (s *Server) SetAttribute(upn, name string, value any) error {
-	return s.updateUser(upn, true, func(u *user) { u.Attributes[name] = value })
+	return s.updateUser(upn, func(u *user) { u.Attributes[name] = value })
 }
 
-// updateUser applies f; visible changes show up in users/delta.
-func (s *Server) updateUser(upn string, visible bool, f func(*user)) error {
+// updateUser applies f to the user.
+func (s *Server) updateUser(upn string, f func(*user)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.userByUPN(upn)
@@ -386,43 +379,6 @@ func (s *Server) updateUser(upn string, visible bool, f func(*user)) error {
 		return fmt.Errorf("%w: user %s", ErrNotFound, upn)
 	}
 	f(u)
-	if visible {
-		u.tenant.version++
-		u.version = u.tenant.version
-	}
-	return nil
-}
-
-// tombstone records a deleted user for users/delta.
-type tombstone struct {
-	version int64
-	reason  string // "changed" (soft-deleted, restorable) or "deleted"
-}
-
-// DeleteUser removes a user. users/delta then reports it as
-// {"id":..., "@removed":{"reason":"changed"}} (soft delete) or "deleted"
-// when permanent (https://learn.microsoft.com/en-us/graph/api/user-delta).
-func (s *Server) DeleteUser(upn string, permanent bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.userByUPN(upn)
-	if u == nil {
-		return fmt.Errorf("%w: user %s", ErrNotFound, upn)
-	}
-	t := u.tenant
-	delete(t.users, u.ID)
-	delete(t.byUPN, strings.ToLower(u.UserPrincipalName))
-	t.order = slices.DeleteFunc(t.order, func(id string) bool { return id == u.ID })
-	for _, g := range t.groups {
-		g.members = slices.DeleteFunc(g.members, func(id string) bool { return id == u.ID })
-	}
-	t.version++
-	reason := "changed"
-	if permanent {
-		reason = "deleted"
-	}
-	t.removed[u.ID] = tombstone{version: t.version, reason: reason}
-	delete(s.lockouts, strings.ToLower(u.UserPrincipalName))
 	return nil
 }
 
@@ -454,8 +410,6 @@ func (s *Server) RenameUser(upn, newUPN string) error {
 	}
 	u.UserPrincipalName = newUPN
 	t.byUPN[k] = u
-	t.version++
-	u.version = t.version
 	return nil
 }
 

@@ -4,7 +4,9 @@
 // members, managers, domains) that entra2okta talks to. It imports no SDK: it
 // speaks the documented wire protocol (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth-ropc,
 // https://learn.microsoft.com/en-us/graph/api/resources/user), so the real MSAL and msgraph-sdk-go clients can
-// be driven against it over TLS (Start, internal/loopbacktls).
+// be driven against it over TLS (Start). Routing, fault rules, the request
+// logs and TLS serving come from internal/emu/emukit, shared with
+// internal/emu/fakeokta.
 //
 // State is in memory and safe for concurrent use. Tests seed it (AddTenant,
 // AddDomain, AddUser, AddGroup, AddClient, or SeedDemo), inject faults per
@@ -16,6 +18,7 @@ package fakeentra
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -23,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"entra2okta/internal/emu/emukit"
 	"entra2okta/internal/loopbacktls"
 )
 
@@ -36,14 +40,13 @@ const (
 	RouteInstanceDiscovery Route = "instance-discovery"   // GET /common/discovery/instance
 	RouteUserRealm         Route = "userrealm"            // GET /common/UserRealm/{user}
 	RouteToken             Route = "token"                // POST /{tenant}/oauth2/v2.0/token
-	RouteGraphUser         Route = "graph-user"           // GET /v1.0/users/{id|upn}
+	RouteGraphUser         Route = "graph-user"           // GET and PATCH /v1.0/users/{id|upn}
 	RouteGraphUsers        Route = "graph-users"          // GET /v1.0/users
 	RouteGraphManager      Route = "graph-manager"        // GET /v1.0/users/{id}/manager
 	RouteGraphMembers      Route = "graph-members"        // GET /v1.0/groups/{id}/members[/cast]
 	RouteGraphTransitive   Route = "graph-transitive"     // GET /v1.0/groups/{id}/transitiveMembers[/cast]
 	RouteGraphDomains      Route = "graph-domains"        // GET /v1.0/domains
-	RouteGraphDelta        Route = "graph-delta"          // GET /v1.0/users/delta and /users/delta()
-	RouteOther             Route = "other"                // anything else (answered 404)
+	RouteOther             Route = "other"                // anything else: 404 or 405; under /v1.0, Graph's 400
 )
 
 // Options configures a Server. The zero value is usable.
@@ -77,29 +80,26 @@ type Options struct {
 	// LogLimit bounds the TokenLog and GraphLog records kept (oldest dropped).
 	// Default 10000.
 	LogLimit int
-	// DeltaTokenLifetime is how long a users/delta token stays valid;
-	// default 7 days, as for identity resources
-	// (https://devblogs.microsoft.com/microsoft365dev/duration-of-change-tracking-tokens-for-identity-and-education-resources/).
-	DeltaTokenLifetime time.Duration
 }
 
 // Server is the emulator. It implements http.Handler.
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	key    []byte // HMAC key for the tokens it issues
-	stop   chan struct{}
-	stopMu sync.Once
+	opts      Options
+	log       *slog.Logger
+	key       []byte // HMAC key for the tokens it issues
+	stop      chan struct{}
+	stopMu    sync.Once
+	mux       *emukit.Mux[Route]
+	faults    emukit.Faults[Route, Fault]
+	counts    emukit.Counts[Route]
+	tokenByUP emukit.Counts[string] // token requests per lower-case username
+	tokenLog  *emukit.Log[TokenRequest]
+	graphLog  *emukit.Log[GraphRequest]
 
 	mu        sync.Mutex
-	tenants   map[string]*tenant // by lower-case tenant ID
-	domains   map[string]*tenant // by lower-case domain name
-	clients   map[string]*Client // by client ID
-	faults    map[Route][]*faultState
-	counts    map[Route]int
-	tokenByUP map[string]int // token requests per lower-case username
-	tokenLog  []TokenRequest
-	graphLog  []GraphRequest
+	tenants   map[string]*tenant  // by lower-case tenant ID
+	domains   map[string]*tenant  // by lower-case domain name
+	clients   map[string]*Client  // by client ID
 	lockouts  map[string]*lockout // by lower-case UPN
 	ipBlocked bool
 	ipFails   map[string]*ipState // by client IP
@@ -107,41 +107,28 @@ type Server struct {
 
 // New returns an empty emulator.
 func New(opts Options) *Server {
-	if opts.LockoutThreshold <= 0 {
-		opts.LockoutThreshold = 10
-	}
-	if opts.LockoutDuration <= 0 {
-		opts.LockoutDuration = 60 * time.Second
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.DeltaTokenLifetime <= 0 {
-		opts.DeltaTokenLifetime = 7 * 24 * time.Hour
-	}
-	if opts.LogLimit <= 0 {
-		opts.LogLimit = 10000
-	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	opts.LockoutThreshold = emukit.Positive(opts.LockoutThreshold, 10)
+	opts.LockoutDuration = emukit.Positive(opts.LockoutDuration, 60*time.Second)
+	opts.LogLimit = emukit.Positive(opts.LogLimit, 10000)
+	opts.Now = emukit.Clock(opts.Now)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &Server{
-		opts:      opts,
-		log:       log,
-		key:       key,
-		stop:      make(chan struct{}),
-		tenants:   map[string]*tenant{},
-		domains:   map[string]*tenant{},
-		clients:   map[string]*Client{},
-		faults:    map[Route][]*faultState{},
-		counts:    map[Route]int{},
-		tokenByUP: map[string]int{},
-		lockouts:  map[string]*lockout{},
-		ipFails:   map[string]*ipState{},
+	s := &Server{
+		opts:     opts,
+		log:      emukit.Logger(opts.Logger),
+		key:      key,
+		stop:     make(chan struct{}),
+		mux:      emukit.NewMux[Route](),
+		tokenLog: emukit.NewLog[TokenRequest](opts.LogLimit),
+		graphLog: emukit.NewLog[GraphRequest](opts.LogLimit),
+		tenants:  map[string]*tenant{},
+		domains:  map[string]*tenant{},
+		clients:  map[string]*Client{},
+		lockouts: map[string]*lockout{},
+		ipFails:  map[string]*ipState{},
 	}
+	s.routes()
+	return s
 }
 
 // Running is an emulator served over TLS on a loopback port.
@@ -152,25 +139,21 @@ type Running struct {
 	URL string
 	// CA is the certificate authority clients must trust.
 	CA  *loopbacktls.Authority
-	srv *loopbacktls.Server
+	tls *emukit.TLS
 }
 
-// Start serves a new emulator over TLS on 127.0.0.1 (addr "" picks a free
-// port; otherwise e.g. "127.0.0.1:8443").
+// Start serves a new emulator over TLS on 127.0.0.1 with a free port.
 func Start(opts Options) (*Running, error) { return StartAt("", opts) }
 
-// StartAt is Start on a given address.
+// StartAt is Start on a given address (e.g. "127.0.0.1:8443"; "" picks a
+// free port).
 func StartAt(addr string, opts Options) (*Running, error) {
-	ca, err := loopbacktls.New()
-	if err != nil {
-		return nil, err
-	}
 	s := New(opts)
-	srv, err := ca.Serve(addr, s)
+	t, err := emukit.ServeTLS(s, addr)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("fakeentra: %w", err)
 	}
-	return &Running{Server: s, URL: srv.URL, CA: ca, srv: srv}, nil
+	return &Running{Server: s, URL: t.URL, CA: t.CA, tls: t}, nil
 }
 
 // HTTPClient returns a client trusting the emulator's CA, with an overall
@@ -180,92 +163,99 @@ func (r *Running) HTTPClient(timeout time.Duration) *http.Client { return r.CA.H
 // Close releases hanging requests and stops the server.
 func (r *Running) Close() error {
 	r.Server.Release()
-	return r.srv.Close()
+	return r.tls.Close()
 }
 
 // Release ends every request currently held by a Hang fault and makes
 // further Hang faults return at once. Close calls it.
 func (s *Server) Release() { s.stopMu.Do(func() { close(s.stop) }) }
 
-// ServeHTTP routes a request to the authority or to Graph.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	route, h := s.route(r)
-	user := ""
-	if route == RouteToken && r.Method == http.MethodPost {
-		user = strings.ToLower(requestUser(r, route)) // ParseForm caches the form for the handler
+// routes registers the authority's and Graph's patterns. Paths are matched
+// case-sensitively: MSAL sends "UserRealm" capitalised.
+func (s *Server) routes() {
+	m := s.mux
+	m.Handle(RouteOpenIDConfig, "GET /{tenant}/v2.0/.well-known/openid-configuration", s.handleOpenIDConfig)
+	m.Handle(RouteInstanceDiscovery, "GET /common/discovery/instance", s.handleInstanceDiscovery)
+	m.Handle(RouteUserRealm, "GET /common/UserRealm/{user}", s.handleUserRealm)
+	m.Handle(RouteToken, "POST /{tenant}/oauth2/v2.0/token", s.handleToken)
+	get := func(route Route, path string, h graphHandler) {
+		m.Handle(route, "GET /v1.0"+path, s.graph(route, http.MethodGet, h))
 	}
-	s.mu.Lock()
-	s.counts[route]++
-	if user != "" {
-		s.tokenByUP[user]++
+	get(RouteGraphUsers, "/users", s.handleUsers)
+	get(RouteGraphUser, "/users/{id}", s.handleUser)
+	m.Handle(RouteGraphUser, "PATCH /v1.0/users/{id}", s.graph(RouteGraphUser, http.MethodPatch, s.handlePatchUser))
+	get(RouteGraphManager, "/users/{id}/manager", s.handleManager)
+	for _, cast := range []string{"", "/{cast}"} {
+		get(RouteGraphMemberOf, "/users/{id}/memberOf"+cast, s.handleMemberOf(false))
+		get(RouteGraphTransitiveMemberOf, "/users/{id}/transitiveMemberOf"+cast, s.handleMemberOf(true))
+		get(RouteGraphMembers, "/groups/{id}/members"+cast, s.handleMembers(false))
+		get(RouteGraphTransitive, "/groups/{id}/transitiveMembers"+cast, s.handleMembers(true))
 	}
-	s.mu.Unlock()
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	defer func() {
-		// Faulted Graph requests are logged too (the handler logs the others).
-		if rec.faulted && isGraph(route) {
-			s.appendGraphLog(GraphRequest{
-				Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), RawQuery: r.URL.RawQuery,
-				Route: route, Bearer: strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "), Status: rec.status, Faulted: true,
-			})
-		}
-	}()
-	rec.faulted = true
-	if !s.applyFault(rec, r, route) {
-		s.log.Debug("fakeentra request", "method", r.Method, "route", string(route), "fault", true)
-		return
-	}
-	rec.faulted = false
-	h(w, r)
-	s.log.Debug("fakeentra request", "method", r.Method, "route", string(route))
+	get(RouteGraphDomains, "/domains", s.handleDomains)
 }
 
-// route picks the handler. Paths are matched case-sensitively: MSAL sends
-// "UserRealm" capitalised.
+// ServeHTTP counts the request, applies a matching fault, then serves it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	route, h := s.route(r)
+	s.counts.Add(route)
+	if route == RouteToken {
+		if user := strings.ToLower(requestUser(r, route)); user != "" { // ParseForm caches the form for the handler
+			s.tokenByUP.Add(user)
+		}
+	}
+	rec := &emukit.StatusRecorder{ResponseWriter: w}
+	faulted := true
+	defer func() {
+		// Faulted Graph requests are logged too (the handler logs the others).
+		if faulted && isGraph(route) {
+			s.graphLog.Append(graphRequest(r, route, rec.Status(), true))
+		}
+		emukit.LogRequest(s.log, "fakeentra request", r, string(route), rec.Status(), start, "fault", faulted)
+	}()
+	if !s.applyFault(rec, r, route) {
+		return
+	}
+	faulted = false
+	h(rec, r)
+}
+
+// route returns the route of r and its handler. A path under /v1.0 that no
+// Graph pattern matches is Graph's: answered after the token check with 405
+// when another method is served there, else 400. Any other path gets the
+// mux's own 404 or 405.
 func (s *Server) route(r *http.Request) (Route, http.HandlerFunc) {
-	p := r.URL.Path
-	parts := strings.Split(strings.Trim(p, "/"), "/")
-	if len(parts) >= 1 && parts[0] == "v1.0" {
-		return s.graphRoute(parts[1:])
+	graphPath := strings.Split(strings.Trim(r.URL.Path, "/"), "/")[0] == "v1.0"
+	if route, ok := s.mux.Match(r); ok && isGraph(route) == graphPath {
+		return route, s.mux.ServeHTTP
 	}
-	switch {
-	case len(parts) == 3 && parts[0] == "common" && parts[1] == "discovery" && parts[2] == "instance":
-		return RouteInstanceDiscovery, s.handleInstanceDiscovery
-	case len(parts) == 3 && parts[0] == "common" && parts[1] == "UserRealm":
-		return RouteUserRealm, s.handleUserRealm
-	case len(parts) == 4 && parts[1] == "v2.0" && parts[2] == ".well-known" && parts[3] == "openid-configuration":
-		return RouteOpenIDConfig, s.handleOpenIDConfig
-	case len(parts) == 4 && parts[1] == "oauth2" && parts[2] == "v2.0" && parts[3] == "token":
-		return RouteToken, s.handleToken
+	if !graphPath {
+		return RouteOther, s.mux.ServeHTTP
 	}
-	return RouteOther, func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "404 page not found", http.StatusNotFound)
+	get := r.Clone(r.Context())
+	get.Method = http.MethodGet
+	if route, ok := s.mux.Match(get); ok && isGraph(route) {
+		// The method check of s.graph answers 405 before h would run.
+		return route, s.graph(route, http.MethodGet, func(http.ResponseWriter, *http.Request, *tenant) {})
 	}
+	return RouteOther, s.graph(RouteOther, "", nil)
 }
 
 // Requests returns how many requests reached route (faulted ones included).
-func (s *Server) Requests(route Route) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[route]
-}
+func (s *Server) Requests(route Route) int { return s.counts.Get(route) }
 
 // ResetCounts zeroes the request counters and clears the request logs.
 func (s *Server) ResetCounts() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.counts = map[Route]int{}
-	s.tokenByUP = map[string]int{}
-	s.tokenLog = nil
-	s.graphLog = nil
+	s.counts.Reset()
+	s.tokenByUP.Reset()
+	s.tokenLog.Reset()
+	s.graphLog.Reset()
 }
 
 // TokenRequests returns how many token requests named username (ROPC),
 // case-insensitively, faulted ones included.
 func (s *Server) TokenRequests(username string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenByUP[strings.ToLower(username)]
+	return s.tokenByUP.Get(strings.ToLower(username))
 }
 
 // TokenRequest records one token request without its secrets.
@@ -286,9 +276,7 @@ type TokenRequest struct {
 
 // TokenLog returns the token requests received, oldest first.
 func (s *Server) TokenLog() []TokenRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]TokenRequest(nil), lastN(s.tokenLog, s.opts.LogLimit)...)
+	return s.tokenLog.All()
 }
 
 // GraphRequest records one Graph request.
@@ -310,40 +298,15 @@ type GraphRequest struct {
 
 // GraphLog returns the Graph requests received, oldest first.
 func (s *Server) GraphLog() []GraphRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]GraphRequest(nil), lastN(s.graphLog, s.opts.LogLimit)...)
+	return s.graphLog.All()
 }
 
-func (s *Server) appendTokenLog(t TokenRequest) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenLog = appendBounded(s.tokenLog, t, s.opts.LogLimit)
-}
-
-func (s *Server) appendGraphLog(g GraphRequest) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.graphLog = appendBounded(s.graphLog, g, s.opts.LogLimit)
-}
-
-// appendBounded appends v and keeps at least the last limit records, trimming
-// only when the log reaches twice the limit: amortised O(1) per record, where
-// trimming on every append would copy the whole log each time.
-func appendBounded[T any](log []T, v T, limit int) []T {
-	log = append(log, v)
-	if len(log) >= 2*limit {
-		log = append(make([]T, 0, 2*limit), log[len(log)-limit:]...)
+// graphRequest is the GraphLog record of r.
+func graphRequest(r *http.Request, route Route, status int, faulted bool) GraphRequest {
+	return GraphRequest{
+		Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), RawQuery: r.URL.RawQuery,
+		Route: route, Bearer: strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "), Status: status, Faulted: faulted,
 	}
-	return log
-}
-
-// lastN returns the last n records of log (all of them when fewer).
-func lastN[T any](log []T, n int) []T {
-	if len(log) > n {
-		return log[len(log)-n:]
-	}
-	return log
 }
 
 // newID returns a random GUID-formatted identifier (trace and request IDs).

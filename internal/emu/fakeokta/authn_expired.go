@@ -25,7 +25,7 @@ import (
 const RouteAuthnChangePassword Route = "POST /api/v1/authn/credentials/change_password"
 
 func (s *Server) addAuthnExpiredRoutes() {
-	s.handlers[RouteAuthnChangePassword] = s.authnChangePassword
+	s.handle(RouteAuthnChangePassword, s.authnChangePassword)
 }
 
 // authnStateLifetime is how long a PASSWORD_EXPIRED transaction's state

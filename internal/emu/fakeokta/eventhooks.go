@@ -1,12 +1,9 @@
 package fakeokta
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -43,7 +40,7 @@ const (
 	RouteAssignAppUser       Route = "POST /api/v1/apps/{appId}/users"
 )
 
-// addEventHookRoutes adds the routes above to s.handlers (called by routes).
+// addEventHookRoutes adds the routes above to s.mux (called by routes).
 func (s *Server) addEventHookRoutes() {
 	for r, h := range map[Route]http.HandlerFunc{
 		RouteListEventHooks:      s.listEventHooks,
@@ -51,12 +48,12 @@ func (s *Server) addEventHookRoutes() {
 		RouteGetEventHook:        s.onEventHook(s.getEventHook),
 		RouteReplaceEventHook:    s.onEventHook(s.replaceEventHook),
 		RouteDeleteEventHook:     s.onEventHook(s.deleteEventHook),
-		RouteActivateEventHook:   s.onEventHook(s.activateEventHook),
-		RouteDeactivateEventHook: s.onEventHook(s.deactivateEventHook),
+		RouteActivateEventHook:   s.onEventHook(s.eventHookStatus("ACTIVE")),
+		RouteDeactivateEventHook: s.onEventHook(s.eventHookStatus("INACTIVE")),
 		RouteVerifyEventHook:     s.verifyEventHook,
 		RouteAssignAppUser:       s.assignUserToApp,
 	} {
-		s.handlers[r] = h
+		s.handle(r, h)
 	}
 }
 
@@ -290,9 +287,7 @@ func (s *Server) replaceEventHook(w http.ResponseWriter, r *http.Request, h *eve
 
 func (s *Server) deleteEventHook(w http.ResponseWriter, _ *http.Request, h *eventHook, _ time.Time) error {
 	if h.status != "INACTIVE" {
-		return &apiError{status: http.StatusForbidden, code: "E0000038",
-			summary: "This operation is not allowed in the current status.",
-			causes:  []string{"Only event hooks with a status of INACTIVE can be deleted"}}
+		return onlyInactiveDeleted("event hooks")
 	}
 	delete(s.eventHooks.hooks, h.id)
 	delete(s.eventHooks.pending, h.id)
@@ -300,15 +295,17 @@ func (s *Server) deleteEventHook(w http.ResponseWriter, _ *http.Request, h *even
 	return nil
 }
 
-func (s *Server) activateEventHook(w http.ResponseWriter, r *http.Request, h *eventHook, now time.Time) error {
-	h.status, h.lastUpdated = "ACTIVE", now
-	return s.getEventHook(w, r, h, now)
-}
-
-func (s *Server) deactivateEventHook(w http.ResponseWriter, r *http.Request, h *eventHook, now time.Time) error {
-	h.status, h.lastUpdated = "INACTIVE", now
-	delete(s.eventHooks.pending, h.id)
-	return s.getEventHook(w, r, h, now)
+// eventHookStatus serves the lifecycle operations activate and deactivate:
+// the hook gets status and is answered; an INACTIVE hook's undelivered
+// events are dropped.
+func (s *Server) eventHookStatus(status string) func(w http.ResponseWriter, r *http.Request, h *eventHook, now time.Time) error {
+	return func(w http.ResponseWriter, r *http.Request, h *eventHook, now time.Time) error {
+		h.status, h.lastUpdated = status, now
+		if status == "INACTIVE" {
+			delete(s.eventHooks.pending, h.id)
+		}
+		return s.getEventHook(w, r, h, now)
+	}
 }
 
 // verifyEventHook serves POST …/lifecycle/verify: the one-time GET to the
@@ -382,47 +379,17 @@ func (s *Server) recordEventHookCall(c EventHookCall) {
 
 // eventHookAttempt makes one call to the channel with Okta's headers.
 func (s *Server) eventHookAttempt(ctx context.Context, h *eventHook, method string, body []byte, challenge string) (int, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.HookTimeout)
-	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, h.uri, rd)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "Okta-Integrations")
-	req.Header.Set("X-Okta-Request-Id", randomID("", 27, idAlphabet+"-_"))
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	header := http.Header{
+		"User-Agent":        {"Okta-Integrations"},
+		"X-Okta-Request-Id": {randomID("", 27, idAlphabet+"-_")},
 	}
 	if challenge != "" {
-		req.Header.Set("X-Okta-Verification-Challenge", challenge)
+		header.Set("X-Okta-Verification-Challenge", challenge)
 	}
-	for _, hh := range h.headers {
-		req.Header.Set(hh.Key, hh.Value)
-	}
-	if h.authKey != "" {
-		req.Header.Set(h.authKey, h.authValue)
-	}
-	resp, err := s.hookHTTP.Do(req)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return 0, nil, fmt.Errorf("event hook timed out after %s", s.opts.HookTimeout)
-		}
-		return 0, nil, fmt.Errorf("event hook connection failed: %w", err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxHookResponse))
-	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return 0, nil, fmt.Errorf("event hook timed out after %s", s.opts.HookTimeout)
-		}
-		return 0, nil, fmt.Errorf("event hook connection failed: %w", err)
-	}
-	return resp.StatusCode, raw, nil
+	return s.channelAttempt(ctx, channelRequest{
+		what: "event hook", method: method, uri: h.uri, body: body, header: header,
+		custom: h.headers, authKey: h.authKey, authValue: h.authValue,
+	})
 }
 
 // queueEventHooksLocked hands a new System Log event to every ACTIVE and

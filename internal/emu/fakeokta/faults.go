@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"entra2okta/internal/emu/emukit"
 )
 
 // window is one bucket's fixed rate-limit window: the org's count and each
@@ -88,9 +90,7 @@ func (s *Server) rateHeaders(w http.ResponseWriter, b Bucket, token string, take
 // may use (Options.TokenRateShare), from the next request on: 1-100, where
 // 100 gives every token the whole bucket.
 func (s *Server) SetTokenRateShare(percent int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenShare = clampShare(percent)
+	s.locked(func() { s.tokenShare = clampShare(percent) })
 }
 
 // TokenRateShare returns the percentage of each bucket one API token may use.
@@ -135,19 +135,12 @@ type Fault struct {
 	Times int
 }
 
-type faultState struct {
-	f    Fault
-	used int
-}
-
 // InjectFault adds a fault on route (RouteAny: every route). Faults are tried
 // in the order added; the first one not used up applies. It panics on an
 // unknown route, which is a typo in a test.
 func (s *Server) InjectFault(route Route, f Fault) {
 	s.mustKnow(route)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[route] = append(s.faults[route], &faultState{f: f})
+	s.faults.Add(route, f, f.Times)
 }
 
 // FailNext makes the next n requests on route answer status with Okta's
@@ -179,9 +172,9 @@ func (s *Server) SetErrorRate(route Route, p float64) {
 
 // ClearFaults removes every fault, latency and error rate.
 func (s *Server) ClearFaults() {
+	s.faults.Clear()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = map[Route][]*faultState{}
 	s.latency = map[Route]time.Duration{}
 	s.errorRate = map[Route]float64{}
 }
@@ -192,14 +185,8 @@ func (s *Server) takeFault(route Route) (Fault, bool, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delay := s.latency[route] + s.latency[RouteAny]
-	for _, key := range []Route{route, RouteAny} {
-		for _, fs := range s.faults[key] {
-			if fs.f.Times > 0 && fs.used >= fs.f.Times {
-				continue
-			}
-			fs.used++
-			return fs.f, true, delay
-		}
+	if f, ok := s.faults.Take(nil, route, RouteAny); ok {
+		return f, true, delay
 	}
 	for _, key := range []Route{route, RouteAny} {
 		if p := s.errorRate[key]; p > 0 && rand.Float64() < p {
@@ -214,20 +201,14 @@ func (s *Server) takeFault(route Route) (Fault, bool, time.Duration) {
 func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request, route Route) bool {
 	f, ok, delay := s.takeFault(route)
 	delay += f.Latency
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return true
-		}
+	if !emukit.Wait(r.Context(), delay, nil) {
+		return true
 	}
 	if !ok {
 		return false
 	}
 	if f.Drop {
-		drop(w)
+		emukit.Drop(w)
 		return true
 	}
 	if f.Status == 0 {
@@ -263,16 +244,6 @@ func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request, route Route
 	}
 	s.writeAPIError(w, e)
 	return true
-}
-
-// drop ends the request without an answer: the connection is hijacked and
-// closed on HTTP/1.1; on HTTP/2 the stream is reset.
-func drop(w http.ResponseWriter) {
-	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-		_ = conn.Close()
-		return
-	}
-	panic(http.ErrAbortHandler)
 }
 
 // RecordedRequest is a request the emulator received. Bodies of sign-in
@@ -313,13 +284,8 @@ func (s *Server) record(r *http.Request, route Route) (io.ReadCloser, error) {
 		Body:     append([]byte(nil), kept...),
 		At:       s.now(),
 	}
-	s.mu.Lock()
-	s.calls[route]++
-	s.requests = append(s.requests, rr)
-	if n := len(s.requests); n > 2*s.opts.RequestLogLimit {
-		s.requests = append([]RecordedRequest(nil), s.requests[n-s.opts.RequestLogLimit:]...)
-	}
-	s.mu.Unlock()
+	s.calls.Add(route)
+	s.requests.Append(rr)
 	return io.NopCloser(bytes.NewReader(raw)), nil
 }
 

@@ -63,14 +63,14 @@ type group struct {
 }
 
 func (s *Server) addGroupRoutes() {
-	s.handlers[RouteCreateGroup] = s.createGroup
-	s.handlers[RouteListGroups] = s.listGroups
-	s.handlers[RouteGetGroup] = onObject(s, s.groupByPath, s.getGroup)
-	s.handlers[RouteDeleteGroup] = onObject(s, s.groupByPath, s.deleteGroup)
-	s.handlers[RouteListGroupUsers] = onObject(s, s.groupByPath, s.listGroupUsers)
-	s.handlers[RouteAssignGroupUser] = onObject(s, s.groupByPath, s.assignGroupUser)
-	s.handlers[RouteRemoveGroupUser] = onObject(s, s.groupByPath, s.removeGroupUser)
-	s.handlers[RouteListUserGroups] = s.onUser(s.listUserGroups)
+	s.handle(RouteCreateGroup, s.createGroup)
+	s.handle(RouteListGroups, s.listGroups)
+	s.handle(RouteGetGroup, onObject(s, s.groupByPath, s.getGroup))
+	s.handle(RouteDeleteGroup, onObject(s, s.groupByPath, s.deleteGroup))
+	s.handle(RouteListGroupUsers, onObject(s, s.groupByPath, s.listGroupUsers))
+	s.handle(RouteAssignGroupUser, onObject(s, s.groupByPath, s.assignGroupUser))
+	s.handle(RouteRemoveGroupUser, onObject(s, s.groupByPath, s.removeGroupUser))
+	s.handle(RouteListUserGroups, s.onUser(s.listUserGroups))
 }
 
 func (s *Server) groupByPath(r *http.Request) (*group, *apiError) {

@@ -225,15 +225,15 @@ func (s *Server) getInlineHook(w http.ResponseWriter, r *http.Request, h *inline
 	return nil
 }
 
-func (s *Server) updateInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
-	return s.writeHook(w, r, h, now, false)
+// writeHook serves the partial update (POST) of an inline hook or, with
+// replace, its replacement (PUT).
+func (s *Server) writeHook(replace bool) hookOp {
+	return func(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
+		return s.writeHookAs(w, r, h, now, replace)
+	}
 }
 
-func (s *Server) replaceInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
-	return s.writeHook(w, r, h, now, true)
-}
-
-func (s *Server) writeHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time, replace bool) error {
+func (s *Server) writeHookAs(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time, replace bool) error {
 	var in hookIn
 	if err := decodeBody(r, &in, true); err != nil {
 		return err
@@ -254,23 +254,28 @@ func (s *Server) writeHook(w http.ResponseWriter, r *http.Request, h *inlineHook
 
 func (s *Server) deleteInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, _ time.Time) error {
 	if h.status != "INACTIVE" {
-		return &apiError{status: http.StatusForbidden, code: "E0000038",
-			summary: "This operation is not allowed in the current status.",
-			causes:  []string{"Only inline hooks with a status of INACTIVE can be deleted"}}
+		return onlyInactiveDeleted("inline hooks")
 	}
 	delete(s.hooks, h.id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) activateInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
-	h.status, h.lastUpdated = "ACTIVE", now
-	return s.getInlineHook(w, r, h, now)
+// inlineHookStatus serves the lifecycle operations: the hook gets status
+// ("ACTIVE" or "INACTIVE") and is answered.
+func (s *Server) inlineHookStatus(status string) hookOp {
+	return func(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
+		h.status, h.lastUpdated = status, now
+		return s.getInlineHook(w, r, h, now)
+	}
 }
 
-func (s *Server) deactivateInlineHook(w http.ResponseWriter, r *http.Request, h *inlineHook, now time.Time) error {
-	h.status, h.lastUpdated = "INACTIVE", now
-	return s.getInlineHook(w, r, h, now)
+// onlyInactiveDeleted is Okta's answer to deleting a hook that is not
+// INACTIVE; what names the kind of hook.
+func onlyInactiveDeleted(what string) *apiError {
+	return &apiError{status: http.StatusForbidden, code: "E0000038",
+		summary: "This operation is not allowed in the current status.",
+		causes:  []string{"Only " + what + " with a status of INACTIVE can be deleted"}}
 }
 
 // SetPasswordImportHook registers (or replaces) the org's password import
@@ -369,39 +374,78 @@ func (s *Server) callHook(ctx context.Context, h *inlineHook, body []byte) hookR
 	return res
 }
 
+// hookAttempt makes one POST of body to the inline hook's channel.
 func (s *Server) hookAttempt(ctx context.Context, h *inlineHook, body []byte) (int, []byte, error) {
+	return s.channelAttempt(ctx, channelRequest{
+		what: "hook", method: http.MethodPost, uri: h.uri, body: body,
+		header:  http.Header{"User-Agent": {"Okta Inline Hook (fakeokta)"}},
+		custom:  h.headers,
+		authKey: h.authKey, authValue: h.authValue,
+		refuseLarge: true,
+	})
+}
+
+// channelRequest is one call to a hook's HTTP channel (inline or event hook).
+type channelRequest struct {
+	what        string // "hook" or "event hook", in errors
+	method, uri string
+	body        []byte      // nil: no body
+	header      http.Header // the hook type's own headers
+	custom      []hookHeader
+	authKey     string
+	authValue   string
+	// refuseLarge makes an answer over maxHookResponse an error (inline
+	// hooks); otherwise the answer is cut there.
+	refuseLarge bool
+}
+
+// channelAttempt makes one call with the per-attempt time-out: Accept and,
+// with a body, Content-Type JSON, then c.header, the channel's custom headers
+// and its authScheme header.
+func (s *Server) channelAttempt(ctx context.Context, c channelRequest) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.HookTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.uri, bytes.NewReader(body))
+	var rd io.Reader
+	if c.body != nil {
+		rd = bytes.NewReader(c.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, c.method, c.uri, rd)
 	if err != nil {
 		return 0, nil, err
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Okta Inline Hook (fakeokta)")
-	for _, hh := range h.headers {
+	if c.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
+	for _, hh := range c.custom {
 		req.Header.Set(hh.Key, hh.Value)
 	}
-	if h.authKey != "" {
-		req.Header.Set(h.authKey, h.authValue)
+	if c.authKey != "" {
+		req.Header.Set(c.authKey, c.authValue)
+	}
+	failed := func(err error) error {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%s timed out after %s", c.what, s.opts.HookTimeout)
+		}
+		return fmt.Errorf("%s connection failed: %w", c.what, err)
 	}
 	resp, err := s.hookHTTP.Do(req)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return 0, nil, fmt.Errorf("hook timed out after %s", s.opts.HookTimeout)
-		}
-		return 0, nil, fmt.Errorf("hook connection failed: %w", err)
+		return 0, nil, failed(err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxHookResponse+1))
 	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return 0, nil, fmt.Errorf("hook timed out after %s", s.opts.HookTimeout)
-		}
-		return 0, nil, fmt.Errorf("hook connection failed: %w", err)
+		return 0, nil, failed(err)
 	}
 	if len(raw) > maxHookResponse {
-		return resp.StatusCode, nil, errors.New("hook response is larger than 256 KB")
+		if c.refuseLarge {
+			return resp.StatusCode, nil, errors.New(c.what + " response is larger than 256 KB")
+		}
+		raw = raw[:maxHookResponse]
 	}
 	return resp.StatusCode, raw, nil
 }

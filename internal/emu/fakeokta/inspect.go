@@ -72,28 +72,16 @@ func (s *Server) CheckPassword(login, pw string) bool {
 // Calls returns how many requests reached route (RouteAny: all of them),
 // including those answered with a fault or a 429.
 func (s *Server) Calls(route Route) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if route == RouteAny {
-		n := 0
-		for _, c := range s.calls {
-			n += c
-		}
-		return n
+		return s.calls.Total()
 	}
-	return s.calls[route]
+	return s.calls.Get(route)
 }
 
 // Requests returns the most recent requests received (at most
 // Options.RequestLogLimit), oldest first.
 func (s *Server) Requests() []RecordedRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rs := s.requests
-	if n := len(rs); n > s.opts.RequestLogLimit {
-		rs = rs[n-s.opts.RequestLogLimit:]
-	}
-	return slices.Clone(rs)
+	return s.requests.All()
 }
 
 // HookCalls returns every password import hook firing, oldest first.
@@ -113,18 +101,10 @@ func (s *Server) Events() []LogEvent {
 // SetReadOnly switches Okta's read-only mode: a VERIFIED hook answer then
 // signs the user in without storing the password (the user stays on
 // provider IMPORT and the import event's outcome is FAILURE).
-func (s *Server) SetReadOnly(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.readOnly = on
-}
+func (s *Server) SetReadOnly(on bool) { s.locked(func() { s.readOnly = on }) }
 
 // AddProfileAttribute defines a custom attribute in the org's user schema.
-func (s *Server) AddProfileAttribute(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.profileExt[name] = true
-}
+func (s *Server) AddProfileAttribute(name string) { s.locked(func() { s.profileExt[name] = true }) }
 
 // SeedUser describes a user created directly, bypassing the API (no rate
 // limit, no event): for example STAGED users imported by the Office 365 app,

@@ -60,9 +60,9 @@ type policyRule struct {
 }
 
 func (s *Server) addPolicyRoutes() {
-	s.handlers[RouteListPolicies] = s.listPolicies
-	s.handlers[RouteGetPolicy] = onObject(s, s.policyByPath, s.getPolicy)
-	s.handlers[RouteListPolicyRules] = onObject(s, s.policyByPath, s.listPolicyRules)
+	s.handle(RouteListPolicies, s.listPolicies)
+	s.handle(RouteGetPolicy, onObject(s, s.policyByPath, s.getPolicy))
+	s.handle(RouteListPolicyRules, onObject(s, s.policyByPath, s.listPolicyRules))
 }
 
 // policiesLocked returns the policies, creating the defaults of a new org

@@ -74,9 +74,9 @@ func (s *Server) DefineProfileAttribute(a ProfileAttribute) error {
 	return nil
 }
 
-// addSchemaRoutes adds the schema routes to s.handlers (called by routes).
+// addSchemaRoutes adds the schema routes to s.mux (called by routes).
 func (s *Server) addSchemaRoutes() {
-	s.handlers[RouteGetUserSchema] = s.getUserSchema
+	s.handle(RouteGetUserSchema, s.getUserSchema)
 }
 
 // customType returns a custom attribute's definition (type string unless

@@ -5,7 +5,8 @@
 // protocol Okta documents (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/,
 // https://developer.okta.com/docs/reference/rate-limits/, https://developer.okta.com/docs/concepts/inline-hooks/),
 // so the real okta-sdk-golang can be driven against it over
-// TLS (Start, internal/loopbacktls).
+// TLS (Start). Routing, fault rules, the request log and TLS serving come
+// from internal/emu/emukit, shared with internal/emu/fakeentra.
 //
 // State is in memory and safe for concurrent use. Tests seed users (SeedUser),
 // register the hook (SetPasswordImportHook), inject faults per route
@@ -19,10 +20,8 @@ package fakeokta
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,6 +29,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"entra2okta/internal/emu/emukit"
 	"entra2okta/internal/loopbacktls"
 )
 
@@ -184,8 +184,10 @@ type Options struct {
 type Server struct {
 	opts     Options
 	log      *slog.Logger
-	mux      *http.ServeMux
-	handlers map[Route]http.HandlerFunc
+	mux      *emukit.Mux[Route]
+	faults   emukit.Faults[Route, Fault]
+	calls    emukit.Counts[Route]
+	requests *emukit.Log[RecordedRequest]
 	tokens   map[string]bool
 	hookHTTP *http.Client
 	inFlight atomic.Int64
@@ -200,10 +202,7 @@ type Server struct {
 	events              []LogEvent
 	eventSeq            int64
 	hookCalls           []HookCall
-	requests            []RecordedRequest
-	calls               map[Route]int
 	windows             map[Bucket]*window
-	faults              map[Route][]*faultState
 	latency             map[Route]time.Duration
 	errorRate           map[Route]float64
 	readOnly            bool
@@ -222,35 +221,21 @@ type Server struct {
 
 // New returns an empty emulator.
 func New(opts Options) *Server {
-	if opts.RateWindow <= 0 {
-		opts.RateWindow = 60 * time.Second
-	}
-	if opts.ConcurrencyLimit <= 0 {
-		opts.ConcurrencyLimit = 75
-	}
-	if opts.HookTimeout <= 0 {
-		opts.HookTimeout = 3 * time.Second
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.RequestLogLimit <= 0 {
-		opts.RequestLogLimit = 5000
-	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	opts.RateWindow = emukit.Positive(opts.RateWindow, 60*time.Second)
+	opts.ConcurrencyLimit = emukit.Positive(opts.ConcurrencyLimit, 75)
+	opts.HookTimeout = emukit.Positive(opts.HookTimeout, 3*time.Second)
+	opts.RequestLogLimit = emukit.Positive(opts.RequestLogLimit, 5000)
+	opts.Now = emukit.Clock(opts.Now)
 	s := &Server{
 		opts:       opts,
-		log:        log,
+		log:        emukit.Logger(opts.Logger),
+		mux:        emukit.NewMux[Route](),
+		requests:   emukit.NewLog[RecordedRequest](opts.RequestLogLimit),
 		tokens:     map[string]bool{},
 		users:      map[string]*user{},
 		logins:     map[string]string{},
 		hooks:      map[string]*inlineHook{},
-		calls:      map[Route]int{},
 		windows:    map[Bucket]*window{},
-		faults:     map[Route][]*faultState{},
 		latency:    map[Route]time.Duration{},
 		errorRate:  map[Route]float64{},
 		profileExt: map[string]bool{},
@@ -280,19 +265,18 @@ func New(opts Options) *Server {
 	}
 	s.hookHTTP = newHookClient(opts.HookRootCAs)
 	s.oauth.init(opts)
-	s.mux = http.NewServeMux()
 	s.routes()
 	return s
 }
 
 // routes registers every handler; patterns are the Route values.
 func (s *Server) routes() {
-	s.handlers = map[Route]http.HandlerFunc{
+	for route, fn := range map[Route]http.HandlerFunc{
 		RouteCreateUser:        s.createUser,
 		RouteListUsers:         s.listUsers,
 		RouteGetUser:           s.onUser(s.getUser),
-		RouteUpdateUser:        s.onUserChange(s.updateUser),
-		RouteReplaceUser:       s.onUserChange(s.replaceUser),
+		RouteUpdateUser:        s.onUserChange(s.writeUser(false)),
+		RouteReplaceUser:       s.onUserChange(s.writeUser(true)),
 		RouteDeleteUser:        s.onUserChange(s.deleteUser),
 		RouteActivateUser:      s.onUserChange(s.activateUser),
 		RouteDeactivateUser:    s.onUserChange(s.deactivateUser),
@@ -302,14 +286,16 @@ func (s *Server) routes() {
 		RouteListInlineHooks:   s.listInlineHooks,
 		RouteCreateInlineHook:  s.createInlineHook,
 		RouteGetInlineHook:     s.onHook(s.getInlineHook),
-		RouteUpdateInlineHook:  s.onHook(s.updateInlineHook),
-		RouteReplaceInlineHook: s.onHook(s.replaceInlineHook),
+		RouteUpdateInlineHook:  s.onHook(s.writeHook(false)),
+		RouteReplaceInlineHook: s.onHook(s.writeHook(true)),
 		RouteDeleteInlineHook:  s.onHook(s.deleteInlineHook),
-		RouteActivateHook:      s.onHook(s.activateInlineHook),
-		RouteDeactivateHook:    s.onHook(s.deactivateInlineHook),
+		RouteActivateHook:      s.onHook(s.inlineHookStatus("ACTIVE")),
+		RouteDeactivateHook:    s.onHook(s.inlineHookStatus("INACTIVE")),
 		RouteExecuteHook:       s.executeInlineHook,
 		RouteAuthn:             s.authn,
 		RouteLogs:              s.listLogs,
+	} {
+		s.handle(route, fn)
 	}
 	s.addEventHookRoutes() // eventhooks.go, apps.go
 	s.addPolicyRoutes()    // policies.go
@@ -317,14 +303,14 @@ func (s *Server) routes() {
 	// The change of an expired password (authn_expired.go).
 	s.addAuthnExpiredRoutes()
 	s.addGroupRoutes() // groups.go
-	for route, fn := range s.handlers {
-		s.mux.HandleFunc(string(route), fn)
-	}
 }
+
+// handle serves route, whose value is its ServeMux pattern, with fn.
+func (s *Server) handle(route Route, fn http.HandlerFunc) { s.mux.Handle(route, string(route), fn) }
 
 // mustKnow panics unless r names a route or is RouteAny: a typo in a test.
 func (s *Server) mustKnow(r Route) {
-	if _, ok := s.handlers[r]; !ok && r != RouteAny {
+	if !s.mux.Known(r) && r != RouteAny {
 		panic(fmt.Sprintf("fakeokta: unknown route %q", r))
 	}
 }
@@ -389,9 +375,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// Match once to know the route (for counting, limits and faults); the
 	// mux matches again when it serves, which sets the path values.
-	_, pattern := s.mux.Handler(r)
-	route := Route(pattern)
-	if pattern == "" {
+	route, ok := s.mux.Match(r)
+	if !ok {
 		route = RouteUnknown
 	}
 	ri := &reqInfo{id: randomID("", 27, idAlphabet+"-_"), route: route, base: baseURL(r)}
@@ -403,15 +388,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = body
 
-	rec := &statusRecorder{ResponseWriter: w}
+	rec := &emukit.StatusRecorder{ResponseWriter: w}
 	w = rec
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 	h.Set("X-Okta-Request-Id", ri.id)
 	defer func() {
-		s.log.Debug("fakeokta request", "route", string(route), "path", r.URL.Path, "status", rec.status,
-			"requestId", ri.id, "duration", time.Since(start))
+		emukit.LogRequest(s.log, "fakeokta request", r, string(route), rec.Status(), start, "requestId", ri.id)
 	}()
 
 	if route == RouteUnknown {
@@ -481,41 +465,11 @@ func (s *Server) SetRateLimit(b Bucket, perWindow int) {
 
 // SetActivationDelay changes Options.ActivationDelay for the activations
 // that follow.
-func (s *Server) SetActivationDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.activationDelay = d
-}
+func (s *Server) SetActivationDelay(d time.Duration) { s.locked(func() { s.activationDelay = d }) }
 
 // SetProvisionOnActivate changes Options.ProvisionOnActivate for the
 // activations that follow.
-func (s *Server) SetProvisionOnActivate(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.provisionOnActivate = on
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection (to drop it).
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (s *Server) SetProvisionOnActivate(on bool) { s.locked(func() { s.provisionOnActivate = on }) }
 
 // Running is an emulator served over TLS on a loopback address.
 type Running struct {
@@ -524,26 +478,18 @@ type Running struct {
 	URL string
 	// CA is the certificate authority that issued the server's certificate.
 	CA  *loopbacktls.Authority
-	srv *loopbacktls.Server
+	tls *emukit.TLS
 }
 
 // Start serves a new emulator over TLS (opts.ListenAddr, default
 // 127.0.0.1:0) with a fresh loopback CA.
 func Start(opts Options) (*Running, error) {
-	ca, err := loopbacktls.New(opts.TLSNames...)
-	if err != nil {
-		return nil, fmt.Errorf("fakeokta: %w", err)
-	}
 	s := New(opts)
-	srv, err := ca.Serve(opts.ListenAddr, s)
+	t, err := emukit.ServeTLS(s, opts.ListenAddr, opts.TLSNames...)
 	if err != nil {
 		return nil, fmt.Errorf("fakeokta: %w", err)
 	}
-	url := srv.URL
-	if host, port, err := net.SplitHostPort(srv.Addr); err == nil && (host == "0.0.0.0" || host == "::") {
-		url = "https://" + net.JoinHostPort("127.0.0.1", port)
-	}
-	return &Running{Server: s, URL: url, CA: ca, srv: srv}, nil
+	return &Running{Server: s, URL: t.URL, CA: t.CA, tls: t}, nil
 }
 
 // HTTPClient returns a client that trusts the emulator's CA.
@@ -553,10 +499,11 @@ func (r *Running) HTTPClient() *http.Client { return r.CA.HTTPClient(0) }
 func (r *Running) WriteCAFile(path string) error { return r.CA.WriteCAFile(path) }
 
 // Close stops serving.
-func (r *Running) Close() error {
-	err := r.srv.Close()
-	if errors.Is(err, context.DeadlineExceeded) {
-		return nil
-	}
-	return err
+func (r *Running) Close() error { return r.tls.Close() }
+
+// locked runs f holding s.mu: the body of the setters of test settings.
+func (s *Server) locked(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
 }

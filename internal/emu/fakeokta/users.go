@@ -12,28 +12,27 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"entra2okta/internal/okta"
 )
 
-// User statuses (OAS UserStatus).
+// User statuses and credential provider types: the values of the domain
+// package internal/okta, named here too so that tests of the emulator need
+// one import.
 const (
-	StatusStaged          = "STAGED"
-	StatusProvisioned     = "PROVISIONED"
-	StatusActive          = "ACTIVE"
-	StatusRecovery        = "RECOVERY"
-	StatusPasswordExpired = "PASSWORD_EXPIRED"
-	StatusLockedOut       = "LOCKED_OUT"
-	StatusSuspended       = "SUSPENDED"
-	StatusDeprovisioned   = "DEPROVISIONED"
-)
+	StatusStaged          = okta.StatusStaged
+	StatusProvisioned     = okta.StatusProvisioned
+	StatusActive          = okta.StatusActive
+	StatusRecovery        = okta.StatusRecovery
+	StatusPasswordExpired = okta.StatusPasswordExpired
+	StatusLockedOut       = okta.StatusLockedOut
+	StatusSuspended       = okta.StatusSuspended
+	StatusDeprovisioned   = okta.StatusDeprovisioned
 
-// Credential provider types.
-const (
-	ProviderImport = "IMPORT"
-	ProviderOkta   = "OKTA"
-	// ProviderFederation and ProviderSocial are users who sign in through an
-	// identity provider; Okta supports no password for them.
-	ProviderFederation = "FEDERATION"
-	ProviderSocial     = "SOCIAL"
+	ProviderImport     = okta.ProviderImport
+	ProviderOkta       = okta.ProviderOkta
+	ProviderFederation = okta.ProviderFederation
+	ProviderSocial     = okta.ProviderSocial
 )
 
 // passwordless reports whether a provider type supports no password or
@@ -573,18 +572,16 @@ func etag(u *user) string {
 	return `W/"` + hex.EncodeToString(sum[:8]) + `"`
 }
 
-// updateUser is the partial update (POST): profile properties are merged
-// (null removes one), credentials applied.
-func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
-	return s.writeUser(w, r, u, now, false)
+// writeUser serves the partial update (POST: profile properties are merged,
+// null removes one, credentials applied) or, with replace, the strict update
+// (PUT: the profile is replaced).
+func (s *Server) writeUser(replace bool) userOp {
+	return func(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
+		return s.writeUserAs(w, r, u, now, replace)
+	}
 }
 
-// replaceUser is the strict update (PUT): the profile is replaced.
-func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time) error {
-	return s.writeUser(w, r, u, now, true)
-}
-
-func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, u *user, now time.Time, replace bool) error {
+func (s *Server) writeUserAs(w http.ResponseWriter, r *http.Request, u *user, now time.Time, replace bool) error {
 	var in userIn
 	if err := decodeBody(r, &in, true); err != nil {
 		return err

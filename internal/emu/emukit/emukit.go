@@ -1,0 +1,45 @@
+// Package emukit is what the emulators (internal/emu/fakeokta,
+// internal/emu/fakeentra) share, so that both route, inject faults, record
+// requests and serve TLS in one way:
+//
+//   - Mux: routing on http.ServeMux method and path patterns, each pattern
+//     named by a route of the emulator's own route type;
+//   - Faults: per-route fault rules, each used a given number of times;
+//   - Log, Counts, LogRequest: a bounded record log, per-route request
+//     counts and the debug line of a request;
+//   - Positive, Clock, Logger: option defaults;
+//   - Drop, Wait, StatusRecorder: the HTTP mechanics of a fault;
+//   - ServeTLS: serving over TLS with a fresh loopback certificate authority.
+//
+// What a fault answers (an Okta error body, a Graph error, an AADSTS code)
+// stays with each emulator: emukit knows no vendor protocol.
+package emukit
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Positive returns v when it is above zero, else def: an option's default.
+func Positive[T ~int | ~int64 | ~float64](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Clock returns now, or time.Now when now is nil.
+func Clock(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
+}
+
+// Logger returns l, or a logger that discards when l is nil.
+func Logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
