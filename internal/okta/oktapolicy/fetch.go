@@ -89,8 +89,9 @@ func (r *Reader) get(ctx context.Context, op string, u *url.URL, waited *time.Du
 	}
 }
 
-// do sends one GET under the per-call deadline and reads the answer.
-func (r *Reader) do(ctx context.Context, u *url.URL) ([]byte, *http.Response, error) {
+// do sends one GET under the per-call deadline and reads the answer
+// (the body is closed here).
+func (r *Reader) do(ctx context.Context, u *url.URL) ([]byte, *answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -112,12 +113,12 @@ func (r *Reader) do(ctx context.Context, u *url.URL) ([]byte, *http.Response, er
 	if len(body) > maxBody {
 		return nil, nil, fmt.Errorf("answer longer than %d bytes", maxBody)
 	}
-	return body, resp, nil
+	return body, &answer{StatusCode: resp.StatusCode, Header: resp.Header}, nil
 }
 
 // statusError classifies an answer other than 200 by its status and Okta's
 // error code (https://developer.okta.com/docs/reference/error-codes/).
-func statusError(op string, resp *http.Response, body []byte) *apierr.Error {
+func statusError(op string, resp *answer, body []byte) *apierr.Error {
 	var oe struct {
 		ErrorCode    string `json:"errorCode"`
 		ErrorSummary string `json:"errorSummary"`
@@ -150,7 +151,7 @@ func statusError(op string, resp *http.Response, body []byte) *apierr.Error {
 // X-Rate-Limit-Reset (epoch seconds), measured from the answer's Date header
 // so that a skewed local clock does not matter, plus a second for the
 // header's rounding. It is negative when the answer says no reset time.
-func waitFor(resp *http.Response, reset time.Time) time.Duration {
+func waitFor(resp *answer, reset time.Time) time.Duration {
 	if reset.IsZero() {
 		return -1
 	}
@@ -207,3 +208,9 @@ type scrubbedError struct {
 
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
+
+// answer is the status and headers of a response whose body do has read.
+type answer struct {
+	StatusCode int
+	Header     http.Header
+}
