@@ -71,16 +71,12 @@ type Options struct {
 	// to the stack's when nil.
 	DevServer devtemporal.Options
 
-	// Seed fills the emulators and names the tenant. nil: demodata.Seed
-	// with Users users (Directory returns what it seeded).
-	Seed  func(o *fakeokta.Server, e *fakeentra.Server) (Tenant, error)
-	Users int
-	// Okta and Entra are the emulators' options. Start sets
-	// Okta.HookRootCAs, and the loggers when nil; Okta.APITokens[0] (default
-	// fakeokta.DefaultAPIToken) is the token the product uses.
-	Okta  fakeokta.Options
-	Entra fakeentra.Options
-	// OktaHandler, when set, wraps fakeokta's handler (to observe calls).
+	// Seed, Users, Okta, Entra and OktaHandler configure the emulators as
+	// the fields of EmulatorOptions of the same names do.
+	Seed        func(o *fakeokta.Server, e *fakeentra.Server) (Tenant, error)
+	Users       int
+	Okta        fakeokta.Options
+	Entra       fakeentra.Options
 	OktaHandler func(http.Handler) http.Handler
 	// CA is the certificate authority of every TLS listener; nil: a new one.
 	CA *loopbacktls.Authority
