@@ -30,10 +30,10 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"entra2okta/internal/devpostgres"
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
 	"entra2okta/internal/hook/pwimport"
-	"entra2okta/internal/loopbacktls"
 )
 
 // HookStoreDB is the database of the hook replicas' shared budgets
@@ -59,14 +59,9 @@ type hookProxy interface {
 	Close() error
 }
 
-// Tenant is what the binaries need to know of the seeded Entra tenant.
-type Tenant struct {
-	TenantID string
-	// GraphClientID and GraphClientSecret are the worker's Graph reader app.
-	GraphClientID, GraphClientSecret string
-	// PublicClientID is the hook's public client (ROPC).
-	PublicClientID string
-}
+// Tenant is what the binaries need to know of the seeded Entra tenant: the
+// worker's Graph reader app and the hook's public client (ROPC).
+type Tenant = devstack.Tenant
 
 // Options configure Start.
 type Options struct {
@@ -114,14 +109,9 @@ type Cluster struct {
 	tempLogs *sink
 	tc       client.Client
 
-	ca       *loopbacktls.Authority
-	caFile   string
-	okta     *fakeokta.Server
-	entra    *fakeentra.Server
-	oktaURL  string
-	entraURL string
-	tenant   Tenant
-	apiToken string
+	// Emulators are fakeokta and fakeentra; their accessors (CA, Okta,
+	// OktaURL, Tenant, ...) are the cluster's.
+	*devstack.Emulators
 
 	workers []*process
 	hooks   []*process
@@ -220,9 +210,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	for i := range opts.Workers {
 		p := &process{name: "worker-" + strconv.Itoa(i), bin: filepath.Join(binDir, "worker"), logs: &sink{out: opts.Output},
 			env: append(c.baseEnv(),
-				"OKTA_ORG_URL="+c.oktaURL, "OKTA_API_TOKEN="+c.apiToken,
-				"ENTRA_CLIENT_ID="+c.tenant.GraphClientID, "ENTRA_CLIENT_SECRET="+c.tenant.GraphClientSecret,
-				"GRAPH_BASE_URL="+c.entraURL, "METRICS_ADDR=off")}
+				"OKTA_ORG_URL="+c.OktaURL(), "OKTA_API_TOKEN="+c.OktaAPIToken(),
+				"ENTRA_CLIENT_ID="+c.Tenant().GraphClientID, "ENTRA_CLIENT_SECRET="+c.Tenant().GraphClientSecret,
+				"GRAPH_BASE_URL="+c.EntraURL(), "METRICS_ADDR=off")}
 		p.env = append(p.env, opts.WorkerEnv...)
 		c.workers = append(c.workers, p)
 		if err := p.start(); err != nil {
@@ -236,51 +226,19 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 // baseEnv is the environment every binary shares.
 func (c *Cluster) baseEnv() []string {
 	return append(os.Environ(), "TEMPORAL_ADDRESS="+c.temporal.HostPort(), "TEMPORAL_NAMESPACE="+c.temporal.Namespace(),
-		"ENTRA_TENANT_ID="+c.tenant.TenantID, "ENTRA_AUTHORITY_HOST="+c.entraURL, "SSL_CERT_FILE="+c.caFile,
+		"ENTRA_TENANT_ID="+c.Tenant().TenantID, "ENTRA_AUTHORITY_HOST="+c.EntraURL(), "SSL_CERT_FILE="+c.CAFile(),
 		"LOG_LEVEL="+c.opts.LogLevel)
 }
 
-func (c *Cluster) startEmulators() error {
-	var err error
-	if c.ca, err = loopbacktls.New(); err != nil {
-		return err
-	}
-	c.caFile = filepath.Join(c.dir, "ca.pem")
-	if err := c.ca.WriteCAFile(c.caFile); err != nil {
-		return err
-	}
-	eopts, oopts := c.opts.Entra, c.opts.Okta
-	if eopts.Logger == nil {
-		eopts.Logger = c.logger.With("component", "fakeentra")
-	}
-	if oopts.Logger == nil {
-		oopts.Logger = c.logger.With("component", "fakeokta")
-	}
-	oopts.HookRootCAs = c.ca.CertPool()
-	c.apiToken = fakeokta.DefaultAPIToken
-	if len(oopts.APITokens) > 0 {
-		c.apiToken = oopts.APITokens[0]
-	}
-	c.entra = fakeentra.New(eopts)
-	c.okta = fakeokta.New(oopts)
-	es, err := c.ca.Serve("127.0.0.1:0", c.entra)
+// startEmulators serves fakeentra and fakeokta on a new CA and seeds them
+// (Options.Seed).
+func (c *Cluster) startEmulators() (err error) {
+	c.Emulators, err = devstack.StartEmulators(devstack.EmulatorOptions{Seed: c.opts.Seed, Okta: c.opts.Okta,
+		Entra: c.opts.Entra, OktaHandler: c.opts.OktaHandler, Dir: c.dir, Logger: c.logger})
 	if err != nil {
 		return err
 	}
-	c.onClose(func() error { c.entra.Release(); return es.Close() })
-	var oh http.Handler = c.okta
-	if c.opts.OktaHandler != nil {
-		oh = c.opts.OktaHandler(oh)
-	}
-	oks, err := c.ca.Serve("127.0.0.1:0", oh)
-	if err != nil {
-		return err
-	}
-	c.onClose(oks.Close)
-	c.entraURL, c.oktaURL = es.URL, oks.URL
-	if c.tenant, err = c.opts.Seed(c.okta, c.entra); err != nil {
-		return fmt.Errorf("devcluster: seed: %w", err)
-	}
+	c.onClose(func() error { c.Emulators.Close(); return nil })
 	return nil
 }
 
@@ -288,7 +246,7 @@ func (c *Cluster) startEmulators() error {
 // waits until each answers /healthz, and registers the proxy in fakeokta.
 func (c *Cluster) startHooks(ctx context.Context, binDir string) error {
 	cert, key := filepath.Join(c.dir, "hook-cert.pem"), filepath.Join(c.dir, "hook-key.pem")
-	if err := c.ca.WriteServerCert(cert, key); err != nil {
+	if err := c.CA().WriteServerCert(cert, key); err != nil {
 		return err
 	}
 	secret := "Basic " + randomHex(24)
@@ -301,7 +259,7 @@ func (c *Cluster) startHooks(ctx context.Context, binDir string) error {
 		addrs = append(addrs, addr)
 		p := &process{name: "hook-" + strconv.Itoa(i), bin: filepath.Join(binDir, "hookserver"), logs: &sink{out: c.opts.Output},
 			env: append(c.baseEnv(), "HOOK_LISTEN_ADDR="+addr, "HOOK_ADMIN_ADDR=off", "HOOK_AUTH_SECRET="+secret,
-				"HOOK_TLS_CERT="+cert, "HOOK_TLS_KEY="+key, "ENTRA_CLIENT_ID="+c.tenant.PublicClientID,
+				"HOOK_TLS_CERT="+cert, "HOOK_TLS_KEY="+key, "ENTRA_CLIENT_ID="+c.Tenant().PublicClientID,
 				"HOOK_STORE="+c.db.DSN(HookStoreDB), "HOOK_SHUTDOWN_TIMEOUT=5s")}
 		p.env = append(p.env, c.opts.HookEnv...)
 		c.hooks = append(c.hooks, p)
@@ -320,14 +278,14 @@ func (c *Cluster) startHooks(ctx context.Context, binDir string) error {
 		}
 		c.proxy, c.traffic = p, p.Conns
 	} else {
-		p, err := NewHTTPProxy(addrs, c.ca.ServerTLSConfig(), c.ca.CertPool(), plog)
+		p, err := NewHTTPProxy(addrs, c.CA().ServerTLSConfig(), c.CA().CertPool(), plog)
 		if err != nil {
 			return err
 		}
 		c.proxy, c.traffic = p, p.Requests
 	}
 	c.onClose(c.proxy.Close)
-	_, err := c.okta.SetPasswordImportHook(c.HookURL(), "Authorization", secret)
+	_, err := c.Okta().SetPasswordImportHook(c.HookURL(), "Authorization", secret)
 	return err
 }
 
@@ -344,7 +302,7 @@ func (c *Cluster) StartHook(ctx context.Context, i int) error {
 			addr = v
 		}
 	}
-	hc := c.ca.HTTPClient(2 * time.Second)
+	hc := c.CA().HTTPClient(2 * time.Second)
 	defer hc.CloseIdleConnections()
 	end := time.Now().Add(30 * time.Second)
 	for {
@@ -420,23 +378,6 @@ func (c *Cluster) Temporal() Temporal { return c.temporal }
 
 // DB is the PostgreSQL cluster.
 func (c *Cluster) DB() *devpostgres.Cluster { return c.db }
-
-// Okta and Entra are the emulators.
-func (c *Cluster) Okta() *fakeokta.Server   { return c.okta }
-func (c *Cluster) Entra() *fakeentra.Server { return c.entra }
-
-// OktaURL and EntraURL are the emulators' base URLs.
-func (c *Cluster) OktaURL() string  { return c.oktaURL }
-func (c *Cluster) EntraURL() string { return c.entraURL }
-
-// OktaAPIToken is the token the workers use.
-func (c *Cluster) OktaAPIToken() string { return c.apiToken }
-
-// CA is the authority every TLS listener's certificate comes from.
-func (c *Cluster) CA() *loopbacktls.Authority { return c.ca }
-
-// Tenant is what Seed returned.
-func (c *Cluster) Tenant() Tenant { return c.tenant }
 
 // HookURL is the inline hook's URL, the proxy's.
 func (c *Cluster) HookURL() string { return "https://" + c.proxy.Addr() + pwimport.PasswordImportPath }

@@ -24,7 +24,8 @@ import (
 
 // newHookServer builds the hook server around newVerifier and, when asked,
 // the Okta password policy read from fakeokta (newPolicySource); it signals
-// through the stack's client unless HookOptions.Signaler is set. It returns
+// through the stack's client unless HookOptions.Signaler is set, and logs
+// to the stack's logger unless HookOptions.Logger is set. It returns
 // the event hook's configuration too (nil when not served).
 func (s *Stack) newHookServer(ctx context.Context, o *HookOptions, secret string) (*hookserver.Server, *eventhook.EventConfig, error) {
 	v, err := s.newVerifier()
@@ -51,7 +52,11 @@ func (s *Stack) newHookServer(ctx context.Context, o *HookOptions, secret string
 	if o.Signaler != nil {
 		signaler = o.Signaler
 	}
-	hs, err := hookserver.NewServer(cfg, v, signaler, s.logger.With("component", "hook"))
+	logger := s.logger.With("component", "hook")
+	if o.Logger != nil {
+		logger = o.Logger
+	}
+	hs, err := hookserver.NewServer(cfg, v, signaler, logger)
 	return hs, cfg.Events, err
 }
 

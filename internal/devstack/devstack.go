@@ -15,17 +15,14 @@ package devstack
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 
 	"go.temporal.io/sdk/client"
 
-	"entra2okta/internal/demodata"
 	"entra2okta/internal/devtemporal"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
@@ -74,16 +71,12 @@ type Options struct {
 	// to the stack's when nil.
 	DevServer devtemporal.Options
 
-	// Seed fills the emulators and names the tenant. nil: demodata.Seed
-	// with Users users (Directory returns what it seeded).
-	Seed  func(o *fakeokta.Server, e *fakeentra.Server) (Tenant, error)
-	Users int
-	// Okta and Entra are the emulators' options. Start sets
-	// Okta.HookRootCAs, and the loggers when nil; Okta.APITokens[0] (default
-	// fakeokta.DefaultAPIToken) is the token the product uses.
-	Okta  fakeokta.Options
-	Entra fakeentra.Options
-	// OktaHandler, when set, wraps fakeokta's handler (to observe calls).
+	// Seed, Users, Okta, Entra and OktaHandler configure the emulators as
+	// the fields of EmulatorOptions of the same names do.
+	Seed        func(o *fakeokta.Server, e *fakeentra.Server) (Tenant, error)
+	Users       int
+	Okta        fakeokta.Options
+	Entra       fakeentra.Options
 	OktaHandler func(http.Handler) http.Handler
 	// CA is the certificate authority of every TLS listener; nil: a new one.
 	CA *loopbacktls.Authority
@@ -124,15 +117,9 @@ type Stack struct {
 	tc       client.Client
 	devStart devtemporal.Options
 
-	ca         *loopbacktls.Authority
-	caFile     string
-	okta       *fakeokta.Server
-	entra      *fakeentra.Server
-	oktaSrv    *loopbacktls.Server
-	entraSrv   *loopbacktls.Server
-	apiToken   string
-	tenant     Tenant
-	directory  demodata.Directory
+	// Emulators are the stack's emulators; their accessors (CA, Okta,
+	// OktaURL, Tenant, ...) are the stack's.
+	*Emulators
 	hook       *hookState
 	workerStop func() error
 	procs      []*WorkerProcess
@@ -199,15 +186,7 @@ func (s *Stack) Close() error {
 		s.tc = nil
 	}
 	errs = append(errs, s.StopTemporal())
-	if s.oktaSrv != nil {
-		_ = s.oktaSrv.Close()
-		s.oktaSrv = nil
-	}
-	if s.entraSrv != nil {
-		s.entra.Release()
-		_ = s.entraSrv.Close()
-		s.entraSrv = nil
-	}
+	s.Emulators.Close()
 	if s.tempDir {
 		_ = os.RemoveAll(s.dir)
 		s.tempDir = false
@@ -217,67 +196,10 @@ func (s *Stack) Close() error {
 
 // startEmulators serves fakeentra and fakeokta on the stack's CA and seeds
 // them.
-func (s *Stack) startEmulators() error {
-	var err error
-	if s.ca = s.opts.CA; s.ca == nil {
-		if s.ca, err = loopbacktls.New(); err != nil {
-			return err
-		}
-	}
-	s.caFile = filepath.Join(s.dir, "ca.pem")
-	if err := s.ca.WriteCAFile(s.caFile); err != nil {
-		return err
-	}
-	eopts, oopts := s.opts.Entra, s.opts.Okta
-	if eopts.Logger == nil {
-		eopts.Logger = s.logger.With("component", "fakeentra")
-	}
-	if oopts.Logger == nil {
-		oopts.Logger = s.logger.With("component", "fakeokta")
-	}
-	oopts.HookRootCAs = s.ca.CertPool()
-	if len(oopts.APITokens) == 0 {
-		oopts.APITokens = []string{fakeokta.DefaultAPIToken}
-	}
-	s.apiToken = oopts.APITokens[0]
-	s.entra, s.okta = fakeentra.New(eopts), fakeokta.New(oopts)
-	if s.entraSrv, err = s.ca.Serve("127.0.0.1:0", s.entra); err != nil {
-		return err
-	}
-	var oh http.Handler = s.okta
-	if s.opts.OktaHandler != nil {
-		oh = s.opts.OktaHandler(oh)
-	}
-	if s.oktaSrv, err = s.ca.Serve("127.0.0.1:0", oh); err != nil {
-		return err
-	}
-	return s.seed()
-}
-
-func (s *Stack) seed() error {
-	if s.opts.Seed != nil {
-		t, err := s.opts.Seed(s.okta, s.entra)
-		if err != nil {
-			return fmt.Errorf("devstack: seed: %w", err)
-		}
-		s.tenant = t
-		return nil
-	}
-	if s.opts.Users <= 0 {
-		return nil
-	}
-	d, err := demodata.Seed(s.okta, s.entra, s.opts.Users)
-	if err != nil {
-		return fmt.Errorf("devstack: seed: %w", err)
-	}
-	s.directory, s.tenant = d, DemoTenant(d)
-	return nil
-}
-
-// DemoTenant is the tenant demodata.Seed seeded.
-func DemoTenant(d demodata.Directory) Tenant {
-	return Tenant{TenantID: d.TenantID, GraphClientID: d.GraphClientID, GraphClientSecret: d.GraphClientSecret,
-		PublicClientID: d.PublicClientID}
+func (s *Stack) startEmulators() (err error) {
+	s.Emulators, err = StartEmulators(EmulatorOptions{Seed: s.opts.Seed, Users: s.opts.Users, Okta: s.opts.Okta,
+		Entra: s.opts.Entra, OktaHandler: s.opts.OktaHandler, CA: s.opts.CA, Dir: s.dir, Logger: s.logger})
+	return err
 }
 
 // Client is the stack's Temporal client. Against the dev server it connects
@@ -297,35 +219,8 @@ func (s *Stack) Namespace() string { return s.conn.Namespace() }
 // while StopTemporal has stopped it.
 func (s *Stack) DevServer() *devtemporal.Server { return s.dev }
 
-// CA is the certificate authority every TLS listener of the stack uses.
-func (s *Stack) CA() *loopbacktls.Authority { return s.ca }
-
-// CAFile is the CA certificate's PEM file (for SSL_CERT_FILE).
-func (s *Stack) CAFile() string { return s.caFile }
-
 // Dir is the directory holding the CA file.
 func (s *Stack) Dir() string { return s.dir }
-
-// Okta is the Okta emulator.
-func (s *Stack) Okta() *fakeokta.Server { return s.okta }
-
-// Entra is the Entra ID and Graph emulator.
-func (s *Stack) Entra() *fakeentra.Server { return s.entra }
-
-// OktaURL is fakeokta's org URL.
-func (s *Stack) OktaURL() string { return s.oktaSrv.URL }
-
-// EntraURL is fakeentra's authority host and Graph base URL.
-func (s *Stack) EntraURL() string { return s.entraSrv.URL }
-
-// OktaAPIToken is the API token the product's Okta clients use.
-func (s *Stack) OktaAPIToken() string { return s.apiToken }
-
-// Tenant names the seeded tenant and its app registrations.
-func (s *Stack) Tenant() Tenant { return s.tenant }
-
-// Directory is what demodata.Seed seeded (zero with Options.Seed).
-func (s *Stack) Directory() demodata.Directory { return s.directory }
 
 // Logger is the stack's logger.
 func (s *Stack) Logger() *slog.Logger { return s.logger }

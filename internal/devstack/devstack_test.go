@@ -3,6 +3,7 @@ package devstack_test
 import (
 	"context"
 	"net/http"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -113,5 +114,56 @@ func signIn(ctx context.Context, t *testing.T, st *devstack.Stack, u fakeentra.D
 	code, err := st.SignIn(ctx, st.CA().HTTPClient(15*time.Second), u.UserPrincipalName, password, "198.51.100.7")
 	if err != nil || code != want {
 		t.Fatalf("%s: sign-in answered %d (%v), want %d", u.UserPrincipalName, code, err, want)
+	}
+}
+
+// TestEmulatorsStartSeedAndClose starts the emulators alone: the CA file is
+// written, the demo seed names the tenant, fakeokta answers the product's API
+// token (and refuses another) over TLS of the CA, and after Close (twice)
+// nothing answers while the URLs stay known.
+func TestEmulatorsStartSeedAndClose(t *testing.T) {
+	e, err := devstack.StartEmulators(devstack.EmulatorOptions{Users: 6, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := os.Stat(e.CAFile()); err != nil {
+		t.Fatal(err)
+	}
+	if e.Tenant().TenantID == "" || e.Tenant() != devstack.DemoTenant(e.Directory()) || len(e.Directory().Users) != 6 {
+		t.Fatalf("tenant %+v, %d users seeded", e.Tenant(), len(e.Directory().Users))
+	}
+	if e.OktaAPIToken() != fakeokta.DefaultAPIToken {
+		t.Fatalf("API token %q", e.OktaAPIToken())
+	}
+	hc := e.CA().HTTPClient(10 * time.Second)
+	get := func(token string) (int, error) {
+		req, err := http.NewRequest(http.MethodGet, e.OktaURL()+"/api/v1/users", nil)
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "SSWS "+token)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	if code, err := get(e.OktaAPIToken()); err != nil || code != http.StatusOK {
+		t.Fatalf("fakeokta with the API token: %d %v", code, err)
+	}
+	if code, err := get("not-the-token"); err != nil || code != http.StatusUnauthorized {
+		t.Fatalf("fakeokta with another token: %d %v", code, err)
+	}
+	oktaURL := e.OktaURL()
+	e.Close()
+	e.Close()
+	hc.CloseIdleConnections()
+	if e.OktaURL() != oktaURL {
+		t.Fatalf("OktaURL after Close: %q", e.OktaURL())
+	}
+	if _, err := get(e.OktaAPIToken()); err == nil {
+		t.Fatal("fakeokta still answers after Close")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
@@ -38,6 +39,9 @@ type HookOptions struct {
 	// when the configuration serves the event hook (default: app assignment
 	// and password import).
 	EventTypes []string
+	// Logger, when set, is the hook server's logger instead of the stack's
+	// (so that a test reads what the hook server alone logged).
+	Logger *slog.Logger
 }
 
 type hookState struct {

@@ -9,8 +9,9 @@ import (
 )
 
 // SignIn signs login in through fakeokta's Classic authentication API (POST
-// /api/v1/authn), as a browser behind ip (X-Forwarded-For), and returns the
-// HTTP status: 200 signed in, 401 refused, 429 rate limited.
+// /api/v1/authn), as a browser behind ip (X-Forwarded-For; "": none, so
+// fakeokta sees the connection's address), and returns the HTTP status: 200
+// signed in, 401 refused, 429 rate limited.
 func (s *Stack) SignIn(ctx context.Context, hc *http.Client, login, password, ip string) (int, error) {
 	return SignIn(ctx, hc, s.OktaURL(), login, password, ip)
 }
@@ -27,7 +28,9 @@ func SignIn(ctx context.Context, hc *http.Client, oktaURL, login, password, ip s
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-Forwarded-For", ip)
+	if ip != "" {
+		req.Header.Set("X-Forwarded-For", ip)
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, err

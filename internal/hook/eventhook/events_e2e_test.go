@@ -3,12 +3,9 @@ package eventhook_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
-	"io"
+	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -16,15 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"entra2okta/internal/devtemporal"
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
-	"entra2okta/internal/entra"
-	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook/eventhook"
-	"entra2okta/internal/hook/pwimport"
 	"entra2okta/internal/hookserver"
-	"entra2okta/internal/loopbacktls"
 	"entra2okta/internal/worker"
 	"entra2okta/workflows"
 )
@@ -40,85 +33,69 @@ func TestEventHooksEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	ts, err := devtemporal.Start(ctx, devtemporal.Options{SearchAttributes: workflows.SearchAttributes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ts.Stop() })
-	tc := ts.Client()
-
-	// Entra, with two ordinary users.
-	fe, err := fakeentra.Start(fakeentra.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fe.Close() })
-	dir, err := fe.SeedDemo(24)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plain []fakeentra.DemoUser
-	for _, u := range dir.Users {
-		if u.State == fakeentra.StateNormal && !u.Disabled && !u.Guest && !u.Federated {
-			plain = append(plain, u)
+	// Entra, with ordinary users; Okta, with three of them imported STAGED
+	// by the Office 365 app (provider OKTA, no password), and the app.
+	var (
+		alice, bob, carol fakeentra.DemoUser
+		appID             string
+	)
+	seed := func(fo *fakeokta.Server, fe *fakeentra.Server) (devstack.Tenant, error) {
+		dir, err := fe.SeedDemo(24)
+		if err != nil {
+			return devstack.Tenant{}, err
 		}
-	}
-	if len(plain) < 3 {
-		t.Fatalf("%d plain users", len(plain))
-	}
-	alice, bob, carol := plain[0], plain[1], plain[2]
-
-	// Okta, with both imported STAGED by the Office 365 app (provider OKTA,
-	// no password), and the app.
-	ca, err := loopbacktls.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fo, err := fakeokta.Start(fakeokta.Options{HookRootCAs: ca.CertPool()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fo.Close() })
-	appID, err := fo.AddApp("", "Microsoft Office 365")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range []fakeentra.DemoUser{alice, bob, carol} {
-		if _, err := fo.SeedUser(fakeokta.SeedUser{Profile: map[string]any{
-			"login": u.UserPrincipalName, "email": u.UserPrincipalName, "firstName": "Demo", "lastName": "User"}}); err != nil {
-			t.Fatal(err)
+		var plain []fakeentra.DemoUser
+		for _, u := range dir.Users {
+			if u.State == fakeentra.StateNormal && !u.Disabled && !u.Guest && !u.Federated {
+				plain = append(plain, u)
+			}
 		}
+		if len(plain) < 3 {
+			return devstack.Tenant{}, fmt.Errorf("%d plain users", len(plain))
+		}
+		alice, bob, carol = plain[0], plain[1], plain[2]
+		if appID, err = fo.AddApp("", "Microsoft Office 365"); err != nil {
+			return devstack.Tenant{}, err
+		}
+		for _, u := range []fakeentra.DemoUser{alice, bob, carol} {
+			if _, err := fo.SeedUser(fakeokta.SeedUser{Profile: map[string]any{
+				"login": u.UserPrincipalName, "email": u.UserPrincipalName, "firstName": "Demo", "lastName": "User"}}); err != nil {
+				return devstack.Tenant{}, err
+			}
+		}
+		return devstack.Tenant{TenantID: dir.TenantID, GraphClientID: dir.GraphClientID, GraphClientSecret: dir.GraphClientSecret,
+			PublicClientID: dir.PublicClientID}, nil
 	}
 
-	// Our hook server: the inline hook and the event hook, one secret.
+	// A real Temporal dev server; our hook server: the inline hook and the
+	// event hook, one secret (the stack registers a first event hook in
+	// fakeokta, which verifies it); the worker, in-process, with the real
+	// adapters on the emulators.
 	const secret = "Basic ZXZlbnRzOmUyZS1ldmVudC1ob29rLXNlY3JldA=="
-	verifier, err := ropc.NewVerifier(ropc.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
-		HTTPClient: fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs syncBuffer
-	srv, err := hookserver.NewServer(hookserver.ServerConfig{
-		Hook:   pwimport.Config{AuthSecret: secret},
-		TLS:    ca.ServerTLSConfig(),
-		Events: &eventhook.EventConfig{Client: tc, AppID: appID, Policy: workflows.PolicyNone},
-	}, verifier, tc, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	stack, err := devstack.Start(ctx, devstack.Options{Seed: seed, Dir: t.TempDir(), Worker: devstack.InProcess,
+		Hook: &devstack.HookOptions{Secret: secret,
+			Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Configure: func(s *devstack.Stack, cfg *hookserver.ServerConfig) error {
+				cfg.Events = &eventhook.EventConfig{Client: s.Client(), AppID: appID, Policy: workflows.PolicyNone}
+				return nil
+			}},
+		WorkerConfig: func(wcfg *worker.Config) {
+			wcfg.OktaRPS, wcfg.OktaCreateRPS, wcfg.GraphRPS = 100, 100, 100
+			wcfg.ShutdownTimeout = 5 * time.Second
+			wcfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
+		if err := stack.Close(); err != nil {
+			t.Error(err)
+		}
 	})
-	base := "https://" + ln.Addr().String()
-	if _, err := fo.SetPasswordImportHook(base+pwimport.PasswordImportPath, "Authorization", secret); err != nil {
-		t.Fatal(err)
+	tc, fo, base := stack.Client(), stack.Okta(), stack.HookBaseURL()
+	if _, event := stack.HookIDs(); event == "" {
+		t.Fatal("the stack registered no event hook")
 	}
 
 	// Verification through fakeokta: a wrong secret is refused (our 401
@@ -128,38 +105,11 @@ func TestEventHooksEndToEnd(t *testing.T) {
 		!strings.Contains(err.Error(), "E0000001") {
 		t.Fatalf("a hook with the wrong secret verified: %v", err)
 	}
-	// Two verified hooks on our endpoint: every event arrives twice (Okta's
-	// at-least-once delivery), and must be acted on once.
-	for range 2 {
-		if _, err := fo.RegisterEventHook(ctx, base+eventhook.EventsPath, "Authorization", secret, types...); err != nil {
-			t.Fatalf("verification: %v", err)
-		}
+	// A second verified hook on our endpoint: every event arrives twice
+	// (Okta's at-least-once delivery), and must be acted on once.
+	if _, err := fo.RegisterEventHook(ctx, base+eventhook.EventsPath, "Authorization", secret, types...); err != nil {
+		t.Fatalf("verification: %v", err)
 	}
-
-	// The worker, in-process, with the real adapters on the emulators.
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(fo.CA.CAPEM())
-	pool.AppendCertsFromPEM(fe.CA.CAPEM())
-	wcfg := worker.DefaultConfig()
-	wcfg.TemporalAddress, wcfg.TemporalNamespace = ts.HostPort(), ts.Namespace()
-	wcfg.OktaOrgURL, wcfg.OktaAPIToken = fo.URL, fakeokta.DefaultAPIToken
-	wcfg.EntraTenantID, wcfg.EntraClientID, wcfg.EntraClientSecret = dir.TenantID, dir.GraphClientID, dir.GraphClientSecret
-	wcfg.EntraAuthorityHost, wcfg.GraphBaseURL = fe.URL, fe.URL
-	wcfg.HTTPClient = &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	wcfg.OktaRPS, wcfg.OktaCreateRPS, wcfg.GraphRPS, wcfg.MetricsAddr = 100, 100, 100, "off"
-	wcfg.ShutdownTimeout = 5 * time.Second
-	wcfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	wctx, stopWorker := context.WithCancel(ctx)
-	ran := make(chan error, 1)
-	go func() { ran <- worker.Run(wctx, wcfg) }()
-	t.Cleanup(func() {
-		stopWorker()
-		select {
-		case <-ran:
-		case <-time.After(30 * time.Second):
-		}
-	})
 
 	status := func(login string) (workflows.UserStatus, error) {
 		var st workflows.UserStatus
@@ -184,18 +134,13 @@ func TestEventHooksEndToEnd(t *testing.T) {
 		}
 	}
 	awaiting := func(st workflows.UserStatus) bool { return st.State == workflows.StateAwaitingSignIn }
-	oktaClient := fo.HTTPClient()
+	oktaClient := stack.CA().HTTPClient(30 * time.Second)
 	signIn := func(user, password string) int {
-		body, _ := json.Marshal(map[string]string{"username": user, "password": password})
-		req, _ := http.NewRequest(http.MethodPost, fo.URL+"/api/v1/authn", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := oktaClient.Do(req)
+		code, err := stack.SignIn(ctx, oktaClient, user, password, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
+		return code
 	}
 
 	// 1. Okta assigns alice to Office 365: her migration starts without a
@@ -259,7 +204,7 @@ func TestEventHooksEndToEnd(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, base+eventhook.RecentEventsPath, nil)
 	req.Header.Set("Authorization", secret)
-	resp, err := ca.HTTPClient(5 * time.Second).Do(req)
+	resp, err := stack.CA().HTTPClient(5 * time.Second).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

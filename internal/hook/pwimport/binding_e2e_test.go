@@ -1,12 +1,9 @@
 package pwimport_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
+	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,13 +16,11 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
-	"entra2okta/internal/entra"
-	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook/pwimport"
 	"entra2okta/internal/hookserver"
-	"entra2okta/internal/loopbacktls"
 	"entra2okta/workflows"
 )
 
@@ -108,111 +103,58 @@ func TestBindingThroughEmulators(t *testing.T) {
 		t.Skip("end-to-end")
 	}
 	const tenant = "11111111-2222-4333-8444-555555555555"
-	fe, err := fakeentra.Start(fakeentra.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fe.Close() })
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(fe.AddTenant(fakeentra.Tenant{ID: tenant, DisplayName: "Contoso"}))
-	must(fe.AddDomain(tenant, fakeentra.Domain{Name: "contoso.com", Default: true}))
-	must(fe.AddDomain(tenant, fakeentra.Domain{Name: "contoso.onmicrosoft.com"}))
-	must(fe.AddClient(fakeentra.Client{ID: "hook-app", Public: true, ConsentedScopes: []string{"User.Read"}}))
 	const oldPW, newHirePW, alicePW, patPW = "Old-Password-1", "New-Hire-Password-2", "Alice-Password-3", "Pat-Password-4"
-	jsmithA, err := fe.AddUser(fakeentra.User{UserPrincipalName: "jsmith@contoso.com", Password: oldPW})
-	must(err)
-	aliceID, err := fe.AddUser(fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: alicePW})
-	must(err)
-	pat1, err := fe.AddUser(fakeentra.User{UserPrincipalName: "pat@contoso.com", Password: patPW})
-	must(err)
-	pat2, err := fe.AddUser(fakeentra.User{UserPrincipalName: "pat@contoso.onmicrosoft.com", Password: patPW})
-	must(err)
-	carolID, err := fe.AddUser(fakeentra.User{UserPrincipalName: "carol@contoso.com", Password: alicePW})
-	must(err)
-	danaID, err := fe.AddUser(fakeentra.User{UserPrincipalName: "dana@contoso.com", Password: patPW})
-	must(err)
-
-	// What the migrations recorded when they read the users.
-	migs := &migrations{byID: map[string]string{
-		workflows.UserWorkflowID("jsmith@contoso.com"):          jsmithA,
-		workflows.UserWorkflowID("alice@contoso.com"):           aliceID,
-		workflows.UserWorkflowID("pat@contoso.com"):             pat1,
-		workflows.UserWorkflowID("pat@contoso.onmicrosoft.com"): pat2,
-		workflows.UserWorkflowID("carol@contoso.com"):           carolID,
-		workflows.UserWorkflowID("dana@contoso.com"):            danaID,
-	}, held: map[string]string{
-		// Held after a mismatch seen by another replica or before a restart.
-		workflows.UserWorkflowID("dana@contoso.com"): "identity mismatch at 2026-12-01T10:00:00Z",
-	}}
-
-	// The campaign goes on: A renamed, the UPN reused by a new hire.
-	must(fe.RenameUser("jsmith@contoso.com", "jsmith.old@contoso.com"))
-	jsmithB, err := fe.AddUser(fakeentra.User{UserPrincipalName: "jsmith@contoso.com", Password: newHirePW})
-	must(err)
+	const secret = "Basic b2t0YTpiaW5kaW5nLXNlY3JldA=="
+	const budget = time.Second
+	var (
+		jsmithA, jsmithB string
+		logs             syncBuffer
+		signals          = &recordingSignaler{}
+		// What the migrations recorded when they read the users (filled by
+		// the seed).
+		migs = &migrations{}
+	)
+	seed := func(_ *fakeokta.Server, fe *fakeentra.Server) (devstack.Tenant, error) {
+		ids := map[string]string{}
+		err := errors.Join(fe.AddTenant(fakeentra.Tenant{ID: tenant, DisplayName: "Contoso"}),
+			fe.AddDomain(tenant, fakeentra.Domain{Name: "contoso.com", Default: true}),
+			fe.AddDomain(tenant, fakeentra.Domain{Name: "contoso.onmicrosoft.com"}),
+			fe.AddClient(fakeentra.Client{ID: "hook-app", Public: true, ConsentedScopes: []string{"User.Read"}}))
+		for _, u := range []fakeentra.User{{UserPrincipalName: "jsmith@contoso.com", Password: oldPW},
+			{UserPrincipalName: "alice@contoso.com", Password: alicePW}, {UserPrincipalName: "pat@contoso.com", Password: patPW},
+			{UserPrincipalName: "pat@contoso.onmicrosoft.com", Password: patPW}, {UserPrincipalName: "carol@contoso.com", Password: alicePW},
+			{UserPrincipalName: "dana@contoso.com", Password: patPW}} {
+			id, aerr := fe.AddUser(u)
+			ids[workflows.UserWorkflowID(u.UserPrincipalName)], err = id, errors.Join(err, aerr)
+		}
+		jsmithA = ids[workflows.UserWorkflowID("jsmith@contoso.com")]
+		migs.byID = ids
+		migs.held = map[string]string{
+			// Held after a mismatch seen by another replica or before a restart.
+			workflows.UserWorkflowID("dana@contoso.com"): "identity mismatch at 2026-12-01T10:00:00Z",
+		}
+		// The campaign goes on: A renamed, the UPN reused by a new hire.
+		err = errors.Join(err, fe.RenameUser("jsmith@contoso.com", "jsmith.old@contoso.com"))
+		var aerr error
+		jsmithB, aerr = fe.AddUser(fakeentra.User{UserPrincipalName: "jsmith@contoso.com", Password: newHirePW})
+		return devstack.Tenant{TenantID: tenant, PublicClientID: "hook-app"}, errors.Join(err, aerr)
+	}
+	st := startHookStack(t, devstack.Options{Seed: seed, Okta: fakeokta.Options{HookTimeout: 3 * time.Second},
+		Hook: &devstack.HookOptions{Secret: secret, Signaler: signals,
+			Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Configure: func(_ *devstack.Stack, cfg *hookserver.ServerConfig) error {
+				cfg.Hook.Budget = budget
+				cfg.Hook.Binding = pwimport.BindingConfig{Source: migs, TenantID: tenant}
+				return nil
+			}}})
 	if jsmithB == jsmithA {
 		t.Fatal("the new hire has the renamed user's object ID")
 	}
-
-	verifier, err := ropc.NewVerifier(ropc.Config{AuthorityHost: fe.URL, TenantID: tenant, ClientID: "hook-app",
-		HTTPClient: fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
-	must(err)
-	ca, err := loopbacktls.New()
-	must(err)
-	const secret = "Basic b2t0YTpiaW5kaW5nLXNlY3JldA=="
-	const budget = time.Second
-	var logs syncBuffer
-	signals := &recordingSignaler{}
-	srv, err := hookserver.NewServer(hookserver.ServerConfig{Hook: pwimport.Config{AuthSecret: secret, Budget: budget,
-		Binding: pwimport.BindingConfig{Source: migs, TenantID: tenant}}, TLS: ca.ServerTLSConfig()},
-		verifier, signals, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	must(err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(err)
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-
-	fo, err := fakeokta.Start(fakeokta.Options{HookRootCAs: ca.CertPool(), HookTimeout: 3 * time.Second})
-	must(err)
-	t.Cleanup(func() { _ = fo.Close() })
-	_, err = fo.SetPasswordImportHook("https://"+ln.Addr().String()+pwimport.PasswordImportPath, "Authorization", secret)
-	must(err)
-	for _, login := range []string{"jsmith@contoso.com", "alice@contoso.com", "pat@contoso.com", "pat@contoso.onmicrosoft.com", "carol@contoso.com", "dana@contoso.com"} {
-		_, err := fo.SeedUser(fakeokta.SeedUser{Status: fakeokta.StatusActive, ImportHook: true, Profile: map[string]any{
-			"login": login, "email": login, "firstName": "Demo", "lastName": "User"}})
-		must(err)
-	}
-	oktaClient := fo.HTTPClient()
-	signIn := func(user, password string) int {
-		body, _ := json.Marshal(map[string]string{"username": user, "password": password})
-		req, _ := http.NewRequest(http.MethodPost, fo.URL+"/api/v1/authn", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json")
-		resp, err := oktaClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	fe, fo := st.Entra(), st.Okta()
+	seedImportHookUsers(t, fo, "jsmith@contoso.com", "alice@contoso.com", "pat@contoso.com", "pat@contoso.onmicrosoft.com", "carol@contoso.com", "dana@contoso.com")
+	signIn := func(user, password string) int { return st.signIn(t, user, password) }
 	lastHookCall := func(typed string) fakeokta.HookCall {
-		t.Helper()
-		var last fakeokta.HookCall
-		for _, c := range fo.HookCalls() {
-			if c.Username == typed {
-				last = c
-			}
-		}
-		return last
+		return lastCall(fo, typed, func(a, b string) bool { return a == b })
 	}
 	provider := func(login string) string {
 		u, _ := fo.User(login)

@@ -3,23 +3,18 @@ package pwimport_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
-	"entra2okta/internal/entra"
-	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook/pwimport"
 	"entra2okta/internal/hookserver"
-	"entra2okta/internal/loopbacktls"
 	"entra2okta/workflows"
 )
 
@@ -61,6 +56,73 @@ func (r *recordingSignaler) wait(t *testing.T, login string, n int) []workflows.
 	}
 }
 
+// hookStack is fakeokta → the hook server (TLS) → MSAL → fakeentra,
+// started by devstack without Temporal, with an HTTP client of its CA.
+type hookStack struct {
+	*devstack.Stack
+	hc *http.Client
+}
+
+// startHookStack starts opts (NoTemporal; opts.Hook is required) and stops
+// it at the end of the test.
+func startHookStack(t *testing.T, opts devstack.Options) hookStack {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	opts.NoTemporal, opts.Dir = true, t.TempDir()
+	st, err := devstack.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return hookStack{Stack: st, hc: st.CA().HTTPClient(30 * time.Second)}
+}
+
+// signIn signs login in at fakeokta from the connection's address and
+// returns the HTTP status.
+func (h hookStack) signIn(t *testing.T, login, password string) int {
+	t.Helper()
+	code, err := h.SignIn(t.Context(), h.hc, login, password, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// seedDemo is a devstack seed: fakeentra's demo directory of n users (Okta
+// empty), stored in *dir.
+func seedDemo(n int, dir *fakeentra.DemoDirectory) func(*fakeokta.Server, *fakeentra.Server) (devstack.Tenant, error) {
+	return func(_ *fakeokta.Server, e *fakeentra.Server) (devstack.Tenant, error) {
+		d, err := e.SeedDemo(n)
+		*dir = d
+		return devstack.Tenant{TenantID: d.TenantID, GraphClientID: d.GraphClientID, GraphClientSecret: d.GraphClientSecret,
+			PublicClientID: d.PublicClientID}, err
+	}
+}
+
+// seedImportHookUsers creates active Okta users whose credential is the
+// password import hook, as the worker does.
+func seedImportHookUsers(t *testing.T, o *fakeokta.Server, logins ...string) {
+	t.Helper()
+	for _, login := range logins {
+		if _, err := o.SeedUser(fakeokta.SeedUser{Status: fakeokta.StatusActive, ImportHook: true, Profile: map[string]any{
+			"login": login, "email": login, "firstName": "Demo", "lastName": "User"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// lastCall is fakeokta's last hook call for the name typed at sign-in.
+func lastCall(o *fakeokta.Server, typed string, match func(a, b string) bool) fakeokta.HookCall {
+	var last fakeokta.HookCall
+	for _, c := range o.HookCalls() {
+		if match(c.Username, typed) {
+			last = c
+		}
+	}
+	return last
+}
+
 // TestEndToEndThroughEmulators: fakeokta's POST /api/v1/authn fires the
 // password import hook → our hook server over TLS → the real MSAL verifier
 // → fakeentra; on VERIFIED fakeokta stores the password, and the next
@@ -69,16 +131,19 @@ func TestEndToEndThroughEmulators(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	// Entra.
-	fe, err := fakeentra.Start(fakeentra.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fe.Close() })
-	dir, err := fe.SeedDemo(40)
-	if err != nil {
-		t.Fatal(err)
-	}
+	const secret = "Basic b2t0YTplMmUtaG9vay1zZWNyZXQ="
+	const budget = 600 * time.Millisecond
+	var logs syncBuffer
+	signals := &recordingSignaler{}
+	var dir fakeentra.DemoDirectory
+	st := startHookStack(t, devstack.Options{Seed: seedDemo(40, &dir), Okta: fakeokta.Options{HookTimeout: 3 * time.Second},
+		Hook: &devstack.HookOptions{Secret: secret, Signaler: signals,
+			Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Configure: func(_ *devstack.Stack, cfg *hookserver.ServerConfig) error {
+				cfg.Hook.Budget = budget
+				return nil
+			}}})
+	fe, fo := st.Entra(), st.Okta()
 	var plain []fakeentra.DemoUser
 	var disabled fakeentra.DemoUser
 	for _, u := range dir.Users {
@@ -93,77 +158,9 @@ func TestEndToEndThroughEmulators(t *testing.T) {
 		t.Fatalf("demo directory lacks users: %d plain", len(plain))
 	}
 	alice, bob, carol := plain[0], plain[1], plain[2]
-
-	// Our hook server, over its own TLS certificate.
-	verifier, err := ropc.NewVerifier(ropc.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
-		HTTPClient: fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := loopbacktls.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const secret = "Basic b2t0YTplMmUtaG9vay1zZWNyZXQ="
-	const budget = 600 * time.Millisecond
-	var logs syncBuffer
-	signals := &recordingSignaler{}
-	srv, err := hookserver.NewServer(hookserver.ServerConfig{Hook: pwimport.Config{AuthSecret: secret, Budget: budget}, TLS: ca.ServerTLSConfig()},
-		verifier, signals, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-
-	// Okta, calling the hook.
-	fo, err := fakeokta.Start(fakeokta.Options{HookRootCAs: ca.CertPool(), HookTimeout: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fo.Close() })
-	if _, err := fo.SetPasswordImportHook("https://"+ln.Addr().String()+pwimport.PasswordImportPath, "Authorization", secret); err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range []fakeentra.DemoUser{alice, bob, carol, disabled} {
-		if _, err := fo.SeedUser(fakeokta.SeedUser{Status: fakeokta.StatusActive, ImportHook: true, Profile: map[string]any{
-			"login": u.UserPrincipalName, "email": u.UserPrincipalName, "firstName": "Demo", "lastName": "User",
-		}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	oktaClient := fo.HTTPClient()
-	signIn := func(user, password string) int {
-		body, _ := json.Marshal(map[string]string{"username": user, "password": password})
-		req, _ := http.NewRequest(http.MethodPost, fo.URL+"/api/v1/authn", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json")
-		resp, err := oktaClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	lastHookCall := func(login string) fakeokta.HookCall {
-		t.Helper()
-		var last fakeokta.HookCall
-		for _, c := range fo.HookCalls() {
-			if strings.EqualFold(c.Username, login) {
-				last = c
-			}
-		}
-		return last
-	}
+	seedImportHookUsers(t, fo, alice.UserPrincipalName, bob.UserPrincipalName, carol.UserPrincipalName, disabled.UserPrincipalName)
+	signIn := func(user, password string) int { return st.signIn(t, user, password) }
+	lastHookCall := func(login string) fakeokta.HookCall { return lastCall(fo, login, strings.EqualFold) }
 
 	// 1. Alice's first sign-in: verified by Entra, stored by Okta.
 	if code := signIn(alice.UserPrincipalName, alice.Password); code != http.StatusOK {

@@ -2,7 +2,7 @@ package pwimport_test
 
 import (
 	"bytes"
-	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeentra"
-	"entra2okta/internal/entra"
-	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook/pwimport"
 	"entra2okta/internal/hookserver"
 	"entra2okta/internal/redact"
@@ -29,44 +28,31 @@ func TestMFAOrderCheck(t *testing.T) {
 	for _, mfaFirst := range []bool{false, true} {
 		name := map[bool]string{false: "password first", true: "MFA first"}[mfaFirst]
 		t.Run(name, func(t *testing.T) {
-			fe, err := fakeentra.Start(fakeentra.Options{MFAFirst: mfaFirst})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = fe.Close() })
-			dir, err := fe.SeedDemo(40)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var mfa []fakeentra.DemoUser
-			for _, u := range dir.Users {
-				if u.State == fakeentra.StateMFARequired && !u.Disabled && !u.Guest && !u.Federated {
-					mfa = append(mfa, u)
-				}
-			}
-			if len(mfa) < 2 {
-				t.Fatalf("%d MFA-enforced users in the demo directory", len(mfa))
-			}
-			canary, user := mfa[0], mfa[1]
 			const canaryPassword = "Canary-Wrong-Pa55word-7731"
-			verifier, err := ropc.NewVerifier(ropc.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
-				HTTPClient: fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var logs syncBuffer
 			const secret = "Basic bWZhOm1mYS1vcmRlci1zZWNyZXQ="
-			srv, err := hookserver.NewServer(hookserver.ServerConfig{Hook: pwimport.Config{AuthSecret: secret, Budget: 2 * time.Second,
-				MFACheck: pwimport.MFACheckConfig{PolicyMFA: true, Username: canary.UserPrincipalName, Password: redact.New(canaryPassword)}}},
-				verifier, &recordingSignaler{}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = srv.Shutdown(ctx)
-			})
+			var logs syncBuffer
+			var dir fakeentra.DemoDirectory
+			var canary, user fakeentra.DemoUser
+			st := startHookStack(t, devstack.Options{Seed: seedDemo(40, &dir), Entra: fakeentra.Options{MFAFirst: mfaFirst},
+				Hook: &devstack.HookOptions{Secret: secret, Signaler: &recordingSignaler{},
+					Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+					Configure: func(_ *devstack.Stack, cfg *hookserver.ServerConfig) error {
+						var mfa []fakeentra.DemoUser
+						for _, u := range dir.Users {
+							if u.State == fakeentra.StateMFARequired && !u.Disabled && !u.Guest && !u.Federated {
+								mfa = append(mfa, u)
+							}
+						}
+						if len(mfa) < 2 {
+							return fmt.Errorf("%d MFA-enforced users in the demo directory", len(mfa))
+						}
+						canary, user = mfa[0], mfa[1]
+						cfg.Hook.Budget = 2 * time.Second
+						cfg.Hook.MFACheck = pwimport.MFACheckConfig{PolicyMFA: true, Username: canary.UserPrincipalName,
+							Password: redact.New(canaryPassword)}
+						return nil
+					}}})
+			fe, srv := st.Entra(), st.HookServer()
 			want := map[bool]string{false: pwimport.MFAOrderPasswordFirst, true: pwimport.MFAOrderMFAFirst}[mfaFirst]
 			var metrics string
 			for deadline := time.Now().Add(10 * time.Second); ; {

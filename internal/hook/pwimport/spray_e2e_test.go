@@ -2,46 +2,39 @@ package pwimport_test
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"entra2okta/internal/devstack"
 	"entra2okta/internal/emu/fakeentra"
 	"entra2okta/internal/emu/fakeokta"
-	"entra2okta/internal/entra"
-	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook/pwimport"
 	"entra2okta/internal/hookserver"
-	"entra2okta/internal/loopbacktls"
 )
 
-// sprayStack is fakeokta → hook server (TLS) → MSAL → fakeentra.
+// sprayStack is fakeokta → hook server (TLS) → MSAL → fakeentra, with n
+// plain Entra users active in Okta on the import hook.
 type sprayStack struct {
-	fe      *fakeentra.Running
-	fo      *fakeokta.Running
-	users   []fakeentra.DemoUser
-	signIn  func(user, password, ip string) int
-	metrics func() string
+	hookStack
+	fe    *fakeentra.Server
+	fo    *fakeokta.Server
+	users []fakeentra.DemoUser
 }
 
 func newSprayStack(t *testing.T, n int, shield pwimport.ShieldConfig) *sprayStack {
 	t.Helper()
-	fe, err := fakeentra.Start(fakeentra.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fe.Close() })
-	dir, err := fe.SeedDemo(n * 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &sprayStack{fe: fe}
+	var dir fakeentra.DemoDirectory
+	hs := startHookStack(t, devstack.Options{Seed: seedDemo(n*2, &dir),
+		Okta: fakeokta.Options{HookTimeout: 3 * time.Second, ConcurrencyLimit: 1000},
+		Hook: &devstack.HookOptions{Secret: "Basic c3ByYXk6c3ByYXktc2VjcmV0LXZhbHVl", Signaler: &recordingSignaler{},
+			Configure: func(_ *devstack.Stack, cfg *hookserver.ServerConfig) error {
+				cfg.Hook.Budget, cfg.Hook.Shield = 2*time.Second, shield
+				return nil
+			}}})
+	st := &sprayStack{hookStack: hs, fe: hs.Entra(), fo: hs.Okta()}
 	for _, u := range dir.Users {
 		if u.State == fakeentra.StateNormal && !u.Disabled && !u.Guest && !u.Federated && len(st.users) < n {
 			st.users = append(st.users, u)
@@ -50,67 +43,25 @@ func newSprayStack(t *testing.T, n int, shield pwimport.ShieldConfig) *sprayStac
 	if len(st.users) < n {
 		t.Fatalf("%d plain users, want %d", len(st.users), n)
 	}
-	verifier, err := ropc.NewVerifier(ropc.Config{AuthorityHost: fe.URL, TenantID: dir.TenantID, ClientID: dir.PublicClientID,
-		HTTPClient: fe.HTTPClient(0), Policy: entra.DefaultPolicy()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := loopbacktls.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const secret = "Basic c3ByYXk6c3ByYXktc2VjcmV0LXZhbHVl"
-	srv, err := hookserver.NewServer(hookserver.ServerConfig{Hook: pwimport.Config{AuthSecret: secret, Budget: 2 * time.Second, Shield: shield},
-		TLS: ca.ServerTLSConfig()}, verifier, &recordingSignaler{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	fo, err := fakeokta.Start(fakeokta.Options{HookRootCAs: ca.CertPool(), HookTimeout: 3 * time.Second, ConcurrencyLimit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fo.Close() })
-	st.fo = fo
-	if _, err := fo.SetPasswordImportHook("https://"+ln.Addr().String()+pwimport.PasswordImportPath, "Authorization", secret); err != nil {
-		t.Fatal(err)
-	}
 	for _, u := range st.users {
-		if _, err := fo.SeedUser(fakeokta.SeedUser{Status: fakeokta.StatusActive, ImportHook: true, Profile: map[string]any{
-			"login": u.UserPrincipalName, "email": u.UserPrincipalName, "firstName": "Demo", "lastName": "User",
-		}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	hc := fo.HTTPClient()
-	st.signIn = func(user, password, ip string) int {
-		body, _ := json.Marshal(map[string]string{"username": user, "password": password})
-		req, _ := http.NewRequest(http.MethodPost, fo.URL+"/api/v1/authn", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Forwarded-For", ip)
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Error(err)
-			return 0
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	st.metrics = func() string {
-		rec := httpGet(t, srv.AdminHandler(), "/metrics")
-		return rec
+		seedImportHookUsers(t, st.fo, u.UserPrincipalName)
 	}
 	return st
+}
+
+// signIn signs user in at fakeokta from ip and returns the HTTP status (0
+// after an error, reported with t.Error: it runs on the test's goroutines).
+func (st *sprayStack) signIn(t *testing.T, user, password, ip string) int {
+	code, err := st.SignIn(t.Context(), st.hc, user, password, ip)
+	if err != nil {
+		t.Error(err)
+	}
+	return code
+}
+
+// metrics is the hook server's /metrics page.
+func (st *sprayStack) metrics(t *testing.T) string {
+	return httpGet(t, st.HookServer().AdminHandler(), "/metrics")
 }
 
 func httpGet(t *testing.T, h http.Handler, path string) string {
@@ -155,13 +106,13 @@ func TestSprayThroughOkta(t *testing.T) {
 			defer wg.Done()
 			for g := range guesses {
 				sem <- struct{}{}
-				st.signIn(u.UserPrincipalName, fmt.Sprintf("Spray%02d!", g), fmt.Sprintf("198.18.%d.%d", g, i%250))
+				st.signIn(t, u.UserPrincipalName, fmt.Sprintf("Spray%02d!", g), fmt.Sprintf("198.18.%d.%d", g, i%250))
 				<-sem
 			}
 			deadline := time.Now().Add(90 * time.Second)
 			for time.Now().Before(deadline) {
 				sem <- struct{}{}
-				code := st.signIn(u.UserPrincipalName, u.Password, fmt.Sprintf("203.0.113.%d", i%250))
+				code := st.signIn(t, u.UserPrincipalName, u.Password, fmt.Sprintf("203.0.113.%d", i%250))
 				<-sem
 				if code == http.StatusOK {
 					verified[i] = true
@@ -183,7 +134,7 @@ func TestSprayThroughOkta(t *testing.T) {
 			t.Errorf("%s: locked out of Okta", u.UserPrincipalName)
 		}
 	}
-	if m := st.metrics(); !bytes.Contains([]byte(m), []byte("entra2okta_hook_breaker_trips_total")) || bytes.Contains([]byte(m), []byte("entra2okta_hook_breaker_trips_total 0\n")) {
+	if m := st.metrics(t); !bytes.Contains([]byte(m), []byte("entra2okta_hook_breaker_trips_total")) || bytes.Contains([]byte(m), []byte("entra2okta_hook_breaker_trips_total 0\n")) {
 		t.Error("the circuit breaker's metric did not move")
 	}
 }
@@ -200,7 +151,7 @@ func TestEntraOutageLocksNobodyOutOfOkta(t *testing.T) {
 	st.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Status: 503})
 	for round := range 15 {
 		for i, u := range st.users {
-			if code := st.signIn(u.UserPrincipalName, u.Password, fmt.Sprintf("203.0.113.%d", i)); code == http.StatusOK {
+			if code := st.signIn(t, u.UserPrincipalName, u.Password, fmt.Sprintf("203.0.113.%d", i)); code == http.StatusOK {
 				t.Fatalf("round %d: signed in while Entra is down", round)
 			}
 		}
@@ -213,7 +164,7 @@ func TestEntraOutageLocksNobodyOutOfOkta(t *testing.T) {
 	st.fe.ClearFaults()
 	time.Sleep(400 * time.Millisecond) // the hook's pause after Entra's Retry-After
 	for i, u := range st.users {
-		if code := st.signIn(u.UserPrincipalName, u.Password, fmt.Sprintf("203.0.113.%d", i)); code != http.StatusOK {
+		if code := st.signIn(t, u.UserPrincipalName, u.Password, fmt.Sprintf("203.0.113.%d", i)); code != http.StatusOK {
 			t.Fatalf("%s after the outage: HTTP %d", u.UserPrincipalName, code)
 		}
 	}
