@@ -42,12 +42,16 @@ var sdks = []sdk{
 
 func (s sdk) has(path string) bool { return strings.HasPrefix(path, s.prefix) }
 
-// sdkFree reports the packages that must not depend on any SDK: the
-// workflows, the activities and every package of the hook (present and
-// future subpackages, such as internal/hook/pwimport).
+// sdkFree reports the packages that must not depend on any SDK: the domain
+// types (internal/okta, internal/entra), the workflows, the activities and
+// every package of the hook (internal/hook and its subpackages, such as
+// internal/hook/pwimport and internal/hook/eventhook, present and future).
 func sdkFree(path string) bool {
-	return path == "entra2okta/workflows" || path == "entra2okta/activities" ||
-		path == "entra2okta/internal/hook" || strings.HasPrefix(path, "entra2okta/internal/hook/")
+	switch path {
+	case "entra2okta/internal/okta", "entra2okta/internal/entra", "entra2okta/workflows", "entra2okta/activities", "entra2okta/internal/hook":
+		return true
+	}
+	return strings.HasPrefix(path, "entra2okta/internal/hook/")
 }
 
 // hookServer reports the hook server's packages: they may link MSAL, through
@@ -206,6 +210,7 @@ func TestSDKsStayInTheirAdapters(t *testing.T) {
 	// The rules would hold vacuously over a graph without the packages they
 	// name.
 	for _, path := range []string{"entra2okta/workflows", "entra2okta/activities", "entra2okta/internal/hook",
+		"entra2okta/internal/hook/pwimport", "entra2okta/internal/hook/eventhook", "entra2okta/internal/hookserver",
 		"entra2okta/hookserver", "entra2okta/internal/okta", "entra2okta/internal/entra"} {
 		if g[path] == nil {
 			t.Errorf("go list did not report %s", path)
@@ -241,12 +246,16 @@ func cleanGraph() graph {
 	add("entra2okta/internal/entra")
 	add("entra2okta/activities", "entra2okta/internal/entra", "entra2okta/internal/okta")
 	add("entra2okta/workflows", "entra2okta/activities", "entra2okta/internal/okta").XTestImports = []string{"entra2okta/internal/okta/oktaclient"}
-	add("entra2okta/internal/hook", "entra2okta/internal/entra").XTestImports = []string{"entra2okta/internal/entra/ropc"}
+	add("entra2okta/internal/hook")
+	add("entra2okta/internal/hook/pwimport", "entra2okta/internal/entra", "entra2okta/internal/hook", "entra2okta/workflows").XTestImports = []string{"entra2okta/internal/entra/ropc"}
+	add("entra2okta/internal/hook/eventhook", "entra2okta/internal/hook", "entra2okta/workflows")
 	add("entra2okta/internal/okta/oktaclient", "entra2okta/internal/okta", oktaSDK).XTestImports = []string{oktaSDK}
 	add("entra2okta/internal/okta/oktapolicy")
 	add("entra2okta/internal/entra/ropc", "entra2okta/internal/entra", msal)
 	add("entra2okta/internal/graph", "entra2okta/internal/entra", graphSDK)
-	add("entra2okta/hookserver", "entra2okta/internal/entra/ropc", "entra2okta/internal/hook", "entra2okta/internal/okta/oktapolicy")
+	add("entra2okta/internal/hookserver", "entra2okta/internal/entra/ropc", "entra2okta/internal/hook/pwimport",
+		"entra2okta/internal/hook/eventhook", "entra2okta/internal/okta/oktapolicy")
+	add("entra2okta/hookserver", "entra2okta/internal/hookserver")
 	add("entra2okta/worker", "entra2okta/internal/graph", "entra2okta/internal/okta/oktaclient", "entra2okta/workflows")
 	add(oktaSDK)
 	add(msal, msalBase)
@@ -257,13 +266,15 @@ func cleanGraph() graph {
 }
 
 // TestViolationsAreReported breaks each rule in a copy of cleanGraph and
-// checks the messages. When, for example, a file of entra2okta/workflows
-// imports entra2okta/internal/okta/oktaclient again,
-// TestSDKsStayInTheirAdapters fails with these lines (internal/hook and the
-// hook server import workflows, so they reach the SDK too):
+// checks the messages. On the real tree, when a file of entra2okta/workflows
+// imports entra2okta/internal/okta/oktaclient again, TestSDKsStayInTheirAdapters
+// fails with these lines (the hook packages and the hook server import
+// workflows, so they reach the SDK too):
 //
-//	entra2okta/hookserver must not depend on okta-sdk-golang; it does through entra2okta/hookserver -> entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta
-//	entra2okta/internal/hook must not depend on okta-sdk-golang; it does through entra2okta/internal/hook -> entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta
+//	entra2okta/hookserver must not depend on okta-sdk-golang; it does through entra2okta/hookserver -> entra2okta/internal/hookserver -> entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta
+//	entra2okta/internal/hook/eventhook must not depend on okta-sdk-golang; it does through entra2okta/internal/hook/eventhook -> entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta
+//	entra2okta/internal/hook/pwimport must not depend on okta-sdk-golang; it does through entra2okta/internal/hook/pwimport -> entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta
+//	entra2okta/internal/hookserver must not depend on okta-sdk-golang; it does through entra2okta/internal/hookserver -> entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta
 //	entra2okta/workflows must not depend on okta-sdk-golang; it does through entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta
 func TestViolationsAreReported(t *testing.T) {
 	if v := violations(cleanGraph()); len(v) != 0 {
@@ -276,8 +287,13 @@ func TestViolationsAreReported(t *testing.T) {
 	}{
 		{"workflows imports the Okta adapter", func(g graph) {
 			g["entra2okta/workflows"].Imports = append(g["entra2okta/workflows"].Imports, "entra2okta/internal/okta/oktaclient")
-		}, []string{"entra2okta/workflows must not depend on okta-sdk-golang; it does through " +
-			"entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta"}},
+		}, []string{
+			"entra2okta/hookserver must not depend on okta-sdk-golang; it does through entra2okta/hookserver -> entra2okta/internal/hookserver -> entra2okta/internal/hook/pwimport -> entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta",
+			"entra2okta/internal/hook/eventhook must not depend on okta-sdk-golang; it does through entra2okta/internal/hook/eventhook -> entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta",
+			"entra2okta/internal/hook/pwimport must not depend on okta-sdk-golang; it does through entra2okta/internal/hook/pwimport -> entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta",
+			"entra2okta/internal/hookserver must not depend on okta-sdk-golang; it does through entra2okta/internal/hookserver -> entra2okta/internal/hook/pwimport -> entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta",
+			"entra2okta/workflows must not depend on okta-sdk-golang; it does through entra2okta/workflows -> entra2okta/internal/okta/oktaclient -> github.com/okta/okta-sdk-golang/v2/okta",
+		}},
 		{"a future hook subpackage imports the verifier", func(g graph) {
 			g["entra2okta/internal/hook/pwimport"] = &pkg{ImportPath: "entra2okta/internal/hook/pwimport", Imports: []string{"entra2okta/internal/entra/ropc"}}
 		}, []string{"entra2okta/internal/hook/pwimport must not depend on MSAL; it does through " +
@@ -285,16 +301,20 @@ func TestViolationsAreReported(t *testing.T) {
 		{"activities reach Graph transitively", func(g graph) {
 			g["entra2okta/internal/okta"].Imports = []string{"entra2okta/internal/graph"}
 		}, []string{
-			"entra2okta/activities must not depend on MSAL; it does through entra2okta/activities -> entra2okta/internal/okta -> " +
-				"entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users -> github.com/Azure/azure-sdk-for-go/sdk/azidentity -> " +
-				"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public",
-			"entra2okta/activities must not depend on msgraph-sdk-go; it does through entra2okta/activities -> entra2okta/internal/okta -> " +
-				"entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users",
-			"entra2okta/workflows must not depend on MSAL; it does through entra2okta/workflows -> entra2okta/internal/okta -> " +
-				"entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users -> github.com/Azure/azure-sdk-for-go/sdk/azidentity -> " +
-				"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public",
-			"entra2okta/workflows must not depend on msgraph-sdk-go; it does through entra2okta/workflows -> entra2okta/internal/okta -> " +
-				"entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users",
+			"entra2okta/activities must not depend on MSAL; it does through entra2okta/activities -> entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users -> github.com/Azure/azure-sdk-for-go/sdk/azidentity -> github.com/AzureAD/microsoft-authentication-library-for-go/apps/public",
+			"entra2okta/activities must not depend on msgraph-sdk-go; it does through entra2okta/activities -> entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users",
+			"entra2okta/hookserver must depend on MSAL only through entra2okta/internal/entra/ropc; it does through entra2okta/hookserver -> entra2okta/internal/hookserver -> entra2okta/internal/hook/pwimport -> entra2okta/workflows -> entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users -> github.com/Azure/azure-sdk-for-go/sdk/azidentity -> github.com/AzureAD/microsoft-authentication-library-for-go/apps/public",
+			"entra2okta/hookserver must not depend on msgraph-sdk-go; it does through entra2okta/hookserver -> entra2okta/internal/hookserver -> entra2okta/internal/hook/pwimport -> entra2okta/workflows -> entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users",
+			"entra2okta/internal/hook/eventhook must not depend on MSAL; it does through entra2okta/internal/hook/eventhook -> entra2okta/workflows -> entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users -> github.com/Azure/azure-sdk-for-go/sdk/azidentity -> github.com/AzureAD/microsoft-authentication-library-for-go/apps/public",
+			"entra2okta/internal/hook/eventhook must not depend on msgraph-sdk-go; it does through entra2okta/internal/hook/eventhook -> entra2okta/workflows -> entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users",
+			"entra2okta/internal/hook/pwimport must not depend on MSAL; it does through entra2okta/internal/hook/pwimport -> entra2okta/workflows -> entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users -> github.com/Azure/azure-sdk-for-go/sdk/azidentity -> github.com/AzureAD/microsoft-authentication-library-for-go/apps/public",
+			"entra2okta/internal/hook/pwimport must not depend on msgraph-sdk-go; it does through entra2okta/internal/hook/pwimport -> entra2okta/workflows -> entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users",
+			"entra2okta/internal/hookserver must depend on MSAL only through entra2okta/internal/entra/ropc; it does through entra2okta/internal/hookserver -> entra2okta/internal/hook/pwimport -> entra2okta/workflows -> entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users -> github.com/Azure/azure-sdk-for-go/sdk/azidentity -> github.com/AzureAD/microsoft-authentication-library-for-go/apps/public",
+			"entra2okta/internal/hookserver must not depend on msgraph-sdk-go; it does through entra2okta/internal/hookserver -> entra2okta/internal/hook/pwimport -> entra2okta/workflows -> entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users",
+			"entra2okta/internal/okta must not depend on MSAL; it does through entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users -> github.com/Azure/azure-sdk-for-go/sdk/azidentity -> github.com/AzureAD/microsoft-authentication-library-for-go/apps/public",
+			"entra2okta/internal/okta must not depend on msgraph-sdk-go; it does through entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users",
+			"entra2okta/workflows must not depend on MSAL; it does through entra2okta/workflows -> entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users -> github.com/Azure/azure-sdk-for-go/sdk/azidentity -> github.com/AzureAD/microsoft-authentication-library-for-go/apps/public",
+			"entra2okta/workflows must not depend on msgraph-sdk-go; it does through entra2okta/workflows -> entra2okta/internal/okta -> entra2okta/internal/graph -> github.com/microsoftgraph/msgraph-sdk-go/users",
 		}},
 		{"the hook server reads policies through the SDK client", func(g graph) {
 			g["entra2okta/hookserver"].Imports = append(g["entra2okta/hookserver"].Imports, "entra2okta/internal/okta/oktaclient")
@@ -303,8 +323,10 @@ func TestViolationsAreReported(t *testing.T) {
 		{"the hook server reaches MSAL through Graph's azidentity", func(g graph) {
 			g["entra2okta/internal/hookserver"] = &pkg{ImportPath: "entra2okta/internal/hookserver",
 				Imports: []string{"entra2okta/internal/entra/ropc", "github.com/Azure/azure-sdk-for-go/sdk/azidentity"}}
-		}, []string{"entra2okta/internal/hookserver must depend on MSAL only through entra2okta/internal/entra/ropc; it does through " +
-			"entra2okta/internal/hookserver -> github.com/Azure/azure-sdk-for-go/sdk/azidentity -> github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"}},
+		}, []string{
+			"entra2okta/hookserver must depend on MSAL only through entra2okta/internal/entra/ropc; it does through entra2okta/hookserver -> entra2okta/internal/hookserver -> github.com/Azure/azure-sdk-for-go/sdk/azidentity -> github.com/AzureAD/microsoft-authentication-library-for-go/apps/public",
+			"entra2okta/internal/hookserver must depend on MSAL only through entra2okta/internal/entra/ropc; it does through entra2okta/internal/hookserver -> github.com/Azure/azure-sdk-for-go/sdk/azidentity -> github.com/AzureAD/microsoft-authentication-library-for-go/apps/public",
+		}},
 		{"a second package imports the Okta SDK", func(g graph) {
 			g["entra2okta/worker"].Imports = append(g["entra2okta/worker"].Imports, "github.com/okta/okta-sdk-golang/v2/okta")
 		}, []string{"entra2okta/worker imports okta-sdk-golang (github.com/okta/okta-sdk-golang/v2/okta); only its adapter entra2okta/internal/okta/oktaclient may"}},
