@@ -75,7 +75,7 @@ type Config struct {
 	OktaPrivateKey   string // OKTA_PRIVATE_KEY (secret): PEM or JWK
 	OktaPrivateKeyID string // OKTA_PRIVATE_KEY_ID: the key's kid
 	// OktaScopes are the Okta API scopes the service app asks for, separated
-	// by spaces or commas; "" means okta.DefaultScopes.
+	// by spaces or commas; "" means oktaclient.DefaultScopes().
 	OktaScopes string // OKTA_SCOPES
 
 	EntraTenantID      string // ENTRA_TENANT_ID

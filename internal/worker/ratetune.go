@@ -57,7 +57,7 @@ import (
 // windows, and a constant rate drifts against them, so the server-side
 // limiter's bursts can fall at a window's end; the worker's Okta adapter
 // holds back a request whose window Okta said is spent until it resets
-// (okta.Config.WaitForWindow), so those bursts wait a moment instead of
+// (oktaclient.Config.WaitForWindow), so those bursts wait a moment instead of
 // meeting a 429, and the queues need no margin under the limit. A lower
 // target leaves room for the token's other users.
 const DefaultOktaRateTarget = 1.0

@@ -1,5 +1,5 @@
 // Package storetest is the behaviour suite every pwimport.ShieldStore passes:
-// the memory store (package hook's tests) and the PostgreSQL store
+// the memory store (internal/hook/pwimport's tests) and the PostgreSQL store
 // (internal/hookstore's tests) run the same cases, with the callers' clock
 // given explicitly as the shield takes it.
 package storetest
