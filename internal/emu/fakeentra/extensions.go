@@ -14,10 +14,10 @@ import (
 //
 //   - onPremisesExtensionAttributes is an object of 15 String members,
 //     extensionAttribute1..15, returned only on $select and always whole (an
-//     unset member is null); a PATCH merges the members it names (null clears
-//     one) and is refused for a user synchronised from on-premises AD, whose
-//     values that directory owns
+//     unset member is null)
 //     (https://learn.microsoft.com/en-us/graph/api/resources/onpremisesextensionattributes).
+//     The emulator serves no write: seed the members, or set one with
+//     SetExtensionAttribute.
 //   - a directory extension, extension_{appId without hyphens}_{name}, is
 //     returned only on $select and left out of a user without a value
 //     (render). Seed one as a user attribute of that name.
@@ -93,25 +93,4 @@ func (u *user) mergeComplex(prop string, members map[string]any) {
 		u.Attributes = map[string]any{}
 	}
 	u.Attributes[prop] = stored
-}
-
-// checkExtensionAttributesPatch validates a PATCH of
-// onPremisesExtensionAttributes; "" means it may be applied. Callers hold s.mu.
-func (u *user) checkExtensionAttributesPatch(v any) string {
-	if synced, _ := u.Attributes["onPremisesSyncEnabled"].(bool); synced {
-		return "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration."
-	}
-	members, ok := v.(map[string]any)
-	if !ok {
-		return "Invalid value specified for property 'onPremisesExtensionAttributes' of resource 'User'."
-	}
-	for k, x := range members {
-		if !slices.ContainsFunc(complexMembers(graphprops.ExtensionAttributes), func(m string) bool { return strings.EqualFold(m, k) }) {
-			return fmt.Sprintf("Property '%s' does not exist as a declared property or extension property.", k)
-		}
-		if s, isString := x.(string); x != nil && (!isString || len(s) > 1024) {
-			return fmt.Sprintf("Invalid value specified for property '%s' of resource 'OnPremisesExtensionAttributes'.", k)
-		}
-	}
-	return ""
 }

@@ -1,13 +1,10 @@
 package fakeentra
 
 import (
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -169,10 +166,6 @@ func (s *Server) graph(route Route, method string, h graphHandler) http.HandlerF
 		}
 		if r.Method != method {
 			writeGraphError(rec, r, http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
-			return
-		}
-		if method == http.MethodPatch {
-			h(rec, r, t)
 			return
 		}
 		rec.Header().Set("request-id", newID())
@@ -432,108 +425,6 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request, t *tenant) {
 	}
 	body["@odata.context"] = contextURL(r, "users", q.sel, true)
 	writeJSON(w, http.StatusOK, body)
-}
-
-// readOnlyProps cannot be written with PATCH /users/{id}.
-var readOnlyProps = map[string]bool{"id": true, "createdDateTime": true, "onPremisesSyncEnabled": true,
-	"externalUserState": true, "creationType": true, "proxyAddresses": true}
-
-// handlePatchUser serves PATCH /users/{id|UPN}: the body's properties are
-// stored, accountEnabled toggles the account, passwordProfile.password sets
-// the cloud password; 204 No Content (https://learn.microsoft.com/en-us/graph/api/user-update).
-// Request bodies may be gzip-compressed, as kiota's compression middleware
-// sends them.
-func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, t *tenant) {
-	key := r.PathValue("id")
-	var body io.Reader = io.LimitReader(r.Body, 1<<20)
-	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			badRequest(w, r, "BadRequest", "Invalid gzip request body.")
-			return
-		}
-		defer zr.Close()
-		body = zr
-	}
-	var props map[string]any
-	if err := json.NewDecoder(body).Decode(&props); err != nil {
-		badRequest(w, r, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := t.lookup(key)
-	if u == nil {
-		notFound(w, r, key)
-		return
-	}
-	for k := range props {
-		c, known := userPropByLower[strings.ToLower(k)]
-		if k == "passwordProfile" || strings.HasPrefix(strings.ToLower(k), "extension_") || strings.HasPrefix(k, "@odata.") {
-			continue
-		}
-		if !known {
-			badRequest(w, r, "Request_BadRequest", fmt.Sprintf("Property '%s' does not exist as a declared property or extension property.", k))
-			return
-		}
-		if readOnlyProps[c] {
-			badRequest(w, r, "Request_BadRequest", fmt.Sprintf("Property '%s' is read-only and cannot be set.", c))
-			return
-		}
-		switch c { // validate everything before changing anything
-		case graphprops.ExtensionAttributes:
-			if msg := u.checkExtensionAttributesPatch(props[k]); msg != "" {
-				badRequest(w, r, "Request_BadRequest", msg)
-				return
-			}
-		case "accountEnabled":
-			if _, ok := props[k].(bool); !ok {
-				badRequest(w, r, "Request_BadRequest", "Invalid value specified for property 'accountEnabled' of resource 'User'.")
-				return
-			}
-		case "userPrincipalName":
-			nu, _ := props[k].(string)
-			if s.domains[domainOf(nu)] != t {
-				badRequest(w, r, "Request_BadRequest", "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.")
-				return
-			}
-			if other := t.byUPN[strings.ToLower(nu)]; other != nil && other != u {
-				badRequest(w, r, "Request_BadRequest", "Another object with the same value for property userPrincipalName already exists.")
-				return
-			}
-		}
-	}
-	for k, v := range props {
-		if strings.HasPrefix(k, "@odata.") {
-			continue
-		}
-		c, known := userPropByLower[strings.ToLower(k)]
-		switch {
-		case k == "passwordProfile":
-			if pp, ok := v.(map[string]any); ok {
-				if pw, ok := pp["password"].(string); ok {
-					u.Password = pw
-				}
-			}
-		case c == "accountEnabled":
-			b, _ := v.(bool)
-			u.Disabled = !b
-		case c == "userPrincipalName":
-			nu, _ := v.(string)
-			delete(t.byUPN, strings.ToLower(u.UserPrincipalName))
-			u.UserPrincipalName = nu
-			t.byUPN[strings.ToLower(nu)] = u
-		case c == "userType":
-			u.UserType, _ = v.(string)
-		case complexProps[c]:
-			u.mergeComplex(c, v.(map[string]any))
-		case known:
-			u.Attributes[c] = v
-		default:
-			u.Attributes[k] = v
-		}
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // handleManager serves GET /users/{id}/manager.

@@ -1,9 +1,6 @@
 package fakeentra
 
 import (
-	"bytes"
-	"compress/gzip"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -314,51 +311,6 @@ func TestSeedDemo(t *testing.T) {
 	r = e.get(t, "/v1.0/groups/"+dir.AllStaffGroupID+"/transitiveMembers/microsoft.graph.user?$top=999&$select=id", tok)
 	if got := len(r.body["value"].([]any)); got != 300 {
 		t.Errorf("All Staff transitive users = %d, want 300", got)
-	}
-}
-
-func TestGraphPatchUser(t *testing.T) {
-	e, _ := seedGraph(t)
-	tok := e.graphToken(t)
-	patch := func(path, body string, gz bool) resp {
-		t.Helper()
-		var rd io.Reader = strings.NewReader(body)
-		if gz {
-			var b bytes.Buffer
-			zw := gzip.NewWriter(&b)
-			_, _ = zw.Write([]byte(body))
-			_ = zw.Close()
-			rd = &b
-		}
-		req, _ := http.NewRequest(http.MethodPatch, e.URL+path, rd)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		if gz {
-			req.Header.Set("Content-Encoding", "gzip")
-		}
-		return e.do(t, req)
-	}
-	if r := patch("/v1.0/users/u1@contoso.com", `{"department":"Migrated","accountEnabled":false}`, true); r.status != 204 {
-		t.Fatalf("patch: %d %s", r.status, r.raw)
-	}
-	r := e.get(t, "/v1.0/users/u1@contoso.com?$select=department,accountEnabled", tok)
-	if r.body["department"] != "Migrated" || r.body["accountEnabled"] != false {
-		t.Errorf("after patch %v", r.body)
-	}
-	if r := patch("/v1.0/users/u1@contoso.com", `{"noSuchThing":1}`, false); r.status != 400 {
-		t.Errorf("unknown property: %d", r.status)
-	}
-	if r := patch("/v1.0/users/u1@contoso.com", `{"id":"x"}`, false); r.status != 400 {
-		t.Errorf("read-only property: %d", r.status)
-	}
-	if r := patch("/v1.0/users/u1@contoso.com", `{"userPrincipalName":"u2@contoso.com"}`, false); r.status != 400 {
-		t.Errorf("UPN taken: %d", r.status)
-	}
-	if r := patch("/v1.0/users/u1@contoso.com", `{"userPrincipalName":"renamed@contoso.com"}`, false); r.status != 204 || e.UserID("renamed@contoso.com") == "" {
-		t.Errorf("rename: %d", r.status)
-	}
-	if r := patch("/v1.0/users/ghost@contoso.com", `{"department":"x"}`, false); r.status != 404 {
-		t.Errorf("unknown user: %d", r.status)
 	}
 }
 

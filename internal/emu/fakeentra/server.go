@@ -40,7 +40,7 @@ const (
 	RouteInstanceDiscovery Route = "instance-discovery"   // GET /common/discovery/instance
 	RouteUserRealm         Route = "userrealm"            // GET /common/UserRealm/{user}
 	RouteToken             Route = "token"                // POST /{tenant}/oauth2/v2.0/token
-	RouteGraphUser         Route = "graph-user"           // GET and PATCH /v1.0/users/{id|upn}
+	RouteGraphUser         Route = "graph-user"           // GET /v1.0/users/{id|upn}
 	RouteGraphUsers        Route = "graph-users"          // GET /v1.0/users
 	RouteGraphManager      Route = "graph-manager"        // GET /v1.0/users/{id}/manager
 	RouteGraphMembers      Route = "graph-members"        // GET /v1.0/groups/{id}/members[/cast]
@@ -183,7 +183,6 @@ func (s *Server) routes() {
 	}
 	get(RouteGraphUsers, "/users", s.handleUsers)
 	get(RouteGraphUser, "/users/{id}", s.handleUser)
-	m.Handle(RouteGraphUser, "PATCH /v1.0/users/{id}", s.graph(RouteGraphUser, http.MethodPatch, s.handlePatchUser))
 	get(RouteGraphManager, "/users/{id}/manager", s.handleManager)
 	for _, cast := range []string{"", "/{cast}"} {
 		get(RouteGraphMemberOf, "/users/{id}/memberOf"+cast, s.handleMemberOf(false))
