@@ -1,7 +1,7 @@
 // Package worker wires the migration's Temporal workers: configuration from
 // flags and the environment, the three workers (workflows, Okta activities,
 // Graph activities), search-attribute registration, Prometheus metrics and
-// graceful shutdown. worker/main.go is a thin main over Run; tests and the demo
+// graceful shutdown. worker/main.go is a thin main over Main; tests and the demo
 // call Run or Serve in-process, so they run the binary's own wiring.
 package worker
 
@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -148,6 +149,12 @@ func DefaultConfig() Config {
 // ParseConfig builds the configuration from the defaults, the environment
 // (read through getenv) and the command-line flags, and validates it.
 func ParseConfig(args []string, getenv func(string) string) (Config, error) {
+	return parseConfig(args, getenv, nil)
+}
+
+// parseConfig is ParseConfig writing -h's help and flag errors' usage to
+// output (nil: os.Stderr).
+func parseConfig(args []string, getenv func(string) string, output io.Writer) (Config, error) {
 	// Every secret may come from a file named by NAME_FILE.
 	getenv, secretErr := secretenv.Getenv(getenv, secretenv.Names()...)
 	cfg := DefaultConfig()
@@ -156,7 +163,9 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	// flags set them here.
 	cfg.TemporalAddress, cfg.TemporalNamespace = "", ""
 	// -version answers before the rest is validated (settings.ErrVersion).
-	if err := Settings(&cfg).WithVersion().Parse(args, getenv, false); err != nil {
+	set := Settings(&cfg).WithVersion()
+	set.FlagSet().SetOutput(output)
+	if err := set.Parse(args, getenv, false); err != nil {
 		return cfg, errors.Join(secretErr, err)
 	}
 	if secretErr != nil {

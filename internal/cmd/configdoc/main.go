@@ -16,11 +16,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
 
 	"entra2okta/internal/secretenv"
+	"entra2okta/internal/settings"
 	"entra2okta/internal/settings/catalog"
 )
 
@@ -31,12 +33,32 @@ const (
 )
 
 func main() {
-	path := flag.String("doc", "docs/configuration.md", "the Markdown file whose table to rewrite")
-	flag.Parse()
-	if err := rewriteFile(*path); err != nil {
-		fmt.Fprintln(os.Stderr, "configdoc:", err)
-		os.Exit(1)
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
+}
+
+// run is the command: it parses args (-doc, declared through
+// internal/settings like the binaries' settings), rewrites the document's
+// table and returns the exit code: 0 after -h or a rewrite, 2 for a bad
+// flag, 1 when the document cannot be read, lacks the markers or cannot be
+// written.
+func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	path := "docs/configuration.md"
+	s := settings.New("configdoc")
+	s.String(&path, settings.Setting{Flag: "doc", Help: "the Markdown file whose table to rewrite"})
+	s.FlagSet().SetOutput(stderr)
+	err := s.Parse(args, getenv, false)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
 	}
+	if err != nil {
+		fmt.Fprintln(stderr, "configdoc:", err)
+		return 2
+	}
+	if err := rewriteFile(path); err != nil {
+		fmt.Fprintln(stderr, "configdoc:", err)
+		return 1
+	}
+	return 0
 }
 
 func rewriteFile(path string) error {
