@@ -8,28 +8,16 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"entra2okta/internal/buildinfo"
 	"entra2okta/internal/hookserver"
-	"entra2okta/internal/settings"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := hookserver.Main(ctx, os.Args[1:], os.Getenv, os.Stderr)
-	if errors.Is(err, settings.ErrVersion) {
-		fmt.Println("hookserver", buildinfo.Version())
-		return
-	}
-	if err != nil {
-		slog.Error("hookserver exited", "err", err)
-		os.Exit(1)
-	}
+	code := hookserver.Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

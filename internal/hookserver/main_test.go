@@ -164,12 +164,12 @@ func TestSecretsFromFiles(t *testing.T) {
 		t.Fatalf("temporal connection %s: want TLS from the API key", c.Temporal)
 	}
 	var out strings.Builder
-	if err := Main(context.Background(), []string{"-h"}, envOf(m), &out); err != nil || leaks(out.String()) ||
+	if err := ParseAndRun(context.Background(), []string{"-h"}, envOf(m), &out); err != nil || leaks(out.String()) ||
 		!strings.Contains(out.String(), "HOOK_AUTH_SECRET_FILE") {
 		t.Fatalf("-h: %v\n%s", err, out.String())
 	}
 	out.Reset()
-	if err := Main(context.Background(), []string{"-no-such-flag"}, envOf(m), &out); err == nil || leaks(err.Error()+out.String()) {
+	if err := ParseAndRun(context.Background(), []string{"-no-such-flag"}, envOf(m), &out); err == nil || leaks(err.Error()+out.String()) {
 		t.Fatalf("usage error %v:\n%s", err, out.String())
 	}
 
@@ -247,7 +247,7 @@ func startRun(t *testing.T, env map[string]string) (string, *syncWriter, func() 
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncWriter{}
 	done := make(chan error, 1)
-	go func() { done <- Main(ctx, nil, envOf(env), logs) }()
+	go func() { done <- ParseAndRun(ctx, nil, envOf(env), logs) }()
 	base := "http://" + addr
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -17,17 +17,35 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
+	"entra2okta/internal/buildinfo"
 	"entra2okta/internal/entra/ropc"
 	"entra2okta/internal/hook/eventhook"
 	"entra2okta/internal/hook/pwimport"
 	"entra2okta/internal/hookstore"
 	"entra2okta/internal/okta/oktapolicy"
+	"entra2okta/internal/settings"
 )
 
-// Main is the hookserver binary: it parses args and the environment
-// (ParseConfig), then runs the server (Run) until ctx is done. -h prints the
-// help to stderr and returns nil; -version returns settings.ErrVersion.
-func Main(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+// Main is the hookserver binary, as worker.Main is the worker's: it runs
+// ParseAndRun and returns the process's exit code. -h prints the help to
+// stderr (0); -version prints "hookserver <version>" to stdout (0); a bad
+// setting or a failed run is logged with slog's default logger (1).
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	err := ParseAndRun(ctx, args, getenv, stderr)
+	switch {
+	case errors.Is(err, settings.ErrVersion):
+		fmt.Fprintln(stdout, "hookserver", buildinfo.Version())
+	case err != nil:
+		slog.Error("hookserver exited", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// ParseAndRun parses args and the environment (ParseConfig), then runs the
+// server (Run) until ctx is done. -h prints the help to stderr and returns
+// nil; -version returns settings.ErrVersion.
+func ParseAndRun(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := ParseConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"entra2okta/internal/buildinfo"
 	"entra2okta/internal/settings"
 )
 
@@ -40,7 +41,38 @@ func TestSettingsFromEnvironment(t *testing.T) {
 	if _, err := ParseConfig([]string{"-user-window", "0s"}, envOf(base), io.Discard); err == nil || !strings.Contains(err.Error(), "-user-window") {
 		t.Fatalf("-user-window 0s: %v", err)
 	}
-	if err := Main(context.Background(), []string{"-version"}, envOf(nil), io.Discard); !errors.Is(err, settings.ErrVersion) {
+	if err := ParseAndRun(context.Background(), []string{"-version"}, envOf(nil), io.Discard); !errors.Is(err, settings.ErrVersion) {
 		t.Fatalf("-version: %v", err)
+	}
+}
+
+// TestMainExitCodes: the binary's exit codes and outputs, as worker.Main's:
+// help and version succeed, a bad setting fails with 1, and no output
+// carries the secret from the environment.
+func TestMainExitCodes(t *testing.T) {
+	const secret = "Basic bWFpbjpleGl0LWNvZGVz"
+	env := envOf(map[string]string{"HOOK_AUTH_SECRET": secret, "ENTRA_TENANT_ID": "t1", "ENTRA_CLIENT_ID": "c1"})
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		code       int
+		stdout     string
+		stderrHint string
+	}{
+		{"help", []string{"-h"}, 0, "", "-listen"},
+		{"version", []string{"-version"}, 0, "hookserver " + buildinfo.Version() + "\n", ""},
+		{"bad flag", []string{"-user-window", "0s"}, 1, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut strings.Builder
+			code := Main(context.Background(), tc.args, env, &out, &errOut)
+			if code != tc.code || out.String() != tc.stdout || !strings.Contains(errOut.String(), tc.stderrHint) {
+				t.Fatalf("Main(%q) = %d, stdout %q, stderr %q; want %d, stdout %q, stderr holding %q",
+					tc.args, code, out.String(), errOut.String(), tc.code, tc.stdout, tc.stderrHint)
+			}
+			if strings.Contains(out.String()+errOut.String(), secret) {
+				t.Fatal("an output holds the secret")
+			}
+		})
 	}
 }
