@@ -4,16 +4,14 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/signal"
-	"syscall"
+	"io"
 
 	"entra2okta/internal/cli"
+	"entra2okta/internal/mainrun"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], os.Getenv, cli.IO{Out: os.Stdout, Err: os.Stderr})
-	stop()
-	os.Exit(code)
+	mainrun.Exit(func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+		return cli.Main(ctx, args, getenv, cli.IO{Out: stdout, Err: stderr})
+	})
 }
