@@ -24,4 +24,7 @@ type Activities struct {
 
 	// groupIDs caches Okta groups by name (groups.go).
 	groupIDs sync.Map
+	// groupLocks holds a *sync.Mutex per group name: one lookup-or-create
+	// of a name at a time in this worker (groups.go).
+	groupLocks sync.Map
 }

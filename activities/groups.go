@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"slices"
+	"sync"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -215,6 +216,17 @@ func (a *Activities) resolveGroup(ctx context.Context, og OktaGroups, t GroupTar
 		}
 		return g, false, nil
 	}
+	if v, ok := a.groupIDs.Load(t.Name); ok {
+		return v.(okta.Group), false, nil
+	}
+	// The users of a new group arrive together: without the lock each would
+	// find it missing and send its own create, and all but one would spend a
+	// create call on Okta's 400 E0000001 (name taken). The holder's calls
+	// have their deadlines, so the wait is bounded.
+	l, _ := a.groupLocks.LoadOrStore(t.Name, new(sync.Mutex))
+	mu := l.(*sync.Mutex)
+	mu.Lock()
+	defer mu.Unlock()
 	if v, ok := a.groupIDs.Load(t.Name); ok {
 		return v.(okta.Group), false, nil
 	}
