@@ -1,7 +1,6 @@
 package eventhook_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -72,7 +70,7 @@ func TestEventHooksEndToEnd(t *testing.T) {
 	// fakeokta, which verifies it); the worker, in-process, with the real
 	// adapters on the emulators.
 	const secret = "Basic ZXZlbnRzOmUyZS1ldmVudC1ob29rLXNlY3JldA=="
-	var logs syncBuffer
+	var logs devstack.LogBuffer
 	stack, err := devstack.Start(ctx, devstack.Options{Seed: seed, Dir: t.TempDir(), Worker: devstack.InProcess,
 		Hook: &devstack.HookOptions{Secret: secret,
 			Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -250,22 +248,4 @@ func TestEventHooksEndToEnd(t *testing.T) {
 			t.Fatal("a password appears in the hook server's log")
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -108,7 +108,7 @@ func TestBindingThroughEmulators(t *testing.T) {
 	const budget = time.Second
 	var (
 		jsmithA, jsmithB string
-		logs             syncBuffer
+		logs             devstack.LogBuffer
 		signals          = &recordingSignaler{}
 		// What the migrations recorded when they read the users (filled by
 		// the seed).

@@ -1,7 +1,6 @@
 package pwimport_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -133,7 +132,7 @@ func TestEndToEndThroughEmulators(t *testing.T) {
 	}
 	const secret = "Basic b2t0YTplMmUtaG9vay1zZWNyZXQ="
 	const budget = 600 * time.Millisecond
-	var logs syncBuffer
+	var logs devstack.LogBuffer
 	signals := &recordingSignaler{}
 	var dir fakeentra.DemoDirectory
 	st := startHookStack(t, devstack.Options{Seed: seedDemo(40, &dir), Okta: fakeokta.Options{HookTimeout: 3 * time.Second},
@@ -249,22 +248,4 @@ func TestEndToEndThroughEmulators(t *testing.T) {
 			t.Fatal("a password appears in the hook server's log")
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -30,7 +30,7 @@ func TestMFAOrderCheck(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			const canaryPassword = "Canary-Wrong-Pa55word-7731"
 			const secret = "Basic bWZhOm1mYS1vcmRlci1zZWNyZXQ="
-			var logs syncBuffer
+			var logs devstack.LogBuffer
 			var dir fakeentra.DemoDirectory
 			var canary, user fakeentra.DemoUser
 			st := startHookStack(t, devstack.Options{Seed: seedDemo(40, &dir), Entra: fakeentra.Options{MFAFirst: mfaFirst},
