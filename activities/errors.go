@@ -64,18 +64,28 @@ func busyRetryDelay(attempt int32) time.Duration {
 
 const maxBusyRetryDelay = 5 * time.Minute
 
+// attempt is what an activity knows of its own retries: the attempt number,
+// when the workflow first scheduled it, and the retry policy the server
+// applies (nil when the server did not say).
+type attempt struct {
+	Number    int32
+	Scheduled time.Time
+	Policy    *temporal.RetryPolicy
+}
+
 // fail converts an adapter error into the Temporal error an activity returns,
-// using the activity's attempt number and the wall clock (activities may read
-// it; workflows may not).
+// using the activity's attempt and the wall clock (activities may read it;
+// workflows may not).
 func fail(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
-	var attempt int32 = 1
+	at := attempt{Number: 1}
 	if activity.IsActivity(ctx) {
-		attempt = activity.GetInfo(ctx).Attempt
+		info := activity.GetInfo(ctx)
+		at = attempt{Number: info.Attempt, Scheduled: info.ScheduledTime, Policy: info.RetryPolicy}
 	}
-	return temporalError(err, attempt, time.Now())
+	return temporalError(err, at, time.Now())
 }
 
 // temporalError is the pure form of fail. It returns one ApplicationError whose
@@ -83,7 +93,7 @@ func fail(ctx context.Context, err error) error {
 // converter follows Unwrap() error only and would drop its causes), so the
 // failure in history carries the adapter's message, which never holds a
 // password or token (apierr.Error).
-func temporalError(err error, attempt int32, now time.Time) error {
+func temporalError(err error, at attempt, now time.Time) error {
 	if err == nil {
 		return nil
 	}
@@ -104,16 +114,57 @@ func temporalError(err error, attempt int32, now time.Time) error {
 	case apierr.RateLimited:
 		// Honour Okta's X-Rate-Limit-Reset / Graph's Retry-After exactly
 		// (https://developer.okta.com/docs/reference/rl2-monitor/,
-		// https://learn.microsoft.com/en-us/graph/throttling). Unknown reset: the
-		// policy's backoff.
+		// https://learn.microsoft.com/en-us/graph/throttling). Unknown reset:
+		// the bounded backoff of a transient failure.
 		opts.NextRetryDelay = apierr.RetryAfter(err, now)
+		if opts.NextRetryDelay == 0 {
+			opts.NextRetryDelay = transientRetryDelay(at, now)
+		}
 	case apierr.Unauthorized:
-		opts.NonRetryable = attempt >= UnauthorizedMaxAttempts
+		opts.NonRetryable = at.Number >= UnauthorizedMaxAttempts
+		opts.NextRetryDelay = transientRetryDelay(at, now)
 	case apierr.Busy:
-		opts.NextRetryDelay = busyRetryDelay(attempt)
+		opts.NextRetryDelay = busyRetryDelay(at.Number)
 		if d := apierr.RetryAfter(err, now); d > 0 {
 			opts.NextRetryDelay = d
 		}
+	case apierr.Transient:
+		opts.NextRetryDelay = transientRetryDelay(at, now)
 	}
 	return temporal.NewApplicationErrorWithOptions(err.Error(), rule.errType, opts)
+}
+
+// transientRetryDelay is the wait before retrying after a failure that has no
+// time of its own (a 5xx, a lost connection, our deadline, a 429 without a
+// reset): the retry policy's exponential delay for this attempt, but never
+// longer than the activity has been running since the workflow first
+// scheduled it, and never shorter than the policy's first interval.
+//
+// The bound matters after throttling. A 429 retries at the service's reset,
+// often a second or two later, yet it raises the attempt number like any
+// failure, so the policy alone would make one 5xx after seven quick 429s wait
+// 2 s × 2^7 = 256 s. Bounded by the time already spent, a retry at most
+// doubles it, which keeps the backoff exponential in time and makes a run of
+// 5xx as slow as the policy says, whatever came before it.
+//
+// It returns 0 (the server applies its policy) when the policy is unknown.
+func transientRetryDelay(at attempt, now time.Time) time.Duration {
+	p := at.Policy
+	if p == nil || p.InitialInterval <= 0 {
+		return 0
+	}
+	d := float64(p.InitialInterval)
+	coef := max(p.BackoffCoefficient, 1)
+	limit := float64(p.MaximumInterval)
+	if limit <= 0 {
+		limit = 100 * d // Temporal's default MaximumInterval
+	}
+	for i := int32(1); i < at.Number && d < limit; i++ {
+		d *= coef
+	}
+	delay := time.Duration(min(d, limit))
+	if !at.Scheduled.IsZero() {
+		delay = min(delay, max(now.Sub(at.Scheduled), p.InitialInterval))
+	}
+	return delay
 }

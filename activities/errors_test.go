@@ -42,7 +42,8 @@ func TestTemporalErrorTable(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := temporalError(c.err, c.attempt, now)
+			// No policy: a transient failure leaves its delay to the server.
+			err := temporalError(c.err, attempt{Number: c.attempt}, now)
 			var appErr *temporal.ApplicationError
 			require.ErrorAs(t, err, &appErr)
 			assert.Equal(t, c.errType, appErr.Type())
@@ -52,9 +53,77 @@ func TestTemporalErrorTable(t *testing.T) {
 			assert.ErrorIs(t, err, c.err)
 		})
 	}
-	assert.NoError(t, temporalError(nil, 1, now))
+	assert.NoError(t, temporalError(nil, attempt{Number: 1}, now))
 	already := temporal.NewNonRetryableApplicationError("x", "Custom", nil)
-	assert.Same(t, already, temporalError(already, 1, now))
+	assert.Same(t, already, temporalError(already, attempt{Number: 1}, now))
+}
+
+// TestTransientRetryDelay checks the backoff of a failure without a time of
+// its own against the activities' policy (2 s, doubling, at most 5 min): the
+// policy's delay for the attempt, bounded by the time since the activity was
+// first scheduled.
+func TestTransientRetryDelay(t *testing.T) {
+	now := time.Date(2026, 12, 5, 22, 0, 0, 0, time.UTC)
+	policy := &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute}
+	cases := []struct {
+		name    string
+		attempt int32
+		running time.Duration // since the activity was first scheduled
+		want    time.Duration
+	}{
+		{"first failure", 1, time.Second, 2 * time.Second},
+		{"first failure after a long queue wait", 1, time.Hour, 2 * time.Second},
+		{"a run of 5xx follows the policy", 4, 2*time.Second + 4*time.Second + 8*time.Second + 3*time.Second, 16 * time.Second},
+		{"the policy's cap", 12, 3 * time.Hour, 5 * time.Minute},
+		// Attempts 1-7 met 429s, each retried at Okta's reset about 1.5 s
+		// later; attempt 8 met a 500. The policy alone says 256 s.
+		{"a 5xx after seven quick 429s", 8, 11 * time.Second, 11 * time.Second},
+		{"a 5xx after ten minutes of 429s", 300, 10 * time.Minute, 5 * time.Minute},
+		{"never below the first interval", 8, 500 * time.Millisecond, 2 * time.Second},
+		{"a clock behind the server's", 3, -time.Minute, 2 * time.Second},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			at := attempt{Number: c.attempt, Scheduled: now.Add(-c.running), Policy: policy}
+			assert.Equal(t, c.want, transientRetryDelay(at, now))
+		})
+	}
+	assert.Equal(t, 8*time.Second, transientRetryDelay(attempt{Number: 3, Policy: policy}, now), "no schedule time: the policy alone")
+	assert.Zero(t, transientRetryDelay(attempt{Number: 3, Scheduled: now.Add(-time.Hour)}, now), "no policy: the server's")
+	noCap := &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2}
+	assert.Equal(t, 100*time.Second, transientRetryDelay(attempt{Number: 30, Scheduled: now.Add(-24 * time.Hour), Policy: noCap}, now),
+		"no MaximumInterval: Temporal's default of 100 × the first interval")
+}
+
+// TestFailuresWithoutATimeUseTheBoundedBackoff checks which failures take
+// transientRetryDelay: those without a time of their own.
+func TestFailuresWithoutATimeUseTheBoundedBackoff(t *testing.T) {
+	now := time.Date(2026, 12, 5, 22, 0, 0, 0, time.UTC)
+	policy := &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute}
+	at := attempt{Number: 8, Scheduled: now.Add(-11 * time.Second), Policy: policy}
+	cases := []struct {
+		name string
+		err  error
+		want time.Duration
+	}{
+		{"5xx", &apierr.Error{Kind: apierr.Transient, Status: 500}, 11 * time.Second},
+		{"our deadline", fmt.Errorf("okta: create user: %w", context.DeadlineExceeded), 11 * time.Second},
+		{"unclassified", errors.New("connection reset by peer"), 11 * time.Second},
+		{"429 without a reset", &apierr.Error{Kind: apierr.RateLimited, Status: 429}, 11 * time.Second},
+		{"429 with a reset", &apierr.Error{Kind: apierr.RateLimited, Status: 429, RetryAt: now.Add(40 * time.Second)}, 40 * time.Second},
+		{"busy keeps its own schedule", &apierr.Error{Kind: apierr.Busy, Status: 409}, 5 * time.Minute},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var appErr *temporal.ApplicationError
+			require.ErrorAs(t, temporalError(c.err, at, now), &appErr)
+			assert.Equal(t, c.want, appErr.NextRetryDelay())
+		})
+	}
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, temporalError(&apierr.Error{Kind: apierr.Unauthorized}, attempt{Number: 2, Scheduled: now.Add(-time.Minute), Policy: policy}, now), &appErr)
+	assert.Equal(t, 4*time.Second, appErr.NextRetryDelay())
+	assert.False(t, appErr.NonRetryable())
 }
 
 func TestErrorTableCoversEveryKind(t *testing.T) {

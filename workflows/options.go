@@ -51,7 +51,10 @@ func GraphActivityOptions() workflow.ActivityOptions {
 // not fail them, and a user still fails, visibly, after six hours of it. A
 // count of attempts would be the wrong bound: a 429 waits for the service's
 // reset time (NextRetryDelay, often a second or two) instead of this backoff,
-// so a dozen attempts could be spent in a minute of throttling. The
+// so a dozen attempts could be spent in a minute of throttling. For the same
+// reason a failure without a time of its own (a 5xx) does not wait this
+// policy's delay for its attempt number alone: the activities bound it by the
+// time the call has been retried (activities.transientRetryDelay). The
 // activities decide what is retryable at all (activities/errors.go): NotFound,
 // Conflict and Invalid are not, and Unauthorized only a few times.
 func apiRetryPolicy() *temporal.RetryPolicy {

@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -203,6 +205,39 @@ func TestOktaRateLimitStormsAnd5xx(t *testing.T) {
 		t.Errorf("the faults did not happen: %d answers 429, %d answers 5xx", throttled, failed)
 	}
 	t.Logf("Okta answered 429 %d times and 5xx %d times", throttled, failed)
+	h.checkInvariants(p)
+}
+
+// TestA5xxAfterThrottlingRetriesSoon throttles one user's create seven times
+// (Okta's reset a second away) and then answers 500. The seven 429s raise
+// the activity's attempt number to 8, for which the retry policy alone says
+// 2 s × 2^7 = 256 s; the activities bound that wait by the time the create
+// has been running, about ten seconds, so the user is imported well within
+// the batch's 60 s.
+func TestA5xxAfterThrottlingRetriesSoon(t *testing.T) {
+	skipIfShort(t)
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	sc := scenario{users: 1, deadline: 60 * time.Second}
+	h := newHarness(t, ctx, harnessOptions{users: sc.users})
+	h.okta.InjectFault(fakeokta.RouteCreateUser, fakeokta.Fault{Status: http.StatusTooManyRequests, ResetIn: time.Second, Times: 7})
+	h.okta.InjectFault(fakeokta.RouteCreateUser, fakeokta.Fault{Status: http.StatusInternalServerError, Times: 1})
+	h.startWorker()
+	p := h.runBatch("e2e-5xx-after-429s", sc, nil, func(p plan, res *signInResult) { noUnexpected(t, res) })
+	var statuses []string
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		var rec struct {
+			Msg, Route string
+			Status     int
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "fakeokta request" && rec.Route == string(fakeokta.RouteCreateUser) {
+			statuses = append(statuses, strconv.Itoa(rec.Status))
+		}
+	}
+	if want := "429 429 429 429 429 429 429 500 200"; strings.Join(statuses, " ") != want {
+		t.Errorf("the creates were answered %v, want %s", statuses, want)
+	}
 	h.checkInvariants(p)
 }
 
