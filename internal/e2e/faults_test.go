@@ -161,6 +161,28 @@ func (h *harness) userStatus(login string) workflows.UserStatus {
 var oktaUserRoutes = []fakeokta.Route{fakeokta.RouteCreateUser, fakeokta.RouteListUsers, fakeokta.RouteGetUser,
 	fakeokta.RouteUpdateUser, fakeokta.RouteActivateUser, fakeokta.RouteExpirePassword, fakeokta.RouteLogs}
 
+// oktaAnswer is one request fakeokta answered, read back from its log.
+type oktaAnswer struct {
+	Route  string
+	Status int
+}
+
+// oktaAnswers returns the route and status of every request fakeokta logged,
+// oldest first.
+func (h *harness) oktaAnswers() []oktaAnswer {
+	var out []oktaAnswer
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		var rec struct {
+			Msg string
+			oktaAnswer
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "fakeokta request" {
+			out = append(out, rec.oktaAnswer)
+		}
+	}
+	return out
+}
+
 // TestOktaRateLimitStormsAnd5xx migrates 60 users while Okta answers 10 % of
 // the user API with 500 and bursts of 429.
 func TestOktaRateLimitStormsAnd5xx(t *testing.T) {
@@ -191,14 +213,12 @@ func TestOktaRateLimitStormsAnd5xx(t *testing.T) {
 	p := h.runBatch("e2e-okta-storms", sc, nil, func(p plan, res *signInResult) { noUnexpected(t, res) })
 	<-storms
 	var throttled, failed int
-	for _, line := range strings.Split(h.logs.String(), "\n") {
-		if strings.Contains(line, `"msg":"fakeokta request"`) {
-			switch {
-			case strings.Contains(line, `"status":429`):
-				throttled++
-			case strings.Contains(line, `"status":500`):
-				failed++
-			}
+	for _, a := range h.oktaAnswers() {
+		switch a.Status {
+		case http.StatusTooManyRequests:
+			throttled++
+		case http.StatusInternalServerError:
+			failed++
 		}
 	}
 	if throttled < 8 || failed == 0 {
@@ -226,13 +246,9 @@ func TestA5xxAfterThrottlingRetriesSoon(t *testing.T) {
 	h.startWorker()
 	p := h.runBatch("e2e-5xx-after-429s", sc, nil, func(p plan, res *signInResult) { noUnexpected(t, res) })
 	var statuses []string
-	for _, line := range strings.Split(h.logs.String(), "\n") {
-		var rec struct {
-			Msg, Route string
-			Status     int
-		}
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "fakeokta request" && rec.Route == string(fakeokta.RouteCreateUser) {
-			statuses = append(statuses, strconv.Itoa(rec.Status))
+	for _, a := range h.oktaAnswers() {
+		if a.Route == string(fakeokta.RouteCreateUser) {
+			statuses = append(statuses, strconv.Itoa(a.Status))
 		}
 	}
 	if want := "429 429 429 429 429 429 429 500 200"; strings.Join(statuses, " ") != want {
