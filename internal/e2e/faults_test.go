@@ -242,7 +242,7 @@ func TestA5xxAfterThrottlingRetriesSoon(t *testing.T) {
 	sc := scenario{users: 1, deadline: 60 * time.Second}
 	h := newHarness(t, ctx, harnessOptions{users: sc.users})
 	h.okta.InjectFault(fakeokta.RouteCreateUser, fakeokta.Fault{Status: http.StatusTooManyRequests, ResetIn: time.Second, Times: 7})
-	h.okta.InjectFault(fakeokta.RouteCreateUser, fakeokta.Fault{Status: http.StatusInternalServerError, Times: 1})
+	h.okta.FailNext(fakeokta.RouteCreateUser, 1, http.StatusInternalServerError)
 	h.startWorker()
 	p := h.runBatch("e2e-5xx-after-429s", sc, nil, func(p plan, res *signInResult) { noUnexpected(t, res) })
 	var statuses []string

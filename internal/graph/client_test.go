@@ -146,13 +146,13 @@ func TestUserNotFoundAndErrors(t *testing.T) {
 	if !apierr.Is(err, apierr.Invalid) {
 		t.Errorf("400: %v", err)
 	}
-	f.fe.InjectFault(fakeentra.RouteGraphUser, fakeentra.Fault{Status: 503, Times: 1})
-	before := f.fe.Requests(fakeentra.RouteGraphUser)
+	f.fe.FailNext(fakeentra.RouteGraphUser, 1, 503)
+	before := f.fe.Calls(fakeentra.RouteGraphUser)
 	_, err = f.c.User(f.ctx, "u1@contoso.com", nil)
-	if !apierr.Is(err, apierr.Transient) || f.fe.Requests(fakeentra.RouteGraphUser)-before != 1 {
-		t.Errorf("503: %v after %d requests (kiota retry must be off)", err, f.fe.Requests(fakeentra.RouteGraphUser)-before)
+	if !apierr.Is(err, apierr.Transient) || f.fe.Calls(fakeentra.RouteGraphUser)-before != 1 {
+		t.Errorf("503: %v after %d requests (kiota retry must be off)", err, f.fe.Calls(fakeentra.RouteGraphUser)-before)
 	}
-	f.fe.InjectFault(fakeentra.RouteGraphUser, fakeentra.Fault{Drop: true, Times: 1})
+	f.fe.DropNext(fakeentra.RouteGraphUser, 1)
 	if _, err = f.c.User(f.ctx, "u1@contoso.com", nil); !apierr.Is(err, apierr.Transient) {
 		t.Errorf("dropped connection: %v", err)
 	}
@@ -170,7 +170,7 @@ func TestRateLimitedWithoutHiddenRetry(t *testing.T) {
 	if d := ae.RetryAt.Sub(t0); d < 4*time.Second || d > 7*time.Second {
 		t.Errorf("RetryAt in %v, want ~5s", d)
 	}
-	if n := f.fe.Requests(fakeentra.RouteGraphUsers); n != 1 {
+	if n := f.fe.Calls(fakeentra.RouteGraphUsers); n != 1 {
 		t.Errorf("%d requests for one 429: the SDK retried", n)
 	}
 	if time.Since(t0) > 3*time.Second {
@@ -183,7 +183,7 @@ func TestRateLimitedWithoutHiddenRetry(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Kind != apierr.RateLimited || ae.RetryAt.IsZero() {
 		t.Errorf("token 429: %v", err)
 	}
-	if n := g.fe.Requests(fakeentra.RouteToken); n != 1 {
+	if n := g.fe.Calls(fakeentra.RouteToken); n != 1 {
 		t.Errorf("%d token requests for one 429", n)
 	}
 }
@@ -333,7 +333,7 @@ func TestDomainsAndAuth(t *testing.T) {
 		t.Errorf("domains %+v", ds)
 	}
 	// One token for several calls (azidentity caches it).
-	if n := f.fe.Requests(fakeentra.RouteToken); n != 1 {
+	if n := f.fe.Calls(fakeentra.RouteToken); n != 1 {
 		t.Errorf("token requests %d", n)
 	}
 	tl := f.fe.TokenLog()

@@ -219,7 +219,7 @@ func TestRun_OktaServiceApp(t *testing.T) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, fokta.URL+"/api/v1/authn", strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := fokta.HTTPClient().Do(req)
+	resp, err := fokta.HTTPClient(0).Do(req)
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -230,7 +230,7 @@ func TestRun_OktaServiceApp(t *testing.T) {
 
 	// Every management call carried an access token from the token endpoint.
 	calls := 0
-	for _, rr := range fokta.Requests() {
+	for _, rr := range fokta.RequestLog() {
 		if rr.Route == fakeokta.RouteAuthn {
 			continue
 		}

@@ -214,7 +214,7 @@ func TestRateTunerConvergesUnderTokenShare(t *testing.T) {
 	worker := func(name string, poll bool) (*rateTuner, *oktaclient.Client) {
 		tu := newRateTuner(cfg)
 		tu.every, tu.minGap = 250*time.Millisecond, 2*time.Second
-		oc, err := oktaclient.New(ctx, oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(),
+		oc, err := oktaclient.New(ctx, oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(0),
 			WaitForWindow: true, RateObserver: func(o oktaclient.RateObservation) {
 				if o.Status == 429 {
 					tooMany.Add(1)

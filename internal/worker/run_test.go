@@ -117,7 +117,7 @@ func TestRun_AgainstEmulators(t *testing.T) {
 		body := `{"username":"` + login + `","password":"` + fakeentra.DemoPassword(login) + `"}`
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, fokta.URL+"/api/v1/authn", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := fokta.HTTPClient().Do(req)
+		resp, err := fokta.HTTPClient(0).Do(req)
 		require.NoError(t, err)
 		_ = resp.Body.Close()
 		return resp.StatusCode

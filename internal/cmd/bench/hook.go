@@ -342,7 +342,7 @@ func fakeentraUpstream(o hookOptions) (*hookUpstream, error) {
 	up.requests = func() int {
 		n := 0
 		for _, r := range []fakeentra.Route{fakeentra.RouteOpenIDConfig, fakeentra.RouteInstanceDiscovery, fakeentra.RouteUserRealm, fakeentra.RouteToken} {
-			n += fe.Requests(r)
+			n += fe.Calls(r)
 		}
 		return n
 	}

@@ -11,6 +11,14 @@
 //   - Drop, Wait, StatusRecorder: the HTTP mechanics of a fault;
 //   - ServeTLS: serving over TLS with a fresh loopback certificate authority.
 //
+// Over it both emulators offer one API: Start(Options) with
+// Options.ListenAddr and TLSNames, returning a Running (the Server and its
+// emukit.TLS: URL, CA, HTTPClient, WriteCAFile); InjectFault, FailNext,
+// DropNext and ClearFaults; Calls(route) for the requests a route received;
+// and a Log method per kind of request record. A route value names an
+// endpoint: fakeokta's is the endpoint's one pattern, fakeentra's a short
+// name, since Graph serves one endpoint on several patterns (the /{cast} suffixes).
+//
 // What a fault answers (an Okta error body, a Graph error, an AADSTS code)
 // stays with each emulator: emukit knows no vendor protocol.
 package emukit

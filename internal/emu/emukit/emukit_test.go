@@ -165,7 +165,7 @@ func TestServeTLSAndDrop(t *testing.T) {
 			t.Errorf("Close: %v", err)
 		}
 	}()
-	c := srv.CA.HTTPClient(5 * time.Second)
+	c := srv.HTTPClient(5 * time.Second)
 	c.Transport.(*http.Transport).DisableKeepAlives = true
 	resp, err := c.Post(srv.URL+"/x", "text/plain", nil) // POST: the client does not retry it
 	if err == nil {

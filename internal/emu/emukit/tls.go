@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"time"
 
 	"entra2okta/internal/loopbacktls"
 )
@@ -39,6 +40,13 @@ func ServeTLS(h http.Handler, addr string, names ...string) (*TLS, error) {
 	}
 	return &TLS{URL: url, CA: ca, srv: srv}, nil
 }
+
+// HTTPClient returns a client that trusts CA, with an overall timeout (0 for
+// none).
+func (t *TLS) HTTPClient(timeout time.Duration) *http.Client { return t.CA.HTTPClient(timeout) }
+
+// WriteCAFile writes the CA certificate as PEM to path, for SSL_CERT_FILE.
+func (t *TLS) WriteCAFile(path string) error { return t.CA.WriteCAFile(path) }
 
 // Close stops serving, waiting up to 5 s for requests in flight; requests
 // still running then are cut, which is no error.

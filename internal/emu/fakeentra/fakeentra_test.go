@@ -379,7 +379,7 @@ func TestTokenFaults(t *testing.T) {
 	}
 	e.InjectFault(RouteToken, Fault{AADSTS: 50196, Times: 1})
 	checkAADError(t, e.token(t, tTenant, ropc("a@contoso.com", "right-pw")), 50196, 400, "invalid_grant", "")
-	e.InjectFault(RouteToken, Fault{Status: 503, Times: 1})
+	e.FailNext(RouteToken, 1, 503)
 	checkAADError(t, e.token(t, tTenant, ropc("a@contoso.com", "right-pw")), 90033, 503, "temporarily_unavailable", "")
 
 	e.InjectFault(RouteToken, Fault{Hang: true, Times: 1})
@@ -392,7 +392,7 @@ func TestTokenFaults(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(t0) > 2*time.Second {
 		t.Errorf("hang: err=%v after %v", err, time.Since(t0))
 	}
-	e.InjectFault(RouteToken, Fault{Drop: true, Times: 1})
+	e.DropNext(RouteToken, 1)
 	req, _ = http.NewRequest(http.MethodPost, e.URL+"/"+tTenant+"/oauth2/v2.0/token", strings.NewReader(ropc("a@contoso.com", "right-pw").Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if res, err := e.hc.Do(req); err == nil {

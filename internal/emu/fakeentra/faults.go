@@ -54,6 +54,17 @@ type Fault struct {
 // first one that matches and is not used up applies.
 func (s *Server) InjectFault(route Route, f Fault) { s.faults.Add(route, f, f.Times) }
 
+// FailNext makes the next n requests on route answer status with the
+// endpoint's error body (a 429 carries Retry-After: 1).
+func (s *Server) FailNext(route Route, n, status int) {
+	s.InjectFault(route, Fault{Status: status, Times: n})
+}
+
+// DropNext makes the next n requests on route lose their connection.
+func (s *Server) DropNext(route Route, n int) {
+	s.InjectFault(route, Fault{Drop: true, Times: n})
+}
+
 // ClearFaults removes every fault.
 func (s *Server) ClearFaults() { s.faults.Clear() }
 

@@ -44,7 +44,7 @@ func TestGraphAuth(t *testing.T) {
 	if r := e.get(t, "/v1.0/users/boss@contoso.com", tr.body["access_token"].(string)); r.status != 200 {
 		t.Errorf("ROPC token on Graph: %d", r.status)
 	}
-	if n := e.Requests(RouteGraphUsers); n != 2 {
+	if n := e.Calls(RouteGraphUsers); n != 2 {
 		t.Errorf("Requests(graph-users) = %d", n)
 	}
 }
@@ -251,14 +251,14 @@ func TestGraphFaults(t *testing.T) {
 	if r.status != 429 || r.header.Get("Retry-After") != "3" || errObj["code"] != "TooManyRequests" {
 		t.Errorf("429: %d %v %s", r.status, r.header, r.raw)
 	}
-	e.InjectFault(RouteGraphUser, Fault{Status: 503, Times: 1})
+	e.FailNext(RouteGraphUser, 1, 503)
 	if r := e.get(t, "/v1.0/users/u1@contoso.com", tok); r.status != 503 {
 		t.Errorf("503: %d", r.status)
 	}
 	if r := e.get(t, "/v1.0/users", tok); r.status != 200 {
 		t.Errorf("after fault: %d", r.status)
 	}
-	if got := e.Requests(RouteGraphUsers); got != 2 {
+	if got := e.Calls(RouteGraphUsers); got != 2 {
 		t.Errorf("Requests = %d", got)
 	}
 	log := e.GraphLog()
@@ -348,12 +348,12 @@ func TestGraphRoutingAnswers(t *testing.T) {
 		{"GET", "/" + tTenant + "/oauth2/v2.0/token", "", 405, "", RouteOther},
 		{"GET", "/nothing", "", 404, "", RouteOther},
 	} {
-		before := e.Requests(tc.route)
+		before := e.Calls(tc.route)
 		r := send(tc.method, tc.path, tc.bearer)
 		if r.status != tc.status || graphCode(r) != tc.code {
 			t.Errorf("%s %s: %d %q, want %d %q (%s)", tc.method, tc.path, r.status, graphCode(r), tc.status, tc.code, r.raw)
 		}
-		if n := e.Requests(tc.route) - before; n != 1 {
+		if n := e.Calls(tc.route) - before; n != 1 {
 			t.Errorf("%s %s counted %d times on %s", tc.method, tc.path, n, tc.route)
 		}
 	}

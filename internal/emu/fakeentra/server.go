@@ -27,7 +27,6 @@ import (
 	"time"
 
 	"entra2okta/internal/emu/emukit"
-	"entra2okta/internal/loopbacktls"
 )
 
 // Route names one endpoint of the emulator, for fault injection and request
@@ -80,6 +79,11 @@ type Options struct {
 	// LogLimit bounds the TokenLog and GraphLog records kept (oldest dropped).
 	// Default 10000.
 	LogLimit int
+	// ListenAddr is where Start listens; default 127.0.0.1:0.
+	ListenAddr string
+	// TLSNames are extra DNS names for Start's certificate (e.g. a compose
+	// service name).
+	TLSNames []string
 }
 
 // Server is the emulator. It implements http.Handler.
@@ -131,39 +135,30 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Running is an emulator served over TLS on a loopback port.
+// Running is an emulator served over TLS on a loopback address. Its URL
+// (https://127.0.0.1:PORT, no trailing slash) is the authority host and the
+// Graph base URL (Graph is under URL + "/v1.0"); HTTPClient and WriteCAFile
+// trust its CA.
 type Running struct {
 	*Server
-	// URL is https://127.0.0.1:PORT (no trailing slash): the authority host
-	// and the Graph base URL (Graph is under URL + "/v1.0").
-	URL string
-	// CA is the certificate authority clients must trust.
-	CA  *loopbacktls.Authority
-	tls *emukit.TLS
+	*emukit.TLS
 }
 
-// Start serves a new emulator over TLS on 127.0.0.1 with a free port.
-func Start(opts Options) (*Running, error) { return StartAt("", opts) }
-
-// StartAt is Start on a given address (e.g. "127.0.0.1:8443"; "" picks a
-// free port).
-func StartAt(addr string, opts Options) (*Running, error) {
+// Start serves a new emulator over TLS (opts.ListenAddr, default
+// 127.0.0.1:0) with a fresh loopback CA.
+func Start(opts Options) (*Running, error) {
 	s := New(opts)
-	t, err := emukit.ServeTLS(s, addr)
+	t, err := emukit.ServeTLS(s, opts.ListenAddr, opts.TLSNames...)
 	if err != nil {
 		return nil, fmt.Errorf("fakeentra: %w", err)
 	}
-	return &Running{Server: s, URL: t.URL, CA: t.CA, tls: t}, nil
+	return &Running{Server: s, TLS: t}, nil
 }
-
-// HTTPClient returns a client trusting the emulator's CA, with an overall
-// timeout (0 for none).
-func (r *Running) HTTPClient(timeout time.Duration) *http.Client { return r.CA.HTTPClient(timeout) }
 
 // Close releases hanging requests and stops the server.
 func (r *Running) Close() error {
 	r.Server.Release()
-	return r.tls.Close()
+	return r.TLS.Close()
 }
 
 // Release ends every request currently held by a Hang fault and makes
@@ -240,8 +235,8 @@ func (s *Server) route(r *http.Request) (Route, http.HandlerFunc) {
 	return RouteOther, s.graph(RouteOther, "", nil)
 }
 
-// Requests returns how many requests reached route (faulted ones included).
-func (s *Server) Requests(route Route) int { return s.counts.Get(route) }
+// Calls returns how many requests reached route (faulted ones included).
+func (s *Server) Calls(route Route) int { return s.counts.Get(route) }
 
 // ResetCounts zeroes the request counters and clears the request logs.
 func (s *Server) ResetCounts() {

@@ -61,7 +61,7 @@ func TestExpiredPasswordMustBeChanged(t *testing.T) {
 	}
 	authn("summer2024").wantStatus(t, 401, "E0000004")
 	authn("Much-Better-Passw0rd").wantStatus(t, 200, "")
-	for _, rr := range e.srv.Requests() {
+	for _, rr := range e.srv.RequestLog() {
 		if rr.Route == fakeokta.RouteAuthnChangePassword && strings.Contains(string(rr.Body), "Passw0rd") {
 			t.Error("a recorded change-password request keeps its body")
 		}

@@ -312,7 +312,7 @@ func TestHookRequestShape(t *testing.T) {
 		t.Errorf("eventTime = %v", got["eventTime"])
 	}
 	// The recorded sign-in request never keeps the password.
-	for _, rr := range e.srv.Requests() {
+	for _, rr := range e.srv.RequestLog() {
 		if strings.Contains(string(rr.Body), "Okta\"") {
 			t.Errorf("recorded request keeps the password: %s", rr.Body)
 		}

@@ -78,9 +78,9 @@ func (s *Server) Calls(route Route) int {
 	return s.calls.Get(route)
 }
 
-// Requests returns the most recent requests received (at most
+// RequestLog returns the most recent requests received (at most
 // Options.RequestLogLimit), oldest first.
-func (s *Server) Requests() []RecordedRequest {
+func (s *Server) RequestLog() []RecordedRequest {
 	return s.requests.All()
 }
 

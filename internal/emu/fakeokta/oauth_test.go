@@ -193,7 +193,7 @@ func TestOAuthToken_GoodAssertionGrantsScopedAccess(t *testing.T) {
 	if n := o.srv.TokenRequests(); n != 2 {
 		t.Errorf("TokenRequests = %d, want 2", n)
 	}
-	for _, rr := range o.srv.Requests() {
+	for _, rr := range o.srv.RequestLog() {
 		if strings.Contains(rr.RawQuery, "client_assertion") || strings.Contains(rr.Path, "oauth2") {
 			t.Errorf("a token request was recorded: %+v", rr)
 		}

@@ -30,7 +30,6 @@ import (
 	"time"
 
 	"entra2okta/internal/emu/emukit"
-	"entra2okta/internal/loopbacktls"
 )
 
 // DefaultAPIToken is the SSWS token accepted when Options.APITokens is empty.
@@ -170,7 +169,7 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives one debug line per request; default discards.
 	Logger *slog.Logger
-	// RequestLogLimit bounds the requests kept for Requests (oldest dropped);
+	// RequestLogLimit bounds the requests kept for RequestLog (oldest dropped);
 	// default 5000.
 	RequestLogLimit int
 	// ListenAddr is where Start listens; default 127.0.0.1:0.
@@ -471,14 +470,12 @@ func (s *Server) SetActivationDelay(d time.Duration) { s.locked(func() { s.activ
 // activations that follow.
 func (s *Server) SetProvisionOnActivate(on bool) { s.locked(func() { s.provisionOnActivate = on }) }
 
-// Running is an emulator served over TLS on a loopback address.
+// Running is an emulator served over TLS on a loopback address. Its URL
+// (https://127.0.0.1:PORT, no trailing slash) is the org URL; HTTPClient and
+// WriteCAFile trust its CA.
 type Running struct {
 	*Server
-	// URL is https://127.0.0.1:PORT (no trailing slash): the org URL.
-	URL string
-	// CA is the certificate authority that issued the server's certificate.
-	CA  *loopbacktls.Authority
-	tls *emukit.TLS
+	*emukit.TLS
 }
 
 // Start serves a new emulator over TLS (opts.ListenAddr, default
@@ -489,17 +486,11 @@ func Start(opts Options) (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fakeokta: %w", err)
 	}
-	return &Running{Server: s, URL: t.URL, CA: t.CA, tls: t}, nil
+	return &Running{Server: s, TLS: t}, nil
 }
 
-// HTTPClient returns a client that trusts the emulator's CA.
-func (r *Running) HTTPClient() *http.Client { return r.CA.HTTPClient(0) }
-
-// WriteCAFile writes the CA certificate as PEM (for SSL_CERT_FILE).
-func (r *Running) WriteCAFile(path string) error { return r.CA.WriteCAFile(path) }
-
 // Close stops serving.
-func (r *Running) Close() error { return r.tls.Close() }
+func (r *Running) Close() error { return r.TLS.Close() }
 
 // locked runs f holding s.mu: the body of the setters of test settings.
 func (s *Server) locked(f func()) {

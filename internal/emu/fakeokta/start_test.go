@@ -25,7 +25,7 @@ func TestStartServesTLS(t *testing.T) {
 	if !strings.HasPrefix(fk.URL, "https://127.0.0.1:") {
 		t.Fatalf("URL = %s", fk.URL)
 	}
-	c := fk.HTTPClient()
+	c := fk.HTTPClient(0)
 	post := func(path string, body any) (*http.Response, map[string]any) {
 		raw, _ := json.Marshal(body)
 		req, _ := http.NewRequest("POST", fk.URL+path, bytes.NewReader(raw))

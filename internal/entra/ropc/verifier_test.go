@@ -182,7 +182,7 @@ func TestVerifyMatrix(t *testing.T) {
 	if n := f.fe.TokenRequests("fed@fabrikam.com") + f.fe.TokenRequests("someone@unknown.example"); n != 0 {
 		t.Errorf("token requests for federated/unknown = %d", n)
 	}
-	if n := f.fe.Requests(fakeentra.RouteOther); n != 0 {
+	if n := f.fe.Calls(fakeentra.RouteOther); n != 0 {
 		t.Errorf("MSAL followed the federation metadata URL (%d requests)", n)
 	}
 	f.checkLogs(t)
@@ -210,7 +210,7 @@ func TestVerifyNoCacheAndRequestsOnTheWire(t *testing.T) {
 	}
 	first := map[fakeentra.Route]int{}
 	for _, rt := range []fakeentra.Route{fakeentra.RouteOpenIDConfig, fakeentra.RouteUserRealm, fakeentra.RouteToken, fakeentra.RouteInstanceDiscovery} {
-		first[rt] = f.fe.Requests(rt)
+		first[rt] = f.fe.Calls(rt)
 	}
 	if first[fakeentra.RouteOpenIDConfig] != 1 || first[fakeentra.RouteUserRealm] != 1 || first[fakeentra.RouteToken] != 1 || first[fakeentra.RouteInstanceDiscovery] != 0 {
 		t.Errorf("first check requests: %v", first)
@@ -227,13 +227,13 @@ func TestVerifyNoCacheAndRequestsOnTheWire(t *testing.T) {
 		t.Errorf("right password again: %+v", r)
 	}
 	// After the first check: exactly one realm and one token request each.
-	if d := f.fe.Requests(fakeentra.RouteUserRealm) - first[fakeentra.RouteUserRealm]; d != 2 {
+	if d := f.fe.Calls(fakeentra.RouteUserRealm) - first[fakeentra.RouteUserRealm]; d != 2 {
 		t.Errorf("realm requests for 2 checks = %d", d)
 	}
-	if d := f.fe.Requests(fakeentra.RouteToken) - first[fakeentra.RouteToken]; d != 2 {
+	if d := f.fe.Calls(fakeentra.RouteToken) - first[fakeentra.RouteToken]; d != 2 {
 		t.Errorf("token requests for 2 checks = %d", d)
 	}
-	if n := f.fe.Requests(fakeentra.RouteOpenIDConfig); n != 1 {
+	if n := f.fe.Calls(fakeentra.RouteOpenIDConfig); n != 1 {
 		t.Errorf("openid-configuration fetched %d times", n)
 	}
 	log := f.fe.TokenLog()
@@ -286,15 +286,15 @@ func TestVerifyThrottledAndUnavailable(t *testing.T) {
 	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Indeterminate || r.Reason != entra.ReasonThrottled || r.Code != 50196 {
 		t.Errorf("50196: %+v", r)
 	}
-	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Status: 503, Times: 1})
+	f.fe.FailNext(fakeentra.RouteToken, 1, 503)
 	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Indeterminate || r.Reason != entra.ReasonTransient {
 		t.Errorf("503: %+v", r)
 	}
-	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Status: 500, Times: 1})
+	f.fe.FailNext(fakeentra.RouteToken, 1, 500)
 	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Indeterminate {
 		t.Errorf("500: %+v", r)
 	}
-	f.fe.InjectFault(fakeentra.RouteToken, fakeentra.Fault{Drop: true, Times: 1})
+	f.fe.DropNext(fakeentra.RouteToken, 1)
 	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Indeterminate || r.Reason != entra.ReasonUnavailable {
 		t.Errorf("dropped connection: %+v", r)
 	}
@@ -463,7 +463,7 @@ func TestVerifyConcurrent(t *testing.T) {
 func TestVerifyDiscoveryFailureNotCached(t *testing.T) {
 	f := newFixture(t, fakeentra.Options{}, nil)
 	f.user(t, fakeentra.User{UserPrincipalName: "alice@contoso.com", Password: rightPW})
-	f.fe.InjectFault(fakeentra.RouteOpenIDConfig, fakeentra.Fault{Status: 503, Times: 1})
+	f.fe.FailNext(fakeentra.RouteOpenIDConfig, 1, 503)
 	if r := f.verify(t, "alice@contoso.com", rightPW, 5*time.Second); r.Verdict != entra.Indeterminate {
 		t.Errorf("discovery 503: %+v", r)
 	}

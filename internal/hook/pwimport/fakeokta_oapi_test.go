@@ -52,7 +52,7 @@ func TestHookBehindFakeOktaMatchesOpenAPI(t *testing.T) {
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json")
-		resp, err := fake.HTTPClient().Do(req)
+		resp, err := fake.HTTPClient(0).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,7 +41,7 @@ func TestEnvironmentCannotOverrideConfig(t *testing.T) {
 	t.Setenv("OKTA_CLIENT_CACHE_ENABLED", "true")
 	t.Setenv("OKTA_CLIENT_RATE_LIMIT_MAX_RETRIES", "5")
 	t.Setenv("HOME", t.TempDir())
-	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestEnvironmentCannotOverrideConfig(t *testing.T) {
 	if !apierr.Is(err, apierr.RateLimited) || fk.Calls(fakeokta.RouteGetUser)-before != 1 {
 		t.Errorf("429: err %v after %d requests; want RateLimited after 1", err, fk.Calls(fakeokta.RouteGetUser)-before)
 	}
-	for _, rr := range fk.Requests() {
+	for _, rr := range fk.RequestLog() {
 		if got := rr.Header.Get("Authorization"); got != "SSWS "+fakeokta.DefaultAPIToken {
 			t.Fatalf("Authorization = %q", got)
 		}

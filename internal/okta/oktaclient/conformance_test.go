@@ -45,7 +45,7 @@ func target(fk *fakeokta.Running, hookCA *loopbacktls.Authority, hc *http.Client
 		},
 		Fake:       fk.Server,
 		OrgURL:     fk.URL,
-		HTTPClient: fk.HTTPClient(),
+		HTTPClient: fk.HTTPClient(0),
 		HookCA:     hookCA,
 	}
 }
@@ -54,7 +54,7 @@ func target(fk *fakeokta.Running, hookCA *loopbacktls.Authority, hc *http.Client
 // against fakeokta over TLS.
 func TestConformance(t *testing.T) {
 	fk, hookCA := startFake(t)
-	oktatest.RunConformance(t, target(fk, hookCA, fk.HTTPClient()))
+	oktatest.RunConformance(t, target(fk, hookCA, fk.HTTPClient(0)))
 }
 
 // TestTrafficMatchesOpenAPI runs the API part of the suite with every
@@ -63,7 +63,7 @@ func TestTrafficMatchesOpenAPI(t *testing.T) {
 	spec := oktaspec.Skip(t)
 	fk, hookCA := startFake(t)
 	rep := oktaspec.NewReport()
-	hc := fk.HTTPClient()
+	hc := fk.HTTPClient(0)
 	hc.Transport = spec.Transport(hc.Transport, rep)
 	oktatest.RunAPI(t, target(fk, hookCA, hc))
 	rep.AssertClean(t)

@@ -15,7 +15,7 @@ import (
 // (E0000001) and read it back; exactly one reports Created.
 func TestEnsureGroupConcurrent(t *testing.T) {
 	fk, _ := startFake(t)
-	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestEnsureGroupConcurrent(t *testing.T) {
 // (twice), find by name, delete, through the real SDK.
 func TestGroupMembership(t *testing.T) {
 	fk, _ := startFake(t)
-	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(0)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func oauthFake(t *testing.T, scopes ...string) *fakeokta.Running {
 
 func oauthClient(t *testing.T, fk *fakeokta.Running, o oktaclient.OAuthConfig) *oktaclient.Client {
 	t.Helper()
-	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, OAuth: o, HTTPClient: fk.HTTPClient()})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, OAuth: o, HTTPClient: fk.HTTPClient(0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +81,11 @@ func TestOAuthServiceAppRunsTheAPISuite(t *testing.T) {
 		mu      sync.Mutex
 		clients int
 	)
-	tgt := target(fk, hookCA, fk.HTTPClient())
+	tgt := target(fk, hookCA, fk.HTTPClient(0))
 	tgt.Fake = nil // its checks expect the SSWS header
 	tgt.NewClient = func(t *testing.T, token string) *oktaclient.Client {
 		if token != "" { // the suite's bad-token test: an SSWS token Okta refuses
-			c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: token, HTTPClient: fk.HTTPClient()})
+			c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: token, HTTPClient: fk.HTTPClient(0)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +99,7 @@ func TestOAuthServiceAppRunsTheAPISuite(t *testing.T) {
 	oktatest.RunAPI(t, tgt)
 
 	bearer, sswsBad := 0, 0
-	for _, rr := range fk.Requests() {
+	for _, rr := range fk.RequestLog() {
 		switch auth := rr.Header.Get("Authorization"); {
 		case strings.HasPrefix(auth, "Bearer fakeokta-at."):
 			bearer++

@@ -104,7 +104,7 @@ func startOAPIOrg(t *testing.T, opts fakeokta.Options) *oapiOrg {
 	}
 	t.Cleanup(func() { _ = fake.Close() })
 	o.fake = fake
-	o.client = fake.HTTPClient()
+	o.client = fake.HTTPClient(0)
 	o.client.Transport = spec.Transport(o.client.Transport, o.rep)
 	return o
 }
@@ -380,7 +380,7 @@ func TestConformanceSuiteOnTheWireMatchesOpenAPI(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = fk.Close() })
 	rep := oktaspec.NewReport()
-	hc := fk.HTTPClient()
+	hc := fk.HTTPClient(0)
 	hc.Transport = spec.Transport(hc.Transport, rep)
 	oktatest.RunConformance(t, oktatest.Target{
 		NewClient: func(t *testing.T, token string) *oktaclient.Client {

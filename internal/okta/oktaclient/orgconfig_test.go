@@ -45,7 +45,7 @@ func TestOrgConfigReads(t *testing.T) {
 	if _, err := fk.RegisterEventHook(t.Context(), hs.URL+"/okta/events", "Authorization", "Bearer ev", "user.import.password"); err != nil {
 		t.Fatal(err)
 	}
-	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(0)})
 	if err != nil {
 		t.Fatal(err)
 	}

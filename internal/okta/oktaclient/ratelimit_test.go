@@ -53,7 +53,7 @@ func TestRateObserverSeesTheTokensShare(t *testing.T) {
 		mu   sync.Mutex
 		seen []oktaclient.RateObservation
 	)
-	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(),
+	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(0),
 		RateObserver: func(o oktaclient.RateObservation) { mu.Lock(); seen = append(seen, o); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ func TestWaitForWindowSpendsNoRequestOn429(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = fk.Close() })
 		c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken,
-			HTTPClient: fk.HTTPClient(), WaitForWindow: wait})
+			HTTPClient: fk.HTTPClient(0), WaitForWindow: wait})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func TestWaitForWindowFailsFastPastTheDeadline(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = fk.Close() })
 	c, err := oktaclient.New(t.Context(), oktaclient.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken,
-		HTTPClient: fk.HTTPClient(), WaitForWindow: true})
+		HTTPClient: fk.HTTPClient(0), WaitForWindow: true})
 	if err != nil {
 		t.Fatal(err)
 	}

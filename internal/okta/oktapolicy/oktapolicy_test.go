@@ -46,7 +46,7 @@ func newReader(t *testing.T, cfg oktapolicy.Config) *oktapolicy.Reader {
 // scoped to a group, its rule's passwordChange, and the priority order.
 func TestPasswordPolicies(t *testing.T) {
 	fk := startFake(t)
-	c := newReader(t, oktapolicy.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient()})
+	c := newReader(t, oktapolicy.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(0)})
 	pols, err := c.PasswordPolicies(t.Context())
 	if err != nil || len(pols) != 1 {
 		t.Fatalf("password policies: %+v %v", pols, err)
@@ -150,7 +150,7 @@ func TestPasswordPoliciesFollowsNextLinks(t *testing.T) {
 // reset lies beyond it fails at once as RateLimited with RetryAt.
 func TestPasswordPoliciesWaitsForRateLimitReset(t *testing.T) {
 	fk := startFake(t)
-	c := newReader(t, oktapolicy.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(),
+	c := newReader(t, oktapolicy.Config{OrgURL: fk.URL, APIToken: fakeokta.DefaultAPIToken, HTTPClient: fk.HTTPClient(0),
 		MaxRateLimitWait: 5 * time.Second})
 	fk.InjectFault(fakeokta.RouteListPolicyRules, fakeokta.Fault{Status: http.StatusTooManyRequests, ResetIn: time.Second, Times: 1})
 	start := time.Now()

@@ -360,7 +360,7 @@ func (s *suite) testUnauthorized(t *testing.T) {
 // lastRequest returns the emulator's most recent request on route.
 func lastRequest(t *testing.T, f *fakeokta.Server, route fakeokta.Route) fakeokta.RecordedRequest {
 	t.Helper()
-	rs := f.Requests()
+	rs := f.RequestLog()
 	for i := len(rs) - 1; i >= 0; i-- {
 		if rs[i].Route == route {
 			return rs[i]
