@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -20,7 +21,7 @@ const (
 	ErrTypeInvalid      = "Invalid"      // non-retryable: the request can never succeed as sent
 	ErrTypeUnauthorized = "Unauthorized" // retried UnauthorizedMaxAttempts times, then non-retryable
 	ErrTypeRateLimited  = "RateLimited"  // retried after the service's reset time
-	ErrTypeTransient    = "Transient"    // retried with the activity's backoff
+	ErrTypeTransient    = "Transient"    // retried with the bounded backoff (transientRetryDelay)
 	ErrTypeBusy         = "Busy"         // retried after a short wait (busyRetryDelay)
 )
 
@@ -37,8 +38,8 @@ type errorRule struct {
 
 // errorTable maps every apierr.Kind to the Temporal error an activity returns:
 // the only place where retryability is decided, so that every activity
-// treats a failure alike. RateLimited and
-// Unauthorized get their extra treatment in temporalError.
+// treats a failure alike. The retry delays (and Unauthorized's bound) are set
+// in temporalError.
 var errorTable = map[apierr.Kind]errorRule{
 	apierr.NotFound:     {ErrTypeNotFound, true},
 	apierr.Conflict:     {ErrTypeConflict, true},
@@ -65,11 +66,13 @@ func busyRetryDelay(attempt int32) time.Duration {
 const maxBusyRetryDelay = 5 * time.Minute
 
 // attempt is what an activity knows of its own retries: the attempt number,
-// when the workflow first scheduled it, and the retry policy the server
-// applies (nil when the server did not say).
+// when the workflow first scheduled the activity and when this attempt
+// started (both on the Temporal server's clock), and the retry policy the
+// server applies (nil when the server did not say).
 type attempt struct {
 	Number    int32
 	Scheduled time.Time
+	Started   time.Time
 	Policy    *temporal.RetryPolicy
 }
 
@@ -83,7 +86,7 @@ func fail(ctx context.Context, err error) error {
 	at := attempt{Number: 1}
 	if activity.IsActivity(ctx) {
 		info := activity.GetInfo(ctx)
-		at = attempt{Number: info.Attempt, Scheduled: info.ScheduledTime, Policy: info.RetryPolicy}
+		at = attempt{Number: info.Attempt, Scheduled: info.ScheduledTime, Started: info.StartedTime, Policy: info.RetryPolicy}
 	}
 	return temporalError(err, at, time.Now())
 }
@@ -118,18 +121,20 @@ func temporalError(err error, at attempt, now time.Time) error {
 		// the bounded backoff of a transient failure.
 		opts.NextRetryDelay = apierr.RetryAfter(err, now)
 		if opts.NextRetryDelay == 0 {
-			opts.NextRetryDelay = transientRetryDelay(at, now)
+			opts.NextRetryDelay = transientRetryDelay(at)
 		}
 	case apierr.Unauthorized:
 		opts.NonRetryable = at.Number >= UnauthorizedMaxAttempts
-		opts.NextRetryDelay = transientRetryDelay(at, now)
+		if !opts.NonRetryable {
+			opts.NextRetryDelay = transientRetryDelay(at)
+		}
 	case apierr.Busy:
 		opts.NextRetryDelay = busyRetryDelay(at.Number)
 		if d := apierr.RetryAfter(err, now); d > 0 {
 			opts.NextRetryDelay = d
 		}
 	case apierr.Transient:
-		opts.NextRetryDelay = transientRetryDelay(at, now)
+		opts.NextRetryDelay = transientRetryDelay(at)
 	}
 	return temporal.NewApplicationErrorWithOptions(err.Error(), rule.errType, opts)
 }
@@ -137,34 +142,37 @@ func temporalError(err error, at attempt, now time.Time) error {
 // transientRetryDelay is the wait before retrying after a failure that has no
 // time of its own (a 5xx, a lost connection, our deadline, a 429 without a
 // reset): the retry policy's exponential delay for this attempt, but never
-// longer than the activity has been running since the workflow first
-// scheduled it, and never shorter than the policy's first interval.
+// longer than the time from the activity's first scheduling to this
+// attempt's start, plus the policy's first interval.
 //
 // The bound matters after throttling. A 429 retries at the service's reset,
 // often a second or two later, yet it raises the attempt number like any
 // failure, so the policy alone would make one 5xx after seven quick 429s wait
-// 2 s × 2^7 = 256 s. Bounded by the time already spent, a retry at most
-// doubles it, which keeps the backoff exponential in time and makes a run of
-// 5xx as slow as the policy says, whatever came before it.
+// 2 s × 2^7 = 256 s; bounded, it waits about the ten seconds spent so far.
+// During a run of 5xx alone the bound is the sum of the delays so far plus
+// the first interval, which is the policy's own delay (2+4+…+2^(n−1)+2 =
+// 2^n s), so the backoff stays the policy's. Both times are the server's, so
+// the worker's clock does not matter. The time counted includes any wait in
+// the task queue, so behind a long queue the bound is loose, never tighter
+// than the policy.
 //
 // It returns 0 (the server applies its policy) when the policy is unknown.
-func transientRetryDelay(at attempt, now time.Time) time.Duration {
+func transientRetryDelay(at attempt) time.Duration {
 	p := at.Policy
 	if p == nil || p.InitialInterval <= 0 {
 		return 0
 	}
-	d := float64(p.InitialInterval)
-	coef := max(p.BackoffCoefficient, 1)
-	limit := float64(p.MaximumInterval)
+	limit := p.MaximumInterval
 	if limit <= 0 {
-		limit = 100 * d // Temporal's default MaximumInterval
+		limit = 100 * p.InitialInterval // Temporal's default MaximumInterval
 	}
-	for i := int32(1); i < at.Number && d < limit; i++ {
-		d *= coef
+	coef := max(p.BackoffCoefficient, 1)
+	delay := limit
+	if d := float64(p.InitialInterval) * math.Pow(coef, float64(max(at.Number, 1)-1)); d < float64(limit) {
+		delay = time.Duration(d)
 	}
-	delay := time.Duration(min(d, limit))
-	if !at.Scheduled.IsZero() {
-		delay = min(delay, max(now.Sub(at.Scheduled), p.InitialInterval))
+	if !at.Scheduled.IsZero() && !at.Started.IsZero() {
+		delay = min(delay, max(at.Started.Sub(at.Scheduled), 0)+p.InitialInterval)
 	}
 	return delay
 }

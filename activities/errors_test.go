@@ -60,39 +60,45 @@ func TestTemporalErrorTable(t *testing.T) {
 
 // TestTransientRetryDelay checks the backoff of a failure without a time of
 // its own against the activities' policy (2 s, doubling, at most 5 min): the
-// policy's delay for the attempt, bounded by the time since the activity was
-// first scheduled.
+// policy's delay for the attempt, bounded by the time from the first
+// scheduling to this attempt's start plus the first interval.
 func TestTransientRetryDelay(t *testing.T) {
-	now := time.Date(2026, 12, 5, 22, 0, 0, 0, time.UTC)
+	scheduled := time.Date(2026, 12, 5, 22, 0, 0, 0, time.UTC)
 	policy := &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute}
 	cases := []struct {
 		name    string
 		attempt int32
-		running time.Duration // since the activity was first scheduled
+		before  time.Duration // from the first scheduling to this attempt's start
 		want    time.Duration
 	}{
-		{"first failure", 1, time.Second, 2 * time.Second},
+		{"first failure", 1, 50 * time.Millisecond, 2 * time.Second},
 		{"first failure after a long queue wait", 1, time.Hour, 2 * time.Second},
-		{"a run of 5xx follows the policy", 4, 2*time.Second + 4*time.Second + 8*time.Second + 3*time.Second, 16 * time.Second},
+		// Attempts 1-3 failed 5xx and waited 2, 4 and 8 s: the policy's 16 s.
+		{"a run of 5xx follows the policy", 4, 14*time.Second + 300*time.Millisecond, 16 * time.Second},
 		{"the policy's cap", 12, 3 * time.Hour, 5 * time.Minute},
 		// Attempts 1-7 met 429s, each retried at Okta's reset about 1.5 s
 		// later; attempt 8 met a 500. The policy alone says 256 s.
-		{"a 5xx after seven quick 429s", 8, 11 * time.Second, 11 * time.Second},
+		{"a 5xx after seven quick 429s", 8, 10 * time.Second, 12 * time.Second},
 		{"a 5xx after ten minutes of 429s", 300, 10 * time.Minute, 5 * time.Minute},
-		{"never below the first interval", 8, 500 * time.Millisecond, 2 * time.Second},
-		{"a clock behind the server's", 3, -time.Minute, 2 * time.Second},
+		{"never below the first interval", 8, 0, 2 * time.Second},
+		{"times out of order", 3, -time.Minute, 2 * time.Second},
+		{"attempt 0 counts as the first", 0, time.Hour, 2 * time.Second},
+		{"a huge attempt number", 1 << 30, time.Hour, 5 * time.Minute},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			at := attempt{Number: c.attempt, Scheduled: now.Add(-c.running), Policy: policy}
-			assert.Equal(t, c.want, transientRetryDelay(at, now))
+			at := attempt{Number: c.attempt, Scheduled: scheduled, Started: scheduled.Add(c.before), Policy: policy}
+			assert.Equal(t, c.want, transientRetryDelay(at))
 		})
 	}
-	assert.Equal(t, 8*time.Second, transientRetryDelay(attempt{Number: 3, Policy: policy}, now), "no schedule time: the policy alone")
-	assert.Zero(t, transientRetryDelay(attempt{Number: 3, Scheduled: now.Add(-time.Hour)}, now), "no policy: the server's")
+	assert.Equal(t, 8*time.Second, transientRetryDelay(attempt{Number: 3, Policy: policy}), "no times: the policy alone")
+	assert.Zero(t, transientRetryDelay(attempt{Number: 3, Scheduled: scheduled, Started: scheduled.Add(time.Hour)}), "no policy: the server's")
 	noCap := &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2}
-	assert.Equal(t, 100*time.Second, transientRetryDelay(attempt{Number: 30, Scheduled: now.Add(-24 * time.Hour), Policy: noCap}, now),
+	assert.Equal(t, 100*time.Second, transientRetryDelay(attempt{Number: 30, Scheduled: scheduled, Started: scheduled.Add(24 * time.Hour), Policy: noCap}),
 		"no MaximumInterval: Temporal's default of 100 × the first interval")
+	flat := &temporal.RetryPolicy{InitialInterval: 3 * time.Second, BackoffCoefficient: 1, MaximumInterval: time.Minute}
+	assert.Equal(t, 3*time.Second, transientRetryDelay(attempt{Number: 9, Scheduled: scheduled, Started: scheduled.Add(time.Hour), Policy: flat}),
+		"a coefficient of 1: the first interval every time")
 }
 
 // TestFailuresWithoutATimeUseTheBoundedBackoff checks which failures take
@@ -100,16 +106,16 @@ func TestTransientRetryDelay(t *testing.T) {
 func TestFailuresWithoutATimeUseTheBoundedBackoff(t *testing.T) {
 	now := time.Date(2026, 12, 5, 22, 0, 0, 0, time.UTC)
 	policy := &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute}
-	at := attempt{Number: 8, Scheduled: now.Add(-11 * time.Second), Policy: policy}
+	at := attempt{Number: 8, Scheduled: now.Add(-10 * time.Second), Started: now, Policy: policy}
 	cases := []struct {
 		name string
 		err  error
 		want time.Duration
 	}{
-		{"5xx", &apierr.Error{Kind: apierr.Transient, Status: 500}, 11 * time.Second},
-		{"our deadline", fmt.Errorf("okta: create user: %w", context.DeadlineExceeded), 11 * time.Second},
-		{"unclassified", errors.New("connection reset by peer"), 11 * time.Second},
-		{"429 without a reset", &apierr.Error{Kind: apierr.RateLimited, Status: 429}, 11 * time.Second},
+		{"5xx", &apierr.Error{Kind: apierr.Transient, Status: 500}, 12 * time.Second},
+		{"our deadline", fmt.Errorf("okta: create user: %w", context.DeadlineExceeded), 12 * time.Second},
+		{"unclassified", errors.New("connection reset by peer"), 12 * time.Second},
+		{"429 without a reset", &apierr.Error{Kind: apierr.RateLimited, Status: 429}, 12 * time.Second},
 		{"429 with a reset", &apierr.Error{Kind: apierr.RateLimited, Status: 429, RetryAt: now.Add(40 * time.Second)}, 40 * time.Second},
 		{"busy keeps its own schedule", &apierr.Error{Kind: apierr.Busy, Status: 409}, 5 * time.Minute},
 	}
@@ -120,16 +126,16 @@ func TestFailuresWithoutATimeUseTheBoundedBackoff(t *testing.T) {
 			assert.Equal(t, c.want, appErr.NextRetryDelay())
 		})
 	}
-	var appErr *temporal.ApplicationError
-	require.ErrorAs(t, temporalError(&apierr.Error{Kind: apierr.Unauthorized}, attempt{Number: 2, Scheduled: now.Add(-time.Minute), Policy: policy}, now), &appErr)
-	assert.Equal(t, 4*time.Second, appErr.NextRetryDelay())
-	assert.False(t, appErr.NonRetryable())
-}
-
-func TestErrorTableCoversEveryKind(t *testing.T) {
-	for k := apierr.Transient; k <= apierr.Busy; k++ {
-		rule, ok := errorTable[k]
-		require.True(t, ok, k.String())
-		assert.Equal(t, k.String(), rule.errType)
+	unauthorized := func(n int32) *temporal.ApplicationError {
+		var appErr *temporal.ApplicationError
+		require.ErrorAs(t, temporalError(&apierr.Error{Kind: apierr.Unauthorized, Status: 401},
+			attempt{Number: n, Scheduled: now.Add(-time.Minute), Started: now, Policy: policy}, now), &appErr)
+		return appErr
+	}
+	if e := unauthorized(2); assert.False(t, e.NonRetryable()) {
+		assert.Equal(t, 4*time.Second, e.NextRetryDelay())
+	}
+	if e := unauthorized(UnauthorizedMaxAttempts); assert.True(t, e.NonRetryable()) {
+		assert.Zero(t, e.NextRetryDelay(), "no delay on the last attempt")
 	}
 }

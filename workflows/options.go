@@ -54,7 +54,7 @@ func GraphActivityOptions() workflow.ActivityOptions {
 // so a dozen attempts could be spent in a minute of throttling. For the same
 // reason a failure without a time of its own (a 5xx) does not wait this
 // policy's delay for its attempt number alone: the activities bound it by the
-// time the call has been retried (activities.transientRetryDelay). The
+// time since the call was first scheduled (activities.transientRetryDelay). The
 // activities decide what is retryable at all (activities/errors.go): NotFound,
 // Conflict and Invalid are not, and Unauthorized only a few times.
 func apiRetryPolicy() *temporal.RetryPolicy {

@@ -231,9 +231,9 @@ func TestOktaRateLimitStormsAnd5xx(t *testing.T) {
 // TestA5xxAfterThrottlingRetriesSoon throttles one user's create seven times
 // (Okta's reset a second away) and then answers 500. The seven 429s raise
 // the activity's attempt number to 8, for which the retry policy alone says
-// 2 s × 2^7 = 256 s; the activities bound that wait by the time the create
-// has been running, about ten seconds, so the user is imported well within
-// the batch's 60 s.
+// 2 s × 2^7 = 256 s; the activities bound that wait by the time since the
+// create was first scheduled (about ten seconds) plus 2 s, so the user is
+// imported well within the batch's 60 s.
 func TestA5xxAfterThrottlingRetriesSoon(t *testing.T) {
 	skipIfShort(t)
 	t.Parallel()

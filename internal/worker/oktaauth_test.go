@@ -238,7 +238,7 @@ func TestRun_OktaServiceApp(t *testing.T) {
 		assert.True(t, strings.HasPrefix(rr.Header.Get("Authorization"), "Bearer "), "%s %s: Authorization %q",
 			rr.Method, rr.Path, rr.Header.Get("Authorization"))
 	}
-	tokens := fokta.TokenRequests()
+	tokens := fokta.OAuthTokenRequests()
 	t.Logf("%d Okta API calls, %d token requests", calls, tokens)
 	assert.Positive(t, calls)
 	assert.True(t, tokens >= 1 && tokens <= calls, "token requests %d for %d calls", tokens, calls)

@@ -66,7 +66,7 @@ func startClusterStack(ctx context.Context, log *slog.Logger, opts stackOptions)
 				PublicClientID: bulkPublicClientID}, err
 		},
 		Okta:        fakeokta.Options{RequestLogLimit: 1, RateLimits: opts.OktaLimits, TokenRateShare: opts.TokenRateShare},
-		Entra:       fakeentra.Options{LogLimit: 1},
+		Entra:       fakeentra.Options{RequestLogLimit: 1},
 		OktaHandler: func(h http.Handler) http.Handler { return s.counter.wrap(h) },
 		WorkerEnv:   opts.WorkerEnv,
 		LogLevel:    "warn",

@@ -308,7 +308,7 @@ func startUpstream(o hookOptions) (*hookUpstream, error) {
 // fakeentraUpstream is fakeentra over loopback TLS, seeded with the demo
 // directory, checked by the real MSAL verifier.
 func fakeentraUpstream(o hookOptions) (*hookUpstream, error) {
-	fe, err := fakeentra.Start(fakeentra.Options{LogLimit: 1}) // the bench reads no log; appending at the limit copies it
+	fe, err := fakeentra.Start(fakeentra.Options{RequestLogLimit: 1}) // the bench reads no log; appending at the limit copies it
 	if err != nil {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ func startStack(ctx context.Context, log *slog.Logger, opts stackOptions) (_ *be
 			return devstack.Tenant{TenantID: bulkTenantID, GraphClientID: bulkClientID, GraphClientSecret: graphSecret,
 				PublicClientID: bulkPublicClientID}, err
 		},
-		Okta: fopts, Entra: fakeentra.Options{LogLimit: 1}, OktaHandler: s.counter.wrap,
+		Okta: fopts, Entra: fakeentra.Options{RequestLogLimit: 1}, OktaHandler: s.counter.wrap,
 		WorkerEnv: append([]string{"LOG_LEVEL=warn"}, opts.WorkerEnv...), WorkerOutput: wlog,
 	}
 	if opts.Password != nil {

@@ -15,7 +15,8 @@
 // Options.ListenAddr and TLSNames, returning a Running (the Server and its
 // emukit.TLS: URL, CA, HTTPClient, WriteCAFile); InjectFault, FailNext,
 // DropNext and ClearFaults; Calls(route) for the requests a route received;
-// and a Log method per kind of request record. A route value names an
+// and methods returning the records they keep, oldest first (fakeokta's
+// RequestLog, HookCalls and Events; fakeentra's TokenLog and GraphLog). A route value names an
 // endpoint: fakeokta's is the endpoint's one pattern, fakeentra's a short
 // name, since Graph serves one endpoint on several patterns (the /{cast} suffixes).
 //

@@ -1,6 +1,7 @@
 package fakeentra
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -51,8 +52,14 @@ type Fault struct {
 }
 
 // InjectFault adds a fault on route. Faults are tried in the order added; the
-// first one that matches and is not used up applies.
-func (s *Server) InjectFault(route Route, f Fault) { s.faults.Add(route, f, f.Times) }
+// first one that matches and is not used up applies. It panics on an unknown
+// route, which is a typo in a test.
+func (s *Server) InjectFault(route Route, f Fault) {
+	if !s.mux.Known(route) && route != RouteOther {
+		panic(fmt.Sprintf("fakeentra: unknown route %q", route))
+	}
+	s.faults.Add(route, f, f.Times)
+}
 
 // FailNext makes the next n requests on route answer status with the
 // endpoint's error body (a 429 carries Retry-After: 1).

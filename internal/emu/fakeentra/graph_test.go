@@ -45,7 +45,7 @@ func TestGraphAuth(t *testing.T) {
 		t.Errorf("ROPC token on Graph: %d", r.status)
 	}
 	if n := e.Calls(RouteGraphUsers); n != 2 {
-		t.Errorf("Requests(graph-users) = %d", n)
+		t.Errorf("Calls(graph-users) = %d", n)
 	}
 }
 
@@ -259,7 +259,7 @@ func TestGraphFaults(t *testing.T) {
 		t.Errorf("after fault: %d", r.status)
 	}
 	if got := e.Calls(RouteGraphUsers); got != 2 {
-		t.Errorf("Requests = %d", got)
+		t.Errorf("Calls = %d", got)
 	}
 	log := e.GraphLog()
 	if len(log) == 0 || !log[len(log)-1].Bearer {

@@ -76,9 +76,9 @@ type Options struct {
 	// Logger receives one debug line per request (route, status, never a
 	// credential); default discards.
 	Logger *slog.Logger
-	// LogLimit bounds the TokenLog and GraphLog records kept (oldest dropped).
+	// RequestLogLimit bounds the TokenLog and GraphLog records kept (oldest dropped).
 	// Default 10000.
-	LogLimit int
+	RequestLogLimit int
 	// ListenAddr is where Start listens; default 127.0.0.1:0.
 	ListenAddr string
 	// TLSNames are extra DNS names for Start's certificate (e.g. a compose
@@ -113,7 +113,7 @@ type Server struct {
 func New(opts Options) *Server {
 	opts.LockoutThreshold = emukit.Positive(opts.LockoutThreshold, 10)
 	opts.LockoutDuration = emukit.Positive(opts.LockoutDuration, 60*time.Second)
-	opts.LogLimit = emukit.Positive(opts.LogLimit, 10000)
+	opts.RequestLogLimit = emukit.Positive(opts.RequestLogLimit, 10000)
 	opts.Now = emukit.Clock(opts.Now)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -123,8 +123,8 @@ func New(opts Options) *Server {
 		key:      key,
 		stop:     make(chan struct{}),
 		mux:      emukit.NewMux[Route](),
-		tokenLog: emukit.NewLog[TokenRequest](opts.LogLimit),
-		graphLog: emukit.NewLog[GraphRequest](opts.LogLimit),
+		tokenLog: emukit.NewLog[TokenRequest](opts.RequestLogLimit),
+		graphLog: emukit.NewLog[GraphRequest](opts.RequestLogLimit),
 		tenants:  map[string]*tenant{},
 		domains:  map[string]*tenant{},
 		clients:  map[string]*Client{},

@@ -61,3 +61,16 @@ func TestStartServesTLS(t *testing.T) {
 		t.Error("a client without the emulator's CA was answered")
 	}
 }
+
+// TestInjectFaultRefusesAnUnknownRoute: a fault on a route the emulator does
+// not serve would never fire, so InjectFault panics, as fakeokta's does.
+func TestInjectFaultRefusesAnUnknownRoute(t *testing.T) {
+	s := New(Options{})
+	s.FailNext(RouteGraphUser, 1, http.StatusServiceUnavailable) // a known route
+	defer func() {
+		if recover() == nil {
+			t.Error("InjectFault accepted an unknown route")
+		}
+	}()
+	s.InjectFault(Route("graph-userz"), Fault{Status: http.StatusServiceUnavailable})
+}

@@ -101,9 +101,9 @@ func (s *Server) AddOAuthClient(c OAuthClient) {
 	s.oauth.clients[c.ClientID] = c
 }
 
-// TokenRequests returns how many requests the token endpoint answered,
+// OAuthTokenRequests returns how many requests the OAuth 2.0 token endpoint answered,
 // granted or not.
-func (s *Server) TokenRequests() int {
+func (s *Server) OAuthTokenRequests() int {
 	s.oauth.mu.Lock()
 	defer s.oauth.mu.Unlock()
 	return s.oauth.requests

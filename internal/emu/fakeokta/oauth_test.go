@@ -190,7 +190,7 @@ func TestOAuthToken_GoodAssertionGrantsScopedAccess(t *testing.T) {
 			}
 		})
 	}
-	if n := o.srv.TokenRequests(); n != 2 {
+	if n := o.srv.OAuthTokenRequests(); n != 2 {
 		t.Errorf("TokenRequests = %d, want 2", n)
 	}
 	for _, rr := range o.srv.RequestLog() {

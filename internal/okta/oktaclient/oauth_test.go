@@ -112,7 +112,7 @@ func TestOAuthServiceAppRunsTheAPISuite(t *testing.T) {
 	if sswsBad == 0 {
 		t.Error("the suite's bad-token test sent nothing")
 	}
-	tokens := fk.TokenRequests()
+	tokens := fk.OAuthTokenRequests()
 	t.Logf("%d clients, %d token requests, %d API calls with an access token", clients, tokens, bearer)
 	if tokens == 0 || tokens > clients || bearer <= tokens {
 		t.Errorf("%d token requests for %d clients and %d API calls: each client should fetch one token and reuse it",
