@@ -1,8 +1,8 @@
 package fakeentra
 
 import (
+	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"net"
 	"net/http"
 	"os"
@@ -49,13 +49,15 @@ func TestStartServesTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block, _ := pem.Decode(raw)
-	if block == nil {
-		t.Fatalf("CA file is not PEM: %q", raw)
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(raw) {
+		t.Fatalf("CA file holds no PEM certificate: %q", raw)
 	}
-	ca, err := x509.ParseCertificate(block.Bytes)
-	if err != nil || !ca.IsCA {
-		t.Fatalf("CA file holds no CA certificate: %v", err)
+	fromFile := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	if resp, err := fromFile.Get(fe.URL + "/common/UserRealm/a@contoso.com?api-version=1.0"); err != nil {
+		t.Errorf("a client trusting the CA file: %v", err)
+	} else {
+		resp.Body.Close()
 	}
 	if _, err := (&http.Client{Timeout: 5 * time.Second}).Get(fe.URL + "/common/discovery/instance"); err == nil {
 		t.Error("a client without the emulator's CA was answered")
