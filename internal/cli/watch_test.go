@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"entra2okta/internal/testkit/logbuf"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,19 +24,6 @@ func (watchWorkflows) SignalWorkflow(context.Context, string, string, string, an
 func (watchWorkflows) ExecuteWorkflow(_ context.Context, _ client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
 	return nil, context.DeadlineExceeded // never reached: the test sends no assignment
 }
-
-// lockedBuffer is a bytes.Buffer safe for a running command and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 func TestWatchPrintsEachEventOnce(t *testing.T) {
 	const secret = "Basic d2F0Y2g6c2VjcmV0"
@@ -75,7 +62,7 @@ func TestWatchPrintsEachEventOnce(t *testing.T) {
 	}
 
 	deliver("u-1", "alice@example.com")
-	var out, errb lockedBuffer
+	var out, errb logbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {

@@ -1,11 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"entra2okta/internal/testkit/logbuf"
 	"fmt"
 	"log/slog"
 	"net"
@@ -37,25 +37,6 @@ import (
 
 const apiToken = "e2e-okta-api-token"
 
-// logSink collects every log line of the run: in-process slog output, the
-// dev server's output and the worker subprocesses' stderr.
-type logSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *logSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *logSink) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 // harness is one isolated deployment: its own Temporal dev server (its
 // workflow IDs are per login, so tests cannot share one), emulators, hook
 // server and worker.
@@ -63,7 +44,7 @@ type harness struct {
 	t   *testing.T
 	ctx context.Context
 
-	logs   *logSink
+	logs   *logbuf.Buffer
 	logger *slog.Logger
 
 	ca       *loopbacktls.Authority
@@ -108,7 +89,7 @@ func skipIfShort(t *testing.T) {
 // in a file when the test fails); the caller starts the rest.
 func newBareHarness(t *testing.T, ctx context.Context) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: ctx, logs: &logSink{}, passwords: map[string]bool{}}
+	h := &harness{t: t, ctx: ctx, logs: &logbuf.Buffer{}, passwords: map[string]bool{}}
 	h.logger = slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	t.Cleanup(func() {
 		if t.Failed() {

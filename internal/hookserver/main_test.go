@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"entra2okta/internal/testkit/logbuf"
 	"errors"
 	"io"
 	"net"
@@ -237,7 +238,7 @@ func TestMain(m *testing.M) {
 // URL, its log and a stop function that cancels run and returns its error.
 // Unless env sets it, the admin listener gets a free loopback port too, left
 // in env["HOOK_ADMIN_ADDR"].
-func startRun(t *testing.T, env map[string]string) (string, *syncWriter, func() error) {
+func startRun(t *testing.T, env map[string]string) (string, *logbuf.Buffer, func() error) {
 	t.Helper()
 	addr := freeAddr(t)
 	env["HOOK_LISTEN_ADDR"] = addr
@@ -245,7 +246,7 @@ func startRun(t *testing.T, env map[string]string) (string, *syncWriter, func() 
 		env["HOOK_ADMIN_ADDR"] = freeAddr(t)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncWriter{}
+	logs := &logbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- ParseAndRun(ctx, nil, envOf(env), logs) }()
 	base := "http://" + addr
@@ -404,24 +405,6 @@ func TestRunAgainstFakeEntra(t *testing.T) {
 	if !strings.Contains(logs.String(), `"msg":"password import answered"`) {
 		t.Fatalf("no JSON answer log:\n%s", logs.String())
 	}
-}
-
-// syncWriter serialises writes from the server's goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // with returns a copy of m with the pairs kv set.

@@ -1,8 +1,8 @@
 package ropc
 
 import (
-	"bytes"
 	"context"
+	"entra2okta/internal/testkit/logbuf"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -22,27 +22,10 @@ const (
 	wrongPW  = "Wrong-Password-2"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type fixture struct {
 	fe   *fakeentra.Running
 	v    *Verifier
-	logs *lockedBuffer
+	logs *logbuf.Buffer
 }
 
 func newFixture(t *testing.T, opts fakeentra.Options, mutate func(*Config)) *fixture {
@@ -63,7 +46,7 @@ func newFixture(t *testing.T, opts fakeentra.Options, mutate func(*Config)) *fix
 	must(fe.AddDomain(tenantID, fakeentra.Domain{Name: "contoso.com"}))
 	must(fe.AddDomain(tenantID, fakeentra.Domain{Name: "fabrikam.com", Federated: true}))
 	must(fe.AddClient(fakeentra.Client{ID: clientID, Public: true, ConsentedScopes: []string{"User.Read"}, TenantID: tenantID}))
-	logs := &lockedBuffer{}
+	logs := &logbuf.Buffer{}
 	cfg := Config{
 		AuthorityHost: fe.URL, TenantID: tenantID, ClientID: clientID, HTTPClient: hc,
 		Policy: entra.DefaultPolicy(), Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

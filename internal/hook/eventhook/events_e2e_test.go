@@ -3,6 +3,7 @@ package eventhook_test
 import (
 	"context"
 	"encoding/json"
+	"entra2okta/internal/testkit/logbuf"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -70,7 +71,7 @@ func TestEventHooksEndToEnd(t *testing.T) {
 	// fakeokta, which verifies it); the worker, in-process, with the real
 	// adapters on the emulators.
 	const secret = "Basic ZXZlbnRzOmUyZS1ldmVudC1ob29rLXNlY3JldA=="
-	var logs devstack.LogBuffer
+	var logs logbuf.Buffer
 	stack, err := devstack.Start(ctx, devstack.Options{Seed: seed, Dir: t.TempDir(), Worker: devstack.InProcess,
 		Hook: &devstack.HookOptions{Secret: secret,
 			Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -2,6 +2,7 @@ package pwimport_test
 
 import (
 	"context"
+	"entra2okta/internal/testkit/logbuf"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -108,7 +109,7 @@ func TestBindingThroughEmulators(t *testing.T) {
 	const budget = time.Second
 	var (
 		jsmithA, jsmithB string
-		logs             devstack.LogBuffer
+		logs             logbuf.Buffer
 		signals          = &recordingSignaler{}
 		// What the migrations recorded when they read the users (filled by
 		// the seed).

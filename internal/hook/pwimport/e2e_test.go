@@ -2,6 +2,7 @@ package pwimport_test
 
 import (
 	"context"
+	"entra2okta/internal/testkit/logbuf"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -132,7 +133,7 @@ func TestEndToEndThroughEmulators(t *testing.T) {
 	}
 	const secret = "Basic b2t0YTplMmUtaG9vay1zZWNyZXQ="
 	const budget = 600 * time.Millisecond
-	var logs devstack.LogBuffer
+	var logs logbuf.Buffer
 	signals := &recordingSignaler{}
 	var dir fakeentra.DemoDirectory
 	st := startHookStack(t, devstack.Options{Seed: seedDemo(40, &dir), Okta: fakeokta.Options{HookTimeout: 3 * time.Second},

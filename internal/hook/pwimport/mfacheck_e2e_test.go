@@ -2,6 +2,7 @@ package pwimport_test
 
 import (
 	"bytes"
+	"entra2okta/internal/testkit/logbuf"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -30,7 +31,7 @@ func TestMFAOrderCheck(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			const canaryPassword = "Canary-Wrong-Pa55word-7731"
 			const secret = "Basic bWZhOm1mYS1vcmRlci1zZWNyZXQ="
-			var logs devstack.LogBuffer
+			var logs logbuf.Buffer
 			var dir fakeentra.DemoDirectory
 			var canary, user fakeentra.DemoUser
 			st := startHookStack(t, devstack.Options{Seed: seedDemo(40, &dir), Entra: fakeentra.Options{MFAFirst: mfaFirst},

@@ -3,10 +3,10 @@ package pwimport
 import (
 	"context"
 	"crypto/sha256"
+	"entra2okta/internal/testkit/logbuf"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -100,7 +100,7 @@ func TestStoreFailureAnswersUndecidedWithoutEntra(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			st := newFailingStore(t)
 			tc.setup(st)
-			logs := &lockedBuffer{}
+			logs := &logbuf.Buffer{}
 			v := passwordVerifier("Right-Pw-1")
 			h := newTestHandler(t, Config{Store: st, Budget: 500 * time.Millisecond}, v, acceptAll{}, slog.New(slog.NewJSONHandler(logs, nil)))
 			start := time.Now()
@@ -170,24 +170,6 @@ func TestStoreKeyIsUsed(t *testing.T) {
 	if _, err := NewHandler(Config{AuthSecret: testSecret, Store: st}, passwordVerifier("x"), acceptAll{}, nil); err == nil {
 		t.Fatal("a 16-byte store key was accepted")
 	}
-}
-
-// lockedBuffer is a strings.Builder safe for the handler's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestStoreLateRecord: a check that took the whole budget (Entra timed out)

@@ -1,26 +1,28 @@
-package devstack
+// Package logbuf is a log sink a test reads back while the component under
+// test still writes to it.
+package logbuf
 
 import (
 	"bytes"
 	"sync"
 )
 
-// LogBuffer collects a component's log lines for a test to read back: a
+// Buffer collects a component's log lines for a test to read back: a
 // bytes.Buffer that the component's goroutines may write concurrently.
-type LogBuffer struct {
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
 // Write appends p.
-func (l *LogBuffer) Write(p []byte) (int, error) {
+func (l *Buffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
 // String returns everything written so far.
-func (l *LogBuffer) String() string {
+func (l *Buffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
